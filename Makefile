@@ -1,0 +1,58 @@
+# minimesh — the two commands a user needs: `make demo` and `make test`.
+# Every target runs with the checkout's own Node (>= 22; Node 24 fetched from the npm registry
+# into .tools/ when the machine's is older) and pnpm first on PATH.
+SHELL := /bin/bash
+ROOT := $(CURDIR)
+TOOLS := $(ROOT)/.tools
+export PATH := $(TOOLS)/node/bin:$(TOOLS)/pnpm/bin:$(ROOT)/node_modules/.bin:$(PATH)
+# Native addons (the proxy's SO_ORIGINAL_DST helper) build against the headers of the Node that
+# runs them; the npm package of Node ships them, so node-gyp never downloads anything.
+export npm_config_nodedir := $(shell if [ -d $(TOOLS)/node/include/node ]; then echo $(TOOLS)/node; elif [ -d /usr/include/node ]; then echo /usr; fi)
+export NODE_OPTIONS := --conditions=@minimesh/source
+export TURBO_TELEMETRY_DISABLED := 1
+export DO_NOT_TRACK := 1
+
+.PHONY: all tools install generate build native typecheck lint test test-unit e2e-local demo demo-down bench clean help
+
+help:
+	@echo "make demo       Bookinfo with the mesh (local cluster, or kind where Docker works)"
+	@echo "make demo-down  remove everything make demo started"
+	@echo "make test       install what is needed, then every test (unit, then e2e on the local cluster)"
+	@echo "make build      compile every package to dist/"
+	@echo "make lint       biome and knip"
+
+tools:
+	@bash scripts/ensure-tools.sh
+
+node_modules/.modules.yaml: package.json pnpm-workspace.yaml $(wildcard pnpm-lock.yaml) $(wildcard packages/*/package.json apps/bookinfo/*/package.json e2e/package.json bench/package.json) | tools
+	pnpm install --frozen-lockfile=$(if $(CI),true,false) --reporter=append-only
+	@touch $@
+
+install: tools node_modules/.modules.yaml
+
+generate: install
+	pnpm run generate
+
+native: install
+	pnpm --filter @minimesh/proxy run --if-present build:native
+
+build: install native
+	pnpm run build
+
+typecheck: install
+	pnpm run typecheck
+
+lint: install
+	pnpm run lint
+
+test: install native
+	@bash scripts/test.sh
+
+demo: install native
+	@bash scripts/demo.sh up
+
+demo-down: install
+	@bash scripts/demo.sh down
+
+clean:
+	rm -rf node_modules packages/*/node_modules packages/*/dist apps/bookinfo/*/node_modules apps/bookinfo/*/dist .turbo

@@ -1,0 +1,22 @@
+import { readdirSync, existsSync } from 'node:fs'
+import { defineConfig } from 'vitest/config'
+
+// One vitest project per workspace package; tests run on source through the
+// `@minimesh/source` export condition, so nothing needs building first.
+const dirs = ['packages', 'apps/bookinfo'].flatMap((parent) =>
+  readdirSync(parent, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(`${parent}/${d.name}/package.json`))
+    .map((d) => `${parent}/${d.name}`),
+)
+
+export default defineConfig({
+  resolve: { conditions: ['@minimesh/source'] },
+  ssr: { resolve: { conditions: ['@minimesh/source'] } },
+  test: {
+    reporters: ['default'],
+    projects: dirs.map((dir) => ({
+      extends: true,
+      test: { name: dir.split('/').pop()!, root: dir, include: ['src/**/*.test.ts'], testTimeout: 20_000 },
+    })),
+  },
+})
