@@ -1,1 +1,31 @@
-export {}
+export type {
+  Cluster,
+  ClusterLoadAssignment,
+  FilterChain,
+  HeaderOps,
+  KeyValueMatcher,
+  LbEndpoint,
+  Listener,
+  QuotaRule,
+  RetryPolicy,
+  Route,
+  RouteAction,
+  RouteConfiguration,
+  RouteMatch,
+  StringMatcher,
+  VirtualHost,
+  WeightedCluster,
+} from './config/index.ts'
+export * as config from './config/index.ts'
+export { resourceName, TYPE_ORDER, TypeUrl, validateProxyResource } from './config/index.ts'
+export * from './crd.ts'
+export * from './discovery/proto.ts'
+export * from './discovery/resource.ts'
+export * from './errors.ts'
+export * from './finding.ts'
+export * from './quota/expression.ts'
+export * from './resources/index.ts'
+export type { FieldPath, Issue, OpenApiSchema, Schema } from './schema/index.ts'
+export { durationMs, formatPath, parseDuration } from './schema/index.ts'
+export * from './validate.ts'
+export * from './yaml/load.ts'

@@ -1,1 +1,3 @@
-export {}
+export { COMMANDS } from './commands/index.ts'
+export type { Command, CommandIo } from './commands/types.ts'
+export { runCli } from './run.ts'

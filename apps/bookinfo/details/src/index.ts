@@ -1,1 +1,2 @@
-export {}
+export { buildDetailsApp, type DetailsOptions, startDetails } from './app.ts'
+export { type BookDetails, bookDetails } from './details.ts'

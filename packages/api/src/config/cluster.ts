@@ -1,0 +1,82 @@
+import { array, boolean, type Infer, integer, object, optional, record, string } from '../schema/index.ts'
+import { millis, percentage } from './common.ts'
+
+export const lbEndpoint = object({
+  address: string(),
+  port: integer({ min: 1, max: 65535 }),
+  health: string({ enum: ['HEALTHY', 'UNHEALTHY', 'DRAINING'] as const }),
+  weight: optional(integer({ min: 1 })),
+  /** The pod's labels (subsets, metrics: app, version). */
+  labels: optional(record(string())),
+  pod: optional(string()),
+  namespace: optional(string()),
+  workload: optional(string()),
+  serviceAccount: optional(string()),
+})
+export type LbEndpoint = Infer<typeof lbEndpoint>
+
+/** Endpoints of one cluster (Envoy's EDS resource). */
+export const clusterLoadAssignment = object({
+  clusterName: string(),
+  endpoints: array(lbEndpoint),
+})
+export type ClusterLoadAssignment = Infer<typeof clusterLoadAssignment>
+
+/**
+ * An upstream cluster. Names follow Istio: `outbound|9080|v1|reviews.default.svc.cluster.local`,
+ * `inbound|9080||`, `PassthroughCluster`, `InboundPassthroughCluster`, `BlackHoleCluster`.
+ */
+export const cluster = object({
+  name: string(),
+  /** EDS: endpoints come as a ClusterLoadAssignment; STATIC: inline `loadAssignment`; ORIGINAL_DST: the connection's own destination. */
+  type: string({ enum: ['EDS', 'STATIC', 'ORIGINAL_DST'] as const }),
+  protocol: string({ enum: ['http', 'http2', 'tcp'] as const }),
+  lbPolicy: string({ enum: ['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM', 'RING_HASH'] as const }),
+  hashPolicy: optional(
+    object(
+      {
+        header: optional(string()),
+        cookie: optional(object({ name: string(), ttlMs: optional(millis()), path: optional(string()) })),
+        sourceIp: optional(boolean()),
+        queryParameter: optional(string()),
+      },
+      { oneOf: ['header', 'cookie', 'sourceIp', 'queryParameter'], oneOfRequired: true },
+    ),
+  ),
+  connectTimeoutMs: millis(),
+  idleTimeoutMs: optional(millis()),
+  circuitBreakers: optional(
+    object({
+      maxConnections: optional(integer({ min: 1 })),
+      maxPendingRequests: optional(integer({ min: 1 })),
+      maxRequests: optional(integer({ min: 1 })),
+      maxRetries: optional(integer({ min: 0 })),
+      /** 0 or absent: unlimited. */
+      maxRequestsPerConnection: optional(integer({ min: 0 })),
+    }),
+  ),
+  outlierDetection: optional(
+    object({
+      consecutive5xx: optional(integer({ min: 0 })),
+      consecutiveGatewayErrors: optional(integer({ min: 0 })),
+      intervalMs: millis(),
+      baseEjectionTimeMs: millis(),
+      maxEjectionPercent: percentage(),
+      minHealthPercent: optional(percentage()),
+    }),
+  ),
+  tls: optional(object({ mode: string({ enum: ['DISABLE', 'SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL'] as const }) })),
+  /** Endpoints of a STATIC cluster (inbound clusters: 127.0.0.1:port). */
+  loadAssignment: optional(clusterLoadAssignment),
+  /** The service behind an outbound cluster, for metrics and logs. */
+  service: optional(
+    object({
+      host: string(),
+      name: string(),
+      namespace: string(),
+      port: integer({ min: 1, max: 65535 }),
+      subset: optional(string()),
+    }),
+  ),
+})
+export type Cluster = Infer<typeof cluster>

@@ -1,0 +1,47 @@
+import type { Issue, Schema } from '../schema/index.ts'
+import { checkValue } from '../schema/index.ts'
+import { cluster, clusterLoadAssignment } from './cluster.ts'
+import { listener } from './listener.ts'
+import { routeConfiguration } from './route.ts'
+
+export * from './cluster.ts'
+export * from './common.ts'
+export * from './listener.ts'
+export * from './quota.ts'
+export * from './route.ts'
+
+/** Type URLs of the four resource kinds the control plane sends (Envoy's, in minimesh's own package). */
+export const TypeUrl = {
+  Listener: 'type.minimesh.dev/minimesh.config.v1.Listener',
+  RouteConfiguration: 'type.minimesh.dev/minimesh.config.v1.RouteConfiguration',
+  Cluster: 'type.minimesh.dev/minimesh.config.v1.Cluster',
+  ClusterLoadAssignment: 'type.minimesh.dev/minimesh.config.v1.ClusterLoadAssignment',
+} as const
+export type TypeUrl = (typeof TypeUrl)[keyof typeof TypeUrl]
+
+/** The order a proxy applies them in (as Envoy: clusters and endpoints before listeners and routes). */
+export const TYPE_ORDER: readonly TypeUrl[] = [
+  TypeUrl.Cluster,
+  TypeUrl.ClusterLoadAssignment,
+  TypeUrl.Listener,
+  TypeUrl.RouteConfiguration,
+]
+
+const SCHEMAS: Record<TypeUrl, Schema<unknown>> = {
+  [TypeUrl.Listener]: listener,
+  [TypeUrl.RouteConfiguration]: routeConfiguration,
+  [TypeUrl.Cluster]: cluster,
+  [TypeUrl.ClusterLoadAssignment]: clusterLoadAssignment,
+}
+
+/** The name a resource is known by in its type (listener/route/cluster name; a CLA's clusterName). */
+export function resourceName(typeUrl: TypeUrl, resource: Record<string, unknown>): string {
+  return String(typeUrl === TypeUrl.ClusterLoadAssignment ? resource.clusterName : resource.name)
+}
+
+/** Validates one proxy configuration resource; a proxy NACKs with these issues. */
+export function validateProxyResource(typeUrl: string, value: unknown): Issue[] {
+  const schema = SCHEMAS[typeUrl as TypeUrl]
+  if (!schema) return [{ path: [], code: 'MESH_ERR_API_KIND', message: `unknown type_url ${typeUrl}` }]
+  return checkValue(schema, value)
+}

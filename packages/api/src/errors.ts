@@ -1,0 +1,48 @@
+import { type Finding, formatFinding } from './finding.ts'
+
+/** Stable error codes for @minimesh/api. Callers match on `code`, never on message text. */
+export const ApiErrorCode = {
+  /** A field minimesh does not know at all. */
+  UnknownField: 'MESH_ERR_API_UNKNOWN_FIELD',
+  /** A field Istio defines that minimesh does not implement (never silently ignored). */
+  Unimplemented: 'MESH_ERR_API_UNIMPLEMENTED',
+  Type: 'MESH_ERR_API_TYPE',
+  Required: 'MESH_ERR_API_REQUIRED',
+  Duration: 'MESH_ERR_API_DURATION',
+  Regex: 'MESH_ERR_API_REGEX',
+  Range: 'MESH_ERR_API_RANGE',
+  Enum: 'MESH_ERR_API_ENUM',
+  Pattern: 'MESH_ERR_API_PATTERN',
+  Weight: 'MESH_ERR_API_WEIGHT',
+  Duplicate: 'MESH_ERR_API_DUPLICATE',
+  OneOf: 'MESH_ERR_API_ONE_OF',
+  Expression: 'MESH_ERR_API_EXPRESSION',
+  Kind: 'MESH_ERR_API_KIND',
+  Yaml: 'MESH_ERR_API_YAML',
+  // analysis (cross-resource)
+  UnknownSubset: 'MESH_ERR_API_UNKNOWN_SUBSET',
+  UnknownHost: 'MESH_ERR_API_UNKNOWN_HOST',
+  ConflictingVirtualServices: 'MESH_ERR_API_CONFLICTING_VIRTUAL_SERVICES',
+  UnreachableOverride: 'MESH_ERR_API_UNREACHABLE_OVERRIDE',
+  UnknownGateway: 'MESH_ERR_API_UNKNOWN_GATEWAY',
+} as const
+export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode]
+
+export class ApiError extends Error {
+  readonly code: string
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'ApiError'
+    this.code = code
+  }
+}
+
+/** Thrown when a resource is invalid; carries every finding. */
+export class ValidationError extends ApiError {
+  readonly findings: readonly Finding[]
+  constructor(findings: readonly Finding[]) {
+    super(findings[0]?.code ?? ApiErrorCode.Type, findings.map((f) => formatFinding(f)).join('\n'))
+    this.name = 'ValidationError'
+    this.findings = findings
+  }
+}

@@ -1,0 +1,34 @@
+import type { Schema } from '../schema/index.ts'
+import type { KindDefinition } from './common.ts'
+import { DestinationRuleKind } from './destination-rule.ts'
+import { GatewayKind } from './gateway.ts'
+import { QuotaPolicyKind } from './quota-policy.ts'
+import { VirtualServiceKind } from './virtual-service.ts'
+
+export * from './common.ts'
+export * from './destination-rule.ts'
+export * from './gateway.ts'
+export * from './quota-policy.ts'
+export * from './virtual-service.ts'
+
+/** Every mesh resource kind minimesh understands. */
+export const MESH_KINDS: readonly KindDefinition<Schema<unknown>>[] = [
+  VirtualServiceKind,
+  DestinationRuleKind,
+  GatewayKind,
+  QuotaPolicyKind,
+] as unknown as KindDefinition<Schema<unknown>>[]
+
+/** The kind definition for an apiVersion/kind pair, accepting every served version (v1, v1beta1, v1alpha3). */
+export function findKind(apiVersion: unknown, kind: unknown): KindDefinition<Schema<unknown>> | undefined {
+  if (typeof apiVersion !== 'string' || typeof kind !== 'string') return undefined
+  const [group, version] = apiVersion.split('/')
+  return MESH_KINDS.find(
+    (k) => k.kind === kind && k.group === group && version !== undefined && k.versions.includes(version),
+  )
+}
+
+/** True for a kind minimesh handles in a mesh API group, whatever the version written. */
+export function isMeshGroup(apiVersion: unknown): boolean {
+  return typeof apiVersion === 'string' && MESH_KINDS.some((k) => apiVersion.startsWith(`${k.group}/`))
+}

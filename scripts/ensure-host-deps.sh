@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Makes sure the host has what the mesh needs to run pods locally and to test capture rules:
+# iptables (iptables, iptables-restore, iptables-save, ip6tables…) and iproute2 (ip).
+# Installs the missing ones with apt-get (running `apt-get update` once first). Needs root for that;
+# when nothing is missing it does nothing and needs nothing.
+set -euo pipefail
+
+missing=()
+for bin in iptables iptables-restore iptables-save ip6tables ip6tables-restore ip6tables-save; do
+  if ! command -v "$bin" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$bin" ] && [ ! -x "/sbin/$bin" ]; then
+    missing+=(iptables)
+    break
+  fi
+done
+if ! command -v ip >/dev/null 2>&1 && [ ! -x /usr/sbin/ip ] && [ ! -x /sbin/ip ]; then
+  missing+=(iproute2)
+fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "ensure-host-deps: missing ${missing[*]} and no apt-get here; install them with your package manager" >&2
+  exit 1
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "ensure-host-deps: missing ${missing[*]}; run as root: apt-get update && apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+
+echo "==> installing ${missing[*]} with apt-get"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "==> installed: $(iptables --version 2>/dev/null || echo '?'), $(ip -V 2>/dev/null || echo '?')"
