@@ -69,8 +69,7 @@ export function loadYaml(text: string, file?: string): LoadResult {
     const v = value as Record<string, unknown>
     if (v.kind === 'List' && Array.isArray(v.items)) {
       for (const [i, item] of v.items.entries()) push(item, ['items', i])
-    }
-    else push(value, [])
+    } else push(value, [])
   }
   return { objects, findings }
 }
