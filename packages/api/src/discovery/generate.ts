@@ -4,13 +4,13 @@
  * differs (stale generated code).
  */
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const pkg = fileURLToPath(new URL('../..', import.meta.url))
-const PROTOS = ['minimesh/discovery/v1/discovery.proto']
+const PROTOS = ['minimesh/discovery/v1/discovery.proto', 'minimesh/quota/v1/quota.proto']
 
 function walk(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
@@ -38,6 +38,11 @@ export function generate(outDir: string): void {
     ],
     { stdio: 'inherit' },
   )
+  // The generator names each source by absolute path; keep the output the same in every checkout.
+  for (const file of walk(outDir)) {
+    const text = readFileSync(file, 'utf8')
+    writeFileSync(file, text.replaceAll(`Original file: ${join(pkg, 'proto')}/`, 'Original file: proto/'))
+  }
 }
 
 export function checkGenerated(): string[] {

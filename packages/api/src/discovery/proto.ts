@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url'
 import * as grpc from '@grpc/grpc-js'
 import * as protoLoader from '@grpc/proto-loader'
 import type { ProtoGrpcType } from '../gen/discovery.ts'
+import type { ProtoGrpcType as QuotaProtoGrpcType } from '../gen/quota.ts'
 
 /** Directory of the .proto sources shipped with this package. */
 export const PROTO_DIR = fileURLToPath(new URL('../../proto', import.meta.url))
@@ -35,3 +36,17 @@ export type {
 } from '../gen/minimesh/discovery/v1/DiscoveryService.ts'
 export type { Node } from '../gen/minimesh/discovery/v1/Node.ts'
 export type { Resource as WireResource } from '../gen/minimesh/discovery/v1/Resource.ts'
+
+export const QUOTA_PROTO = 'minimesh/quota/v1/quota.proto'
+let quotaCached: QuotaProtoGrpcType | undefined
+
+/** The quota service definitions (`minimesh.quota.v1.QuotaService`), loaded once. */
+export function loadQuotaProto(): QuotaProtoGrpcType {
+  quotaCached ??= grpc.loadPackageDefinition(protoLoader.loadSync(QUOTA_PROTO, LOADER_OPTIONS)) as unknown as QuotaProtoGrpcType
+  return quotaCached
+}
+
+export type { AllocateRequest, AllocateRequest__Output } from '../gen/minimesh/quota/v1/AllocateRequest.ts'
+export type { AllocateResponse, AllocateResponse__Output } from '../gen/minimesh/quota/v1/AllocateResponse.ts'
+export type { ReleaseRequest__Output } from '../gen/minimesh/quota/v1/ReleaseRequest.ts'
+export type { QuotaServiceClient, QuotaServiceHandlers } from '../gen/minimesh/quota/v1/QuotaService.ts'

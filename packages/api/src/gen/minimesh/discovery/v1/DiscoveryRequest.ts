@@ -1,4 +1,4 @@
-// Original file: /work/main/packages/api/proto/minimesh/discovery/v1/discovery.proto
+// Original file: proto/minimesh/discovery/v1/discovery.proto
 
 import type { Node as _minimesh_discovery_v1_Node, Node__Output as _minimesh_discovery_v1_Node__Output } from '../../../minimesh/discovery/v1/Node.ts';
 import type { Status as _minimesh_discovery_v1_Status, Status__Output as _minimesh_discovery_v1_Status__Output } from '../../../minimesh/discovery/v1/Status.ts';

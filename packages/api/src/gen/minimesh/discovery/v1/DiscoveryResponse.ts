@@ -1,4 +1,4 @@
-// Original file: /work/main/packages/api/proto/minimesh/discovery/v1/discovery.proto
+// Original file: proto/minimesh/discovery/v1/discovery.proto
 
 import type { Resource as _minimesh_discovery_v1_Resource, Resource__Output as _minimesh_discovery_v1_Resource__Output } from '../../../minimesh/discovery/v1/Resource.ts';
 

@@ -1,4 +1,4 @@
-// Original file: /work/main/packages/api/proto/minimesh/discovery/v1/discovery.proto
+// Original file: proto/minimesh/discovery/v1/discovery.proto
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'

@@ -1,4 +1,4 @@
-// Original file: /work/main/packages/api/proto/minimesh/discovery/v1/discovery.proto
+// Original file: proto/minimesh/discovery/v1/discovery.proto
 
 
 export interface Status {

@@ -1,0 +1,5 @@
+export * from './backend.ts'
+export { type MemoryBackendOptions, MemoryQuotaBackend } from './memory.ts'
+export { type RedisBackendOptions, RedisQuotaBackend } from './redis.ts'
+export { addQuotaService, type QuotaServiceStats } from './service.ts'
+export { RollingWindow } from './window.ts'
