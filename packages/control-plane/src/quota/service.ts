@@ -5,7 +5,7 @@ import {
   type QuotaServiceHandlers,
   type ReleaseRequest__Output,
 } from '@minimesh/api'
-import type { QuotaBackend } from './backend.ts'
+import type { AllocateArgs, QuotaBackend } from './backend.ts'
 
 /** Counters of the quota service's decisions, for meshd's /metrics. */
 export interface QuotaServiceStats {
@@ -18,46 +18,70 @@ function invalid(message: string): Partial<grpc.StatusObject> {
 }
 
 /** Adds `minimesh.quota.v1.QuotaService` on `backend` to a gRPC server (meshd's, on 15010). */
+/** Checks an AllocateRequest and turns it into backend arguments, or names the bad field. */
+function toArgs(req: AllocateRequest__Output): AllocateArgs | string {
+  const amount = Number(req.amount)
+  const maxAmount = Number(req.max_amount)
+  const validDurationMs = Number(req.valid_duration_ms)
+  if (!req.quota) return 'quota: required'
+  if (!(amount > 0)) return `amount: must be positive, got ${req.amount}`
+  if (!(maxAmount >= 0)) return `max_amount: must not be negative, got ${req.max_amount}`
+  if (!(validDurationMs >= 0)) return `valid_duration_ms: must not be negative, got ${req.valid_duration_ms}`
+  return {
+    quota: req.quota,
+    dimensions: req.dimensions,
+    amount,
+    maxAmount,
+    validDurationMs,
+    dedupId: req.dedup_id || undefined,
+    bestEffort: req.best_effort,
+  }
+}
+
+/** Adds `minimesh.quota.v1.QuotaService` on `backend` to a gRPC server (meshd's, on 15010). */
 export function addQuotaService(
   server: grpc.Server,
   backend: QuotaBackend,
   stats: QuotaServiceStats = {},
 ): void {
+  const decide = (args: AllocateArgs) =>
+    backend.allocate(args).then(
+      (r) => {
+        stats.onDecision?.(args.quota, r.grantedAmount > 0)
+        return r
+      },
+      (err: unknown) => {
+        stats.onError?.(args.quota, err)
+        throw err
+      },
+    )
   const handlers: QuotaServiceHandlers = {
     Allocate(call, callback) {
-      const req: AllocateRequest__Output = call.request
-      const amount = Number(req.amount)
-      const maxAmount = Number(req.max_amount)
-      const validDurationMs = Number(req.valid_duration_ms)
-      if (!req.quota) return callback(invalid('quota: required'))
-      if (!(amount > 0)) return callback(invalid(`amount: must be positive, got ${req.amount}`))
-      if (!(maxAmount >= 0))
-        return callback(invalid(`max_amount: must not be negative, got ${req.max_amount}`))
-      if (!(validDurationMs >= 0))
-        return callback(invalid(`valid_duration_ms: must not be negative, got ${req.valid_duration_ms}`))
-      backend
-        .allocate({
-          quota: req.quota,
-          dimensions: req.dimensions,
-          amount,
-          maxAmount,
-          validDurationMs,
-          dedupId: req.dedup_id || undefined,
-          bestEffort: req.best_effort,
-        })
-        .then(
-          (r) => {
-            stats.onDecision?.(req.quota, r.grantedAmount > 0)
-            callback(null, { granted_amount: r.grantedAmount, valid_duration_ms: r.validDurationMs })
-          },
-          (err: unknown) => {
-            stats.onError?.(req.quota, err)
-            callback({
-              code: 14 /* UNAVAILABLE */,
-              details: `quota backend ${backend.name}: ${(err as Error).message}`,
-            })
-          },
+      const args = toArgs(call.request)
+      if (typeof args === 'string') return callback(invalid(args))
+      decide(args).then(
+        (r) => callback(null, { granted_amount: r.grantedAmount, valid_duration_ms: r.validDurationMs }),
+        (err: unknown) =>
+          callback({
+            code: 14 /* UNAVAILABLE */,
+            details: `quota backend ${backend.name}: ${(err as Error).message}`,
+          }),
+      )
+    },
+    AllocateStream(call) {
+      call.on('data', (req: AllocateRequest__Output) => {
+        const args = toArgs(req)
+        // A bad request on the stream is refused (granted 0) rather than ending everyone's stream.
+        if (typeof args === 'string')
+          return void call.write({ id: req.id, granted_amount: 0, valid_duration_ms: 0 })
+        decide(args).then(
+          (r) =>
+            call.write({ id: req.id, granted_amount: r.grantedAmount, valid_duration_ms: r.validDurationMs }),
+          (err: unknown) => call.destroy(err as Error),
         )
+      })
+      call.on('end', () => call.end())
+      call.on('error', () => {})
     },
     Release(call, callback) {
       const req: ReleaseRequest__Output = call.request

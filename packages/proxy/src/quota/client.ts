@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js'
-import { loadQuotaProto, type QuotaServiceClient } from '@minimesh/api'
+import { type AllocateResponse__Output, loadQuotaProto, type QuotaServiceClient } from '@minimesh/api'
 
 export interface QuotaRequest {
   quota: string
@@ -16,29 +16,77 @@ export interface QuotaClient {
   close(): void
 }
 
-/** The real client: gRPC `minimesh.quota.v1.QuotaService` on meshd, with a per-call deadline. */
+interface Pending {
+  resolve(granted: number): void
+  reject(err: Error): void
+  timer: NodeJS.Timeout
+}
+
+/**
+ * The real client: one long-lived `AllocateStream` to meshd's `minimesh.quota.v1.QuotaService`,
+ * answers matched to requests by id, each with its own deadline. A broken stream fails what is in
+ * flight (the checker then fails open or closed) and is opened again on the next request.
+ */
 export function grpcQuotaClient(address: string, timeoutMs: number): QuotaClient {
   const Client = loadQuotaProto().minimesh.quota.v1.QuotaService
   const client = new Client(address, grpc.credentials.createInsecure(), {
     'grpc.keepalive_time_ms': 30_000,
   }) as QuotaServiceClient
+  const pending = new Map<number, Pending>()
+  let nextId = 1
+  let stream: grpc.ClientDuplexStream<unknown, AllocateResponse__Output> | undefined
+
+  const failAll = (err: Error) => {
+    for (const [id, p] of pending) {
+      clearTimeout(p.timer)
+      pending.delete(id)
+      p.reject(err)
+    }
+  }
+  const open = () => {
+    const s = client.AllocateStream()
+    s.on('data', (res: AllocateResponse__Output) => {
+      const id = Number(res.id)
+      const p = pending.get(id)
+      if (!p) return
+      pending.delete(id)
+      clearTimeout(p.timer)
+      p.resolve(Number(res.granted_amount))
+    })
+    const broken = (err?: Error) => {
+      if (stream === s) stream = undefined
+      failAll(err ?? new Error('quota stream ended'))
+    }
+    s.on('error', broken)
+    s.on('end', () => broken())
+    return s
+  }
+
   return {
     allocate(req) {
-      return new Promise((resolve, reject) => {
-        client.Allocate(
-          {
-            quota: req.quota,
-            dimensions: req.dimensions,
-            amount: req.amount,
-            max_amount: req.maxAmount,
-            valid_duration_ms: req.validDurationMs,
-            dedup_id: req.dedupId ?? '',
-          },
-          { deadline: Date.now() + timeoutMs },
-          (err, res) => (err ? reject(err) : resolve(Number(res?.granted_amount ?? 0))),
-        )
+      stream ??= open()
+      const id = nextId++
+      return new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          pending.delete(id)
+          reject(new Error(`quota service did not answer within ${timeoutMs} ms`))
+        }, timeoutMs)
+        pending.set(id, { resolve, reject, timer })
+        stream!.write({
+          id,
+          quota: req.quota,
+          dimensions: req.dimensions,
+          amount: req.amount,
+          max_amount: req.maxAmount,
+          valid_duration_ms: req.validDurationMs,
+          dedup_id: req.dedupId ?? '',
+        })
       })
     },
-    close: () => client.close(),
+    close() {
+      failAll(new Error('quota client closed'))
+      stream?.end()
+      client.close()
+    },
   }
 }

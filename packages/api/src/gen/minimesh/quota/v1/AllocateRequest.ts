@@ -10,6 +10,7 @@ export interface AllocateRequest {
   'valid_duration_ms'?: (number | string | Long);
   'dedup_id'?: (string);
   'best_effort'?: (boolean);
+  'id'?: (number | string | Long);
 }
 
 export interface AllocateRequest__Output {
@@ -20,4 +21,5 @@ export interface AllocateRequest__Output {
   'valid_duration_ms': (string);
   'dedup_id': (string);
   'best_effort': (boolean);
+  'id': (string);
 }
