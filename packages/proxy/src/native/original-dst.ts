@@ -57,7 +57,7 @@ export function loadOriginalDstAddon(path: string = ORIGINAL_DST_ADDON_PATH): Or
 }
 
 /** The file descriptor under a connected net.Socket (Linux TCP handles expose it as `_handle.fd`). */
-export function socketFd(socket: Socket): number {
+function socketFd(socket: Socket): number {
   const fd = (socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd
   if (typeof fd !== 'number' || fd < 0) {
     throw new ProxyNativeError(

@@ -34,7 +34,7 @@ export function grpcQuotaClient(address: string, timeoutMs: number): QuotaClient
   }) as QuotaServiceClient
   const pending = new Map<number, Pending>()
   let nextId = 1
-  let stream: grpc.ClientDuplexStream<unknown, AllocateResponse__Output> | undefined
+  let stream: grpc.ClientDuplexStream<AllocateRequest, AllocateResponse__Output> | undefined
 
   const failAll = (err: Error) => {
     for (const [id, p] of pending) {
