@@ -1,13 +1,15 @@
-import { readdirSync, existsSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
 import { defineConfig } from 'vitest/config'
 
 // One vitest project per workspace package; tests run on source through the
 // `@minimesh/source` export condition, so nothing needs building first.
-const dirs = ['packages', 'apps/bookinfo'].flatMap((parent) =>
-  readdirSync(parent, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(`${parent}/${d.name}/package.json`))
-    .map((d) => `${parent}/${d.name}`),
-)
+const dirs = ['packages', 'apps/bookinfo']
+  .flatMap((parent) =>
+    readdirSync(parent, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && existsSync(`${parent}/${d.name}/package.json`))
+      .map((d) => `${parent}/${d.name}`),
+  )
+  .concat(['e2e', 'bench'])
 
 export default defineConfig({
   resolve: { conditions: ['@minimesh/source'] },
