@@ -1,3 +1,4 @@
+import { stringify } from 'yaml'
 import type { KindDefinition } from './resources/common.ts'
 import { MESH_KINDS } from './resources/index.ts'
 import type { Schema } from './schema/index.ts'
@@ -46,4 +47,16 @@ export function crdFor(def: KindDefinition<Schema<unknown>>): Record<string, unk
 
 export function allCrds(): Record<string, unknown>[] {
   return MESH_KINDS.map(crdFor)
+}
+
+/** One CRD as YAML, as `kubectl apply -f` takes it. */
+export function crdYaml(crd: Record<string, unknown>): string {
+  return stringify(crd, { lineWidth: 0, aliasDuplicateObjects: false })
+}
+
+/** Every CRD as one multi-document YAML stream. */
+export function allCrdsYaml(): string {
+  return allCrds()
+    .map((c) => crdYaml(c))
+    .join('---\n')
 }

@@ -24,6 +24,8 @@ export const ApiErrorCode = {
   UnknownHost: 'MESH_ERR_API_UNKNOWN_HOST',
   ConflictingVirtualServices: 'MESH_ERR_API_CONFLICTING_VIRTUAL_SERVICES',
   UnreachableOverride: 'MESH_ERR_API_UNREACHABLE_OVERRIDE',
+  /** A QuotaPolicy host outside the policy's namespace (a policy applies only to its own namespace). */
+  QuotaHostNamespace: 'MESH_ERR_API_QUOTA_HOST_NAMESPACE',
   UnknownGateway: 'MESH_ERR_API_UNKNOWN_GATEWAY',
 } as const
 export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode]

@@ -12,12 +12,20 @@ export interface Finding {
   line?: number
 }
 
-/** `file:line kind ns/name field.path: message`, the line `meshctl analyze` prints. */
+/**
+ * The line `meshctl analyze` prints: `file:line kind ns/name field.path: message [CODE]`, with
+ * `warning: ` before the message of a warning. Parts that are unknown are left out (no file for an
+ * object that was not read from one; no path for a finding about the whole resource). A resource
+ * without a namespace is shown in `default`, where Kubernetes would put it.
+ */
 export function formatFinding(f: Finding): string {
-  const where = f.file ? `${f.file}${f.line ? `:${f.line}` : ''} ` : ''
-  const res = f.kind ? `${f.kind} ${f.namespace ?? 'default'}/${f.name ?? '?'} ` : ''
+  const parts: string[] = []
+  if (f.file) parts.push(f.line ? `${f.file}:${f.line}` : f.file)
+  if (f.kind) parts.push(`${f.kind} ${f.namespace ?? 'default'}/${f.name ?? '<unnamed>'}`)
+  if (f.path) parts.push(f.path)
   const sev = f.severity === 'warning' ? 'warning: ' : ''
-  return `${where}${res}${f.path || '<resource>'}: ${sev}${f.message} [${f.code}]`
+  const head = parts.join(' ')
+  return `${head ? `${head}: ` : ''}${sev}${f.message} [${f.code}]`
 }
 
 export function hasErrors(findings: readonly Finding[]): boolean {

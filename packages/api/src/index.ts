@@ -1,3 +1,4 @@
+export * from './analyze/index.ts'
 export type {
   Cluster,
   ClusterLoadAssignment,
@@ -27,5 +28,6 @@ export * from './quota/expression.ts'
 export * from './resources/index.ts'
 export type { FieldPath, Issue, OpenApiSchema, Schema } from './schema/index.ts'
 export { durationMs, formatPath, parseDuration } from './schema/index.ts'
+export * from './unimplemented.ts'
 export * from './validate.ts'
 export * from './yaml/load.ts'

@@ -1,6 +1,6 @@
 import { ApiErrorCode } from './errors.ts'
 import type { Finding } from './finding.ts'
-import { findKind, isMeshGroup } from './resources/index.ts'
+import { findKind, findKindAnyVersion, isMeshGroup } from './resources/index.ts'
 import { checkValue, formatPath } from './schema/index.ts'
 import { type SourcedObject, unsourced } from './yaml/load.ts'
 
@@ -19,7 +19,9 @@ export function resourceRef(obj: Record<string, unknown>): Pick<Finding, 'kind' 
 
 /**
  * Validates one object. Mesh kinds (networking.istio.io, policy.minimesh.dev) are checked against
- * their schema; other kinds (Services, Deployments, …) are not minimesh's to check and pass.
+ * their schema; a kind in an Istio group that minimesh does not implement (ServiceEntry,
+ * PeerAuthentication, …) is an error; other kinds (Services, Deployments, …) are not minimesh's
+ * to check and pass. Something that is not a Kubernetes object (no apiVersion or kind) is an error.
  * Returns every problem found, each with its field path and, where known, file and line.
  */
 export function validateObject(input: SourcedObject | Record<string, unknown>): Finding[] {
@@ -29,21 +31,24 @@ export function validateObject(input: SourcedObject | Record<string, unknown>): 
       : unsourced(input as Record<string, unknown>)
   const obj = src.object
   const ref = resourceRef(obj)
+  const at = (path: string, code: string, message: string): Finding[] => [
+    { severity: 'error', code, message, path, ...ref, file: src.file, line: src.lineOf([path]) },
+  ]
+  if (typeof obj.apiVersion !== 'string' || typeof obj.kind !== 'string') {
+    const missing = typeof obj.apiVersion !== 'string' ? 'apiVersion' : 'kind'
+    return at(missing, ApiErrorCode.Required, `not a Kubernetes object: "${missing}" must be a string`)
+  }
   const def = findKind(obj.apiVersion, obj.kind)
   if (!def) {
-    if (isMeshGroup(obj.apiVersion)) {
-      return [
-        {
-          severity: 'error',
-          code: ApiErrorCode.Kind,
-          message: `minimesh does not implement ${String(obj.kind)} in ${String(obj.apiVersion)}`,
-          path: 'kind',
-          ...ref,
-          file: src.file,
-          line: src.lineOf(['kind']),
-        },
-      ]
-    }
+    const other = findKindAnyVersion(obj.apiVersion, obj.kind)
+    if (other)
+      return at(
+        'apiVersion',
+        ApiErrorCode.Kind,
+        `${obj.kind} is not served in ${obj.apiVersion}; use ${other.versions.map((v) => `${other.group}/${v}`).join(', ')}`,
+      )
+    if (isMeshGroup(obj.apiVersion))
+      return at('kind', ApiErrorCode.Kind, `minimesh does not implement ${obj.kind} in ${obj.apiVersion}`)
     return []
   }
   return checkValue(def.schema, obj).map((issue) => ({

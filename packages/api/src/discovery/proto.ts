@@ -42,11 +42,13 @@ let quotaCached: QuotaProtoGrpcType | undefined
 
 /** The quota service definitions (`minimesh.quota.v1.QuotaService`), loaded once. */
 export function loadQuotaProto(): QuotaProtoGrpcType {
-  quotaCached ??= grpc.loadPackageDefinition(protoLoader.loadSync(QUOTA_PROTO, LOADER_OPTIONS)) as unknown as QuotaProtoGrpcType
+  quotaCached ??= grpc.loadPackageDefinition(
+    protoLoader.loadSync(QUOTA_PROTO, LOADER_OPTIONS),
+  ) as unknown as QuotaProtoGrpcType
   return quotaCached
 }
 
 export type { AllocateRequest, AllocateRequest__Output } from '../gen/minimesh/quota/v1/AllocateRequest.ts'
 export type { AllocateResponse, AllocateResponse__Output } from '../gen/minimesh/quota/v1/AllocateResponse.ts'
-export type { ReleaseRequest__Output } from '../gen/minimesh/quota/v1/ReleaseRequest.ts'
 export type { QuotaServiceClient, QuotaServiceHandlers } from '../gen/minimesh/quota/v1/QuotaService.ts'
+export type { ReleaseRequest__Output } from '../gen/minimesh/quota/v1/ReleaseRequest.ts'

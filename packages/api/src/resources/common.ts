@@ -127,20 +127,20 @@ export interface Resource<Spec, K extends string = string> {
   status?: unknown
 }
 
-/** Reports weights that are negative (by schema) or all zero across several destinations. */
+/**
+ * Reports all-zero weights across several destinations (negative ones are caught by the schema).
+ * As in Istio, an unset weight counts as 0 when there is more than one destination, so two
+ * destinations without weights are an error too; a single destination takes all traffic.
+ */
 export function checkWeights(
   routes: readonly { weight?: number }[],
   path: readonly (string | number)[],
   report: (path: readonly (string | number)[], code: string, message: string) => void,
 ): void {
-  if (
-    routes.length > 1 &&
-    routes.every((r) => (r.weight ?? 0) === 0) &&
-    routes.some((r) => r.weight !== undefined)
-  )
+  if (routes.length > 1 && routes.every((r) => (r.weight ?? 0) === 0))
     report(
       path,
       ApiErrorCode.Weight,
-      'weights are all zero: at least one destination must have a positive weight',
+      'weights are all zero (an unset weight is 0): at least one destination must have a positive weight',
     )
 }

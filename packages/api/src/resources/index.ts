@@ -28,7 +28,23 @@ export function findKind(apiVersion: unknown, kind: unknown): KindDefinition<Sch
   )
 }
 
-/** True for a kind minimesh handles in a mesh API group, whatever the version written. */
+/**
+ * True for an API group minimesh owns or answers for: the groups of its kinds, and every other
+ * `*.istio.io` group (security.istio.io, telemetry.istio.io, …), so an Istio kind minimesh does
+ * not implement is reported rather than silently skipped.
+ */
 export function isMeshGroup(apiVersion: unknown): boolean {
-  return typeof apiVersion === 'string' && MESH_KINDS.some((k) => apiVersion.startsWith(`${k.group}/`))
+  if (typeof apiVersion !== 'string') return false
+  const group = apiVersion.split('/')[0] ?? ''
+  return MESH_KINDS.some((k) => k.group === group) || group.endsWith('.istio.io')
+}
+
+/** The definition of a kind by name in a mesh group, whatever the version (to explain a bad apiVersion). */
+export function findKindAnyVersion(
+  apiVersion: unknown,
+  kind: unknown,
+): KindDefinition<Schema<unknown>> | undefined {
+  if (typeof apiVersion !== 'string' || typeof kind !== 'string') return undefined
+  const group = apiVersion.split('/')[0]
+  return MESH_KINDS.find((k) => k.kind === kind && k.group === group)
 }

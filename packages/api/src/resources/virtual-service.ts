@@ -141,7 +141,16 @@ export const virtualServiceSpec = object(
     http: optional(array(httpRoute)),
     exportTo: optional(array(string({ enum: ['*', '.'] }))),
   },
-  { unimplemented: ['tcp', 'tls'] },
+  {
+    unimplemented: ['tcp', 'tls'],
+    check(spec, path, ctx) {
+      // Istio needs hosts unless the VirtualService is a delegate, which minimesh does not implement.
+      if (spec.hosts === undefined)
+        ctx.report([...path, 'hosts'], ApiErrorCode.Required, 'field "hosts" is required')
+      if (spec.http === undefined || spec.http.length === 0)
+        ctx.report([...path, 'http'], ApiErrorCode.Required, 'at least one http route is required')
+    },
+  },
 )
 
 export type VirtualServiceSpec = Infer<typeof virtualServiceSpec>

@@ -1,5 +1,5 @@
 import { ApiErrorCode } from '../errors.ts'
-import { parseDuration } from './duration.ts'
+import { DURATION_PATTERN, parseDuration } from './duration.ts'
 import { Context, type FieldPath, type Infer, type OpenApiSchema, type Schema, typeName } from './types.ts'
 
 type Check<T> = (value: T, path: FieldPath, ctx: Context) => void
@@ -81,7 +81,7 @@ export function boolean(opts: Common<boolean> = {}): Schema<boolean> {
   return make<boolean>('boolean', (v) => typeof v === 'boolean', undefined, opts, {})
 }
 
-/** A duration string as Istio writes them: "7s", "0.5s", "100ms", "1m", "1h", "1h30m". */
+/** A duration string as Istio writes them: "7s", "0.5s", "100ms", "1m", "1h", "1h30m" (or "0"). */
 export function duration(opts: Common<string> = {}): Schema<string> {
   const base: Check<string> = (v, path, ctx) => {
     if (parseDuration(v) === undefined)
@@ -91,9 +91,23 @@ export function duration(opts: Common<string> = {}): Schema<string> {
         `${JSON.stringify(v)} is not a duration (use e.g. "7s", "0.5s", "100ms", "1m", "1h")`,
       )
   }
-  return make<string>('string', (v) => typeof v === 'string', base, opts, {
-    pattern: '^([0-9]+(\\.[0-9]+)?(h|m|s|ms|us|µs|ns))+$',
+  const inner = make<string>('string', (v) => typeof v === 'string', base, opts, {
+    pattern: DURATION_PATTERN,
   })
+  return {
+    ...inner,
+    check(value, path, ctx) {
+      if (typeof value === 'number') {
+        ctx.report(
+          path,
+          ApiErrorCode.Duration,
+          `expected a duration string with a unit, got the number ${value} (write e.g. "${value}s")`,
+        )
+        return false
+      }
+      return inner.check(value, path, ctx)
+    },
+  }
 }
 
 /** A regular expression (RE2 syntax in Istio; checked here with JavaScript's engine). */
@@ -131,8 +145,10 @@ export function array<S extends Schema<unknown>>(
       if (opts.minItems !== undefined && value.length < opts.minItems)
         ctx.report(path, ApiErrorCode.Range, `must have at least ${opts.minItems} item(s)`)
       const seen = new Map<string, number>()
+      let all = true
       value.forEach((v, i) => {
         const ok = item.check(v, [...path, i], ctx)
+        if (!ok) all = false
         const key = ok && opts.uniqueBy ? opts.uniqueBy(v as Infer<S>) : undefined
         if (key === undefined) return
         const first = seen.get(key)
@@ -144,8 +160,8 @@ export function array<S extends Schema<unknown>>(
           )
         else seen.set(key, i)
       })
-      opts.check?.(value as Infer<S>[], path, ctx)
-      return true
+      if (all) opts.check?.(value as Infer<S>[], path, ctx)
+      return all
     },
     openapi: () => ({
       type: 'array',
@@ -169,6 +185,7 @@ export function record<S extends Schema<unknown>>(
         ctx.report(path, ApiErrorCode.Type, `expected object, got ${typeName(v)}`)
         return false
       }
+      let all = true
       for (const [k, x] of Object.entries(v)) {
         if (opts.key && !opts.key.test(k))
           ctx.report(
@@ -176,10 +193,10 @@ export function record<S extends Schema<unknown>>(
             ApiErrorCode.Pattern,
             `key ${JSON.stringify(k)} is not ${opts.keyHint ?? `matched by ${opts.key}`}`,
           )
-        value.check(x, [...path, k], ctx)
+        if (!value.check(x, [...path, k], ctx)) all = false
       }
-      opts.check?.(v as Record<string, Infer<S>>, path, ctx)
-      return true
+      if (all) opts.check?.(v as Record<string, Infer<S>>, path, ctx)
+      return all
     },
     openapi: () => ({
       type: 'object',

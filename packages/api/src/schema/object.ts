@@ -26,6 +26,18 @@ export interface ObjectOptions<T> {
 
 export interface ObjectSchema<P extends Props> extends Schema<ObjectType<P>> {
   readonly props: P
+  /** Istio fields minimesh does not implement (an error when set). */
+  readonly unimplemented: readonly string[]
+}
+
+/**
+ * In the CRD, an unimplemented field is kept (not pruned by the API server) so that minimesh's
+ * validation sees it and can say it is not implemented, instead of it vanishing silently.
+ */
+export const UNIMPLEMENTED_DESCRIPTION = 'Not implemented by minimesh: setting it is a validation error.'
+const UNIMPLEMENTED_OPENAPI: OpenApiSchema = {
+  description: UNIMPLEMENTED_DESCRIPTION,
+  'x-kubernetes-preserve-unknown-fields': true,
 }
 
 export function object<P extends Props>(props: P, opts: ObjectOptions<ObjectType<P>> = {}): ObjectSchema<P> {
@@ -33,6 +45,7 @@ export function object<P extends Props>(props: P, opts: ObjectOptions<ObjectType
   const passthrough = new Set(opts.passthrough ?? [])
   return {
     props,
+    unimplemented: [...unimplemented],
     optional: false,
     description: opts.description,
     check(value, path, ctx) {
@@ -41,12 +54,14 @@ export function object<P extends Props>(props: P, opts: ObjectOptions<ObjectType
         return false
       }
       const v = value as Record<string, unknown>
+      let ok = true
+      let nulls = false
       for (const [key, x] of Object.entries(v)) {
         const s = props[key]
         if (s) {
           // YAML `field: ~` on an optional field means "absent", as the Kubernetes API server treats it.
-          if (x === null && s.optional) continue
-          s.check(x, [...path, key], ctx)
+          if (x === null && s.optional) nulls = true
+          else if (!s.check(x, [...path, key], ctx)) ok = false
         } else if (unimplemented.has(key)) {
           ctx.report(
             [...path, key],
@@ -58,8 +73,10 @@ export function object<P extends Props>(props: P, opts: ObjectOptions<ObjectType
         }
       }
       for (const [key, s] of Object.entries(props)) {
-        if (!s.optional && v[key] === undefined)
+        if (!s.optional && v[key] === undefined) {
           ctx.report([...path, key], ApiErrorCode.Required, `field "${key}" is required`)
+          ok = false
+        }
       }
       if (opts.oneOf) {
         const set = opts.oneOf.filter((k) => v[k] !== undefined && v[k] !== null)
@@ -72,8 +89,13 @@ export function object<P extends Props>(props: P, opts: ObjectOptions<ObjectType
         else if (set.length === 0 && opts.oneOfRequired)
           ctx.report(path, ApiErrorCode.OneOf, `one of ${opts.oneOf.join(', ')} must be set`)
       }
-      opts.check?.(v as ObjectType<P>, path, ctx)
-      return true
+      // Cross-field checks see a value of the declared type only: after a type mismatch anywhere
+      // below (already reported) they are skipped, and `field: ~` reads as an absent field.
+      if (ok && opts.check) {
+        const typed = nulls ? Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null)) : v
+        opts.check(typed as ObjectType<P>, path, ctx)
+      }
+      return ok
     },
     openapi(): OpenApiSchema {
       const properties: Record<string, OpenApiSchema> = {}
@@ -82,6 +104,7 @@ export function object<P extends Props>(props: P, opts: ObjectOptions<ObjectType
         properties[key] = s.openapi()
         if (!s.optional) required.push(key)
       }
+      for (const key of unimplemented) properties[key] ??= UNIMPLEMENTED_OPENAPI
       return {
         type: 'object',
         ...(opts.description ? { description: opts.description } : {}),

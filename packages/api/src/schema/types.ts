@@ -42,7 +42,10 @@ export interface Schema<T> {
   readonly __type?: T
   readonly optional: boolean
   readonly description?: string
-  /** Checks `value` at `path`, reporting every problem into `ctx`. Returns false on a type mismatch. */
+  /**
+   * Checks `value` at `path`, reporting every problem into `ctx`. Returns false when the value (or
+   * anything inside it) does not have the declared type, so callers can skip checks that need it.
+   */
   check(value: unknown, path: FieldPath, ctx: Context): boolean
   openapi(): OpenApiSchema
 }

@@ -1,4 +1,4 @@
-import { isNode, LineCounter, parseAllDocuments } from 'yaml'
+import { type Document, isAlias, isMap, isNode, isScalar, isSeq, LineCounter, parseAllDocuments } from 'yaml'
 import { ApiErrorCode } from '../errors.ts'
 import type { Finding } from '../finding.ts'
 import type { FieldPath } from '../schema/index.ts'
@@ -33,7 +33,11 @@ export function loadYaml(text: string, file?: string): LoadResult {
       findings.push({
         severity: 'error',
         code: ApiErrorCode.Yaml,
-        message: err.message.split('\n')[0] ?? err.message,
+        // The line is the finding's own; keep the column, drop the source excerpt.
+        message: (err.message.split('\n')[0] ?? err.message).replace(
+          / at line \d+, column (\d+):?$/,
+          ' (column $1)',
+        ),
         path: '',
         file,
         line: err.linePos?.[0].line,
@@ -57,13 +61,8 @@ export function loadYaml(text: string, file?: string): LoadResult {
         })
         return
       }
-      const lineOf = (path: FieldPath) => {
-        for (let n = path.length; n >= 0; n--) {
-          const node = doc.getIn([...prefix, ...path.slice(0, n)], true)
-          if (isNode(node) && node.range) return lineAt(node.range[0])
-        }
-        return docLine
-      }
+      const root = doc.getIn(prefix, true)
+      const lineOf = (path: FieldPath) => lineOfPath(doc, root, path, lc) ?? docLine
       objects.push({ object: obj as Record<string, unknown>, file, line: lineOf([]), lineOf })
     }
     const v = value as Record<string, unknown>
@@ -72,6 +71,31 @@ export function loadYaml(text: string, file?: string): LoadResult {
     } else push(value, [])
   }
   return { objects, findings }
+}
+
+/**
+ * The line of a field path inside a parsed YAML node: the line of the last key of the path that
+ * exists in the source (so a missing field points at its parent, and an object-valued field at its
+ * key, not at its first child).
+ */
+function lineOfPath(doc: Document, root: unknown, path: FieldPath, lc: LineCounter): number | undefined {
+  const at = (n: unknown) => (isNode(n) && n.range ? lc.linePos(n.range[0]).line : undefined)
+  let node = isAlias(root) ? root.resolve(doc) : root
+  let line = at(node)
+  for (const seg of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => String(isScalar(p.key) ? p.key.value : p.key) === String(seg))
+      if (!pair) break
+      line = at(pair.key) ?? line
+      node = pair.value
+    } else if (isSeq(node) && typeof seg === 'number') {
+      node = node.items[seg]
+      if (node === undefined) break
+      line = at(node) ?? line
+    } else break
+    if (isAlias(node)) node = node.resolve(doc)
+  }
+  return line
 }
 
 /** Wraps a plain object (already parsed elsewhere) so it can be validated like a sourced one. */

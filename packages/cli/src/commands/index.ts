@@ -7,4 +7,6 @@ import { version } from './version.ts'
  */
 export const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   version: { summary: version.summary, load: async () => version },
+  analyze: { summary: 'check mesh config files', load: async () => (await import('./analyze.ts')).analyze },
+  'kube-inject': { summary: 'add sidecars', load: async () => (await import('./kube-inject.ts')).kubeInject },
 }
