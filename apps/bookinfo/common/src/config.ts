@@ -26,7 +26,10 @@ export function readLogLevel(env: Env): string {
   const level = env.LOG_LEVEL?.trim() || 'info'
   const known = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
   if (!known.includes(level)) {
-    throw new BookinfoError('MESH_ERR_BOOKINFO_CONFIG', `LOG_LEVEL=${level} is not one of ${known.join(', ')}`)
+    throw new BookinfoError(
+      'MESH_ERR_BOOKINFO_CONFIG',
+      `LOG_LEVEL=${level} is not one of ${known.join(', ')}`,
+    )
   }
   return level
 }
@@ -40,7 +43,10 @@ export function upstreamUrl(env: Env, service: string): string {
   const key = service.toUpperCase()
   const host = env[`${key}_HOSTNAME`]?.trim() || service
   if (!/^[A-Za-z0-9.-]+$/.test(host)) {
-    throw new BookinfoError('MESH_ERR_BOOKINFO_CONFIG', `${key}_HOSTNAME=${host} is not a host name or IPv4 address`)
+    throw new BookinfoError(
+      'MESH_ERR_BOOKINFO_CONFIG',
+      `${key}_HOSTNAME=${host} is not a host name or IPv4 address`,
+    )
   }
   const domain = env.SERVICES_DOMAIN?.trim() ? `.${env.SERVICES_DOMAIN.trim()}` : ''
   const port = readPort(env, `${key}_SERVICE_PORT`, DEFAULT_PORT)

@@ -13,6 +13,6 @@ export {
 export { BookinfoError, type BookinfoErrorCode } from './errors.ts'
 export { END_USER_HEADER, PROPAGATED_HEADERS, pickHeaders } from './headers.ts'
 export { createLogger, type LoggerOptions, silentLogger } from './logger.ts'
-export { type ListenOptions, listenApp, type StartedApp } from './server.ts'
+export { createApp, type ListenOptions, listenApp, type StartedApp } from './server.ts'
 export { handleShutdownSignals, type ShutdownOptions } from './shutdown.ts'
 export { createUpstreamAgent, fetchJson, type UpstreamRequest, type UpstreamResult } from './upstream.ts'

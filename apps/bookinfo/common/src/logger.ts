@@ -5,7 +5,7 @@ export interface LoggerOptions {
   readonly name: string
   /** pino level; default `info`. */
   readonly level?: string
-  /** Where lines go; default stdout. */
+  /** Where lines go; default stdout, written synchronously. */
   readonly destination?: DestinationStream
 }
 
@@ -17,7 +17,8 @@ export function createLogger(options: LoggerOptions): Logger {
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label: string) => ({ level: label }) },
   }
-  return options.destination ? pino(config, options.destination) : pino(config)
+  // Synchronous writes: lines stay in order and nothing is lost when the process exits right after.
+  return pino(config, options.destination ?? pino.destination({ dest: 1, sync: true }))
 }
 
 /** A logger that writes nothing: the default of the app builders when none is given. */

@@ -1,6 +1,25 @@
 import type { AddressInfo } from 'node:net'
-import type { FastifyInstance } from 'fastify'
+import { type FastifyBaseLogger, type FastifyInstance, fastify } from 'fastify'
 import { BookinfoError } from './errors.ts'
+import { silentLogger } from './logger.ts'
+
+/**
+ * A fastify instance as every Bookinfo app starts: logging to `logger` (default: nowhere), and
+ * draining on close: once `close()` has begun, every response says `Connection: close`, so that
+ * keep-alive clients (a sidecar's pool) let go and the close finishes when the last request does.
+ */
+export function createApp(logger?: FastifyBaseLogger): FastifyInstance {
+  const app = fastify({ loggerInstance: logger ?? silentLogger() })
+  let closing = false
+  app.addHook('preClose', async () => {
+    closing = true
+  })
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) reply.header('connection', 'close')
+    return payload
+  })
+  return app
+}
 
 /** A Bookinfo app that is listening. */
 export interface StartedApp {
@@ -26,7 +45,9 @@ export async function listenApp(app: FastifyInstance, options: ListenOptions = {
     await app.listen({ port: options.port ?? 9080, host })
   } catch (err) {
     await app.close()
-    throw new BookinfoError('MESH_ERR_BOOKINFO_START', `cannot listen on ${host}:${options.port}`, { cause: err })
+    throw new BookinfoError('MESH_ERR_BOOKINFO_START', `cannot listen on ${host}:${options.port}`, {
+      cause: err,
+    })
   }
   const address = app.server.address() as AddressInfo
   const shown = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address

@@ -42,11 +42,19 @@ export async function spawnMain(
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
-      reject(new Error(`${mainPath} did not log "listening" within ${timeoutMs} ms\n${lines.join('\n')}\n${stderr}`))
+      reject(
+        new Error(
+          `${mainPath} did not log "listening" within ${timeoutMs} ms\n${lines.join('\n')}\n${stderr}`,
+        ),
+      )
     }, timeoutMs)
     exited.then(({ code, signal }) => {
       clearTimeout(timer)
-      reject(new Error(`${mainPath} exited (code ${code}, signal ${signal}) before listening\n${lines.join('\n')}\n${stderr}`))
+      reject(
+        new Error(
+          `${mainPath} exited (code ${code}, signal ${signal}) before listening\n${lines.join('\n')}\n${stderr}`,
+        ),
+      )
     })
     createInterface({ input: child.stdout! }).on('line', (line) => {
       lines.push(line)
@@ -81,4 +89,23 @@ export async function closedPort(): Promise<number> {
   const { port } = server.address() as { port: number }
   await new Promise<void>((resolve) => server.close(() => resolve()))
   return port
+}
+
+/**
+ * The acceptance region of an equal-tailed exact binomial test: counts x out of n trials for which
+ * neither P(X ≤ x) nor P(X ≥ x) is at most alpha/2 under success probability p. A count outside
+ * [low, high] rejects "the rate is p" at significance alpha.
+ */
+export function binomialAcceptance(n: number, p: number, alpha: number): { low: number; high: number } {
+  const pmf: number[] = []
+  let logChoose = 0
+  for (let k = 0; k <= n; k++) {
+    if (k > 0) logChoose += Math.log(n - k + 1) - Math.log(k)
+    pmf.push(Math.exp(logChoose + k * Math.log(p) + (n - k) * Math.log(1 - p)))
+  }
+  let low = 0
+  for (let cdf = pmf[0]!; cdf <= alpha / 2; cdf += pmf[low]!) low++
+  let high = n
+  for (let sf = pmf[n]!; sf <= alpha / 2; sf += pmf[high]!) high--
+  return { low, high }
 }

@@ -52,11 +52,17 @@ export async function fetchJson(url: string, options: UpstreamRequest): Promise<
     }
     const status = response.statusCode
     if (status !== 200) return { ok: false, status, body, error: `status ${status}`, durationMs: elapsed() }
-    if (body === undefined) return { ok: false, status: 502, error: 'response is not JSON', durationMs: elapsed() }
+    if (body === undefined)
+      return { ok: false, status: 502, error: 'response is not JSON', durationMs: elapsed() }
     return { ok: true, status, body, durationMs: elapsed() }
   } catch (err) {
     if (signal.aborted) {
-      return { ok: false, status: 504, error: `no answer within ${options.timeoutMs} ms`, durationMs: elapsed() }
+      return {
+        ok: false,
+        status: 504,
+        error: `no answer within ${options.timeoutMs} ms`,
+        durationMs: elapsed(),
+      }
     }
     const message = err instanceof Error ? `${err.message}${codeOf(err)}` : String(err)
     return { ok: false, status: 502, error: message, durationMs: elapsed() }

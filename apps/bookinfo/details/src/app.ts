@@ -1,11 +1,16 @@
-import { type ListenOptions, listenApp, parseProductId, type StartedApp, silentLogger } from '@minimesh/bookinfo-common'
-import { type FastifyInstance, fastify } from 'fastify'
-import type { Logger } from 'pino'
+import {
+  createApp,
+  type ListenOptions,
+  listenApp,
+  parseProductId,
+  type StartedApp,
+} from '@minimesh/bookinfo-common'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { bookDetails } from './details.ts'
 
 export interface DetailsOptions {
   /** Default: a logger that writes nothing. */
-  readonly logger?: Logger
+  readonly logger?: FastifyBaseLogger
 }
 
 /**
@@ -13,7 +18,7 @@ export interface DetailsOptions {
  * `please provide numeric product id` when the id is not a number), `GET /health` says it is up.
  */
 export function buildDetailsApp(options: DetailsOptions = {}): FastifyInstance {
-  const app = fastify({ loggerInstance: options.logger ?? silentLogger() })
+  const app = createApp(options.logger)
 
   app.get('/health', async () => ({ status: 'Details is healthy' }))
 

@@ -16,7 +16,9 @@ describe('details main.ts as a process', () => {
     }
     const messages = proc.lines.map((line) => JSON.parse(line) as { msg: string; app: string })
     expect(messages.every((m) => m.app === 'details')).toBe(true)
-    expect(messages.map((m) => m.msg)).toEqual(expect.arrayContaining(['listening', 'shutting down', 'shut down']))
+    expect(messages.map((m) => m.msg)).toEqual(
+      expect.arrayContaining(['listening', 'shutting down', 'shut down']),
+    )
   })
 
   it('refuses to start on a bad PORT and says why', async () => {

@@ -1,5 +1,11 @@
 // details: reads PORT, HOST and LOG_LEVEL, listens, and shuts down gracefully on SIGTERM.
-import { createLogger, handleShutdownSignals, readHost, readLogLevel, readPort } from '@minimesh/bookinfo-common'
+import {
+  createLogger,
+  handleShutdownSignals,
+  readHost,
+  readLogLevel,
+  readPort,
+} from '@minimesh/bookinfo-common'
 import { startDetails } from './app.ts'
 
 const logger = createLogger({ name: 'details', level: 'info' })
