@@ -1,1 +1,12 @@
-export {}
+// @minimesh/proxy as a library: start a sidecar or gateway proxy in-process.
+export type { AccessLogEntry } from './admin/access-log.ts'
+export { loadStaticConfig, parseStaticConfig } from './config/file.ts'
+export { ConfigStore, type Snapshot } from './config/store.ts'
+export type { StaticConfig } from './config/validate.ts'
+export type { WorkloadIdentity } from './context.ts'
+export { ConfigError, ProxyError, type ProxyErrorCode } from './errors.ts'
+export { Flag, type PeerInfo } from './http/record.ts'
+export type { Destination, OriginalDestinationFn } from './listeners/conn.ts'
+export type { InboundPolicy, InboundRequestInfo, PolicyDecision } from './policy.ts'
+export { type ProxyMode, type ProxyOptions, type RunningProxy, startProxy } from './proxy.ts'
+export { XdsClient, type XdsEvent } from './xds/client.ts'

@@ -1,0 +1,233 @@
+// meshctl proxy-config routes|clusters|listeners|endpoints: reads a proxy's admin endpoint
+// (127.0.0.1:15000 by default: run it inside the pod, or port-forward) and prints what the proxy
+// is actually serving, as tables (or the admin JSON with -o json).
+import { type Command, type CommandIo, UsageError } from './types.ts'
+
+const KINDS = ['routes', 'clusters', 'listeners', 'endpoints'] as const
+type Kind = (typeof KINDS)[number]
+
+interface StringMatcher {
+  exact?: string
+  prefix?: string
+  regex?: string
+  present?: boolean
+}
+interface FilterChain {
+  name: string
+  match?: { destinationPort?: number; prefixRanges?: string[] }
+  http?: { routeConfigName?: string; cluster?: string }
+  tcp?: { cluster: string }
+}
+interface Listener {
+  name: string
+  address: string
+  port: number
+  trafficDirection: string
+  bindToPort: boolean
+  filterChains: FilterChain[]
+  defaultFilterChain?: FilterChain
+}
+interface Route {
+  name?: string
+  match: {
+    path?: StringMatcher
+    headers?: { name: string; match: StringMatcher; invert?: boolean }[]
+    queryParams?: { name: string; match: StringMatcher }[]
+    method?: StringMatcher
+    port?: number
+    sourceLabels?: Record<string, string>
+  }
+  route?: { clusters: { name: string; weight: number }[] }
+  redirect?: { path?: string; host?: string; code: number }
+  directResponse?: { status: number }
+}
+interface RouteConfig {
+  name: string
+  virtualHosts: { name: string; domains: string[]; routes: Route[] }[]
+}
+interface ClusterView {
+  name: string
+  type: string
+  lbPolicy: string
+  service: { host: string; port: number; subset?: string } | null
+  hosts: { address: string; port: number; health: string; ejected: boolean; ejectionCount: number }[]
+}
+interface ConfigDump {
+  listeners: Listener[]
+  routes: RouteConfig[]
+}
+
+/** Formats rows as aligned columns (istioctl-style). */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('   ')
+      .trimEnd()
+  return `${[line(header), ...rows.map(line)].join('\n')}\n`
+}
+
+function matcher(m: StringMatcher): string {
+  if (m.exact !== undefined) return m.exact
+  if (m.prefix !== undefined) return `${m.prefix}*`
+  if (m.regex !== undefined) return `~${m.regex}`
+  return m.present === false ? '(absent)' : '(present)'
+}
+
+export function describeMatch(match: Route['match']): string {
+  const parts: string[] = []
+  if (match.path) parts.push(matcher(match.path))
+  if (match.method) parts.push(`method=${matcher(match.method)}`)
+  for (const h of match.headers ?? []) parts.push(`${h.name}${h.invert ? '!=' : '='}${matcher(h.match)}`)
+  for (const q of match.queryParams ?? []) parts.push(`?${q.name}=${matcher(q.match)}`)
+  if (match.port !== undefined) parts.push(`port=${match.port}`)
+  for (const [k, v] of Object.entries(match.sourceLabels ?? {})) parts.push(`source.${k}=${v}`)
+  return parts.length > 0 ? parts.join(' ') : '/*'
+}
+
+function destination(r: Route): string {
+  if (r.redirect) return `redirect ${r.redirect.code} ${r.redirect.host ?? ''}${r.redirect.path ?? ''}`
+  if (r.directResponse) return `direct response ${r.directResponse.status}`
+  const cs = r.route?.clusters ?? []
+  if (cs.length === 1) return cs[0]!.name
+  const total = cs.reduce((s, c) => s + c.weight, 0) || 1
+  return cs.map((c) => `${c.name} ${Math.round((100 * c.weight) / total)}%`).join(', ')
+}
+
+function domains(ds: string[]): string {
+  const shown = ds.slice(0, 2).join(', ')
+  return ds.length > 2 ? `${shown} +${ds.length - 2} more` : shown
+}
+
+function chainRow(l: Listener, fc: FilterChain, isDefault: boolean): string[] {
+  const m = fc.match
+  const match = isDefault
+    ? 'default'
+    : [
+        m?.destinationPort !== undefined ? `dport ${m.destinationPort}` : '',
+        m?.prefixRanges?.length ? `dst ${m.prefixRanges.join(',')}` : '',
+      ]
+        .filter(Boolean)
+        .join(' ') || 'ALL'
+  const dest = fc.tcp
+    ? `TCP: ${fc.tcp.cluster}`
+    : fc.http?.cluster
+      ? `Cluster: ${fc.http.cluster}`
+      : `Route: ${fc.http?.routeConfigName ?? ''}`
+  return [l.name, l.address, String(l.port), l.trafficDirection, l.bindToPort ? 'yes' : 'no', match, dest]
+}
+
+export function listenersTable(dump: ConfigDump): string {
+  const rows: string[][] = []
+  for (const l of dump.listeners) {
+    for (const fc of l.filterChains) rows.push(chainRow(l, fc, false))
+    if (l.defaultFilterChain) rows.push(chainRow(l, l.defaultFilterChain, true))
+  }
+  return table(['NAME', 'ADDRESS', 'PORT', 'DIRECTION', 'BOUND', 'MATCH', 'DESTINATION'], rows)
+}
+
+export function routesTable(dump: ConfigDump): string {
+  const rows: string[][] = []
+  for (const rc of dump.routes) {
+    for (const vh of rc.virtualHosts) {
+      for (const r of vh.routes)
+        rows.push([
+          rc.name,
+          vh.name,
+          domains(vh.domains),
+          describeMatch(r.match),
+          destination(r),
+          r.name ?? '',
+        ])
+    }
+  }
+  return table(['ROUTE CONFIG', 'VIRTUAL HOST', 'DOMAINS', 'MATCH', 'DESTINATION', 'NAME'], rows)
+}
+
+export function clustersTable(clusters: ClusterView[]): string {
+  const rows = clusters.map((c) => [
+    c.name,
+    c.service?.host ?? '-',
+    c.service ? String(c.service.port) : '-',
+    c.service?.subset ?? '-',
+    c.type,
+    c.lbPolicy,
+    String(c.hosts.length),
+  ])
+  return table(['NAME', 'SERVICE FQDN', 'PORT', 'SUBSET', 'TYPE', 'LB POLICY', 'ENDPOINTS'], rows)
+}
+
+export function endpointsTable(clusters: ClusterView[]): string {
+  const rows: string[][] = []
+  for (const c of clusters) {
+    for (const h of c.hosts) {
+      rows.push([
+        `${h.address}:${h.port}`,
+        h.health,
+        h.ejected ? `EJECTED (${h.ejectionCount}x)` : 'OK',
+        c.name,
+      ])
+    }
+  }
+  return table(['ENDPOINT', 'STATUS', 'OUTLIER CHECK', 'CLUSTER'], rows)
+}
+
+async function fetchJson<T>(admin: string, path: string): Promise<T> {
+  const url = `http://${admin}${path}`
+  let res: Response
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(5000) })
+  } catch (cause) {
+    const err = new Error(
+      `cannot reach the proxy admin at ${url} (${(cause as Error).message}); run inside the pod or port-forward 15000`,
+    ) as Error & { code: string }
+    err.code = 'MESH_ERR_CLI_PROXY_ADMIN'
+    throw err
+  }
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`)
+  return (await res.json()) as T
+}
+
+function parseArgs(args: string[]): { kind: Kind; admin: string; json: boolean } {
+  let admin = '127.0.0.1:15000'
+  let json = false
+  let kind: Kind | undefined
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!
+    if (a === '--admin') admin = args[++i] ?? ''
+    else if (a.startsWith('--admin=')) admin = a.slice('--admin='.length)
+    else if (a === '-o' || a === '--output') {
+      const o = args[++i]
+      if (o !== 'json' && o !== 'table') throw new UsageError(`unknown output format ${o}`)
+      json = o === 'json'
+    } else if (a === '-ojson' || a === '--output=json') json = true
+    else if ((KINDS as readonly string[]).includes(a) && !kind) kind = a as Kind
+    else throw new UsageError(`unexpected argument ${a}`)
+  }
+  if (!kind) throw new UsageError(`say what to show: ${KINDS.join(', ')}`)
+  if (!admin) throw new UsageError('--admin needs HOST:PORT')
+  return { kind, admin, json }
+}
+
+export const proxyConfig: Command = {
+  name: 'proxy-config',
+  summary: "show a proxy's listeners, routes, clusters or endpoints (from its admin endpoint)",
+  usage: 'meshctl proxy-config routes|clusters|listeners|endpoints [--admin 127.0.0.1:15000] [-o json]',
+  async run(args: string[], io: CommandIo): Promise<number> {
+    const { kind, admin, json } = parseArgs(args)
+    if (kind === 'clusters' || kind === 'endpoints') {
+      const clusters = await fetchJson<ClusterView[]>(admin, '/clusters')
+      if (json)
+        io.out(
+          `${JSON.stringify(kind === 'clusters' ? clusters : clusters.map((c) => ({ cluster: c.name, hosts: c.hosts })), null, 2)}\n`,
+        )
+      else io.out(kind === 'clusters' ? clustersTable(clusters) : endpointsTable(clusters))
+      return 0
+    }
+    const dump = await fetchJson<ConfigDump>(admin, '/config_dump')
+    if (json) io.out(`${JSON.stringify(kind === 'routes' ? dump.routes : dump.listeners, null, 2)}\n`)
+    else io.out(kind === 'routes' ? routesTable(dump) : listenersTable(dump))
+    return 0
+  },
+}

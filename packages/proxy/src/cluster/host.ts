@@ -1,0 +1,103 @@
+// One upstream endpoint of a cluster: its address, labels, health, outlier state, and (made on
+// first use) an undici Pool of keep-alive connections to it.
+import type { LbEndpoint } from '@minimesh/api'
+import { Pool } from 'undici'
+
+export interface PoolSettings {
+  connectTimeoutMs: number
+  /** Keep-alive idle time of a pooled connection. */
+  idleTimeoutMs: number
+  /** Cap on connections to this endpoint (cluster maxConnections); undefined = no cap. */
+  maxConnections: number | undefined
+  /** Requests after which a connection is closed; undefined = unlimited. */
+  maxRequestsPerConnection: number | undefined
+  /** Connection events, for the cluster's counters. */
+  onConnect: () => void
+  onDisconnect: () => void
+  onConnectFail: () => void
+}
+
+export class Host {
+  readonly address: string
+  readonly port: number
+  readonly key: string
+  endpoint: LbEndpoint
+  /** In-flight requests on this host (LEAST_REQUEST). */
+  active = 0
+  requests = 0
+  errors = 0
+  // Outlier detection state.
+  consecutive5xx = 0
+  consecutiveGatewayErrors = 0
+  ejected = false
+  ejectionCount = 0
+  ejectedUntil = 0
+  /** Last time a request was sent (ORIGINAL_DST clusters sweep idle hosts). */
+  lastUsed = 0
+  private pool: Pool | undefined
+  private readonly settings: PoolSettings
+
+  constructor(endpoint: LbEndpoint, settings: PoolSettings) {
+    this.endpoint = endpoint
+    this.address = endpoint.address
+    this.port = endpoint.port
+    this.key = hostKey(endpoint.address, endpoint.port)
+    this.settings = settings
+  }
+
+  get healthy(): boolean {
+    return this.endpoint.health === 'HEALTHY'
+  }
+
+  /** Available for load balancing: healthy and not ejected. */
+  get available(): boolean {
+    return !this.ejected && this.endpoint.health === 'HEALTHY'
+  }
+
+  get origin(): string {
+    return this.address.includes(':')
+      ? `http://[${this.address}]:${this.port}`
+      : `http://${this.address}:${this.port}`
+  }
+
+  /** The keep-alive pool to this endpoint, made on first use. */
+  getPool(): Pool {
+    if (this.pool) return this.pool
+    const s = this.settings
+    const pool = new Pool(this.origin, {
+      connections: s.maxConnections ?? null,
+      pipelining: 1,
+      keepAliveTimeout: s.idleTimeoutMs,
+      keepAliveMaxTimeout: Math.max(s.idleTimeoutMs, 1000),
+      keepAliveTimeoutThreshold: 200,
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      connectTimeout: s.connectTimeoutMs,
+      maxRequestsPerClient: s.maxRequestsPerConnection || undefined,
+      strictContentLength: false,
+    })
+    pool.on('connect', s.onConnect)
+    pool.on('disconnect', s.onDisconnect)
+    pool.on('connectionError', s.onConnectFail)
+    this.pool = pool
+    return pool
+  }
+
+  /** Closes the pool once its in-flight requests are done (config swaps never cut requests). */
+  async close(): Promise<void> {
+    const p = this.pool
+    this.pool = undefined
+    if (p) await p.close().catch(() => undefined)
+  }
+
+  /** Closes the pool now, failing what is in flight (shutdown deadline passed). */
+  async destroy(): Promise<void> {
+    const p = this.pool
+    this.pool = undefined
+    if (p) await p.destroy().catch(() => undefined)
+  }
+}
+
+export function hostKey(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`
+}

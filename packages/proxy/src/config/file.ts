@@ -1,0 +1,46 @@
+// The static configuration file (`mesh-proxy --config FILE`): YAML or JSON with arrays
+// `listeners`, `routes`, `clusters`, `endpoints` of config-model objects. Validated like a
+// discovery response before anything is applied.
+import { readFile } from 'node:fs/promises'
+import { parse } from 'yaml'
+import { ProxyError } from '../errors.ts'
+import type { StaticConfig } from './validate.ts'
+
+const KEYS = new Set(['listeners', 'routes', 'clusters', 'endpoints'])
+
+export function parseStaticConfig(text: string, file = '<config>'): StaticConfig {
+  let doc: unknown
+  try {
+    doc = parse(text)
+  } catch (cause) {
+    throw new ProxyError(
+      'MESH_ERR_PROXY_CONFIG_FILE',
+      `${file}: not YAML or JSON: ${(cause as Error).message}`,
+      { cause },
+    )
+  }
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new ProxyError(
+      'MESH_ERR_PROXY_CONFIG_FILE',
+      `${file}: expected an object with listeners, routes, clusters, endpoints`,
+    )
+  }
+  for (const [k, v] of Object.entries(doc)) {
+    if (!KEYS.has(k)) throw new ProxyError('MESH_ERR_PROXY_CONFIG_FILE', `${file}: unknown key ${k}`)
+    if (!Array.isArray(v))
+      throw new ProxyError('MESH_ERR_PROXY_CONFIG_FILE', `${file}: ${k} must be an array`)
+  }
+  return doc as StaticConfig
+}
+
+export async function loadStaticConfig(file: string): Promise<StaticConfig> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (cause) {
+    throw new ProxyError('MESH_ERR_PROXY_CONFIG_FILE', `cannot read ${file}: ${(cause as Error).message}`, {
+      cause,
+    })
+  }
+  return parseStaticConfig(text, file)
+}

@@ -1,0 +1,69 @@
+import { TypeUrl } from '@minimesh/api'
+import { describe, expect, it } from 'vitest'
+import { cluster, endpoints, gatewayConfig } from '../testdata/harness.ts'
+import { parseStaticConfig } from './file.ts'
+import { ConfigStore } from './store.ts'
+
+const source = { labels: {}, namespace: 'default' }
+
+describe('ConfigStore', () => {
+  it('applies a static configuration and keeps an unchanged cluster across updates', async () => {
+    const store = new ConfigStore(source)
+    const cfg = gatewayConfig(
+      [{ match: {}, route: { clusters: [{ name: 'c', weight: 1 }] } }],
+      [cluster('c')],
+      [endpoints('c', [{ port: 1000 }])],
+    )
+    store.applyStatic(cfg)
+    expect(store.ready).toBe(true)
+    const c1 = store.current.clusters.get('c')!
+    expect(c1.hosts.map((h) => h.port)).toEqual([1000])
+    store.apply(TypeUrl.Cluster, cfg.clusters!, 'v2')
+    expect(store.current.clusters.get('c')).toBe(c1)
+    store.apply(TypeUrl.Cluster, [cluster('c', { lbPolicy: 'RANDOM' })], 'v3')
+    expect(store.current.clusters.get('c')).not.toBe(c1)
+    expect(store.current.clusters.get('c')!.hosts.map((h) => h.port)).toEqual([1000])
+    store.apply(TypeUrl.ClusterLoadAssignment, [endpoints('c', [{ port: 1001 }, { port: 1002 }])], 'v4')
+    expect(store.current.clusters.get('c')!.hosts.map((h) => h.port)).toEqual([1001, 1002])
+    await store.close()
+  })
+
+  it('rejects a bad set whole, naming resource and field, and changes nothing', async () => {
+    const store = new ConfigStore(source)
+    store.applyStatic(gatewayConfig([], [cluster('c')], []))
+    const serial = store.current.serial
+    expect(() => store.apply(TypeUrl.Cluster, [cluster('c'), cluster('c')], 'v2')).toThrow(
+      'Cluster c: duplicate name',
+    )
+    expect(() =>
+      store.apply(
+        TypeUrl.Listener,
+        [
+          {
+            name: 'l',
+            trafficDirection: 'OUTBOUND',
+            address: '0.0.0.0',
+            port: 1,
+            bindToPort: false,
+            filterChains: [{ name: 'x', tcp: { cluster: 'nope' } }],
+          },
+        ],
+        'v2',
+      ),
+    ).toThrow('Listener l: filterChains[0].tcp.cluster: unknown cluster nope')
+    expect(() => store.apply(TypeUrl.Cluster, [{ ...cluster('d'), connectTimeoutMs: -1 }], 'v2')).toThrow(
+      /^Cluster d: connectTimeoutMs: /,
+    )
+    expect(store.current.serial).toBe(serial)
+    expect(store.versions[TypeUrl.Cluster]).toBe('static')
+    await store.close()
+  })
+})
+
+describe('parseStaticConfig', () => {
+  it('reads YAML and refuses unknown keys', () => {
+    expect(parseStaticConfig('clusters: []\nlisteners: []\n')).toEqual({ clusters: [], listeners: [] })
+    expect(() => parseStaticConfig('secrets: []')).toThrow('<config>: unknown key secrets')
+    expect(() => parseStaticConfig('clusters: {}')).toThrow('clusters must be an array')
+  })
+})

@@ -1,0 +1,188 @@
+// The proxy's configuration: the last accepted resources of each type, and a compiled snapshot
+// (route matchers built, clusters live) swapped atomically. A request reads `store.current` once
+// and keeps that snapshot to its end, so a swap never disturbs requests in flight. Clusters whose
+// definition did not change carry over with their pools and outlier state; replaced ones drain.
+import { EventEmitter } from 'node:events'
+import {
+  type Cluster,
+  type ClusterLoadAssignment,
+  type Listener,
+  type RouteConfiguration,
+  resourceName,
+  TYPE_ORDER,
+  TypeUrl,
+} from '@minimesh/api'
+import { ClusterRuntime, type ClusterStats, newClusterStats } from '../cluster/cluster.ts'
+import { ConfigError } from '../errors.ts'
+import type { SourceIdentity } from '../routing/match.ts'
+import { type CompiledRouteConfig, compileRouteConfig } from '../routing/select.ts'
+import { BUILTIN_CLUSTERS, type StaticConfig, validateResources } from './validate.ts'
+
+export interface Snapshot {
+  /** Bumped on every accepted change. */
+  readonly serial: number
+  readonly listeners: ReadonlyMap<string, Listener>
+  readonly routes: ReadonlyMap<string, CompiledRouteConfig>
+  readonly clusters: ReadonlyMap<string, ClusterRuntime>
+}
+
+type Raw = {
+  [TypeUrl.Listener]: Map<string, Listener>
+  [TypeUrl.RouteConfiguration]: Map<string, RouteConfiguration>
+  [TypeUrl.Cluster]: Map<string, Cluster>
+  [TypeUrl.ClusterLoadAssignment]: Map<string, ClusterLoadAssignment>
+}
+
+export interface ConfigStoreEvents {
+  /** A new snapshot is current (listeners may need binding or closing). */
+  change: [Snapshot]
+}
+
+export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
+  private readonly source: SourceIdentity
+  private readonly raw: Raw = {
+    [TypeUrl.Listener]: new Map(),
+    [TypeUrl.RouteConfiguration]: new Map(),
+    [TypeUrl.Cluster]: new Map(),
+    [TypeUrl.ClusterLoadAssignment]: new Map(),
+  }
+  /** Accepted version per type ('' before the first). */
+  readonly versions: Record<TypeUrl, string> = {
+    [TypeUrl.Listener]: '',
+    [TypeUrl.RouteConfiguration]: '',
+    [TypeUrl.Cluster]: '',
+    [TypeUrl.ClusterLoadAssignment]: '',
+  }
+  private readonly received = new Set<TypeUrl>()
+  private clusters = new Map<string, ClusterRuntime>()
+  /** Counters per cluster name, kept across cluster replacements. */
+  readonly clusterStats = new Map<string, ClusterStats>()
+  private routes = new Map<string, CompiledRouteConfig>()
+  current: Snapshot
+
+  constructor(source: SourceIdentity) {
+    super()
+    this.source = source
+    for (const c of BUILTIN_CLUSTERS) this.clusters.set(c.name, new ClusterRuntime(c, this.statsFor(c.name)))
+    this.current = { serial: 0, listeners: new Map(), routes: new Map(), clusters: new Map(this.clusters) }
+  }
+
+  /**
+   * Clusters and listeners have been accepted once (the proxy reports ready), as Envoy
+   * initializes after CDS and LDS; routes and endpoints may follow (or be empty).
+   */
+  get ready(): boolean {
+    return this.received.has(TypeUrl.Cluster) && this.received.has(TypeUrl.Listener)
+  }
+
+  /**
+   * Accepts a full set of resources of one type (state of the world), or throws ConfigError and
+   * changes nothing.
+   */
+  apply(typeUrl: TypeUrl, resources: readonly unknown[], version: string): void {
+    const clusterNames = new Set(
+      typeUrl === TypeUrl.Cluster
+        ? (resources as Cluster[]).map((c) => c?.name)
+        : this.raw[TypeUrl.Cluster].keys(),
+    )
+    validateResources(typeUrl, resources, clusterNames)
+    const next = new Map<string, unknown>()
+    for (const r of resources) next.set(resourceName(typeUrl, r as Record<string, unknown>), r)
+    // Compile before committing, so a compile failure (a regex the schema let through) leaves all as it was.
+    let routes = this.routes
+    if (typeUrl === TypeUrl.RouteConfiguration) {
+      routes = new Map()
+      for (const [name, rc] of next as Map<string, RouteConfiguration>) {
+        try {
+          routes.set(name, compileRouteConfig(rc, this.source))
+        } catch (cause) {
+          throw new ConfigError(name, `RouteConfiguration ${name}: ${(cause as Error).message}`, { cause })
+        }
+      }
+    }
+    ;(this.raw as Record<TypeUrl, Map<string, unknown>>)[typeUrl] = next
+    this.versions[typeUrl] = version
+    this.received.add(typeUrl)
+    this.routes = routes
+    if (typeUrl === TypeUrl.Cluster) this.swapClusters()
+    if (typeUrl === TypeUrl.ClusterLoadAssignment) {
+      for (const rt of this.clusters.values())
+        rt.applyAssignment(this.raw[TypeUrl.ClusterLoadAssignment].get(rt.name))
+    }
+    this.publish()
+  }
+
+  /** Loads a static configuration (all four types, in discovery order). */
+  applyStatic(cfg: StaticConfig, version = 'static'): void {
+    const byType: Record<TypeUrl, unknown[]> = {
+      [TypeUrl.Cluster]: cfg.clusters ?? [],
+      [TypeUrl.ClusterLoadAssignment]: cfg.endpoints ?? [],
+      [TypeUrl.Listener]: cfg.listeners ?? [],
+      [TypeUrl.RouteConfiguration]: cfg.routes ?? [],
+    }
+    // Validate everything first so a bad file changes nothing.
+    const clusterNames = new Set((cfg.clusters ?? []).map((c) => c?.name))
+    for (const t of TYPE_ORDER) validateResources(t, byType[t], clusterNames)
+    for (const t of TYPE_ORDER) this.apply(t, byType[t], version)
+  }
+
+  private swapClusters(): void {
+    const defs = this.raw[TypeUrl.Cluster]
+    const old = this.clusters
+    const next = new Map<string, ClusterRuntime>()
+    const all = [...BUILTIN_CLUSTERS.filter((b) => !defs.has(b.name)), ...defs.values()]
+    for (const def of all) {
+      const prev = old.get(def.name)
+      if (prev && prev.fingerprint === JSON.stringify(def)) {
+        next.set(def.name, prev)
+        continue
+      }
+      const rt = new ClusterRuntime(def, this.statsFor(def.name))
+      rt.applyAssignment(this.raw[TypeUrl.ClusterLoadAssignment].get(def.name))
+      next.set(def.name, rt)
+    }
+    this.clusters = next
+    for (const [name, rt] of old) if (next.get(name) !== rt) void rt.close()
+  }
+
+  private statsFor(name: string): ClusterStats {
+    let s = this.clusterStats.get(name)
+    if (!s) {
+      s = newClusterStats()
+      this.clusterStats.set(name, s)
+    }
+    return s
+  }
+
+  private publish(): void {
+    this.current = {
+      serial: this.current.serial + 1,
+      listeners: new Map(this.raw[TypeUrl.Listener]),
+      routes: this.routes,
+      clusters: this.clusters,
+    }
+    this.emit('change', this.current)
+  }
+
+  /** What was accepted, as received (for /config_dump). */
+  dump(): {
+    versions: Record<TypeUrl, string>
+    listeners: Listener[]
+    routes: RouteConfiguration[]
+    clusters: Cluster[]
+    endpoints: ClusterLoadAssignment[]
+  } {
+    return {
+      versions: { ...this.versions },
+      listeners: [...this.raw[TypeUrl.Listener].values()],
+      routes: [...this.raw[TypeUrl.RouteConfiguration].values()],
+      clusters: [...this.raw[TypeUrl.Cluster].values()],
+      endpoints: [...this.raw[TypeUrl.ClusterLoadAssignment].values()],
+    }
+  }
+
+  /** Stops cluster timers and closes every pool (shutdown). */
+  async close(force = false): Promise<void> {
+    await Promise.all([...this.clusters.values()].map((c) => (force ? c.destroy() : c.close())))
+  }
+}

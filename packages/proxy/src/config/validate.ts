@@ -1,0 +1,117 @@
+// Validation of one discovery response (or the static file) before it is accepted: every
+// resource against its schema (@minimesh/api), unique names, and cross-references (routes and
+// listeners must name clusters that exist). The first problem becomes the NACK's error_detail.
+import {
+  type Cluster,
+  type ClusterLoadAssignment,
+  formatPath,
+  type Listener,
+  type RouteConfiguration,
+  resourceName,
+  TypeUrl,
+  validateProxyResource,
+} from '@minimesh/api'
+import { ConfigError } from '../errors.ts'
+
+/** Clusters a proxy always has, even when the control plane does not send them. */
+export const BUILTIN_CLUSTERS: readonly Cluster[] = [
+  {
+    name: 'PassthroughCluster',
+    type: 'ORIGINAL_DST',
+    protocol: 'tcp',
+    lbPolicy: 'ROUND_ROBIN',
+    connectTimeoutMs: 10_000,
+  },
+  {
+    name: 'InboundPassthroughCluster',
+    type: 'ORIGINAL_DST',
+    protocol: 'tcp',
+    lbPolicy: 'ROUND_ROBIN',
+    connectTimeoutMs: 10_000,
+  },
+  {
+    name: 'BlackHoleCluster',
+    type: 'STATIC',
+    protocol: 'tcp',
+    lbPolicy: 'ROUND_ROBIN',
+    connectTimeoutMs: 10_000,
+  },
+]
+const BUILTIN_NAMES = new Set(BUILTIN_CLUSTERS.map((c) => c.name))
+
+const TYPE_LABEL: Record<TypeUrl, string> = {
+  [TypeUrl.Listener]: 'Listener',
+  [TypeUrl.RouteConfiguration]: 'RouteConfiguration',
+  [TypeUrl.Cluster]: 'Cluster',
+  [TypeUrl.ClusterLoadAssignment]: 'ClusterLoadAssignment',
+}
+
+/**
+ * Checks a full set of resources of one type (state of the world). `clusterNames` are the
+ * clusters that will exist once this is accepted. Throws ConfigError naming resource and field.
+ */
+export function validateResources(
+  typeUrl: TypeUrl,
+  resources: readonly unknown[],
+  clusterNames: ReadonlySet<string>,
+): void {
+  const label = TYPE_LABEL[typeUrl]
+  const seen = new Set<string>()
+  resources.forEach((r, i) => {
+    const issues = validateProxyResource(typeUrl, r).filter((x) => x.severity !== 'warning')
+    const name = r && typeof r === 'object' ? resourceName(typeUrl, r as Record<string, unknown>) : `#${i}`
+    if (issues.length > 0) {
+      const first = issues[0]!
+      const path = formatPath(first.path)
+      throw new ConfigError(
+        name,
+        `${label} ${name}: ${path ? `${path}: ` : ''}${first.message} [${first.code}]`,
+      )
+    }
+    if (seen.has(name)) throw new ConfigError(name, `${label} ${name}: duplicate name`)
+    seen.add(name)
+  })
+  const has = (c: string) => clusterNames.has(c) || BUILTIN_NAMES.has(c)
+  if (typeUrl === TypeUrl.RouteConfiguration) {
+    for (const rc of resources as RouteConfiguration[]) {
+      rc.virtualHosts.forEach((vh, v) => {
+        vh.routes.forEach((route, r) => {
+          const at = `virtualHosts[${v}].routes[${r}]`
+          route.route?.clusters.forEach((wc, c) => {
+            if (!has(wc.name))
+              throw new ConfigError(
+                rc.name,
+                `RouteConfiguration ${rc.name}: ${at}.route.clusters[${c}].name: unknown cluster ${wc.name}`,
+              )
+          })
+          const mirror = route.route?.mirror?.cluster
+          if (mirror !== undefined && !has(mirror))
+            throw new ConfigError(
+              rc.name,
+              `RouteConfiguration ${rc.name}: ${at}.route.mirror.cluster: unknown cluster ${mirror}`,
+            )
+        })
+      })
+    }
+  }
+  if (typeUrl === TypeUrl.Listener) {
+    for (const l of resources as Listener[]) {
+      const chains = l.defaultFilterChain ? [...l.filterChains, l.defaultFilterChain] : l.filterChains
+      chains.forEach((fc, i) => {
+        const at = i === l.filterChains.length ? 'defaultFilterChain' : `filterChains[${i}]`
+        const c = fc.tcp?.cluster ?? fc.http?.cluster
+        const field = fc.tcp ? 'tcp.cluster' : 'http.cluster'
+        if (c !== undefined && !has(c))
+          throw new ConfigError(l.name, `Listener ${l.name}: ${at}.${field}: unknown cluster ${c}`)
+      })
+    }
+  }
+}
+
+/** The static configuration file's shape: arrays of config-model objects. */
+export interface StaticConfig {
+  listeners?: Listener[]
+  routes?: RouteConfiguration[]
+  clusters?: Cluster[]
+  endpoints?: ClusterLoadAssignment[]
+}

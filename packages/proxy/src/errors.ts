@@ -1,0 +1,39 @@
+// Errors of @minimesh/proxy. Callers match on `code`; `cause` keeps what went wrong underneath.
+// (The native SO_ORIGINAL_DST helper has its own ProxyNativeError in native/original-dst.ts.)
+
+export type ProxyErrorCode =
+  /** A configuration resource failed validation or a cross-reference check (becomes a NACK). */
+  | 'MESH_ERR_PROXY_CONFIG_INVALID'
+  /** The static configuration file could not be read or parsed. */
+  | 'MESH_ERR_PROXY_CONFIG_FILE'
+  /** A command-line flag or option is wrong. */
+  | 'MESH_ERR_PROXY_BAD_OPTION'
+  /** A listener could not bind its port. */
+  | 'MESH_ERR_PROXY_LISTEN'
+  /** The discovery stream failed (it is retried with backoff). */
+  | 'MESH_ERR_XDS_STREAM'
+  /** Upstream failures, as seen by the forwarding code. */
+  | 'MESH_ERR_PROXY_UPSTREAM_CONNECT'
+  | 'MESH_ERR_PROXY_UPSTREAM_RESET'
+  | 'MESH_ERR_PROXY_UPSTREAM_TIMEOUT'
+  | 'MESH_ERR_PROXY_OVERFLOW'
+  | 'MESH_ERR_PROXY_NO_HEALTHY_UPSTREAM'
+
+export class ProxyError extends Error {
+  readonly code: ProxyErrorCode
+  constructor(code: ProxyErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'ProxyError'
+    this.code = code
+  }
+}
+
+/** A configuration rejection: the message names the resource and the field path (sent as NACK error_detail). */
+export class ConfigError extends ProxyError {
+  readonly resource: string
+  constructor(resource: string, message: string, options?: { cause?: unknown }) {
+    super('MESH_ERR_PROXY_CONFIG_INVALID', message, options)
+    this.name = 'ConfigError'
+    this.resource = resource
+  }
+}

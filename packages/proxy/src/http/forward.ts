@@ -1,0 +1,355 @@
+// Forwarding one HTTP request to a cluster: host choice, connection-pool limits, per-try and
+// route timeouts, retries with backoff, and the response streamed back with backpressure. The
+// exchange is its own bookkeeping: each try is a small undici dispatch handler; a try that is
+// superseded (retry, timeout, client gone) is aborted and its callbacks ignored.
+import type { ServerResponse } from 'node:http'
+import type { Readable } from 'node:stream'
+import type { Dispatcher } from 'undici'
+import type { ClusterRuntime } from '../cluster/cluster.ts'
+import type { Host } from '../cluster/host.ts'
+import type { Outcome } from '../cluster/outlier.ts'
+import { copyResponseHeaders } from './headers.ts'
+import { addFlag, Flag, type RequestRecord } from './record.ts'
+import {
+  backoffMs,
+  type CompiledRetry,
+  type FailureKind,
+  retriableFailure,
+  retriableStatus,
+} from './retry.ts'
+
+export interface ForwardSpec {
+  cluster: ClusterRuntime
+  method: string
+  path: string
+  /** Flat lower-case request headers (Host kept). */
+  headers: string[]
+  /** Buffered (retriable) body, a stream (single try), or none. */
+  body: Buffer | Readable | null
+  retry: CompiledRetry | undefined
+  /** Route timeout over all tries; 0 = none. */
+  timeoutMs: number
+  hash: number | undefined
+  original: { address: string; port: number } | undefined
+  /** Adjusts response headers (route/destination header ops, cookies) before they are sent. */
+  editResponseHeaders: ((flat: string[]) => void) | undefined
+  /** Called once the upstream host is known (metrics: destination workload). */
+  onHost: ((host: Host) => void) | undefined
+}
+
+const ABORT_RETRY = Symbol('retry')
+const ABORT_TIMEOUT = Symbol('timeout')
+const ABORT_DOWNSTREAM = Symbol('downstream')
+
+function classify(err: unknown): FailureKind {
+  const code = (err as { code?: string } | undefined)?.code
+  switch (code) {
+    case 'ECONNREFUSED':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'ENOTFOUND':
+    case 'EADDRNOTAVAIL':
+    case 'EAI_AGAIN':
+    case 'ETIMEDOUT':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return 'connect-failure'
+    default:
+      return 'reset'
+  }
+}
+
+/** Writes a proxy-generated response (Envoy's "local reply"). */
+export function localReply(
+  res: ServerResponse,
+  rec: RequestRecord,
+  status: number,
+  body: string,
+  flag?: string,
+): void {
+  if (flag) addFlag(rec, flag)
+  rec.status = status
+  if (res.headersSent || res.destroyed) {
+    res.destroy()
+    return
+  }
+  const buf = Buffer.from(body)
+  res.writeHead(status, [
+    'content-type',
+    'text/plain',
+    'content-length',
+    String(buf.length),
+    'x-request-id',
+    rec.requestId,
+  ])
+  res.end(buf)
+  rec.bytesSent = buf.length
+}
+
+class Attempt implements Dispatcher.DispatchHandler {
+  readonly ex: Exchange
+  readonly host: Host
+  controller: Dispatcher.DispatchController | undefined
+  abortedBy: symbol | undefined
+  settled = false
+  timer: NodeJS.Timeout | undefined
+
+  constructor(ex: Exchange, host: Host) {
+    this.ex = ex
+    this.host = host
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller
+    if (this.abortedBy) controller.abort(new Error('superseded'))
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, status: number): void {
+    if (this.abortedBy) return
+    this.ex.onHeaders(this, controller, status)
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.abortedBy) return
+    this.ex.onData(controller, chunk)
+  }
+
+  onResponseEnd(): void {
+    if (this.abortedBy) return
+    this.ex.onEnd(this)
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    if (this.abortedBy) {
+      this.ex.settle(this, undefined)
+      return
+    }
+    this.ex.onError(this, err)
+  }
+
+  abort(reason: symbol): void {
+    if (this.abortedBy) return
+    this.abortedBy = reason
+    this.controller?.abort(new Error(reason.description))
+  }
+}
+
+export class Exchange {
+  private readonly spec: ForwardSpec
+  private readonly res: ServerResponse
+  private readonly rec: RequestRecord
+  private readonly done: () => void
+  private current: Attempt | undefined
+  private tried: Set<Host> | undefined
+  private retries = 0
+  private timer: NodeJS.Timeout | undefined
+  private pendingCancel: (() => void) | undefined
+  private finished = false
+  private headersAt = 0
+
+  constructor(spec: ForwardSpec, res: ServerResponse, rec: RequestRecord, done: () => void) {
+    this.spec = spec
+    this.res = res
+    this.rec = rec
+    this.done = done
+  }
+
+  start(): void {
+    const { timeoutMs } = this.spec
+    if (timeoutMs > 0) this.timer = setTimeout(() => this.onRouteTimeout(), timeoutMs)
+    this.res.once('close', () => {
+      if (!this.finished) {
+        addFlag(this.rec, Flag.DownstreamTermination)
+        this.current?.abort(ABORT_DOWNSTREAM)
+        this.finish()
+      }
+    })
+    this.tryOnce()
+  }
+
+  private tryOnce(): void {
+    if (this.finished) return
+    const { cluster } = this.spec
+    const host = cluster.choose(this.spec.hash, this.spec.original, this.tried)
+    if (!host) {
+      this.reply(503, 'no healthy upstream', Flag.NoHealthyUpstream)
+      return
+    }
+    if (cluster.breaker.tryAcquire()) {
+      this.send(host)
+      return
+    }
+    const ticket = cluster.breaker.enqueue(() => {
+      this.pendingCancel = undefined
+      if (this.finished) cluster.breaker.release()
+      else this.send(host)
+    })
+    if (!ticket) {
+      cluster.stats.upstream_rq_pending_overflow++
+      this.reply(
+        503,
+        'upstream connect error or disconnect/reset before headers. reset reason: overflow',
+        Flag.UpstreamOverflow,
+      )
+      return
+    }
+    this.pendingCancel = () => ticket.cancel()
+  }
+
+  private send(host: Host): void {
+    const spec = this.spec
+    const attempt = new Attempt(this, host)
+    this.current = attempt
+    this.rec.attempts++
+    this.rec.upstreamHost = host.key
+    spec.onHost?.(host)
+    host.active++
+    host.lastUsed = Date.now()
+    spec.cluster.stats.upstream_rq_total++
+    const perTry = spec.retry?.perTryTimeoutMs ?? 0
+    if (perTry > 0) attempt.timer = setTimeout(() => this.onPerTryTimeout(attempt), perTry)
+    this.headersAt = performance.now()
+    host
+      .getPool()
+      .dispatch({ path: spec.path, method: spec.method, headers: spec.headers, body: spec.body }, attempt)
+  }
+
+  /** Releases an attempt's slot once and feeds its outcome to outlier detection. */
+  settle(a: Attempt, outcome: Outcome | undefined): void {
+    if (a.settled) return
+    a.settled = true
+    if (a.timer) clearTimeout(a.timer)
+    a.host.active--
+    this.spec.cluster.breaker.release()
+    if (outcome !== undefined) this.spec.cluster.record(a.host, outcome)
+  }
+
+  /** Can this request be tried again (attempts left, retry budget free, client still there)? */
+  private mayRetry(): boolean {
+    const r = this.spec.retry
+    if (!r || this.finished || this.retries >= r.attempts) return false
+    if (!this.spec.cluster.breaker.tryRetry()) {
+      this.spec.cluster.stats.upstream_rq_retry_overflow++
+      return false
+    }
+    return true
+  }
+
+  private scheduleRetry(a: Attempt): void {
+    this.retries++
+    this.spec.cluster.stats.upstream_rq_retry++
+    this.tried ??= new Set()
+    this.tried.add(a.host)
+    const delay = backoffMs(this.spec.retry!, this.retries)
+    setTimeout(() => {
+      this.spec.cluster.breaker.retryDone()
+      this.tryOnce()
+    }, delay)
+  }
+
+  onHeaders(a: Attempt, controller: Dispatcher.DispatchController, status: number): void {
+    const r = this.spec.retry
+    if (r && retriableStatus(r, status) && this.mayRetry()) {
+      this.settle(a, status)
+      a.abort(ABORT_RETRY)
+      this.scheduleRetry(a)
+      return
+    }
+    if (r && this.retries > 0 && retriableStatus(r, status)) addFlag(this.rec, Flag.RetryLimitExceeded)
+    this.settle(a, status)
+    this.clearRouteTimer()
+    const rec = this.rec
+    rec.status = status
+    rec.upstreamServiceTimeMs = performance.now() - this.headersAt
+    const flat = copyResponseHeaders((controller.rawHeaders ?? []) as (Buffer | string)[])
+    this.spec.editResponseHeaders?.(flat)
+    try {
+      this.res.writeHead(status, flat)
+    } catch {
+      this.res.writeHead(status)
+    }
+  }
+
+  onData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.rec.bytesSent += chunk.length
+    if (!this.res.write(chunk)) {
+      controller.pause()
+      this.res.once('drain', () => controller.resume())
+    }
+  }
+
+  onEnd(a: Attempt): void {
+    this.settle(a, undefined)
+    this.res.end()
+    this.finish()
+  }
+
+  onError(a: Attempt, err: Error): void {
+    if (this.res.headersSent) {
+      // The response had started: nothing to retry; cut the client off (Envoy resets the stream).
+      this.settle(a, 'local-failure')
+      addFlag(this.rec, Flag.UpstreamReset)
+      this.res.destroy(err)
+      this.finish()
+      return
+    }
+    const kind = classify(err)
+    this.settle(a, 'local-failure')
+    const r = this.spec.retry
+    if (r && retriableFailure(r, kind) && this.mayRetry()) {
+      this.scheduleRetry(a)
+      return
+    }
+    if (r && this.retries > 0) addFlag(this.rec, Flag.RetryLimitExceeded)
+    const reason = kind === 'connect-failure' ? 'connection failure' : 'connection termination'
+    this.reply(
+      503,
+      `upstream connect error or disconnect/reset before headers. reset reason: ${reason}`,
+      Flag.UpstreamConnectFailure,
+    )
+  }
+
+  private onPerTryTimeout(a: Attempt): void {
+    if (a.settled || this.finished) return
+    this.spec.cluster.stats.upstream_rq_timeout++
+    this.settle(a, 504)
+    a.abort(ABORT_TIMEOUT)
+    const r = this.spec.retry
+    if (r && retriableFailure(r, 'per-try-timeout') && this.mayRetry()) {
+      this.scheduleRetry(a)
+      return
+    }
+    if (this.retries > 0) addFlag(this.rec, Flag.RetryLimitExceeded)
+    this.reply(504, 'upstream request timeout', Flag.UpstreamTimeout)
+  }
+
+  private onRouteTimeout(): void {
+    this.timer = undefined
+    if (this.finished) return
+    this.spec.cluster.stats.upstream_rq_timeout++
+    const a = this.current
+    if (a && !a.settled) {
+      this.settle(a, 504)
+      a.abort(ABORT_TIMEOUT)
+    }
+    this.reply(504, 'upstream request timeout', Flag.UpstreamTimeout)
+  }
+
+  private clearRouteTimer(): void {
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = undefined
+  }
+
+  private reply(status: number, body: string, flag: string): void {
+    localReply(this.res, this.rec, status, body, flag)
+    this.finish()
+  }
+
+  private finish(): void {
+    if (this.finished) return
+    this.finished = true
+    this.clearRouteTimer()
+    this.pendingCancel?.()
+    this.pendingCancel = undefined
+    this.done()
+  }
+}

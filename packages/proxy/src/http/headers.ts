@@ -1,0 +1,169 @@
+// Header handling on the hot path. Headers travel as flat arrays [name, value, name, value, …]
+// with lower-case names (what undici and `res.writeHead` both accept), built in one pass over
+// Node's rawHeaders: hop-by-hop headers dropped, x-request-id made when absent, x-forwarded-*
+// set, the peer-metadata header replaced. Trace headers (traceparent, tracestate, b3) pass as is.
+import type { HeaderOps } from '@minimesh/api'
+
+/** Connection-scoped headers a proxy never forwards (RFC 9110 §7.6.1, plus legacy ones). */
+const HOP_BY_HOP: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'http2-settings',
+])
+
+/** Peer metadata between proxies (base64url JSON of the sending workload). */
+export const PEER_HEADER = 'x-minimesh-peer'
+
+export interface CompiledHeaderOps {
+  set: [string, string][]
+  add: [string, string][]
+  remove: string[]
+}
+
+export function compileHeaderOps(ops: HeaderOps | undefined): CompiledHeaderOps | undefined {
+  if (!ops) return undefined
+  const lower = (rec: Record<string, string> | undefined): [string, string][] =>
+    Object.entries(rec ?? {}).map(([k, v]) => [k.toLowerCase(), v])
+  const out = {
+    set: lower(ops.set),
+    add: lower(ops.add),
+    remove: (ops.remove ?? []).map((n) => n.toLowerCase()),
+  }
+  return out.set.length + out.add.length + out.remove.length === 0 ? undefined : out
+}
+
+function removeName(flat: string[], name: string): void {
+  let w = 0
+  for (let r = 0; r < flat.length; r += 2) {
+    if (flat[r] === name) continue
+    flat[w++] = flat[r]!
+    flat[w++] = flat[r + 1]!
+  }
+  flat.length = w
+}
+
+/** Applies remove, then set (replacing), then add (appending), in place. */
+export function applyHeaderOps(flat: string[], ops: CompiledHeaderOps | undefined): void {
+  if (!ops) return
+  for (const name of ops.remove) removeName(flat, name)
+  for (const [name, value] of ops.set) {
+    removeName(flat, name)
+    flat.push(name, value)
+  }
+  for (const [name, value] of ops.add) flat.push(name, value)
+}
+
+export function setFlat(flat: string[], name: string, value: string): void {
+  for (let i = 0; i < flat.length; i += 2) {
+    if (flat[i] === name) {
+      flat[i + 1] = value
+      return
+    }
+  }
+  flat.push(name, value)
+}
+
+export interface RequestHeaderFacts {
+  requestId: string | undefined
+  forwardedFor: string | undefined
+  forwardedProto: string | undefined
+  peer: string | undefined
+  upgrade: string | undefined
+  userAgent: string | undefined
+  host: string | undefined
+  contentLength: string | undefined
+  chunked: boolean
+}
+
+export function newFacts(): RequestHeaderFacts {
+  return {
+    requestId: undefined,
+    forwardedFor: undefined,
+    forwardedProto: undefined,
+    peer: undefined,
+    upgrade: undefined,
+    userAgent: undefined,
+    host: undefined,
+    contentLength: undefined,
+    chunked: false,
+  }
+}
+
+/**
+ * Copies a request's rawHeaders into a flat lower-case array without hop-by-hop headers (and
+ * without names listed in Connection) and without the peer header; reports the headers the
+ * proxy acts on.
+ */
+export function copyRequestHeaders(raw: readonly string[], facts: RequestHeaderFacts): string[] {
+  const out: string[] = []
+  let connectionTokens: string[] | undefined
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase()
+    const value = raw[i + 1]!
+    switch (name) {
+      case 'x-request-id':
+        facts.requestId ??= value
+        break
+      case 'x-forwarded-for':
+        facts.forwardedFor = facts.forwardedFor === undefined ? value : `${facts.forwardedFor}, ${value}`
+        continue
+      case 'x-forwarded-proto':
+        facts.forwardedProto ??= value
+        break
+      case 'user-agent':
+        facts.userAgent = value
+        break
+      case 'host':
+        facts.host ??= value
+        break
+      case 'content-length':
+        facts.contentLength = value
+        break
+      case 'transfer-encoding':
+        facts.chunked = true
+        continue
+      case 'expect':
+        // Node answered `100-continue` already; undici refuses the header.
+        continue
+      case PEER_HEADER:
+        facts.peer = value
+        continue
+      case 'upgrade':
+        facts.upgrade = value
+        continue
+      case 'connection': {
+        for (const t of value.split(',')) {
+          const tok = t.trim().toLowerCase()
+          if (tok && tok !== 'close' && tok !== 'keep-alive' && tok !== 'upgrade') {
+            connectionTokens ??= []
+            connectionTokens.push(tok)
+          }
+        }
+        continue
+      }
+      default:
+        if (HOP_BY_HOP.has(name)) continue
+    }
+    out.push(name, value)
+  }
+  if (connectionTokens) for (const t of connectionTokens) removeName(out, t)
+  return out
+}
+
+/** Response headers from undici's raw list (Buffers or strings) as a flat lower-case array minus hop-by-hop. */
+export function copyResponseHeaders(raw: readonly (Buffer | string)[], keepUpgrade = false): string[] {
+  const out: string[] = []
+  for (let i = 0; i < raw.length; i += 2) {
+    const n = raw[i]!
+    const name = (typeof n === 'string' ? n : n.toString('latin1')).toLowerCase()
+    if (HOP_BY_HOP.has(name) && !(keepUpgrade && (name === 'upgrade' || name === 'connection'))) continue
+    const v = raw[i + 1]!
+    out.push(name, typeof v === 'string' ? v : v.toString('latin1'))
+  }
+  return out
+}

@@ -1,0 +1,46 @@
+// Traffic mirroring (Istio `mirror`): a copy of the request goes to another cluster, fire and
+// forget. The copy's Host gets Envoy's `-shadow` suffix; its response is read and dropped.
+import type { Dispatcher } from 'undici'
+import type { ClusterRuntime } from '../cluster/cluster.ts'
+
+class Drain implements Dispatcher.DispatchHandler {
+  private readonly release: () => void
+  constructor(release: () => void) {
+    this.release = release
+  }
+  onRequestStart(): void {}
+  onResponseEnd(): void {
+    this.release()
+  }
+  onResponseStart(): void {}
+  onResponseData(): void {}
+  onResponseError(): void {
+    this.release()
+  }
+}
+
+function shadowHost(host: string): string {
+  const colon = host.lastIndexOf(':')
+  if (colon > 0 && !host.endsWith(']')) return `${host.slice(0, colon)}-shadow${host.slice(colon)}`
+  return `${host}-shadow`
+}
+
+export function mirror(
+  cluster: ClusterRuntime,
+  method: string,
+  path: string,
+  headers: readonly string[],
+  body: Buffer | null,
+): void {
+  const host = cluster.choose(undefined)
+  if (!host || !cluster.breaker.tryAcquire()) return
+  const copy = headers.slice()
+  for (let i = 0; i < copy.length; i += 2) if (copy[i] === 'host') copy[i + 1] = shadowHost(copy[i + 1]!)
+  host.active++
+  cluster.stats.upstream_rq_total++
+  const release = () => {
+    host.active--
+    cluster.breaker.release()
+  }
+  host.getPool().dispatch({ path, method, headers: copy, body }, new Drain(release))
+}

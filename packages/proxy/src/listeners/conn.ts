@@ -1,0 +1,41 @@
+// Per-connection facts every request on a downstream connection shares: which listener and
+// filter chain took it, where it was originally going, and who is calling.
+import type { Socket } from 'node:net'
+import type { FilterChain, Listener } from '@minimesh/api'
+import type { Direction } from '../http/record.ts'
+
+export interface ConnContext {
+  direction: Direction
+  listener: Listener
+  chain: FilterChain
+  /** Original destination (SO_ORIGINAL_DST), or the local address when not redirected. */
+  originalIp: string
+  originalPort: number
+  remoteAddress: string
+  /** The original destination is this very listener: passthrough would loop. */
+  isSelf: boolean
+}
+
+/** Where a redirected connection was going. */
+export interface Destination {
+  address: string
+  port: number
+}
+
+export type OriginalDestinationFn = (socket: Socket) => Destination
+
+const kConn = Symbol('minimesh.conn')
+
+export function setConn(socket: Socket, conn: ConnContext): void {
+  ;(socket as unknown as Record<symbol, ConnContext>)[kConn] = conn
+}
+
+export function getConn(socket: Socket): ConnContext | undefined {
+  return (socket as unknown as Record<symbol, ConnContext | undefined>)[kConn]
+}
+
+/** IPv4-mapped IPv6 (`::ffff:1.2.3.4`) as plain IPv4. */
+export function plainAddress(a: string | undefined): string {
+  if (!a) return ''
+  return a.startsWith('::ffff:') ? a.slice(7) : a
+}

@@ -1,0 +1,233 @@
+// Binds a socket for every listener with bindToPort (following configuration changes: new
+// listeners are bound, removed ones stop accepting while their connections finish) and hands
+// each accepted connection to the right dispatcher: capture listeners (virtualOutbound,
+// virtualInbound) by original destination, the others by their own port. HTTP connections go to
+// one shared node:http server; the connection's facts ride on the socket.
+import http from 'node:http'
+import net from 'node:net'
+import type { Listener } from '@minimesh/api'
+import type { ProxyContext } from '../context.ts'
+import { ProxyError } from '../errors.ts'
+import { handleRequest, newRecord } from '../http/request.ts'
+import { handleUpgrade } from '../http/upgrade.ts'
+import {
+  type ConnContext,
+  type Destination,
+  getConn,
+  type OriginalDestinationFn,
+  plainAddress,
+  setConn,
+} from './conn.ts'
+import { handleDirect } from './gateway.ts'
+import { handleInbound } from './inbound.ts'
+import { type Dispatch, handleOutbound, SNIFF_TIMEOUT_MS } from './outbound.ts'
+import { sniff } from './sniff.ts'
+import { proxyTcp } from './tcp.ts'
+
+export interface ListenerOptions {
+  /** Address to bind instead of the listener's own (tests: 127.0.0.1). */
+  bindAddress: string | undefined
+  /** Configured port → port to bind (0 = any free port). */
+  portMap: Readonly<Record<number, number>>
+  originalDestination: OriginalDestinationFn
+  /** Largest request head accepted (bytes); larger gets 400. */
+  maxHeaderSize: number
+}
+
+interface Bound {
+  server: net.Server
+  port: number
+  address: string
+  /** The listener definition it was bound for (address/port changes rebind). */
+  key: string
+}
+
+const CAPTURE_OUTBOUND = 'virtualOutbound'
+const CAPTURE_INBOUND = 'virtualInbound'
+
+export class ListenerManager {
+  private readonly ctx: ProxyContext
+  private readonly opts: ListenerOptions
+  readonly httpServer: http.Server
+  private readonly bound = new Map<string, Bound>()
+  private readonly dispatch: Dispatch
+  private syncing: Promise<void> = Promise.resolve()
+  /** Every accepted downstream socket (force-closed at the drain deadline). */
+  private readonly sockets = new Set<net.Socket>()
+  private closed = false
+
+  constructor(ctx: ProxyContext, opts: ListenerOptions) {
+    this.ctx = ctx
+    this.opts = opts
+    this.httpServer = http.createServer({
+      maxHeaderSize: opts.maxHeaderSize,
+      requireHostHeader: false,
+      keepAliveTimeout: 60_000,
+      headersTimeout: 60_000,
+      requestTimeout: 0,
+      noDelay: true,
+    })
+    this.httpServer.on('request', (req, res) => {
+      const conn = getConn(req.socket)
+      if (conn) handleRequest(ctx, conn, req, res)
+      else res.destroy()
+    })
+    this.httpServer.on('upgrade', (req, socket, head) => {
+      const conn = getConn(req.socket)
+      if (conn) handleUpgrade(ctx, conn, req, socket, head)
+      else socket.destroy()
+    })
+    this.httpServer.on('connect', (_req, socket) => {
+      socket.end('HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 0\r\nconnection: close\r\n\r\n')
+    })
+    this.httpServer.on('clientError', (err: Error & { code?: string }, socket) => {
+      // Malformed requests, oversized heads, smuggling (Content-Length with Transfer-Encoding):
+      // answered here, never forwarded.
+      const conn = getConn(socket as net.Socket)
+      if (conn && ctx.accessLog.enabled) {
+        const rec = newRecord(conn, { method: '-', url: '-', httpVersion: '1.1' } as http.IncomingMessage)
+        rec.status = 400
+        rec.flags = 'DPE'
+        ctx.accessLog.write(rec, 0)
+      }
+      ctx.log.debug({ code: err.code, reason: err.message }, 'bad request from downstream')
+      if (socket.writable) {
+        socket.end(
+          'HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\ncontent-length: 11\r\nconnection: close\r\n\r\nbad request',
+        )
+      }
+      socket.destroy()
+    })
+    this.dispatch = {
+      http: (socket, conn) => {
+        setConn(socket, conn)
+        this.httpServer.emit('connection', socket)
+        socket.resume()
+      },
+      tcp: (socket, conn, cluster) => proxyTcp(ctx, socket, conn, cluster),
+      sniffThen: (socket, onHttp, onTcp) =>
+        sniff(socket, SNIFF_TIMEOUT_MS, (kind) => (kind === 'http' ? onHttp() : onTcp())),
+    }
+  }
+
+  /** Ports actually bound, by listener name. */
+  get ports(): Record<string, number> {
+    const out: Record<string, number> = {}
+    for (const [name, b] of this.bound) out[name] = b.port
+    return out
+  }
+
+  /** Binds and unbinds to match the current snapshot; resolves when done (errors are logged). */
+  sync(): Promise<void> {
+    this.syncing = this.syncing.then(() => this.doSync())
+    return this.syncing
+  }
+
+  private async doSync(): Promise<void> {
+    if (this.closed) return
+    const want = new Map<string, Listener>()
+    for (const l of this.ctx.store.current.listeners.values()) if (l.bindToPort) want.set(l.name, l)
+    for (const [name, b] of this.bound) {
+      const l = want.get(name)
+      if (!l || this.keyOf(l) !== b.key) {
+        this.bound.delete(name)
+        b.server.close()
+      }
+    }
+    for (const [name, l] of want) {
+      if (this.bound.has(name)) continue
+      try {
+        this.bound.set(name, await this.bind(l))
+      } catch (err) {
+        this.ctx.log.error({ err, listener: name }, 'cannot bind listener')
+      }
+    }
+  }
+
+  private keyOf(l: Listener): string {
+    return `${this.opts.bindAddress ?? l.address}:${this.opts.portMap[l.port] ?? l.port}`
+  }
+
+  private bind(l: Listener): Promise<Bound> {
+    const address = this.opts.bindAddress ?? l.address
+    const port = this.opts.portMap[l.port] ?? l.port
+    const name = l.name
+    const server = net.createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (socket) =>
+      this.onConnection(name, socket),
+    )
+    return new Promise((resolve, reject) => {
+      server.once('error', (cause) =>
+        reject(
+          new ProxyError('MESH_ERR_PROXY_LISTEN', `listener ${name}: cannot listen on ${address}:${port}`, {
+            cause,
+          }),
+        ),
+      )
+      server.listen({ host: address, port, backlog: 1024 }, () => {
+        server.removeAllListeners('error')
+        server.on('error', (err) => this.ctx.log.error({ err, listener: name }, 'listener error'))
+        resolve({
+          server,
+          port: (server.address() as net.AddressInfo).port,
+          address,
+          key: `${address}:${port}`,
+        })
+      })
+    })
+  }
+
+  private onConnection(name: string, socket: net.Socket): void {
+    socket.on('error', () => socket.destroy())
+    this.sockets.add(socket)
+    socket.once('close', () => this.sockets.delete(socket))
+    const listener = this.ctx.store.current.listeners.get(name)
+    if (!listener || this.ctx.draining) {
+      socket.destroy()
+      return
+    }
+    const local: Destination = { address: plainAddress(socket.localAddress), port: socket.localPort ?? 0 }
+    const capture = name === CAPTURE_OUTBOUND || name === CAPTURE_INBOUND
+    let dst: Destination
+    if (capture) {
+      try {
+        dst = this.opts.originalDestination(socket)
+      } catch {
+        dst = local
+      }
+    } else dst = { address: local.address, port: listener.port }
+    const base: Omit<ConnContext, 'listener' | 'chain'> = {
+      direction: listener.trafficDirection,
+      originalIp: dst.address,
+      originalPort: dst.port,
+      remoteAddress: plainAddress(socket.remoteAddress),
+      isSelf:
+        !capture || (dst.port === local.port && (dst.address === local.address || dst.address === '0.0.0.0')),
+    }
+    if (name === CAPTURE_OUTBOUND) handleOutbound(this.ctx, this.dispatch, socket, listener, dst, base)
+    else if (name === CAPTURE_INBOUND) handleInbound(this.dispatch, socket, listener, dst, base)
+    else handleDirect(this.dispatch, socket, listener, dst, base)
+  }
+
+  /** Stops accepting on every listener (connections in progress continue). */
+  async stopAccepting(): Promise<void> {
+    this.closed = true
+    await this.syncing
+    for (const b of this.bound.values()) b.server.close()
+    this.bound.clear()
+  }
+
+  /** Closes keep-alive connections that are idle now (draining). */
+  closeIdle(): void {
+    this.httpServer.closeIdleConnections()
+  }
+
+  /** Open downstream connections (HTTP and TCP). */
+  get connections(): number {
+    return this.sockets.size
+  }
+
+  closeAll(): void {
+    this.httpServer.closeAllConnections()
+    for (const s of this.sockets) s.destroy()
+  }
+}

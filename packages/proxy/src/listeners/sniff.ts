@@ -1,0 +1,51 @@
+// Protocol sniffing on captured connections: does the client speak HTTP/1.x? The first bytes
+// are read (without losing them: they are put back on the socket) and checked for a request
+// line's method token. A client that sends nothing within the timeout (a server-first protocol
+// such as MySQL) is treated as TCP.
+import type { Socket } from 'node:net'
+
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'TRACE', 'CONNECT'])
+const LONGEST = 8
+
+/** 'http', 'tcp', or 'more' when the bytes so far cannot tell. */
+export function classifyFirstBytes(buf: Buffer): 'http' | 'tcp' | 'more' {
+  const n = Math.min(buf.length, LONGEST)
+  for (let i = 0; i < n; i++) {
+    const c = buf[i]!
+    if (c === 0x20) return i > 0 && METHODS.has(buf.toString('latin1', 0, i)) ? 'http' : 'tcp'
+    if (c < 0x41 || c > 0x5a) return 'tcp'
+  }
+  return buf.length > LONGEST ? 'tcp' : 'more'
+}
+
+/**
+ * Peeks at a fresh connection. Calls back with the verdict once; the bytes read are unshifted
+ * back so the next reader (HTTP parser or TCP pipe) sees the stream from its start.
+ */
+export function sniff(socket: Socket, timeoutMs: number, cb: (kind: 'http' | 'tcp') => void): void {
+  let buf: Buffer | undefined
+  let done = false
+  const finish = (kind: 'http' | 'tcp') => {
+    if (done) return
+    done = true
+    clearTimeout(timer)
+    socket.removeListener('data', onData)
+    socket.removeListener('end', onEnd)
+    socket.removeListener('close', onEnd)
+    socket.pause()
+    if (buf) socket.unshift(buf)
+    cb(kind)
+  }
+  const onData = (chunk: Buffer) => {
+    buf = buf ? Buffer.concat([buf, chunk]) : chunk
+    const v = classifyFirstBytes(buf)
+    if (v !== 'more') finish(v)
+  }
+  const onEnd = () => finish('tcp')
+  const timer = setTimeout(() => finish('tcp'), timeoutMs)
+  socket.on('data', onData)
+  socket.once('end', onEnd)
+  socket.once('close', onEnd)
+  // Listeners are created paused (pauseOnConnect): start reading now.
+  socket.resume()
+}

@@ -1,0 +1,124 @@
+// The TCP proxy: a downstream connection piped to one upstream connection (a host of the
+// chain's cluster, or for ORIGINAL_DST clusters the original destination itself), both ways,
+// with half-close passed on. Connection-pool limits apply (maxConnections); an outcome feeds
+// outlier detection. Each connection gets one access-log line.
+import net from 'node:net'
+import type { ClusterRuntime } from '../cluster/cluster.ts'
+import type { ProxyContext } from '../context.ts'
+import { addFlag, Flag, type RequestRecord } from '../http/record.ts'
+import type { ConnContext } from './conn.ts'
+
+function tcpRecord(conn: ConnContext, cluster: ClusterRuntime): RequestRecord {
+  return {
+    startMs: performance.now(),
+    startTime: Date.now(),
+    direction: conn.direction,
+    method: '-',
+    path: '-',
+    authority: `${conn.originalIp}:${conn.originalPort}`,
+    protocol: 'TCP',
+    status: 0,
+    flags: '',
+    bytesReceived: 0,
+    bytesSent: 0,
+    requestId: '-',
+    userAgent: undefined,
+    forwardedFor: undefined,
+    downstreamRemote: conn.remoteAddress,
+    routeName: undefined,
+    upstreamCluster: cluster.name,
+    upstreamHost: undefined,
+    upstreamServiceTimeMs: undefined,
+    attempts: 1,
+    source: undefined,
+    destinationService: cluster.config.service?.host ?? cluster.name,
+    destinationWorkload: undefined,
+    destinationVersion: undefined,
+  }
+}
+
+export function proxyTcp(
+  ctx: ProxyContext,
+  socket: net.Socket,
+  conn: ConnContext,
+  clusterName: string,
+): void {
+  const cluster = ctx.store.current.clusters.get(clusterName)
+  if (!cluster) {
+    socket.destroy()
+    return
+  }
+  const rec = tcpRecord(conn, cluster)
+  ctx.inflight++
+  let closed = false
+  const done = () => {
+    if (closed) return
+    closed = true
+    ctx.inflight--
+    if (ctx.accessLog.enabled) ctx.accessLog.write(rec, performance.now() - rec.startMs)
+  }
+  const isOriginal = cluster.config.type === 'ORIGINAL_DST'
+  if (isOriginal && conn.isSelf) {
+    // Passthrough to ourselves would loop forever.
+    addFlag(rec, Flag.UpstreamConnectFailure)
+    socket.destroy()
+    done()
+    return
+  }
+  const host = cluster.choose(undefined, { address: conn.originalIp, port: conn.originalPort })
+  if (!host || !cluster.breaker.tryAcquire()) {
+    addFlag(rec, host ? Flag.UpstreamOverflow : Flag.NoHealthyUpstream)
+    if (host) cluster.stats.upstream_rq_pending_overflow++
+    socket.destroy()
+    done()
+    return
+  }
+  rec.upstreamHost = host.key
+  host.active++
+  host.lastUsed = Date.now()
+  const upstream = net.connect({ host: host.address, port: host.port, noDelay: true })
+  let released = false
+  const release = () => {
+    if (released) return
+    released = true
+    host.active--
+    cluster.breaker.release()
+  }
+  const connectTimer = setTimeout(
+    () => upstream.destroy(new Error('connect timeout')),
+    cluster.config.connectTimeoutMs || 10_000,
+  )
+  let connected = false
+  upstream.once('connect', () => {
+    connected = true
+    clearTimeout(connectTimer)
+    cluster.stats.upstream_cx_total++
+    cluster.stats.upstream_cx_active++
+    cluster.record(host, 200)
+    socket.pipe(upstream)
+    upstream.pipe(socket)
+    socket.resume()
+  })
+  upstream.on('error', () => {
+    if (!connected) {
+      cluster.stats.upstream_cx_connect_fail++
+      cluster.record(host, 'local-failure')
+      addFlag(rec, Flag.UpstreamConnectFailure)
+    }
+    socket.destroy()
+  })
+  socket.on('error', () => upstream.destroy())
+  upstream.once('close', () => {
+    clearTimeout(connectTimer)
+    if (connected) cluster.stats.upstream_cx_active--
+    rec.bytesSent = upstream.bytesRead
+    rec.bytesReceived = upstream.bytesWritten
+    release()
+    if (!socket.destroyed && !socket.writableEnded) socket.end()
+    done()
+  })
+  socket.once('close', () => {
+    if (!upstream.destroyed && !connected) upstream.destroy()
+    else if (!upstream.destroyed) upstream.end()
+  })
+}

@@ -1,0 +1,218 @@
+// startProxy: wires the configuration store (fed by the discovery client or a static file), the
+// listeners, the admin/metrics/health servers, and graceful draining.
+import type { Server } from 'node:http'
+import type { Writable } from 'node:stream'
+import { formatNodeId, type Node } from '@minimesh/api'
+import pino, { type Logger } from 'pino'
+import { AccessLog } from './admin/access-log.ts'
+import { adminHandlers, healthHandlers, metricsHandlers, serve } from './admin/admin.ts'
+import { ProxyMetrics } from './admin/metrics.ts'
+import { loadStaticConfig } from './config/file.ts'
+import { ConfigStore } from './config/store.ts'
+import type { StaticConfig } from './config/validate.ts'
+import { encodePeer, type ProxyContext, type WorkloadIdentity } from './context.ts'
+import type { OriginalDestinationFn } from './listeners/conn.ts'
+import { ListenerManager } from './listeners/manager.ts'
+import { defaultOriginalDestination } from './listeners/original-destination.ts'
+import type { InboundPolicy } from './policy.ts'
+import { XdsClient } from './xds/client.ts'
+
+export type ProxyMode = 'sidecar' | 'router'
+
+export interface ProxyOptions {
+  mode?: ProxyMode
+  /** `host:port` of meshd's discovery service; omit for static configuration. */
+  discoveryAddress?: string
+  /** Static configuration: the object, or a YAML/JSON file path. */
+  config?: StaticConfig | string
+  identity?: Partial<WorkloadIdentity>
+  /** Extra node metadata sent to the control plane. */
+  metadata?: Record<string, string>
+  /** Admin (15000), Prometheus (15020) and readiness (15021) ports; 0 = any free port; null = off. */
+  adminPort?: number | null
+  statsPort?: number | null
+  healthPort?: number | null
+  /** Admin binds here (127.0.0.1: never reachable from outside the pod). */
+  adminAddress?: string
+  /** Bind every listener here instead of its configured address. */
+  bindAddress?: string
+  /** Configured listener port → port actually bound (e.g. {15001: 0, 15006: 0, 8080: 18080}). */
+  portMap?: Record<number, number>
+  /** How a captured connection's original destination is found (default: SO_ORIGINAL_DST). */
+  originalDestination?: OriginalDestinationFn
+  /** Server-side policy hook on inbound requests (quota, authorization). */
+  inboundPolicy?: InboundPolicy
+  /** Access log sink; 'off' disables it (default: off in the library, stdout in mesh-proxy). */
+  accessLog?: Writable | 'off'
+  /** Keep this many access-log entries in memory (`proxy.accessLog.recent`). */
+  accessLogKeep?: number
+  logger?: Logger
+  /** Largest request head accepted, bytes (Envoy's default: 60 KiB). */
+  maxHeaderSize?: number
+  /** How long draining waits for in-flight requests before closing connections. */
+  drainTimeoutMs?: number
+  xdsInitialBackoffMs?: number
+  xdsMaxBackoffMs?: number
+}
+
+export interface RunningProxy {
+  readonly ctx: ProxyContext
+  readonly store: ConfigStore
+  readonly xds: XdsClient | undefined
+  readonly accessLog: AccessLog
+  readonly node: Node
+  ports: { admin?: number; stats?: number; health?: number; readonly listeners: Record<string, number> }
+  /** Resolves once a configuration is in and its listeners are bound. */
+  whenReady(): Promise<void>
+  /** Replaces the static configuration (validated; a bad one throws and changes nothing). */
+  reload(config: StaticConfig): Promise<void>
+  /** Stops accepting, lets in-flight requests finish (up to the deadline), then closes everything. */
+  drain(timeoutMs?: number): Promise<void>
+  close(): Promise<void>
+}
+
+function identityFrom(partial: Partial<WorkloadIdentity> | undefined): WorkloadIdentity {
+  return {
+    workload: partial?.workload ?? 'unknown',
+    namespace: partial?.namespace ?? 'default',
+    serviceAccount: partial?.serviceAccount ?? 'default',
+    labels: partial?.labels ?? {},
+    pod: partial?.pod ?? partial?.workload ?? 'unknown',
+    ip: partial?.ip ?? '127.0.0.1',
+  }
+}
+
+export async function startProxy(options: ProxyOptions = {}): Promise<RunningProxy> {
+  const mode = options.mode ?? 'sidecar'
+  const log = options.logger ?? pino({ name: 'mesh-proxy', level: 'info' }, pino.destination(2))
+  const identity = identityFrom(options.identity)
+  const store = new ConfigStore({ labels: identity.labels, namespace: identity.namespace })
+  const accessLog = new AccessLog(
+    options.accessLog === 'off' || options.accessLog === undefined ? undefined : options.accessLog,
+    options.accessLogKeep ?? 0,
+  )
+  const metrics = new ProxyMetrics(store)
+  const ctx: ProxyContext = {
+    store,
+    identity,
+    peerHeader: encodePeer(identity),
+    inboundPolicy: options.inboundPolicy,
+    metrics,
+    accessLog,
+    log,
+    inflight: 0,
+    draining: false,
+  }
+  const manager = new ListenerManager(ctx, {
+    bindAddress: options.bindAddress,
+    portMap: options.portMap ?? {},
+    originalDestination: options.originalDestination ?? defaultOriginalDestination(log),
+    maxHeaderSize: options.maxHeaderSize ?? 60 * 1024,
+  })
+  store.on('change', () => void manager.sync())
+  const servers: Server[] = []
+  const ports: RunningProxy['ports'] = {
+    get listeners() {
+      return manager.ports
+    },
+  }
+  const node: Node = {
+    id: formatNodeId(mode, identity.ip, identity.pod, identity.namespace),
+    namespace: identity.namespace,
+    service_account: identity.serviceAccount,
+    workload_name: identity.workload,
+    pod_name: identity.pod,
+    ip_addresses: [identity.ip],
+    labels: identity.labels,
+    metadata: { proxy: 'minimesh', mode, ...options.metadata },
+  }
+  const adminHost = options.adminAddress ?? '127.0.0.1'
+  const start = async (
+    port: number | null | undefined,
+    dflt: number,
+    host: string,
+    h: Parameters<typeof serve>[0],
+  ) => {
+    if (port === null) return undefined
+    const s = await serve(h, host, port ?? dflt)
+    servers.push(s.server)
+    return s.port
+  }
+  ports.admin = await start(
+    options.adminPort,
+    15000,
+    adminHost,
+    adminHandlers(ctx, { node: { ...node }, listenerPorts: () => manager.ports }),
+  )
+  ports.stats = await start(options.statsPort, 15020, '0.0.0.0', metricsHandlers(ctx))
+  ports.health = await start(options.healthPort, 15021, '0.0.0.0', healthHandlers(ctx))
+
+  let xds: XdsClient | undefined
+  if (options.config !== undefined) {
+    const cfg = typeof options.config === 'string' ? await loadStaticConfig(options.config) : options.config
+    store.applyStatic(cfg)
+    await manager.sync()
+  } else if (options.discoveryAddress) {
+    xds = new XdsClient({
+      address: options.discoveryAddress,
+      node,
+      store,
+      log,
+      ...(options.xdsInitialBackoffMs !== undefined ? { initialBackoffMs: options.xdsInitialBackoffMs } : {}),
+      ...(options.xdsMaxBackoffMs !== undefined ? { maxBackoffMs: options.xdsMaxBackoffMs } : {}),
+    })
+    xds.start()
+  }
+
+  let closed: Promise<void> | undefined
+  const drain = async (timeoutMs = options.drainTimeoutMs ?? 5000): Promise<void> => {
+    ctx.draining = true
+    await manager.stopAccepting()
+    const deadline = Date.now() + timeoutMs
+    while (Date.now() < deadline && (ctx.inflight > 0 || manager.connections > 0)) {
+      manager.closeIdle()
+      if (ctx.inflight === 0) break
+      await new Promise((r) => setTimeout(r, 25))
+    }
+    manager.closeIdle()
+  }
+  const close = (): Promise<void> => {
+    closed ??= (async () => {
+      ctx.draining = true
+      xds?.close()
+      await manager.stopAccepting()
+      manager.closeAll()
+      accessLog.flush()
+      await Promise.all(
+        servers.map((s) => {
+          s.closeAllConnections()
+          return new Promise<void>((r) => s.close(() => r()))
+        }),
+      )
+      await store.close(true)
+    })()
+    return closed
+  }
+
+  return {
+    ctx,
+    store,
+    xds,
+    accessLog,
+    node,
+    ports,
+    async whenReady() {
+      while (!store.ready) await new Promise((r) => setTimeout(r, 10))
+      await manager.sync()
+    },
+    async reload(config: StaticConfig) {
+      store.applyStatic(config, `static-${Date.now()}`)
+      await manager.sync()
+    },
+    async drain(timeoutMs?: number) {
+      await drain(timeoutMs)
+      await close()
+    },
+    close,
+  }
+}
