@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util'
 import pino from 'pino'
 import { ProxyError } from './errors.ts'
 import { startProxy } from './proxy.ts'
+import { grpcQuotaClient, QuotaInboundPolicy } from './quota/index.ts'
 
 const USAGE = `Usage: mesh-proxy sidecar|router [flags]
   --discovery-address HOST:PORT  meshd discovery (default $MESH_DISCOVERY_ADDRESS)
@@ -21,7 +22,10 @@ const USAGE = `Usage: mesh-proxy sidecar|router [flags]
   --access-log stdout|off|FILE   JSON access log (default stdout)
   --log-level LEVEL              trace|debug|info|warn|error (default info)
   --drain-seconds N              SIGTERM: wait this long for in-flight requests (default 5)
-  --max-header-kb N              largest request head accepted (default 60)`
+  --max-header-kb N              largest request head accepted (default 60)
+  --quota-address HOST:PORT      quota service (default: the discovery address)
+  --quota-timeout-ms N           how long a quota check may take (default 200)
+  --quota-fail-closed            refuse requests when the quota service cannot answer (default: admit)`
 
 function int(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined
@@ -68,6 +72,9 @@ async function main(argv: string[]): Promise<void> {
       'log-level': { type: 'string' },
       'drain-seconds': { type: 'string' },
       'max-header-kb': { type: 'string' },
+      'quota-address': { type: 'string' },
+      'quota-timeout-ms': { type: 'string' },
+      'quota-fail-closed': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -102,6 +109,13 @@ async function main(argv: string[]): Promise<void> {
         : createWriteStream(accessLogFlag, { flags: 'a' })
   const drainSeconds = Number(values['drain-seconds'] ?? 5)
   const labels = parseLabels(env.MESH_POD_LABELS)
+  const quotaAddress = values['quota-address'] ?? discoveryAddress
+  const quota = quotaAddress
+    ? new QuotaInboundPolicy({
+        client: grpcQuotaClient(quotaAddress, Number(values['quota-timeout-ms'] ?? 200)),
+        failOpen: !values['quota-fail-closed'],
+      })
+    : undefined
   const proxy = await startProxy({
     mode,
     ...(values.config ? { config: values.config } : { discoveryAddress: discoveryAddress! }),
@@ -123,7 +137,9 @@ async function main(argv: string[]): Promise<void> {
     logger: log,
     drainTimeoutMs: drainSeconds * 1000,
     maxHeaderSize: Number(values['max-header-kb'] ?? 60) * 1024,
+    ...(quota ? { inboundPolicy: quota } : {}),
   })
+  quota?.attach(proxy.ctx.metrics.registry)
   log.info(
     { mode, node: proxy.node.id, ports: proxy.ports, listeners: proxy.ports.listeners },
     'mesh-proxy started',

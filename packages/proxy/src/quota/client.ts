@@ -1,5 +1,10 @@
 import * as grpc from '@grpc/grpc-js'
-import { type AllocateRequest, type AllocateResponse__Output, loadQuotaProto, type QuotaServiceClient } from '@minimesh/api'
+import {
+  type AllocateRequest,
+  type AllocateResponse__Output,
+  loadQuotaProto,
+  type QuotaServiceClient,
+} from '@minimesh/api'
 
 export interface QuotaRequest {
   quota: string
