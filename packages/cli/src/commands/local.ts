@@ -1,0 +1,315 @@
+// meshctl local: the local cluster (every pod a network namespace on this host), driven like kubectl.
+//   up      start the cluster (a background supervisor) and install the mesh into it
+//   apply   -f FILE|DIR|-           delete  -f … | KIND NAME…
+//   get     KIND [NAME]             logs    POD [-c C] [-f]
+//   exec    POD [-c C] -- CMD…      wait    [-n NS] [-l SEL]
+//   url     the ingress gateway URL down    stop everything and remove what it made
+import { type ParseArgsOptionsConfig, parseArgs } from 'node:util'
+import {
+  type ApplyResult,
+  defaultRunDir,
+  kindByName,
+  LocalClusterClient,
+  type ObjectRef,
+  type ReadinessSummary,
+  startSupervisor,
+  stopSupervisor,
+  supervisorStatus,
+} from '@minimesh/local-cluster'
+import { installManifests } from '../install/manifests.ts'
+import { formatObjects } from '../local/format.ts'
+import { readManifests } from '../local/read-manifests.ts'
+import { type Command, type CommandIo, UsageError } from './types.ts'
+
+const USAGE = `meshctl local <subcommand> [flags]
+
+Subcommands:
+  up [--bare] [--no-wait] [--timeout 300s] [--bridge mm0] [--pod-cidr C] [--service-cidr C]
+                                   start the local cluster and install the mesh (meshd, gateway)
+  apply -f FILE|DIR|- [-n NS]      create or update objects (admission webhooks apply)
+  delete -f FILE | KIND NAME… [-n NS] [--ignore-not-found]
+  get KIND [NAME] [-n NS | -A] [-l SEL] [-o wide|yaml|json|name]
+  logs POD [-c CONTAINER] [-n NS] [-f]
+  exec POD [-c CONTAINER] [-n NS] -- COMMAND [ARGS…]
+  wait [-n NS] [-l SEL] [--timeout 300s]   until Deployments and Pods are ready
+  url                              the ingress gateway's URL from this host
+  status                           whether a cluster runs
+  down                             stop every pod and remove every netns, veth, rule and process
+
+Every subcommand takes --run-dir DIR (default $MINIMESH_LOCAL_RUN_DIR or /var/run/minimesh-local).
+Needs root, iproute2 and iptables.`
+
+function duration(text: string | undefined, fallbackMs: number): number {
+  if (!text) return fallbackMs
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text)
+  if (!m) throw new UsageError(`bad duration "${text}" (use 90s, 5m, 1500ms)`)
+  return Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000)
+}
+
+function parse<O extends ParseArgsOptionsConfig>(args: string[], options: O) {
+  const all = { 'run-dir': { type: 'string' }, ...options } as O & { 'run-dir': { type: 'string' } }
+  try {
+    return parseArgs({ args, options: all, allowPositionals: true, strict: true })
+  } catch (err) {
+    throw new UsageError((err as Error).message)
+  }
+}
+
+function printApplied(io: CommandIo, results: ApplyResult[]): void {
+  for (const r of results) {
+    io.out(`${r.ref.kind.toLowerCase()}/${r.ref.name} ${r.action}\n`)
+    for (const w of r.warnings ?? []) io.err(`Warning: ${w}\n`)
+  }
+}
+
+function progress(io: CommandIo, s: ReadinessSummary): void {
+  const parts = s.items.map(
+    (i) =>
+      `${i.kind === 'Deployment' ? '' : 'pod/'}${i.name} ${i.ready}/${i.want}${i.message && i.ready < i.want ? ` (${i.message})` : ''}`,
+  )
+  io.out(`  waiting: ${parts.join(', ') || 'nothing yet'}\n`)
+}
+
+async function waitFor(
+  io: CommandIo,
+  client: LocalClusterClient,
+  namespace: string | undefined,
+  selector: string | undefined,
+  timeoutMs: number,
+) {
+  const t0 = Date.now()
+  await client.waitReady({
+    namespace,
+    selector,
+    timeoutMs,
+    onProgress: (s) => (s.ready ? undefined : progress(io, s)),
+  })
+  io.out(`  ready${namespace ? ` in ${namespace}` : ''} after ${((Date.now() - t0) / 1000).toFixed(1)}s\n`)
+}
+
+async function up(args: string[], io: CommandIo): Promise<number> {
+  const { values } = parse(args, {
+    bare: { type: 'boolean' },
+    'no-wait': { type: 'boolean' },
+    timeout: { type: 'string' },
+    bridge: { type: 'string' },
+    'pod-cidr': { type: 'string' },
+    'service-cidr': { type: 'string' },
+  })
+  const runDir = values['run-dir'] ?? defaultRunDir()
+  const status = supervisorStatus(runDir)
+  if (status.running) {
+    io.out(`local cluster already running (supervisor pid ${status.pid}, run dir ${runDir})\n`)
+    return 0
+  }
+  if (status.leftovers) io.out('cleaning up what a previous local cluster left behind\n')
+  io.out(`starting the local cluster (run dir ${runDir})\n`)
+  const client = await startSupervisor({
+    runDir,
+    cluster: {
+      ...(values.bridge ? { bridge: values.bridge } : {}),
+      ...(values['pod-cidr'] ? { podCidr: values['pod-cidr'] } : {}),
+      ...(values['service-cidr'] ? { serviceCidr: values['service-cidr'] } : {}),
+    },
+  })
+  const info = await client.info()
+  io.out(
+    `supervisor running (pid ${info.pid}); bridge ${String(info.options.bridge)} ${info.hostIp}, pods ${String(info.options.podCidr)}, services ${String(info.options.serviceCidr)}\n`,
+  )
+  if (values.bare) return 0
+  io.out('installing the mesh (CRDs, meshd, webhooks, ingress gateway)\n')
+  printApplied(io, await client.apply(await installManifests()))
+  if (values['no-wait']) return 0
+  await waitFor(io, client, 'minimesh-system', undefined, duration(values.timeout, 300_000))
+  io.out(`ingress gateway: ${await client.gatewayUrl()}\n`)
+  return 0
+}
+
+async function down(args: string[], io: CommandIo): Promise<number> {
+  const { values } = parse(args, {})
+  const runDir = values['run-dir'] ?? defaultRunDir()
+  const removed = await stopSupervisor(runDir)
+  io.out(
+    removed.length
+      ? `local cluster down; removed ${removed.join(', ')}\n`
+      : 'no local cluster was running; nothing to remove\n',
+  )
+  return 0
+}
+
+async function apply(args: string[], io: CommandIo): Promise<number> {
+  const { values } = parse(args, {
+    filename: { type: 'string', short: 'f', multiple: true },
+    namespace: { type: 'string', short: 'n' },
+  })
+  const objects = await readManifests(values.filename ?? [], io.cwd, io.stdin, values.namespace)
+  printApplied(io, await new LocalClusterClient(values['run-dir']).apply(objects))
+  return 0
+}
+
+async function del(args: string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parse(args, {
+    filename: { type: 'string', short: 'f', multiple: true },
+    namespace: { type: 'string', short: 'n' },
+    'ignore-not-found': { type: 'boolean' },
+  })
+  let refs: ObjectRef[]
+  if (values.filename?.length) {
+    const objects = await readManifests(values.filename, io.cwd, io.stdin, values.namespace)
+    refs = objects.map((o) => {
+      const meta = (o.metadata ?? {}) as { name?: string; namespace?: string }
+      return {
+        kind: String(o.kind),
+        name: meta.name ?? '',
+        ...(meta.namespace ? { namespace: meta.namespace } : {}),
+      }
+    })
+  } else {
+    const [kindArg, ...names] = positionals
+    if (!kindArg || names.length === 0) throw new UsageError('delete needs -f FILE or KIND NAME…')
+    const [kind, slashName] = kindArg.split('/')
+    const info = kindByName(kind!)
+    refs = [...(slashName ? [slashName] : []), ...names].map((name) => ({
+      kind: info.kind,
+      name,
+      namespace: values.namespace ?? 'default',
+    }))
+  }
+  const deleted = await new LocalClusterClient(values['run-dir']).delete(refs, {
+    ignoreNotFound: values['ignore-not-found'],
+  })
+  for (const r of deleted) io.out(`${r.kind.toLowerCase()} "${r.name}" deleted\n`)
+  return 0
+}
+
+async function get(args: string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parse(args, {
+    namespace: { type: 'string', short: 'n' },
+    'all-namespaces': { type: 'boolean', short: 'A' },
+    selector: { type: 'string', short: 'l' },
+    output: { type: 'string', short: 'o' },
+  })
+  const [kindArg, nameArg] = positionals
+  if (!kindArg) throw new UsageError('get needs a KIND (pods, svc, deploy, vs, …)')
+  const [kind, slashName] = kindArg.split('/')
+  const name = slashName ?? nameArg
+  const info = kindByName(kind!)
+  const all = values['all-namespaces'] === true
+  const ns = info.namespaced && !all ? (values.namespace ?? 'default') : undefined
+  const client = new LocalClusterClient(values['run-dir'])
+  const items = await client.get(info.kind, ns, name, values.selector)
+  if (name && items.length === 0) throw new Error(`${info.plural} "${name}" not found`)
+  if (items.length === 0 && !values.output) {
+    io.err(ns ? `No resources found in ${ns} namespace.\n` : 'No resources found\n')
+    return 0
+  }
+  io.out(formatObjects(items, values.output, all && info.namespaced))
+  return 0
+}
+
+async function logs(args: string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parse(args, {
+    container: { type: 'string', short: 'c' },
+    namespace: { type: 'string', short: 'n' },
+    follow: { type: 'boolean', short: 'f' },
+  })
+  const pod = positionals[0]?.replace(/^pods?\//, '')
+  if (!pod) throw new UsageError('logs needs a POD')
+  const client = new LocalClusterClient(values['run-dir'])
+  const ns = values.namespace ?? 'default'
+  if (!values.follow) {
+    io.out(await client.logs(ns, pod, values.container))
+    return 0
+  }
+  const ac = new AbortController()
+  process.once('SIGINT', () => ac.abort())
+  await client.followLogs(ns, pod, values.container, (d) => io.out(d), ac.signal)
+  return 0
+}
+
+async function exec(args: string[], io: CommandIo): Promise<number> {
+  const dash = args.indexOf('--')
+  if (dash < 0)
+    throw new UsageError(
+      'exec needs -- before the command: meshctl local exec POD -- curl -s http://reviews:9080/',
+    )
+  const { values, positionals } = parse(args.slice(0, dash), {
+    container: { type: 'string', short: 'c' },
+    namespace: { type: 'string', short: 'n' },
+    stdin: { type: 'boolean', short: 'i' },
+    tty: { type: 'boolean', short: 't' },
+  })
+  const pod = positionals[0]?.replace(/^pods?\//, '')
+  const argv = args.slice(dash + 1)
+  if (!pod || argv.length === 0) throw new UsageError('exec needs a POD and a command')
+  void io
+  return new LocalClusterClient(values['run-dir']).execInteractive(
+    values.namespace ?? 'default',
+    pod,
+    argv,
+    values.container,
+  )
+}
+
+async function wait(args: string[], io: CommandIo): Promise<number> {
+  const { values } = parse(args, {
+    namespace: { type: 'string', short: 'n' },
+    'all-namespaces': { type: 'boolean', short: 'A' },
+    selector: { type: 'string', short: 'l' },
+    timeout: { type: 'string' },
+  })
+  const ns = values['all-namespaces'] ? undefined : (values.namespace ?? 'default')
+  await waitFor(
+    io,
+    new LocalClusterClient(values['run-dir']),
+    ns,
+    values.selector,
+    duration(values.timeout, 300_000),
+  )
+  return 0
+}
+
+async function url(args: string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parse(args, { namespace: { type: 'string', short: 'n' } })
+  io.out(`${await new LocalClusterClient(values['run-dir']).gatewayUrl(positionals[0], values.namespace)}\n`)
+  return 0
+}
+
+async function status(args: string[], io: CommandIo): Promise<number> {
+  const { values } = parse(args, {})
+  const runDir = values['run-dir'] ?? defaultRunDir()
+  const s = supervisorStatus(runDir)
+  if (s.running) io.out(`running (supervisor pid ${s.pid}, run dir ${runDir})\n`)
+  else
+    io.out(
+      s.leftovers
+        ? `not running, but a previous run left things behind: run \`meshctl local down\`\n`
+        : 'not running\n',
+    )
+  return s.running ? 0 : 3
+}
+
+const SUBCOMMANDS: Record<string, (args: string[], io: CommandIo) => Promise<number>> = {
+  up,
+  down,
+  apply,
+  delete: del,
+  get,
+  logs,
+  exec,
+  wait,
+  url,
+  status,
+}
+
+export const local: Command = {
+  name: 'local',
+  summary: 'run a local cluster (pods as network namespaces on this host) and drive it like kubectl',
+  usage: USAGE,
+  async run(args, io) {
+    const [sub, ...rest] = args
+    const fn = sub ? SUBCOMMANDS[sub] : undefined
+    if (!fn) throw new UsageError(sub ? `unknown subcommand "${sub}"` : 'a subcommand is needed')
+    return fn(rest, io)
+  },
+}

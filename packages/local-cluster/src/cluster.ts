@@ -1,0 +1,909 @@
+// LocalCluster: a Kubernetes-shaped cluster on one host. Objects are applied as to an API server
+// (admission webhooks included); Deployments and Pods run as processes in network namespaces;
+// Services get ClusterIPs, Endpoints, DNAT rules and hosts-file names; the state directory meshd
+// watches is kept current. See README.md for the API.
+import { createHash } from 'node:crypto'
+import { EventEmitter } from 'node:events'
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import type { Logger } from 'pino'
+import { Admission } from './admission/admission.ts'
+import type { Operation, WebhookConfiguration } from './admission/webhooks.ts'
+import { LocalClusterError } from './errors.ts'
+import { containerArgv, defaultImageTable, type ImageTable } from './images.ts'
+import {
+  formatRef,
+  KINDS,
+  type KindInfo,
+  keyOf,
+  kindByName,
+  kindOf,
+  type ObjectRef,
+  objectKey,
+} from './kube/kinds.ts'
+import { matchesSelector, parseSelector } from './kube/selector.ts'
+import type { Deployment, KubeObject, LabelSelector, Pod, Service } from './kube/types.ts'
+import { Ledger, processStartTime } from './ledger.ts'
+import { createLogger } from './log.ts'
+import { cleanupHost } from './net/cleanup.ts'
+import { type HostExec, SpawnExec } from './net/exec.ts'
+import { renderHostsFile, renderResolvConf } from './net/hosts-file.ts'
+import { IpAllocator, parseCidr } from './net/ipv4.ts'
+import { Network } from './net/network.ts'
+import { checkAddressRanges, checkRoot, checkTools } from './net/preflight.ts'
+import { defaultRunDir, podLogDir, podVolumeDir, runPaths } from './paths.ts'
+import { StateDir } from './state-dir.ts'
+import { type ApplyAction, ObjectStore } from './store.ts'
+import { deploymentStatus, nameSuffix, podFromTemplate, templateHash } from './workload/deployments.ts'
+import { endpointsFor, portRules, serviceAddress } from './workload/endpoints.ts'
+import { type ExecResult, type ExecSpec, execInPod } from './workload/exec.ts'
+import { PodRunner } from './workload/pod.ts'
+
+export interface LocalClusterOptions {
+  /** Default /var/run/minimesh-local (or $MINIMESH_LOCAL_RUN_DIR). */
+  runDir?: string
+  bridge?: string
+  podCidr?: string
+  serviceCidr?: string
+  /** Prefix of pod netns names, default `mm` (→ `mm-default-reviews-v1-…`). */
+  netnsPrefix?: string
+  /** Prefix of veth names (≤ 4 characters), default `mm`. */
+  linkPrefix?: string
+  /** Prefix of iptables chains, default `MM`. */
+  chainPrefix?: string
+  images?: ImageTable
+  clusterDomain?: string
+  /** Cap on a pod's termination grace period, default 5 s (keeps `down` quick). */
+  maxGraceSeconds?: number
+  logger?: Logger
+  exec?: HostExec
+}
+
+/** kubectl's annotation: what was applied last, so that applying it again changes nothing. */
+export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration'
+
+export const DEFAULT_NETWORK = {
+  bridge: 'mm0',
+  podCidr: '198.18.0.0/16',
+  serviceCidr: '198.19.0.0/16',
+  netnsPrefix: 'mm',
+  linkPrefix: 'mm',
+  chainPrefix: 'MM',
+} as const
+
+export interface ApplyResult {
+  ref: ObjectRef
+  action: ApplyAction
+  warnings?: string[]
+}
+
+export interface WaitOptions {
+  namespace?: string
+  /** Label selector (`app=reviews,version=v1`) or a LabelSelector. */
+  selector?: string | LabelSelector
+  timeoutMs?: number
+  onProgress?: (summary: ReadinessSummary) => void
+}
+
+export interface ReadinessSummary {
+  ready: boolean
+  items: { kind: string; namespace: string; name: string; ready: number; want: number; message?: string }[]
+}
+
+interface ReconcileState {
+  running: boolean
+  again: boolean
+  failure?: string
+  retry?: NodeJS.Timeout
+  backoff: number
+}
+
+interface PodEntry {
+  runner: PodRunner
+  deployment?: string
+  hash?: string
+  terminating: boolean
+  started: Promise<void>
+}
+
+export class LocalCluster extends EventEmitter {
+  readonly runDir: string
+  readonly stateDir: string
+  readonly options: Required<Omit<LocalClusterOptions, 'logger' | 'exec' | 'images'>> & { images: ImageTable }
+  readonly log: Logger
+  readonly #exec: HostExec
+  readonly #ledger: Ledger
+  readonly #network: Network
+  readonly #store = new ObjectStore()
+  readonly #state: StateDir
+  readonly #admission: Admission
+  readonly #pods = new Map<string, PodEntry>()
+  readonly #clusterIps: IpAllocator
+  readonly #reconciling = new Map<string, ReconcileState>()
+  #syncChain: Promise<void> = Promise.resolve()
+  #syncQueued = false
+  /** Changes not yet reflected in Endpoints, DNAT rules and the state dir. */
+  #unsynced = false
+  #down = false
+
+  private constructor(opts: LocalClusterOptions) {
+    super()
+    this.setMaxListeners(0)
+    const o = { ...DEFAULT_NETWORK, ...derivedPrefixes(opts.bridge), ...opts }
+    this.runDir = o.runDir ?? defaultRunDir()
+    this.options = {
+      runDir: this.runDir,
+      bridge: o.bridge,
+      podCidr: o.podCidr,
+      serviceCidr: o.serviceCidr,
+      netnsPrefix: o.netnsPrefix,
+      linkPrefix: o.linkPrefix,
+      chainPrefix: o.chainPrefix,
+      images: o.images ?? defaultImageTable(),
+      clusterDomain: o.clusterDomain ?? 'cluster.local',
+      maxGraceSeconds: o.maxGraceSeconds ?? 5,
+    }
+    const paths = runPaths(this.runDir)
+    this.stateDir = paths.stateDir
+    this.log = opts.logger ?? createLogger()
+    this.#exec = opts.exec ?? new SpawnExec()
+    this.#ledger = new Ledger(this.runDir)
+    this.#network = new Network({
+      exec: this.#exec,
+      ledger: this.#ledger,
+      log: this.log,
+      bridge: this.options.bridge,
+      podCidr: this.options.podCidr,
+      serviceCidr: this.options.serviceCidr,
+      netnsPrefix: this.options.netnsPrefix,
+      linkPrefix: this.options.linkPrefix,
+      chainPrefix: this.options.chainPrefix,
+    })
+    const svc = parseCidr(this.options.serviceCidr)
+    this.#clusterIps = new IpAllocator(svc)
+    this.#state = new StateDir(this.stateDir)
+    this.#admission = new Admission({
+      mutating: () => this.#webhookConfigs('MutatingWebhookConfiguration'),
+      validating: () => this.#webhookConfigs('ValidatingWebhookConfiguration'),
+      resolve: (ns, name, port) => this.#resolveService(ns, name, port),
+      log: this.log,
+    })
+  }
+
+  /**
+   * Checks the host (root, ip/iptables/setpriv, free address ranges), cleans up after a previous
+   * run that crashed, makes the bridge and rules, and creates the `default` namespace.
+   */
+  static async start(options: LocalClusterOptions = {}): Promise<LocalCluster> {
+    checkRoot()
+    checkTools()
+    const runDir = options.runDir ?? defaultRunDir()
+    mkdirSync(runDir, { recursive: true })
+    // Containers run as other users (the proxy as 1337) and read their volumes below it.
+    chmodSync(runDir, 0o755)
+    const exec = options.exec ?? new SpawnExec()
+    const leftover = Ledger.read(runDir)
+    if (leftover) {
+      await cleanupHost(leftover, exec, options.logger)
+      rmSync(runPaths(runDir).ledger, { force: true })
+    }
+    const paths = runPaths(runDir)
+    for (const dir of [paths.stateDir, paths.podsDir, paths.logsDir])
+      rmSync(dir, { recursive: true, force: true })
+    const c = new LocalCluster({ ...options, runDir, exec })
+    await checkAddressRanges(exec, c.options)
+    try {
+      await c.#network.setup()
+      writeFileSync(
+        paths.clusterFile,
+        `${JSON.stringify({ ...c.options, images: undefined, pid: process.pid }, null, 2)}\n`,
+      )
+      await c.apply([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } }])
+    } catch (err) {
+      await c.#network.teardown().catch(() => {})
+      throw err
+    }
+    c.log.info({ runDir, bridge: c.options.bridge, podCidr: c.options.podCidr }, 'local cluster up')
+    return c
+  }
+
+  // ---- API ---------------------------------------------------------------------------------
+
+  /**
+   * Applies objects like `kubectl apply`: every object is checked and admitted first (a denial or
+   * an unknown kind changes nothing), then stored in order and acted on.
+   */
+  async apply(input: readonly Record<string, unknown>[]): Promise<ApplyResult[]> {
+    this.#assertUp()
+    const staged: { obj: KubeObject; info: KindInfo; warnings: string[]; unchanged?: boolean }[] = []
+    const batchNamespaces = new Set<string>()
+    for (const raw of input) {
+      const obj = normalize(raw)
+      const info = kindOf(obj)
+      const lastApplied = JSON.stringify(obj)
+      obj.metadata.annotations = { ...(obj.metadata.annotations ?? {}), [LAST_APPLIED]: lastApplied }
+      if (info.namespaced) {
+        const ns = obj.metadata.namespace!
+        if (!batchNamespaces.has(ns) && !this.#store.find(kindByName('namespace'), undefined, ns)) {
+          throw new LocalClusterError(
+            'MESH_ERR_LOCAL_NOT_FOUND',
+            `${formatRef({ kind: obj.kind, namespace: ns, name: obj.metadata.name ?? '' })}: namespace "${ns}" not found`,
+          )
+        }
+      } else if (info.kind === 'Namespace') {
+        batchNamespaces.add(obj.metadata.name!)
+        obj.metadata.labels = {
+          ...(obj.metadata.labels ?? {}),
+          'kubernetes.io/metadata.name': obj.metadata.name!,
+        }
+      }
+      if (info.kind === 'Deployment')
+        this.#checkImages({ spec: (obj as Deployment).spec.template.spec } as Pod)
+      if (info.kind === 'Pod') this.#checkImages(obj as Pod)
+      const existing = this.#store.find(info, obj.metadata.namespace, obj.metadata.name!)
+      if (existing?.metadata.annotations?.[LAST_APPLIED] === lastApplied) {
+        staged.push({ obj: existing, info, warnings: [], unchanged: true })
+        continue
+      }
+      const admitted = await this.#admit(existing ? 'UPDATE' : 'CREATE', info, obj, existing)
+      staged.push({ obj: admitted.object!, info, warnings: admitted.warnings })
+    }
+    const results: ApplyResult[] = []
+    for (const { obj, info, warnings, unchanged } of staged) {
+      const action = unchanged ? 'unchanged' : this.#commit(obj, info)
+      results.push({ ref: refOf(obj, info), action, ...(warnings.length ? { warnings } : {}) })
+    }
+    this.#scheduleSync()
+    return results
+  }
+
+  /** Deletes objects (a Namespace takes everything in it along; a Deployment its pods). */
+  async delete(refs: readonly ObjectRef[], opts: { ignoreNotFound?: boolean } = {}): Promise<ObjectRef[]> {
+    this.#assertUp()
+    const found: { obj: KubeObject; info: KindInfo }[] = []
+    for (const ref of refs) {
+      const info = kindByName(ref.kind)
+      const obj = this.#store.find(info, info.namespaced ? (ref.namespace ?? 'default') : undefined, ref.name)
+      if (!obj) {
+        if (opts.ignoreNotFound) continue
+        throw new LocalClusterError('MESH_ERR_LOCAL_NOT_FOUND', `${info.plural} "${ref.name}" not found`)
+      }
+      await this.#admit('DELETE', info, undefined, obj)
+      found.push({ obj, info })
+    }
+    const deleted: ObjectRef[] = []
+    const waits: Promise<void>[] = []
+    for (const { obj, info } of found) {
+      waits.push(this.#remove(obj, info))
+      deleted.push(refOf(obj, info))
+    }
+    this.#scheduleSync()
+    await Promise.all(waits)
+    return deleted
+  }
+
+  /**
+   * Objects of a kind (`pods`, `svc`, `VirtualService`…), with live status; all namespaces when
+   * none is given; optionally only those whose labels match a selector (`app=reviews,version=v2`).
+   */
+  get(kind: string, namespace?: string, name?: string, selector?: string | LabelSelector): KubeObject[] {
+    const info = kindByName(kind)
+    const sel = typeof selector === 'string' ? parseSelector(selector) : selector
+    const items = this.#store
+      .list(info, info.namespaced ? namespace : undefined)
+      .filter((o) => !name || o.metadata.name === name)
+      .filter((o) => !sel || matchesSelector(sel, o.metadata.labels))
+    return items.map((o) => this.#withStatus(o, info))
+  }
+
+  /** The log file of a container (default: the pod's default-container annotation, else its first). */
+  logPath(namespace: string, pod: string, container?: string): string {
+    const entry = this.#podEntry(namespace, pod)
+    const name = container ?? defaultContainer(entry.runner.pod)
+    const all = [...(entry.runner.pod.spec.initContainers ?? []), ...entry.runner.pod.spec.containers]
+    if (!all.some((c) => c.name === name)) {
+      throw new LocalClusterError(
+        'MESH_ERR_LOCAL_NOT_FOUND',
+        `container "${name}" is not valid for pod ${pod}; choose one of: ${all.map((c) => c.name).join(', ')}`,
+      )
+    }
+    return `${podLogDir(this.runDir, namespace, pod)}/${name}.log`
+  }
+
+  logs(namespace: string, pod: string, container?: string): string {
+    const path = this.logPath(namespace, pod, container)
+    return existsSync(path) ? readFileSync(path, 'utf8') : ''
+  }
+
+  /** How to run a command in a pod's container: its netns, uid/gid and environment. */
+  execSpec(namespace: string, pod: string, container?: string): ExecSpec {
+    const entry = this.#podEntry(namespace, pod)
+    const name = container ?? defaultContainer(entry.runner.pod)
+    const state = entry.runner.containers.get(name)
+    if (!state)
+      throw new LocalClusterError(
+        'MESH_ERR_LOCAL_NOT_FOUND',
+        `container "${name}" of pod ${pod} is not running`,
+      )
+    return { netns: entry.runner.net?.netns, uid: state.uid, gid: state.gid, env: state.env }
+  }
+
+  /** Runs argv in a pod (as `kubectl exec`), collecting its output. */
+  exec(
+    namespace: string,
+    pod: string,
+    argv: string[],
+    opts: { container?: string; input?: string; timeoutMs?: number } = {},
+  ): Promise<ExecResult> {
+    return execInPod(this.execSpec(namespace, pod, opts.container), argv, opts)
+  }
+
+  /** What is ready among the Deployments and Pods a wait would look at. */
+  readiness(opts: Pick<WaitOptions, 'namespace' | 'selector'> = {}): ReadinessSummary {
+    const sel = typeof opts.selector === 'string' ? parseSelector(opts.selector) : opts.selector
+    const items: ReadinessSummary['items'] = []
+    for (const d of this.get('deployments', opts.namespace) as Deployment[]) {
+      // A selector picks pods: a Deployment counts when the pods it makes would match.
+      if (!matchesSelector(sel, d.spec.template.metadata?.labels)) continue
+      const key = objectKey(d)
+      const hash = templateHash(d)
+      const pods = [...this.#pods.values()].filter((e) => e.deployment === key)
+      const want = d.spec.replicas ?? 1
+      const current = pods.filter((e) => !e.terminating && e.hash === hash)
+      const ready = current.filter((e) => e.runner.ready).length
+      // Like `kubectl rollout status`: done when the wanted pods are ready and the old ones gone.
+      const settled = pods.length === want && current.length === want
+      const failure =
+        this.#reconciling.get(key)?.failure ?? current.find((e) => e.runner.message)?.runner.message
+      items.push({
+        kind: 'Deployment',
+        namespace: d.metadata.namespace!,
+        name: d.metadata.name!,
+        ready: settled ? ready : Math.min(ready, want - 1),
+        want,
+        ...(failure ? { message: failure } : {}),
+      })
+    }
+    for (const [, e] of this.#pods) {
+      const p = e.runner.pod
+      if (e.deployment || e.terminating) continue
+      if (opts.namespace && p.metadata.namespace !== opts.namespace) continue
+      if (!matchesSelector(sel, p.metadata.labels)) continue
+      items.push({
+        kind: 'Pod',
+        namespace: p.metadata.namespace!,
+        name: p.metadata.name!,
+        ready: e.runner.ready ? 1 : 0,
+        want: 1,
+        ...(e.runner.message ? { message: e.runner.message } : {}),
+      })
+    }
+    // Ready only once Endpoints and DNAT rules have caught up with the pods.
+    return { ready: items.length > 0 && items.every((i) => i.ready >= i.want) && !this.#unsynced, items }
+  }
+
+  /** Resolves when every matching Deployment and Pod is ready; throws MESH_ERR_LOCAL_TIMEOUT naming what is not. */
+  async waitReady(opts: WaitOptions = {}): Promise<ReadinessSummary> {
+    const timeoutMs = opts.timeoutMs ?? 120_000
+    return new Promise((resolve, reject) => {
+      let last = ''
+      const check = () => {
+        const s = this.readiness(opts)
+        const text = JSON.stringify(s.items)
+        if (text !== last) {
+          last = text
+          opts.onProgress?.(s)
+        }
+        if (s.ready) {
+          finish()
+          resolve(s)
+        }
+      }
+      const timer = setTimeout(() => {
+        finish()
+        const s = this.readiness(opts)
+        const waiting = s.items
+          .filter((i) => i.ready < i.want)
+          .map(
+            (i) =>
+              `${i.kind.toLowerCase()}/${i.name} ${i.ready}/${i.want}${i.message ? ` (${i.message})` : ''}`,
+          )
+        reject(
+          new LocalClusterError(
+            'MESH_ERR_LOCAL_TIMEOUT',
+            `not ready after ${timeoutMs} ms: ${waiting.join(', ') || 'nothing matches'}`,
+          ),
+        )
+      }, timeoutMs)
+      const poll = setInterval(check, 500)
+      const finish = () => {
+        clearTimeout(timer)
+        clearInterval(poll)
+        this.off('change', check)
+      }
+      this.on('change', check)
+      check()
+    })
+  }
+
+  /** The ingress gateway's URL from the host: its Service's ClusterIP and HTTP port. */
+  gatewayUrl(name = 'minimesh-ingressgateway', namespace = 'minimesh-system'): string {
+    const svc = this.#store.find(kindByName('service'), namespace, name) as Service | undefined
+    if (!svc?.spec.clusterIP)
+      throw new LocalClusterError('MESH_ERR_LOCAL_NOT_FOUND', `service ${namespace}/${name} not found`)
+    const ports = svc.spec.ports ?? []
+    const port =
+      ports.find((p) => p.name === 'http' || p.name === 'http2') ??
+      ports.find((p) => p.port === 80) ??
+      ports[0]
+    return `http://${svc.spec.clusterIP}${port && port.port !== 80 ? `:${port.port}` : ''}`
+  }
+
+  /** The address the host has on the bridge (where meshd listens). */
+  get hostIp(): string {
+    return this.#network.gatewayIp
+  }
+
+  /** Stops every pod and removes everything the cluster made on the host. */
+  async down(): Promise<string[]> {
+    if (this.#down) return []
+    this.#down = true
+    for (const r of this.#reconciling.values()) clearTimeout(r.retry)
+    await Promise.all([...this.#pods.values()].map((e) => e.runner.stop().catch(() => {})))
+    this.#pods.clear()
+    await this.#syncChain.catch(() => {})
+    const done = await this.#network.teardown()
+    const paths = runPaths(this.runDir)
+    for (const dir of [paths.stateDir, paths.podsDir]) rmSync(dir, { recursive: true, force: true })
+    rmSync(paths.clusterFile, { force: true })
+    this.emit('down')
+    this.log.info({ removed: done }, 'local cluster down')
+    return done
+  }
+
+  // ---- admission and storage ------------------------------------------------------------------
+
+  #assertUp(): void {
+    if (this.#down) throw new LocalClusterError('MESH_ERR_LOCAL_NOT_RUNNING', 'the local cluster is down')
+  }
+
+  #checkImages(pod: Pod): void {
+    for (const c of [...(pod.spec.initContainers ?? []), ...(pod.spec.containers ?? [])]) {
+      if (!c.image) throw new LocalClusterError('MESH_ERR_LOCAL_INVALID', `container "${c.name}": no image`)
+    }
+    for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers])
+      containerArgv(this.options.images, c)
+  }
+
+  #webhookConfigs(kind: string): WebhookConfiguration[] {
+    return this.#store.list(kindByName(kind)) as WebhookConfiguration[]
+  }
+
+  async #admit(op: Operation, info: KindInfo, object: KubeObject | undefined, old: KubeObject | undefined) {
+    const ref = (object ?? old)!
+    const ns = info.namespaced ? ref.metadata.namespace : undefined
+    const nsObj = ns ? this.#store.find(kindByName('namespace'), undefined, ns) : undefined
+    const version = (ref.apiVersion.split('/')[1] ?? ref.apiVersion) || 'v1'
+    return this.#admission.admit({
+      operation: op,
+      kind: info,
+      version,
+      object,
+      oldObject: old,
+      namespace: ns,
+      name: ref.metadata.name ?? '',
+      namespaceLabels: nsObj?.metadata.labels ?? (ns ? { 'kubernetes.io/metadata.name': ns } : undefined),
+    })
+  }
+
+  #resolveService(namespace: string, name: string, port: number): { host: string; port: number } | undefined {
+    const svc = this.#store.find(kindByName('service'), namespace, name) as Service | undefined
+    const sp = svc?.spec.ports?.find((p) => p.port === port)
+    if (!svc || !sp) return undefined
+    const ep = this.#store.find(kindByName('endpoints'), namespace, name) as
+      | { subsets?: { addresses?: { ip: string }[]; ports?: { name?: string; port: number }[] }[] }
+      | undefined
+    for (const s of ep?.subsets ?? []) {
+      const p = s.ports?.find((x) => (x.name ?? '') === (sp.name ?? ''))
+      const a = s.addresses?.[0]
+      if (p && a) return { host: a.ip, port: p.port }
+    }
+    return undefined
+  }
+
+  #commit(obj: KubeObject, info: KindInfo): ApplyAction {
+    if (info.kind === 'Service') this.#assignClusterIp(obj as Service)
+    if (info.kind === 'Pod') return this.#createPod(obj as Pod)
+    const { object, action } = this.#store.put(obj)
+    if (action === 'unchanged') return action
+    if (info.forMeshd) this.#state.write(object, info.namespaced)
+    if (info.kind === 'Deployment') this.#reconcile(objectKey(object))
+    return action
+  }
+
+  #assignClusterIp(svc: Service): void {
+    const old = this.#store.find(kindByName('service'), svc.metadata.namespace, svc.metadata.name!) as
+      | Service
+      | undefined
+    const want = svc.spec.clusterIP
+    if (want === 'None') return
+    if (old?.spec.clusterIP && old.spec.clusterIP !== 'None' && (!want || want === old.spec.clusterIP)) {
+      svc.spec.clusterIP = old.spec.clusterIP
+    } else if (want) {
+      if (!this.#clusterIps.claim(want)) {
+        throw new LocalClusterError(
+          'MESH_ERR_LOCAL_INVALID',
+          `service ${svc.metadata.name}: clusterIP ${want} is taken or outside ${this.options.serviceCidr}`,
+        )
+      }
+    } else svc.spec.clusterIP = this.#clusterIps.allocate()
+    svc.spec.clusterIPs = [svc.spec.clusterIP!]
+    svc.spec.type ??= 'ClusterIP'
+    if (svc.spec.type === 'LoadBalancer')
+      svc.status = { loadBalancer: { ingress: [{ ip: svc.spec.clusterIP }] } }
+  }
+
+  async #remove(obj: KubeObject, info: KindInfo): Promise<void> {
+    const key = objectKey(obj)
+    if (info.kind === 'Pod') return this.#deletePod(key)
+    if (info.kind === 'Namespace') {
+      const inside = [...this.#allObjects()].filter(
+        (o) => o.metadata.namespace === obj.metadata.name && kindOf(o).namespaced,
+      )
+      await Promise.all(inside.map((o) => this.#remove(o, kindOf(o))))
+    }
+    this.#store.delete(key)
+    if (info.forMeshd) this.#state.remove(obj, info.namespaced)
+    if (info.kind === 'Service') {
+      const ip = (obj as Service).spec.clusterIP
+      if (ip && ip !== 'None') this.#clusterIps.release(ip)
+      const ep = this.#store.delete(
+        keyOf(kindByName('endpoints'), obj.metadata.namespace, obj.metadata.name!),
+      )
+      if (ep) this.#state.remove(ep, true)
+    }
+    if (info.kind === 'Deployment') {
+      const r = this.#reconciling.get(key)
+      clearTimeout(r?.retry)
+      this.#reconciling.delete(key)
+      const mine = [...this.#pods].filter(([, e]) => e.deployment === key).map(([k]) => k)
+      await Promise.all(mine.map((k) => this.#deletePod(k)))
+    }
+  }
+
+  *#allObjects(): Iterable<KubeObject> {
+    for (const info of KINDS.filter((k) => k.namespaced)) yield* this.#store.list(info)
+  }
+
+  #withStatus(o: KubeObject, info: KindInfo): KubeObject {
+    if (info.kind === 'Pod') {
+      const e = this.#pods.get(objectKey(o))
+      return e
+        ? {
+            ...o,
+            metadata: {
+              ...o.metadata,
+              ...(e.terminating ? { deletionTimestamp: new Date().toISOString() } : {}),
+            },
+            status: e.runner.status(),
+          }
+        : o
+    }
+    return o
+  }
+
+  #podEntry(namespace: string, pod: string): PodEntry {
+    const e = this.#pods.get(keyOf(kindByName('pod'), namespace, pod))
+    if (!e)
+      throw new LocalClusterError(
+        'MESH_ERR_LOCAL_NOT_FOUND',
+        `pods "${pod}" not found in namespace "${namespace}"`,
+      )
+    return e
+  }
+
+  // ---- pods and deployments ---------------------------------------------------------------------
+
+  #createPod(pod: Pod, deployment?: string, hash?: string): ApplyAction {
+    const ns = pod.metadata.namespace ?? 'default'
+    if (!pod.metadata.name) {
+      let name: string
+      do name = `${pod.metadata.generateName ?? 'pod-'}${nameSuffix()}`
+      while (this.#pods.has(keyOf(kindByName('pod'), ns, name)))
+      pod.metadata.name = name
+    }
+    pod.spec.serviceAccountName ??= pod.spec.serviceAccount ?? 'default'
+    const existingKey = keyOf(kindByName('pod'), ns, pod.metadata.name)
+    const existing = this.#pods.get(existingKey)
+    if (existing && JSON.stringify(existing.runner.pod.spec) !== JSON.stringify(pod.spec)) {
+      throw new LocalClusterError(
+        'MESH_ERR_LOCAL_INVALID',
+        `pod ${pod.metadata.name}: a running pod's spec cannot change; delete it and apply again`,
+      )
+    }
+    const { object } = this.#store.put(pod)
+    if (existing) {
+      existing.runner.pod.metadata = object.metadata
+      return 'configured'
+    }
+    const runnerPod = object as Pod
+    const runner = new PodRunner(runnerPod, {
+      network: this.#network,
+      images: this.options.images,
+      log: this.log,
+      logDir: podLogDir(this.runDir, ns, runnerPod.metadata.name!),
+      volumeDir: podVolumeDir(this.runDir, ns, runnerPod.metadata.name!),
+      stateDir: this.stateDir,
+      envSources: () => this.#envSources(ns),
+      hooks: {
+        onStart: (pid) =>
+          this.#ledger.addProcess({
+            pid,
+            startTime: processStartTime(pid) ?? '',
+            what: `${ns}/${runnerPod.metadata.name}`,
+          }),
+        onExit: (pid) => this.#ledger.removeProcess(pid),
+      },
+      onNetwork: (net) => {
+        this.#network.writeEtcFile(net.netns, 'resolv.conf', renderResolvConf(ns, this.options.clusterDomain))
+        this.#writeHosts(runner)
+      },
+      onChange: () => this.#scheduleSync(),
+      maxGraceMs: this.options.maxGraceSeconds * 1000,
+    })
+    const entry: PodEntry = { runner, deployment, hash, terminating: false, started: Promise.resolve() }
+    this.#pods.set(existingKey, entry)
+    entry.started = runner.start()
+    return 'created'
+  }
+
+  async #deletePod(key: string): Promise<void> {
+    const e = this.#pods.get(key)
+    if (!e) {
+      this.#store.delete(key)
+      return
+    }
+    if (e.terminating) return
+    e.terminating = true
+    this.#scheduleSync()
+    await e.started.catch(() => {})
+    await e.runner.stop().catch((err) => this.log.warn({ err }, 'pod stop failed'))
+    this.#pods.delete(key)
+    const obj = this.#store.delete(key)
+    if (obj) this.#state.remove(obj, true)
+    this.#scheduleSync()
+    if (e.deployment && !this.#down) this.#reconcile(e.deployment)
+  }
+
+  /** Runs the Deployment controller for one Deployment; never twice at once (a request while running reruns it). */
+  #reconcile(key: string): void {
+    const r: ReconcileState = this.#reconciling.get(key) ?? { again: false, running: false, backoff: 1000 }
+    this.#reconciling.set(key, r)
+    clearTimeout(r.retry)
+    if (r.running) {
+      r.again = true
+      return
+    }
+    r.running = true
+    void this.#reconcileOnce(key, r)
+      .catch((err) => this.log.error({ err, deployment: key }, 'reconcile failed'))
+      .finally(() => {
+        r.running = false
+        if (r.again && this.#reconciling.get(key) === r) {
+          r.again = false
+          this.#reconcile(key)
+        }
+      })
+  }
+
+  async #reconcileOnce(
+    key: string,
+    r: { failure?: string; retry?: NodeJS.Timeout; backoff: number },
+  ): Promise<void> {
+    if (this.#down) return
+    const d = this.#store.get(key) as Deployment | undefined
+    if (!d) return
+    const hash = templateHash(d)
+    const mine = [...this.#pods].filter(([, e]) => e.deployment === key && !e.terminating)
+    const stale = mine.filter(([, e]) => e.hash !== hash)
+    const current = mine.filter(([, e]) => e.hash === hash)
+    const want = d.spec.replicas ?? 1
+    const excess = current.slice(Math.max(0, want)).map(([k]) => k)
+    for (const k of [...stale.map(([k]) => k), ...excess]) void this.#deletePod(k)
+    let missing = want - Math.min(current.length, want)
+    r.failure = undefined
+    while (missing-- > 0) {
+      const pod = podFromTemplate(d, hash)
+      try {
+        const admitted = await this.#admit('CREATE', kindByName('pod'), pod, undefined)
+        if (this.#down || this.#store.get(key) !== d) return
+        this.#createPod(admitted.object as Pod, key, hash)
+        r.backoff = 1000
+      } catch (err) {
+        r.failure = `Error creating: ${(err as Error).message}`
+        this.log.warn({ deployment: key, err: (err as Error).message }, 'pod creation failed; retrying')
+        r.retry = setTimeout(() => this.#reconcile(key), r.backoff)
+        r.backoff = Math.min(r.backoff * 2, 10_000)
+        break
+      }
+    }
+    this.#scheduleSync()
+  }
+
+  #envSources(ns: string) {
+    const data = (kind: string, name: string) => {
+      const o = this.#store.find(kindByName(kind), ns, name) as
+        | { data?: Record<string, string>; stringData?: Record<string, string> }
+        | undefined
+      if (!o) return undefined
+      const out: Record<string, string> = {}
+      for (const [k, v] of Object.entries(o.data ?? {}))
+        out[k] = kind === 'secret' ? Buffer.from(v, 'base64').toString('utf8') : v
+      Object.assign(out, o.stringData ?? {})
+      return out
+    }
+    return {
+      secret: (_: string, name: string) => data('secret', name),
+      configMap: (_: string, name: string) => data('configmap', name),
+      services: this.#store.list(kindByName('service'), ns) as Service[],
+      hostIp: this.#network.gatewayIp,
+    }
+  }
+
+  // ---- keeping derived state current ----------------------------------------------------------
+
+  #writeHosts(runner: PodRunner): void {
+    if (!runner.net) return
+    const services = (this.#store.list(kindByName('service')) as Service[])
+      .map((s) =>
+        serviceAddress(
+          s,
+          this.#store.find(kindByName('endpoints'), s.metadata.namespace, s.metadata.name!) as never,
+        ),
+      )
+      .filter((s) => s !== undefined)
+    this.#network.writeEtcFile(
+      runner.net.netns,
+      'hosts',
+      renderHostsFile({
+        podName: runner.pod.metadata.name!,
+        podNamespace: runner.pod.metadata.namespace!,
+        podIp: runner.net.ip,
+        services,
+        clusterDomain: this.options.clusterDomain,
+      }),
+    )
+  }
+
+  #scheduleSync(): void {
+    this.#unsynced = true
+    if (this.#syncQueued || this.#down) return
+    this.#syncQueued = true
+    this.#syncChain = this.#syncChain.then(async () => {
+      await new Promise((r) => setTimeout(r, 10))
+      this.#syncQueued = false
+      if (this.#down) return
+      this.#unsynced = false
+      try {
+        await this.#sync()
+      } catch (err) {
+        this.log.error({ err }, 'sync failed')
+      }
+      this.emit('change')
+    })
+  }
+
+  async #sync(): Promise<void> {
+    const svcKind = kindByName('service')
+    const epKind = kindByName('endpoints')
+    const views = [...this.#pods.values()].map((e) => ({
+      pod: e.runner.pod,
+      ip: e.runner.podIp,
+      ready: e.runner.ready,
+      terminating: e.terminating,
+    }))
+    const rules = []
+    for (const svc of this.#store.list(svcKind) as Service[]) {
+      const computed = endpointsFor(svc, views)
+      if (computed) {
+        const { object, action } = this.#store.put(computed as KubeObject)
+        if (action !== 'unchanged') this.#state.write(object, true)
+      }
+      rules.push(
+        ...portRules(svc, this.#store.find(epKind, svc.metadata.namespace, svc.metadata.name!) as never),
+      )
+    }
+    await this.#network.syncServices(rules)
+    for (const e of this.#pods.values()) {
+      this.#writeHosts(e.runner)
+      const key = objectKey(e.runner.pod)
+      if (e.terminating || !this.#store.get(key)) continue
+      this.#store.setStatus(key, e.runner.status())
+      this.#state.write(this.#store.get(key)!, true)
+    }
+    for (const d of this.#store.list(kindByName('deployment')) as Deployment[]) {
+      const key = objectKey(d)
+      const pods = [...this.#pods.values()].filter((e) => e.deployment === key && !e.terminating)
+      this.#store.setStatus(
+        key,
+        deploymentStatus(
+          d,
+          pods.map((e) => ({ hash: e.hash, ready: e.runner.ready })),
+          templateHash(d),
+          this.#reconciling.get(key)?.failure,
+        ),
+      )
+    }
+  }
+}
+
+/** Starts a local cluster in this process (see LocalCluster.start). */
+export function startLocalCluster(options: LocalClusterOptions = {}): Promise<LocalCluster> {
+  return LocalCluster.start(options)
+}
+
+/**
+ * Prefixes that follow from a bridge name other than the default, so that a second cluster (a
+ * test's) never shares netns, veth or chain names with the first: bridge `mmt4` → netns `mmt4-…`,
+ * chains `MMT4-…`, veths `m<3 hex>h…`.
+ */
+function derivedPrefixes(bridge: string | undefined): Partial<LocalClusterOptions> {
+  if (!bridge || bridge === DEFAULT_NETWORK.bridge) return {}
+  const clean = bridge.toLowerCase().replace(/[^a-z0-9]/g, '')
+  return {
+    netnsPrefix: clean,
+    chainPrefix: clean.toUpperCase().slice(0, 12),
+    linkPrefix: `m${createHash('sha256').update(bridge).digest('hex').slice(0, 3)}`,
+  }
+}
+
+function defaultContainer(pod: Pod): string {
+  return (
+    pod.metadata.annotations?.['kubectl.kubernetes.io/default-container'] ??
+    pod.spec.containers[0]?.name ??
+    ''
+  )
+}
+
+function refOf(obj: KubeObject, info: KindInfo): ObjectRef {
+  return info.namespaced
+    ? { kind: obj.kind, namespace: obj.metadata.namespace ?? 'default', name: obj.metadata.name ?? '' }
+    : { kind: obj.kind, name: obj.metadata.name ?? '' }
+}
+
+/** Checks an applied object's shape and fills the namespace default. */
+function normalize(raw: Record<string, unknown>): KubeObject {
+  const obj = structuredClone(raw) as KubeObject
+  const info = kindOf(obj)
+  if (typeof obj.metadata !== 'object' || obj.metadata === null) {
+    throw new LocalClusterError('MESH_ERR_LOCAL_INVALID', `${obj.kind}: metadata is required`)
+  }
+  if (!obj.metadata.name || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(obj.metadata.name)) {
+    throw new LocalClusterError(
+      'MESH_ERR_LOCAL_INVALID',
+      `${obj.kind}: metadata.name "${obj.metadata.name ?? ''}" must be a DNS-1123 name`,
+    )
+  }
+  if (info.namespaced) obj.metadata.namespace ??= 'default'
+  else delete obj.metadata.namespace
+  if (info.kind === 'Deployment') {
+    const d = obj as Deployment
+    if (!d.spec?.template?.spec?.containers?.length)
+      throw new LocalClusterError(
+        'MESH_ERR_LOCAL_INVALID',
+        `deployment ${obj.metadata.name}: spec.template.spec.containers is required`,
+      )
+    if (!matchesSelector(d.spec.selector, d.spec.template.metadata?.labels) || !d.spec.selector) {
+      throw new LocalClusterError(
+        'MESH_ERR_LOCAL_INVALID',
+        `deployment ${obj.metadata.name}: spec.selector does not match template labels`,
+      )
+    }
+  }
+  if (info.kind === 'Pod' && !(obj as Pod).spec?.containers?.length) {
+    throw new LocalClusterError(
+      'MESH_ERR_LOCAL_INVALID',
+      `pod ${obj.metadata.name}: spec.containers is required`,
+    )
+  }
+  return obj
+}

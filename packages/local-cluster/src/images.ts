@@ -1,0 +1,123 @@
+// The image table: this project's images mapped to entrypoints in the checkout, so a container
+// `image: minimesh/proxy:0.1.0, command: [mesh-proxy]` runs `node … packages/proxy/src/main.ts`.
+import { existsSync } from 'node:fs'
+import { basename, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { LocalClusterError } from './errors.ts'
+import type { Container } from './kube/types.ts'
+
+export interface ImageEntry {
+  /** Repository without registry and tag: `minimesh/proxy`. */
+  image: string
+  /** The image's binaries: a container's command[0] names one; the value is the argv that runs it here. */
+  binaries: Record<string, string[]>
+  /** The binary an image runs when the container gives no command (its ENTRYPOINT). */
+  entrypoint?: string
+  /** The container's command is run as a host command in the pod's netns (stand-in test images). */
+  anyCommand?: boolean
+  /** The control plane: runs in the host netns on the bridge address, with `--config-dir <state dir>` added. */
+  controlPlane?: boolean
+}
+
+export type ImageTable = readonly ImageEntry[]
+
+/** The checkout this package runs from (…/packages/local-cluster/src → …). */
+export function checkoutRoot(): string {
+  return fileURLToPath(new URL('../../../', import.meta.url)).replace(/\/$/, '')
+}
+
+/** argv that runs a TypeScript entry of the checkout with this Node and the source condition. */
+export function nodeEntry(root: string, file: string): string[] {
+  return [process.execPath, '--conditions=@minimesh/source', join(root, file)]
+}
+
+const BOOKINFO_APPS = ['productpage', 'details', 'reviews', 'ratings'] as const
+
+/** The project's images (DESIGN.md "Images", contracts "Binaries in the checkout"). */
+export function defaultImageTable(root = checkoutRoot()): ImageEntry[] {
+  return [
+    {
+      image: 'minimesh/proxy',
+      binaries: {
+        'mesh-proxy': nodeEntry(root, 'packages/proxy/src/main.ts'),
+        'mesh-init': nodeEntry(root, 'packages/init/src/main.ts'),
+      },
+      entrypoint: 'mesh-proxy',
+    },
+    {
+      image: 'minimesh/meshd',
+      binaries: { meshd: nodeEntry(root, 'packages/control-plane/src/main.ts') },
+      entrypoint: 'meshd',
+      controlPlane: true,
+    },
+    ...BOOKINFO_APPS.map((app) => ({
+      image: `minimesh/bookinfo-${app}`,
+      binaries: { [app]: nodeEntry(root, `apps/bookinfo/${app}/src/main.ts`) },
+      entrypoint: app,
+    })),
+  ]
+}
+
+/** `registry.example:5000/minimesh/proxy:0.1.0@sha256:…` → `minimesh/proxy`. */
+export function imageRepository(image: string): string {
+  let s = image.split('@')[0] ?? image
+  const slash = s.lastIndexOf('/')
+  const colon = s.lastIndexOf(':')
+  if (colon > slash) s = s.slice(0, colon)
+  const parts = s.split('/')
+  if (parts.length > 1 && /[.:]|^localhost$/.test(parts[0]!)) parts.shift()
+  if (parts[0] === 'library' && parts.length > 1) parts.shift()
+  return parts.join('/')
+}
+
+export function findImage(table: ImageTable, image: string | undefined): ImageEntry | undefined {
+  if (!image) return undefined
+  const repo = imageRepository(image)
+  return table.find((e) => e.image === repo)
+}
+
+/**
+ * The argv that runs a container: the image's binary named by `command[0]` (or its entrypoint)
+ * followed by the rest of command and args, as Kubernetes combines ENTRYPOINT/CMD with command/args.
+ * Throws MESH_ERR_LOCAL_IMAGE for an image or binary with no local entrypoint.
+ */
+export function containerArgv(
+  table: ImageTable,
+  c: Container,
+): {
+  argv: string[]
+  entry: ImageEntry /** How many leading argv items come from the image table. */
+  fromImage: number
+} {
+  const entry = findImage(table, c.image)
+  if (!entry) {
+    const known = table.map((e) => e.image).join(', ')
+    throw new LocalClusterError(
+      'MESH_ERR_LOCAL_IMAGE',
+      `container "${c.name}": image "${c.image ?? ''}" has no local entrypoint in the image table (known: ${known})`,
+    )
+  }
+  const command = c.command ?? []
+  const args = c.args ?? []
+  if (entry.anyCommand && command.length > 0) return { argv: [...command, ...args], entry, fromImage: 0 }
+  const bin = command.length > 0 ? basename(command[0]!) : entry.entrypoint
+  const run = bin === undefined ? undefined : entry.binaries[bin]
+  if (!run) {
+    throw new LocalClusterError(
+      'MESH_ERR_LOCAL_IMAGE',
+      `container "${c.name}": image "${c.image}" has no local entrypoint for ${bin === undefined ? 'an empty command' : `command "${bin}"`} (it has: ${Object.keys(entry.binaries).join(', ')})`,
+    )
+  }
+  return { argv: [...run, ...command.slice(1), ...args], entry, fromImage: run.length }
+}
+
+/** Entries whose checkout file is missing (a package not built into this checkout yet). */
+export function missingEntrypoints(table: ImageTable): string[] {
+  const missing: string[] = []
+  for (const e of table)
+    for (const [bin, argv] of Object.entries(e.binaries)) {
+      const file = argv.find((a) => a.endsWith('.ts') || a.endsWith('.js'))
+      if (file && !existsSync(file)) missing.push(`${e.image} ${bin}: ${file}`)
+    }
+  return missing
+}

@@ -1,0 +1,48 @@
+// The state directory meshd watches (`meshd --config-dir DIR`): one object per file at
+// DIR/<kind lower-case>/<namespace or _cluster>/<name>.yaml, written atomically (temp file in the
+// same directory, then rename) and removed on delete. Contract: /work/helper-contracts.md.
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { stringify } from 'yaml'
+import type { KubeObject } from './kube/types.ts'
+
+export function stateFilePath(
+  dir: string,
+  obj: { kind: string; metadata: { namespace?: string; name?: string } },
+  namespaced: boolean,
+): string {
+  return join(
+    dir,
+    obj.kind.toLowerCase(),
+    namespaced ? (obj.metadata.namespace ?? 'default') : '_cluster',
+    `${obj.metadata.name}.yaml`,
+  )
+}
+
+export class StateDir {
+  readonly dir: string
+  #seq = 0
+
+  constructor(dir: string) {
+    this.dir = dir
+    mkdirSync(dir, { recursive: true })
+  }
+
+  /** Writes the object; returns false when the file already held exactly this text. */
+  write(obj: KubeObject, namespaced: boolean): boolean {
+    const path = stateFilePath(this.dir, obj, namespaced)
+    const text = stringify(obj, { aliasDuplicateObjects: false })
+    try {
+      if (readFileSync(path, 'utf8') === text) return false
+    } catch {}
+    mkdirSync(dirname(path), { recursive: true })
+    const tmp = join(dirname(path), `.${obj.metadata.name}.yaml.${process.pid}.${this.#seq++}.tmp`)
+    writeFileSync(tmp, text)
+    renameSync(tmp, path)
+    return true
+  }
+
+  remove(obj: { kind: string; metadata: { namespace?: string; name?: string } }, namespaced: boolean): void {
+    rmSync(stateFilePath(this.dir, obj, namespaced), { force: true })
+  }
+}

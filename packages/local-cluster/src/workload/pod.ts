@@ -1,0 +1,323 @@
+// A pod's life on the host: its netns (or the host netns for the control plane), its volumes as
+// directories, init containers run to completion in order, then the containers as processes with
+// their probes. It reports every change so the cluster can keep Endpoints and the state dir current.
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Logger } from 'pino'
+import { LocalClusterError } from '../errors.ts'
+import { containerArgv, type ImageTable } from '../images.ts'
+import type { Container, Pod } from '../kube/types.ts'
+import type { Network, PodNetwork } from '../net/network.ts'
+import { containerEnv, type EnvSources, expandVars, mapMountPaths } from './env.ts'
+import { ProbeLoop, type ProbeTarget } from './probe.ts'
+import { BACKOFF_CAP_MS, BACKOFF_START_MS, ContainerProcess, type ProcessHooks } from './process.ts'
+
+export interface PodDeps {
+  network: Network
+  images: ImageTable
+  log: Logger
+  /** Directory for this pod's container logs: <dir>/<container>.log. */
+  logDir: string
+  /** Directory for this pod's volumes: <dir>/<volume>/. */
+  volumeDir: string
+  /** meshd's state dir, added as `--config-dir` for the control-plane image. */
+  stateDir: string
+  envSources: () => EnvSources
+  hooks: ProcessHooks
+  /** Called after the pod's netns exists and before anything runs in it (writes its hosts file). */
+  onNetwork: (net: PodNetwork) => void
+  onChange: () => void
+  /** Upper bound on the termination grace period (keeps `down` quick). */
+  maxGraceMs: number
+}
+
+export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed'
+
+export interface ContainerRunState {
+  container: Container
+  uid: number
+  gid: number
+  env: Record<string, string>
+  proc?: ContainerProcess
+  ready: boolean
+  readiness?: ProbeLoop
+  liveness?: ProbeLoop
+}
+
+export class PodRunner {
+  readonly pod: Pod
+  phase: PodPhase = 'Pending'
+  message?: string
+  net?: PodNetwork
+  hostNetwork = false
+  podIp?: string
+  readonly containers = new Map<string, ContainerRunState>()
+  readonly initContainers = new Map<string, ContainerRunState>()
+  #stopping = false
+  readonly #d: PodDeps
+  readonly #log: Logger
+
+  constructor(pod: Pod, deps: PodDeps) {
+    this.pod = pod
+    this.#d = deps
+    this.#log = deps.log.child({ pod: `${pod.metadata.namespace}/${pod.metadata.name}` })
+  }
+
+  get ready(): boolean {
+    return this.phase === 'Running' && [...this.containers.values()].every((c) => c.ready)
+  }
+
+  /** Throws MESH_ERR_LOCAL_IMAGE at once when a container's image has no local entrypoint. */
+  checkImages(): void {
+    for (const c of [...(this.pod.spec.initContainers ?? []), ...this.pod.spec.containers])
+      containerArgv(this.#d.images, c)
+  }
+
+  #ids(c: Container): { uid: number; gid: number } {
+    const sc = { ...(this.pod.spec.securityContext ?? {}), ...(c.securityContext ?? {}) }
+    const uid = sc.runAsUser ?? 0
+    return { uid, gid: sc.runAsGroup ?? uid }
+  }
+
+  #volumes(): { name: string; hostPath: string }[] {
+    const out: { name: string; hostPath: string }[] = []
+    const ns = this.pod.metadata.namespace ?? 'default'
+    const src = this.#d.envSources()
+    for (const v of this.pod.spec.volumes ?? []) {
+      const dir = join(this.#d.volumeDir, v.name)
+      mkdirSync(dir, { recursive: true, mode: 0o755 })
+      const data = v.secret
+        ? src.secret(ns, v.secret.secretName)
+        : v.configMap
+          ? src.configMap(ns, v.configMap.name)
+          : undefined
+      if ((v.secret || v.configMap) && !data && !(v.secret?.optional || v.configMap?.optional)) {
+        throw new LocalClusterError(
+          'MESH_ERR_LOCAL_NOT_FOUND',
+          `volume "${v.name}": ${v.secret ? `secret "${v.secret.secretName}"` : `configmap "${v.configMap?.name}"`} not found`,
+        )
+      }
+      const items = v.secret?.items ?? v.configMap?.items
+      for (const [key, value] of Object.entries(data ?? {})) {
+        const path = items ? items.find((i) => i.key === key)?.path : key
+        if (path) writeFileSync(join(dir, path), value, { mode: 0o644 })
+      }
+      // An emptyDir is writable by whichever user the containers run as.
+      if (v.emptyDir) chmodSync(dir, 0o1777)
+      out.push({ name: v.name, hostPath: dir })
+    }
+    return out
+  }
+
+  #prepare(
+    c: Container,
+    volumes: { name: string; hostPath: string }[],
+  ): ContainerRunState & { argv: string[] } {
+    const { uid, gid } = this.#ids(c)
+    const mounts = (c.volumeMounts ?? []).map((m) => {
+      const v = volumes.find((x) => x.name === m.name)
+      if (!v)
+        throw new LocalClusterError(
+          'MESH_ERR_LOCAL_INVALID',
+          `container "${c.name}": volumeMount "${m.name}" has no volume`,
+        )
+      return { mountPath: m.mountPath, hostPath: m.subPath ? join(v.hostPath, m.subPath) : v.hostPath }
+    })
+    const env = containerEnv(this.pod, c, this.#d.envSources(), uid)
+    for (const [k, v] of Object.entries(env)) env[k] = mapMountPaths(v, mounts)
+    const { argv: raw, entry, fromImage } = containerArgv(this.#d.images, c)
+    // Only what the spec wrote (command, args) names paths inside the container.
+    const argv = raw.map((a, i) => (i < fromImage ? a : mapMountPaths(expandVars(a, env), mounts)))
+    if (entry.controlPlane) argv.push('--config-dir', this.#d.stateDir)
+    return { container: c, uid, gid, env, ready: false, argv }
+  }
+
+  #process(
+    c: Container,
+    prepared: { argv: string[]; uid: number; gid: number; env: Record<string, string> },
+  ): ContainerProcess {
+    return new ContainerProcess(
+      {
+        name: c.name,
+        argv: prepared.argv,
+        env: prepared.env,
+        uid: prepared.uid,
+        gid: prepared.gid,
+        netns: this.net?.netns,
+        logFile: join(this.#d.logDir, `${c.name}.log`),
+        cwd: c.workingDir,
+      },
+      this.#log,
+      this.#d.hooks,
+    )
+  }
+
+  /** Brings the pod up; resolves once its containers have started (not when they are ready). */
+  async start(): Promise<void> {
+    try {
+      const wantsHost =
+        this.pod.spec.hostNetwork === true ||
+        this.pod.spec.containers.some((c) => containerArgv(this.#d.images, c).entry.controlPlane)
+      if (wantsHost) {
+        this.hostNetwork = true
+        this.podIp = this.#d.network.gatewayIp
+      } else {
+        this.net = await this.#d.network.addPod(
+          this.pod.metadata.namespace ?? 'default',
+          this.pod.metadata.name ?? '',
+        )
+        this.podIp = this.net.ip
+        this.#d.onNetwork(this.net)
+      }
+      this.pod.status = { ...(this.pod.status ?? {}), podIP: this.podIp }
+      this.#d.onChange()
+      const volumes = this.#volumes()
+      for (const c of this.pod.spec.initContainers ?? []) {
+        if (this.#stopping) return
+        const prepared = this.#prepare(c, volumes)
+        const state: ContainerRunState = { ...prepared }
+        this.initContainers.set(c.name, state)
+        await this.#runInit(c, prepared, state)
+      }
+      if (this.#stopping) return
+      for (const c of this.pod.spec.containers) {
+        const prepared = this.#prepare(c, volumes)
+        const state: ContainerRunState = { ...prepared, proc: this.#process(c, prepared) }
+        this.containers.set(c.name, state)
+      }
+      this.phase = 'Running'
+      for (const state of this.containers.values()) this.#startContainer(state)
+      this.#d.onChange()
+    } catch (err) {
+      this.phase = 'Failed'
+      this.message = (err as Error).message
+      this.#log.error({ err }, 'pod failed to start')
+      this.#d.onChange()
+    }
+  }
+
+  async #runInit(
+    c: Container,
+    prepared: { argv: string[]; uid: number; gid: number; env: Record<string, string> },
+    state: ContainerRunState,
+  ): Promise<void> {
+    let backoff = BACKOFF_START_MS
+    for (;;) {
+      const proc = this.#process(c, prepared)
+      state.proc = proc
+      const { code, signal } = await proc.runToCompletion()
+      if (code === 0) return
+      if (this.#stopping) return
+      const why = `init container "${c.name}" exited with ${code ?? signal}; see its log`
+      if (this.pod.spec.restartPolicy === 'Never') throw new LocalClusterError('MESH_ERR_LOCAL_EXEC', why)
+      this.message = why
+      this.#d.onChange()
+      await new Promise((r) => setTimeout(r, backoff))
+      backoff = Math.min(backoff * 2, BACKOFF_CAP_MS)
+      if (this.#stopping) return
+    }
+  }
+
+  #startContainer(state: ContainerRunState): void {
+    const c = state.container
+    const target: ProbeTarget = {
+      podIp: this.podIp!,
+      netns: this.net?.netns,
+      container: c,
+      uid: state.uid,
+      gid: state.gid,
+      env: state.env,
+    }
+    const setReady = (ok: boolean) => {
+      if (state.ready === ok) return
+      state.ready = ok
+      this.#d.onChange()
+    }
+    if (c.readinessProbe) {
+      state.readiness = new ProbeLoop(c.readinessProbe, target, setReady)
+      state.readiness.start(false)
+    } else setReady(true)
+    if (c.livenessProbe) {
+      state.liveness = new ProbeLoop(c.livenessProbe, target, (ok) => {
+        if (!ok) {
+          this.#log.warn({ container: c.name }, 'liveness probe failed; restarting the container')
+          state.proc?.restartNow()
+        }
+      })
+      state.liveness.start(true)
+    }
+    state.proc!.keepRunning(this.pod.spec.restartPolicy ?? 'Always', () => {
+      state.readiness?.reset(false)
+      state.liveness?.reset(true)
+      if (c.readinessProbe) setReady(false)
+      if (this.pod.spec.restartPolicy && this.pod.spec.restartPolicy !== 'Always') this.#checkDone()
+      this.#d.onChange()
+    })
+  }
+
+  #checkDone(): void {
+    const all = [...this.containers.values()]
+    if (all.every((s) => s.proc?.state === 'terminated')) {
+      this.phase = all.every((s) => s.proc?.lastExit?.code === 0) ? 'Succeeded' : 'Failed'
+    }
+  }
+
+  /** Stops every process (grace period from the spec, capped), then removes the netns and volumes. */
+  async stop(): Promise<void> {
+    this.#stopping = true
+    const grace = Math.min((this.pod.spec.terminationGracePeriodSeconds ?? 30) * 1000, this.#d.maxGraceMs)
+    const all = [...this.containers.values(), ...this.initContainers.values()]
+    for (const s of all) {
+      s.readiness?.stop()
+      s.liveness?.stop()
+      s.ready = false
+    }
+    await Promise.all(all.map((s) => s.proc?.stop(grace)))
+    if (this.net) await this.#d.network.removePod(this.net)
+    rmSync(this.#d.volumeDir, { recursive: true, force: true })
+  }
+
+  /** The pod's status as the API server would show it. */
+  status(): Record<string, unknown> {
+    const cs = (m: Map<string, ContainerRunState>) =>
+      [...m.values()].map((s) => {
+        const p = s.proc
+        const state =
+          p?.state === 'running'
+            ? { running: { startedAt: p.startedAt } }
+            : p?.state === 'terminated'
+              ? {
+                  terminated: {
+                    exitCode: p.lastExit?.code ?? -1,
+                    signal: p.lastExit?.signal ?? undefined,
+                    finishedAt: p.lastExit?.at,
+                  },
+                }
+              : { waiting: { reason: 'PodInitializing' } }
+        return {
+          name: s.container.name,
+          image: s.container.image,
+          ready: s.ready,
+          restartCount: p?.restartCount ?? 0,
+          started: p?.state === 'running',
+          state,
+        }
+      })
+    return {
+      phase: this.phase,
+      ...(this.message ? { message: this.message } : {}),
+      hostIP: this.#d.network.gatewayIp,
+      ...(this.podIp ? { podIP: this.podIp, podIPs: [{ ip: this.podIp }] } : {}),
+      conditions: [
+        {
+          type: 'Initialized',
+          status: this.phase !== 'Pending' || this.containers.size > 0 ? 'True' : 'False',
+        },
+        { type: 'Ready', status: this.ready ? 'True' : 'False' },
+        { type: 'ContainersReady', status: this.ready ? 'True' : 'False' },
+      ],
+      initContainerStatuses: cs(this.initContainers),
+      containerStatuses: cs(this.containers),
+    }
+  }
+}

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# make demo / make demo-down: Bookinfo on the mesh.
+#   bash scripts/demo.sh up     kind (kind/demo.sh) where kind and a working Docker exist, else the
+#                               local cluster: meshd, the ingress gateway, Bookinfo with injection,
+#                               destination-rule-all and virtual-service-all-v1; waits until ready
+#                               and prints the productpage URL and a few things to try.
+#   bash scripts/demo.sh down   removes everything `up` started (safe when nothing runs).
+# Safe to run twice: `up` on a running cluster re-applies the same objects, which changes nothing.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export PATH="$root/.tools/node/bin:$root/.tools/pnpm/bin:$root/node_modules/.bin:$PATH"
+export NODE_OPTIONS=--conditions=@minimesh/source
+run_dir=${MINIMESH_LOCAL_RUN_DIR:-/var/run/minimesh-local}
+mode_file="$run_dir/demo-mode"
+kube="$root/apps/bookinfo/kube"
+net="$kube/networking"
+meshctl() { node "$root/packages/cli/src/main.ts" "$@"; }
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
+
+kind_works() {
+  command -v kind >/dev/null 2>&1 && command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1
+}
+
+need_root() {
+  if [ "$(id -u)" -ne 0 ]; then
+    die "the local cluster needs root (network namespaces, a bridge, iptables): run \`sudo make demo\` (or install kind and Docker)"
+  fi
+}
+
+need_file() {
+  [ -f "$1" ] || die "$1 is missing: this checkout has no Bookinfo manifests yet"
+}
+
+local_up() {
+  need_root
+  bash "$root/scripts/ensure-host-deps.sh"
+  need_file "$kube/bookinfo.yaml"
+  say "starting the local cluster and the mesh (meshd, ingress gateway)"
+  meshctl local up --timeout 300s
+  mkdir -p "$(dirname "$mode_file")" && echo local >"$mode_file"
+
+  say "labelling namespace default for sidecar injection"
+  printf 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: default\n  labels:\n    minimesh-injection: enabled\n' |
+    meshctl local apply -f -
+
+  say "deploying Bookinfo"
+  meshctl local apply -f "$kube/bookinfo.yaml"
+  for f in "$kube/bookinfo-gateway.yaml" "$net/destination-rule-all.yaml" "$net/virtual-service-all-v1.yaml"; do
+    if [ -f "$f" ]; then meshctl local apply -f "$f"; else echo "  (no $f in this checkout; skipped)"; fi
+  done
+
+  say "waiting for Bookinfo to be ready"
+  meshctl local wait -n default --timeout 300s
+
+  url="$(meshctl local url)"
+  say "Bookinfo is up"
+  cat <<EOF
+
+  productpage:  $url/productpage
+
+  Try:
+  1. Send 10% of reviews traffic to v3 (90/10 split), then count who answered:
+       meshctl local apply -f $net/virtual-service-reviews-90-10.yaml
+       for i in \$(seq 1 50); do curl -s $url/productpage | grep -o 'reviews-v[0-9]'; done | sort | uniq -c
+
+  2. Route jason (and only jason) to reviews v2:
+       meshctl local apply -f $net/virtual-service-reviews-test-v2.yaml
+       curl -s -c /tmp/jason -d username=jason $url/login >/dev/null
+       curl -s -b /tmp/jason $url/productpage | grep -o 'reviews-v[0-9]'   # v2 for jason
+       curl -s $url/productpage | grep -o 'reviews-v[0-9]'                 # v1 for everyone else
+
+  3. Limit calls to ratings with a quota (1 request per second), then watch the stars go:
+       meshctl local apply -f $net/quota-ratings.yaml
+       for i in \$(seq 1 5); do curl -s $url/productpage | grep -c 'Ratings service is currently unavailable'; done
+
+  Look around:  meshctl local get pods -o wide    meshctl local logs <pod> -c mesh-proxy
+  Stop it all:  make demo-down
+EOF
+}
+
+local_down() {
+  if [ "$(id -u)" -ne 0 ]; then
+    die "removing the local cluster needs root: run \`sudo make demo-down\`"
+  fi
+  say "taking the local cluster down"
+  meshctl local down
+}
+
+case "${1:-}" in
+  up)
+    if kind_works; then
+      if [ -x "$root/kind/demo.sh" ] || [ -f "$root/kind/demo.sh" ]; then
+        say "kind and Docker found: using kind"
+        { mkdir -p "$run_dir" && echo kind >"$mode_file"; } 2>/dev/null || true
+        exec bash "$root/kind/demo.sh" up
+      fi
+      echo "demo: kind and Docker are here, but kind/demo.sh is not (yet); using the local cluster instead"
+    fi
+    local_up
+    ;;
+  down)
+    mode=$(cat "$mode_file" 2>/dev/null || echo local)
+    if [ "$mode" = kind ] && [ -f "$root/kind/demo.sh" ]; then
+      bash "$root/kind/demo.sh" down
+    fi
+    if [ "$mode" = local ] || [ "$(id -u)" -eq 0 ]; then local_down; fi
+    rm -f "$mode_file" 2>/dev/null || true
+    ;;
+  *)
+    echo "usage: $0 up|down" >&2
+    exit 2
+    ;;
+esac
