@@ -5,6 +5,7 @@
 import { createWriteStream } from 'node:fs'
 import { parseArgs } from 'node:util'
 import pino from 'pino'
+import { parseAppProbers } from './admin/app-probes.ts'
 import { ProxyError } from './errors.ts'
 import { startProxy } from './proxy.ts'
 import { grpcQuotaClient, QuotaInboundPolicy } from './quota/index.ts'
@@ -138,6 +139,7 @@ async function main(argv: string[]): Promise<void> {
     drainTimeoutMs: drainSeconds * 1000,
     maxHeaderSize: Number(values['max-header-kb'] ?? 60) * 1024,
     ...(quota ? { inboundPolicy: quota } : {}),
+    appProbers: parseAppProbers(env.MESH_KUBE_APP_PROBERS),
   })
   quota?.attach(proxy.ctx.metrics.registry)
   log.info(

@@ -6,6 +6,7 @@ import { formatNodeId, type Node } from '@minimesh/api'
 import pino, { type Logger } from 'pino'
 import { AccessLog } from './admin/access-log.ts'
 import { adminHandlers, healthHandlers, metricsHandlers, serve } from './admin/admin.ts'
+import { type AppProber, appProbeHandlers } from './admin/app-probes.ts'
 import { ProxyMetrics } from './admin/metrics.ts'
 import { loadStaticConfig } from './config/file.ts'
 import { ConfigStore } from './config/store.ts'
@@ -40,6 +41,8 @@ export interface ProxyOptions {
   portMap?: Record<number, number>
   /** How a captured connection's original destination is found (default: SO_ORIGINAL_DST). */
   originalDestination?: OriginalDestinationFn
+  /** Kubelet probes the injector moved to /app-health/… on the status port (MESH_KUBE_APP_PROBERS). */
+  appProbers?: Record<string, AppProber>
   /** Server-side policy hook on inbound requests (quota, authorization). */
   inboundPolicy?: InboundPolicy
   /** Access log sink; 'off' disables it (default: off in the library, stdout in mesh-proxy). */
@@ -144,7 +147,10 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
     adminHost,
     adminHandlers(ctx, { node: { ...node }, listenerPorts: () => manager.ports }),
   )
-  ports.stats = await start(options.statsPort, 15020, '0.0.0.0', metricsHandlers(ctx))
+  ports.stats = await start(options.statsPort, 15020, '0.0.0.0', {
+    ...metricsHandlers(ctx),
+    ...appProbeHandlers(options.appProbers ?? {}),
+  })
   ports.health = await start(options.healthPort, 15021, '0.0.0.0', healthHandlers(ctx))
 
   let xds: XdsClient | undefined
