@@ -12,7 +12,7 @@ export NODE_OPTIONS := --conditions=@minimesh/source
 export TURBO_TELEMETRY_DISABLED := 1
 export DO_NOT_TRACK := 1
 
-.PHONY: all tools install generate build native typecheck lint test test-unit e2e-local demo demo-down bench clean help
+.PHONY: all tools install generate build native typecheck lint test test-unit e2e-local demo demo-down bench clean help images
 
 help:
 	@echo "make demo       Bookinfo with the mesh (local cluster, or kind where Docker works)"
@@ -56,3 +56,8 @@ demo-down: install
 
 clean:
 	rm -rf node_modules packages/*/node_modules packages/*/dist apps/bookinfo/*/node_modules apps/bookinfo/*/dist .turbo
+
+# Every image in kind/images.txt (meshd, proxy, the four Bookinfo apps), tagged as the manifests
+# name them (0.1.0); needs Docker. The builds compile inside the images, so nothing else is needed first.
+images:
+	@bash kind/images.sh

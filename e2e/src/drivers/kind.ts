@@ -1,0 +1,181 @@
+/**
+ * The kind driver: the scenarios against the kind cluster "minimesh" (a real Kubernetes in
+ * Docker) through @kubernetes/client-node, using meshctl's library (`Kube`, from @minimesh/cli).
+ * kind-global-setup.ts has already created or reused the cluster, loaded the images and run
+ * `meshctl install`; the gateway answers on the host through kind/cluster.yaml's port mapping.
+ *
+ * Everything applied here uses the field manager `minimesh-e2e`, never `meshctl`: a server-side
+ * apply drops the fields its manager applied before and leaves out, so a partial apply (a label,
+ * a restart annotation) under `meshctl` would strip what `meshctl install` set.
+ */
+import {
+  appContainer,
+  deploymentRollout,
+  GATEWAY_HOST_PORT,
+  KIND_CONTEXT,
+  Kube,
+  type KubeObject,
+  nodeFetchArgv,
+  parseNodeFetchOutput,
+  parseObjects,
+  podsReadiness,
+  proxiesSynced,
+  refOf,
+  waitUntil,
+} from '@minimesh/cli'
+import type { ClusterDriver, ExecResult, PodRef } from '../driver.ts'
+
+const FIELD_MANAGER = 'minimesh-e2e'
+const MESH_NS = 'minimesh-system'
+const progress = (line: string) => console.log(`[kind] ${line}`)
+
+export class KindDriver implements ClusterDriver {
+  readonly name = 'kind' as const
+  #kube: Kube | undefined
+
+  get kube(): Kube {
+    this.#kube ??= Kube.connect({ context: process.env.MESH_E2E_KUBE_CONTEXT ?? KIND_CONTEXT })
+    return this.#kube
+  }
+
+  async setup(): Promise<void> {
+    await this.kube.apply(
+      {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: 'default', labels: { 'minimesh-injection': 'enabled' } },
+      },
+      true,
+      FIELD_MANAGER,
+    )
+    await this.waitReady(MESH_NS, 'app=meshd', 180_000)
+  }
+
+  async apply(yaml: string, namespace = 'default'): Promise<void> {
+    for (const obj of parseObjects(yaml, { namespace, source: 'e2e manifest' })) {
+      await this.kube.apply(obj, true, FIELD_MANAGER)
+    }
+  }
+
+  async delete(yaml: string, namespace = 'default'): Promise<void> {
+    for (const obj of parseObjects(yaml, { namespace, source: 'e2e manifest' }).reverse()) {
+      await this.kube.delete(refOf(obj))
+    }
+  }
+
+  async pods(namespace: string, selector: string): Promise<PodRef[]> {
+    const pods = await this.kube.list('v1', 'Pod', namespace, selector)
+    return pods
+      .filter((p) => !p.metadata.deletionTimestamp)
+      .map((p) => ({ namespace, name: p.metadata.name }))
+      .sort((a, b) => a.name.localeCompare(b.name))
+  }
+
+  async #pod(pod: PodRef): Promise<KubeObject> {
+    const obj = await this.kube.read({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      name: pod.name,
+      namespace: pod.namespace,
+    })
+    if (!obj) throw new Error(`pod ${pod.namespace}/${pod.name} does not exist`)
+    return obj
+  }
+
+  async exec(pod: PodRef, argv: string[], container?: string): Promise<ExecResult> {
+    const name = container ?? appContainer((await this.#pod(pod)) as never)
+    return this.kube.exec(pod.namespace, pod.name, name, argv)
+  }
+
+  async gatewayUrl(): Promise<string> {
+    return `http://127.0.0.1:${GATEWAY_HOST_PORT}`
+  }
+
+  async waitReady(namespace: string, selector: string, timeoutMs = 120_000): Promise<void> {
+    await waitUntil(
+      `pods ${selector} in ${namespace}`,
+      async () =>
+        podsReadiness(await this.kube.list('v1', 'Pod', namespace, selector), `${namespace} ${selector}`),
+      { timeoutMs, intervalMs: 1000, progress },
+    )
+  }
+
+  async logs(pod: PodRef, container?: string): Promise<string> {
+    const name = container ?? appContainer((await this.#pod(pod)) as never)
+    return this.kube.logs(pod.namespace, pod.name, name)
+  }
+
+  async fetchFromPod(
+    pod: PodRef,
+    url: string,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: string }> {
+    const res = await this.exec(pod, nodeFetchArgv(url, headers))
+    if (res.code !== 0)
+      throw new Error(
+        `fetch ${url} in ${pod.namespace}/${pod.name} failed (exit ${res.code}): ${res.stderr.trim()}`,
+      )
+    return parseNodeFetchOutput(res.stdout)
+  }
+
+  async waitConfigPropagated(timeoutMs = 30_000): Promise<void> {
+    // Applies reach meshd through its watch and a 100 ms debounce: let that pass, then require
+    // two polls in a row where every proxy has ACKed everything.
+    await new Promise((r) => setTimeout(r, 500))
+    let streak = 0
+    await waitUntil(
+      'config propagation',
+      async () => {
+        const text = await this.kube.serviceProxyGet(MESH_NS, 'meshd', 15014, '/debug/syncz')
+        const state = proxiesSynced(typeof text === 'string' ? JSON.parse(text) : text)
+        streak = state.done ? streak + 1 : 0
+        return { done: streak >= 2, message: state.message }
+      },
+      { timeoutMs, intervalMs: 250 },
+    )
+  }
+
+  async restartControlPlane(): Promise<void> {
+    // What `kubectl rollout restart deployment/meshd` does: a new template annotation.
+    await this.kube.apply(
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'meshd', namespace: MESH_NS },
+        spec: {
+          template: {
+            metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } },
+          },
+        },
+      },
+      true,
+      FIELD_MANAGER,
+    )
+    await waitUntil(
+      'rollout of meshd',
+      async () => {
+        const dep = await this.kube.read({
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          name: 'meshd',
+          namespace: MESH_NS,
+        })
+        return dep ? deploymentRollout(dep) : { done: false, message: 'meshd Deployment is gone' }
+      },
+      { timeoutMs: 120_000, intervalMs: 1000, progress },
+    )
+  }
+
+  async proxyMetrics(pod: PodRef): Promise<string> {
+    const res = await this.exec(pod, nodeFetchArgv('http://127.0.0.1:15020/stats/prometheus'), 'mesh-proxy')
+    if (res.code !== 0)
+      throw new Error(
+        `metrics of ${pod.namespace}/${pod.name} failed (exit ${res.code}): ${res.stderr.trim()}`,
+      )
+    return parseNodeFetchOutput(res.stdout).body
+  }
+
+  async teardown(): Promise<void> {
+    // The cluster stays for the next run (bash kind/down.sh removes it); nothing to close.
+  }
+}

@@ -1,0 +1,133 @@
+// meshctl kube-inject: the webhook's inject() applied to manifests, for clusters without the
+// webhook or to see what it would do. Multi-document YAML in, YAML out; kinds without a pod
+// template pass through untouched (their text, comments included).
+import { readFile, writeFile } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import {
+  type InjectConfig,
+  InjectError,
+  injectResource,
+  resolveInjectConfig,
+  uninjectResource,
+} from '@minimesh/injector'
+import { parseAllDocuments, stringify } from 'yaml'
+import { type Command, type CommandIo, UsageError } from './types.ts'
+
+async function readInput(file: string, io: CommandIo): Promise<string> {
+  if (file === '-') {
+    const chunks: Buffer[] = []
+    for await (const chunk of io.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)
+    return Buffer.concat(chunks).toString('utf8')
+  }
+  try {
+    return await readFile(resolve(io.cwd, file), 'utf8')
+  } catch (cause) {
+    throw new InjectError(
+      'MESH_ERR_INJECT_BAD_MANIFEST',
+      `cannot read ${file}: ${(cause as Error).message}`,
+      { cause },
+    )
+  }
+}
+
+/** Injects (or uninjects) every document of a YAML stream; returns the new stream and notes. */
+export function injectManifests(
+  text: string,
+  file: string,
+  options: { config: InjectConfig; uninject?: boolean },
+): { output: string; notes: string[] } {
+  const docs = parseAllDocuments(text, { prettyErrors: true })
+  const list = Array.isArray(docs) ? docs : [docs]
+  const out: string[] = []
+  const notes: string[] = []
+  for (const doc of list) {
+    const err = doc.errors[0]
+    if (err) {
+      const line = err.linePos?.[0].line
+      throw new InjectError(
+        'MESH_ERR_INJECT_BAD_MANIFEST',
+        `${file}${line ? `:${line}` : ''}: ${err.message.split('\n')[0]}`,
+      )
+    }
+    const value = doc.toJS({ maxAliasCount: 100 }) as unknown
+    if (value === null || value === undefined) continue
+    // Documents are joined with '---' below; drop each one's own start marker.
+    doc.directives.docStart = null
+    if (typeof value !== 'object' || Array.isArray(value)) {
+      out.push(doc.toString())
+      continue
+    }
+    let result: ReturnType<typeof injectResource>
+    try {
+      result = options.uninject
+        ? uninjectResource(value as Record<string, unknown>)
+        : injectResource(value as Record<string, unknown>, options.config)
+    } catch (e) {
+      if (!(e instanceof InjectError)) throw e
+      const v = value as { kind?: string; metadata?: { name?: string; namespace?: string } }
+      const what = `${v.kind ?? '?'} ${v.metadata?.namespace ?? 'default'}/${v.metadata?.name ?? '?'}`
+      throw new InjectError(e.code, `${file}: ${what}: ${e.message}`, { cause: e })
+    }
+    notes.push(...result.notes)
+    // YAML 1.1 output quotes "yes", "on", … so kubectl reads them back as strings.
+    out.push(result.changed ? stringify(result.object, { version: '1.1' }) : doc.toString())
+  }
+  return { output: out.join('---\n'), notes }
+}
+
+const USAGE = `meshctl kube-inject -f FILE [-o FILE] [--uninject] [--image IMAGE] [--discovery-address HOST:PORT]
+
+  -f, --filename FILE          manifests to inject (multi-document YAML; '-' reads stdin)
+  -o, --output FILE            write here instead of stdout
+      --uninject               take the sidecar out again instead
+      --image IMAGE            proxy and init image (default minimesh/proxy:0.1.0)
+      --discovery-address A    control plane address (default meshd.minimesh-system.svc:15010)
+
+Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets, ReplicationControllers, Jobs and
+CronJobs are injected as the webhook would (the namespace counts as opted in; a pod's
+sidecar.minimesh.dev/inject: "false", hostNetwork and the mesh's namespaces are honoured).
+Everything else passes through unchanged.`
+
+export const kubeInject: Command = {
+  name: 'kube-inject',
+  summary: 'inject the sidecar into Kubernetes manifests (as the webhook does)',
+  usage: USAGE,
+  async run(args, io) {
+    let values: ReturnType<typeof parse>['values']
+    function parse(a: string[]) {
+      return parseArgs({
+        args: a,
+        options: {
+          filename: { type: 'string', short: 'f' },
+          output: { type: 'string', short: 'o' },
+          uninject: { type: 'boolean' },
+          image: { type: 'string' },
+          'discovery-address': { type: 'string' },
+        },
+        strict: true,
+        allowPositionals: false,
+      })
+    }
+    try {
+      values = parse(args).values
+    } catch (e) {
+      throw new UsageError((e as Error).message)
+    }
+    if (!values.filename) throw new UsageError('-f FILE is required (use -f - for stdin)')
+    const config = resolveInjectConfig({
+      ...(values.image ? { image: values.image } : {}),
+      ...(values['discovery-address'] ? { discoveryAddress: values['discovery-address'] } : {}),
+    })
+    const file = values.filename
+    const text = await readInput(file, io)
+    const { output, notes } = injectManifests(text, file === '-' ? '<stdin>' : file, {
+      config,
+      uninject: values.uninject,
+    })
+    for (const n of notes) io.err(`meshctl kube-inject: ${n}\n`)
+    if (values.output) await writeFile(resolve(io.cwd, values.output), output)
+    else io.out(output)
+    return 0
+  },
+}
