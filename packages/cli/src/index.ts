@@ -1,4 +1,5 @@
 export { COMMANDS } from './commands/index.ts'
 export type { Command, CommandIo } from './commands/types.ts'
 export * from './install/index.ts'
+export { installManifests } from './install/manifests.ts'
 export { runCli } from './run.ts'

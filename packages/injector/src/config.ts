@@ -1,0 +1,91 @@
+import { InjectError } from './errors.ts'
+import type { ResourceRequirements } from './kube.ts'
+
+/** What the injector adds, and how. Every field has a default (DEFAULT_INJECT_CONFIG). */
+export interface InjectConfig {
+  /** Image of both the sidecar (`mesh-proxy`) and the init container (`mesh-init`). */
+  image: string
+  imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never'
+  /** The control plane's discovery address, `host:port` (plaintext gRPC). */
+  discoveryAddress: string
+  /** uid and gid the proxy runs as; its traffic is never captured. */
+  proxyUid: number
+  proxyGid: number
+  /** mesh-init -p: the proxy's outbound capture listener. */
+  outboundCapturePort: number
+  /** mesh-init -z: the proxy's inbound capture listener. */
+  inboundCapturePort: number
+  /** The proxy's ports on the pod IP: Prometheus (Envoy-style), status/merged metrics, health. */
+  promPort: number
+  statusPort: number
+  healthPort: number
+  /** Inbound ports never captured besides the proxy's own (mesh-init -d). */
+  excludeInboundPorts: number[]
+  /** Outbound ports never captured (mesh-init -o). */
+  excludeOutboundPorts: number[]
+  /** Outbound CIDRs never captured (mesh-init -x). */
+  excludeOutboundCidrs: string[]
+  /** Rewrite the app's httpGet and tcpSocket probes to the proxy's status port (Istio's default). */
+  rewriteAppProbes: boolean
+  /** Add prometheus.io/* scrape annotations pointing at the proxy's merged metrics. */
+  prometheusAnnotations: boolean
+  /** Namespaces whose pods are never injected (the mesh's own, Kubernetes' own). */
+  neverInjectNamespaces: string[]
+  proxyResources?: ResourceRequirements
+  initResources?: ResourceRequirements
+}
+
+export const DEFAULT_INJECT_CONFIG: Readonly<InjectConfig> = Object.freeze({
+  image: 'minimesh/proxy:0.1.0',
+  imagePullPolicy: 'IfNotPresent',
+  discoveryAddress: 'meshd.minimesh-system.svc:15010',
+  proxyUid: 1337,
+  proxyGid: 1337,
+  outboundCapturePort: 15001,
+  inboundCapturePort: 15006,
+  promPort: 15090,
+  statusPort: 15020,
+  healthPort: 15021,
+  excludeInboundPorts: [],
+  excludeOutboundPorts: [],
+  excludeOutboundCidrs: [],
+  rewriteAppProbes: true,
+  prometheusAnnotations: true,
+  neverInjectNamespaces: ['minimesh-system', 'kube-system', 'kube-public', 'kube-node-lease'],
+  proxyResources: { requests: { cpu: '10m', memory: '40Mi' } },
+  initResources: { requests: { cpu: '10m', memory: '10Mi' } },
+} satisfies InjectConfig)
+
+function checkPort(name: string, n: unknown): void {
+  if (!Number.isInteger(n) || (n as number) < 1 || (n as number) > 65535) {
+    throw new InjectError('MESH_ERR_INJECT_BAD_CONFIG', `${name}: ${String(n)} is not a TCP port (1–65535)`)
+  }
+}
+
+/** Fills the defaults in and checks ranges; throws InjectError MESH_ERR_INJECT_BAD_CONFIG. */
+export function resolveInjectConfig(partial: Partial<InjectConfig> = {}): InjectConfig {
+  const c: InjectConfig = { ...DEFAULT_INJECT_CONFIG, ...partial }
+  for (const k of [
+    'outboundCapturePort',
+    'inboundCapturePort',
+    'promPort',
+    'statusPort',
+    'healthPort',
+  ] as const) {
+    checkPort(k, c[k])
+  }
+  for (const p of [...c.excludeInboundPorts, ...c.excludeOutboundPorts]) checkPort('excluded port', p)
+  for (const k of ['proxyUid', 'proxyGid'] as const) {
+    if (!Number.isInteger(c[k]) || c[k] < 1) {
+      throw new InjectError('MESH_ERR_INJECT_BAD_CONFIG', `${k}: ${c[k]} must be a positive integer`)
+    }
+  }
+  if (!c.image) throw new InjectError('MESH_ERR_INJECT_BAD_CONFIG', 'image: must not be empty')
+  if (!/^[^\s:]+:\d+$/.test(c.discoveryAddress)) {
+    throw new InjectError(
+      'MESH_ERR_INJECT_BAD_CONFIG',
+      `discoveryAddress: "${c.discoveryAddress}" is not host:port`,
+    )
+  }
+  return c
+}

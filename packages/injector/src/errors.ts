@@ -1,0 +1,28 @@
+// Errors of @minimesh/injector. Callers match on `code`; `cause` keeps what went wrong underneath.
+
+export type InjectErrorCode =
+  /** The object is not a pod we can inject (no spec.containers, wrong shape). */
+  | 'MESH_ERR_INJECT_INVALID_POD'
+  /** A `traffic.sidecar.minimesh.dev/*` or `sidecar.minimesh.dev/*` annotation has a bad value. */
+  | 'MESH_ERR_INJECT_BAD_ANNOTATION'
+  /** The pod already has a container or volume with a name the injector needs. */
+  | 'MESH_ERR_INJECT_CONFLICT'
+  /** The status annotation of an injected pod cannot be read (uninject). */
+  | 'MESH_ERR_INJECT_BAD_STATUS'
+  /** An AdmissionReview that is not JSON, not admission.k8s.io/v1, or misses required fields. */
+  | 'MESH_ERR_INJECT_BAD_REVIEW'
+  /** Serving certificate or key cannot be read or used. */
+  | 'MESH_ERR_INJECT_CERTIFICATE'
+  /** An InjectConfig value is out of range. */
+  | 'MESH_ERR_INJECT_BAD_CONFIG'
+  /** A manifest given to kube-inject cannot be parsed. */
+  | 'MESH_ERR_INJECT_BAD_MANIFEST'
+
+export class InjectError extends Error {
+  readonly code: InjectErrorCode
+  constructor(code: InjectErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'InjectError'
+    this.code = code
+  }
+}

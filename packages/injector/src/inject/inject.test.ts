@@ -1,0 +1,236 @@
+import { applyPatch } from 'fast-json-patch'
+import { afterAll, describe, expect, it } from 'vitest'
+import { stringify } from 'yaml'
+import { DEFAULT_INJECT_CONFIG, resolveInjectConfig } from '../config.ts'
+import type { Pod } from '../kube.ts'
+import { checkNoStaleGoldens, expectGolden } from '../testdata/golden.ts'
+import { CASES, type PodCase, productpagePod } from '../testdata/pods.ts'
+import { jsonPatch } from '../webhook/patch.ts'
+import { inject, isInjected } from './inject.ts'
+import { shouldInject } from './policy.ts'
+import { parseStatus } from './status.ts'
+import { uninject } from './uninject.ts'
+
+function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null) {
+    for (const x of Object.values(v)) deepFreeze(x)
+    Object.freeze(v)
+  }
+  return v
+}
+
+const table: PodCase[] = [
+  ...CASES,
+  {
+    name: 'already-injected',
+    about: 'a pod injected before is left as it is',
+    pod: inject(productpagePod()),
+    namespaceLabels: { 'minimesh-injection': 'enabled' },
+  },
+]
+
+function sidecarEnv(pod: Pod): Record<string, unknown> {
+  const proxy = pod.spec!.containers.find((c) => c.name === 'mesh-proxy')!
+  return Object.fromEntries((proxy.env ?? []).map((e) => [e.name, e.value ?? e.valueFrom]))
+}
+
+describe('inject: golden pods', () => {
+  afterAll(checkNoStaleGoldens)
+
+  for (const c of table) {
+    it(`${c.name}: ${c.about}`, () => {
+      const input = deepFreeze(structuredClone(c.pod))
+      const decision = shouldInject(input, { name: input.metadata?.namespace, labels: c.namespaceLabels })
+      const out = decision.inject ? inject(input) : input
+      expectGolden(
+        `${c.name}.yaml`,
+        `# ${c.about}\n# decision: ${JSON.stringify(decision)}\n${stringify(out)}`,
+      )
+      if (decision.inject) {
+        expectGolden(`${c.name}.patch.json`, `${JSON.stringify(jsonPatch(input, out), null, 2)}\n`)
+      }
+    })
+  }
+})
+
+describe('inject: properties over the whole table', () => {
+  for (const c of table) {
+    it(`${c.name}: pure, idempotent, reversible, patch reproduces it`, () => {
+      const input = deepFreeze(structuredClone(c.pod))
+      const once = inject(input)
+      expect(isInjected(once)).toBe(true)
+      expect(inject(once)).toStrictEqual(once)
+      const back = uninject(once)
+      expect(back).toStrictEqual(c.name === 'already-injected' ? uninject(c.pod) : c.pod)
+      if (c.name !== 'already-injected') expect(back).toStrictEqual(input)
+      const patched = applyPatch(structuredClone(input), jsonPatch(input, once), true, false).newDocument
+      expect(patched).toStrictEqual(once)
+    })
+  }
+})
+
+describe('inject: what it adds', () => {
+  const out = inject(productpagePod())
+  const spec = out.spec!
+  const proxy = spec.containers.at(-1)!
+  const init = spec.initContainers!.at(-1)!
+
+  it('the sidecar: name, image, command, args, uid/gid 1337, read-only root, ports, readiness', () => {
+    expect(proxy).toMatchObject({
+      name: 'mesh-proxy',
+      image: 'minimesh/proxy:0.1.0',
+      command: ['mesh-proxy'],
+      args: ['sidecar', '--discovery-address', 'meshd.minimesh-system.svc:15010'],
+      securityContext: { runAsUser: 1337, runAsGroup: 1337, readOnlyRootFilesystem: true },
+      readinessProbe: { httpGet: { path: '/healthz/ready', port: 15021 } },
+      volumeMounts: [{ name: 'mesh-proxy-data', mountPath: '/var/run/minimesh' }],
+    })
+    expect(proxy.ports!.map((p) => [p.name, p.containerPort])).toEqual([
+      ['mesh-prom', 15090],
+      ['mesh-metrics', 15020],
+      ['mesh-health', 15021],
+    ])
+  })
+
+  it('the sidecar env: downward API, workload, labels, app ports, discovery address', () => {
+    expect(sidecarEnv(out)).toEqual({
+      POD_NAME: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } },
+      POD_NAMESPACE: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } },
+      INSTANCE_IP: { fieldRef: { apiVersion: 'v1', fieldPath: 'status.podIP' } },
+      SERVICE_ACCOUNT: { fieldRef: { apiVersion: 'v1', fieldPath: 'spec.serviceAccountName' } },
+      MESH_WORKLOAD_NAME: 'productpage-v1',
+      MESH_POD_LABELS: JSON.stringify({
+        app: 'productpage',
+        version: 'v1',
+        'pod-template-hash': '6b746f74dc',
+      }),
+      MESH_APP_PORTS: '9080',
+      MESH_DISCOVERY_ADDRESS: 'meshd.minimesh-system.svc:15010',
+    })
+  })
+
+  it('the init container: mesh-init with istio-init args, NET_ADMIN and NET_RAW, as root', () => {
+    expect(init).toMatchObject({
+      name: 'mesh-init',
+      image: 'minimesh/proxy:0.1.0',
+      command: ['mesh-init'],
+      args: [
+        '-p',
+        '15001',
+        '-z',
+        '15006',
+        '-u',
+        '1337',
+        '-m',
+        'REDIRECT',
+        '-i',
+        '*',
+        '-x',
+        '',
+        '-b',
+        '*',
+        '-d',
+        '15090,15021,15020',
+      ],
+      securityContext: { runAsUser: 0, runAsNonRoot: false, capabilities: { add: ['NET_ADMIN', 'NET_RAW'] } },
+    })
+  })
+
+  it('annotations: status lists what was added, prometheus points at the merged metrics', () => {
+    const a = out.metadata!.annotations!
+    expect(a['prometheus.io/scrape']).toBe('true')
+    expect(a['prometheus.io/port']).toBe('15020')
+    expect(a['prometheus.io/path']).toBe('/stats/prometheus')
+    expect(parseStatus(a['sidecar.minimesh.dev/status']!)).toMatchObject({
+      initContainers: ['mesh-init'],
+      containers: ['mesh-proxy'],
+      volumes: ['mesh-proxy-data'],
+    })
+    expect(spec.volumes!.at(-1)).toEqual({ name: 'mesh-proxy-data', emptyDir: { medium: 'Memory' } })
+  })
+
+  it('probes go to the status port, originals to MESH_KUBE_APP_PROBERS', () => {
+    const probed = inject(CASES.find((c) => c.name === 'probes')!.pod)
+    const web = probed.spec!.containers[0]!
+    expect(web.readinessProbe).toEqual({
+      httpGet: { path: '/app-health/web/readyz', port: 15020, scheme: 'HTTP' },
+      periodSeconds: 5,
+    })
+    expect(web.startupProbe!.httpGet).toEqual({
+      path: '/app-health/web/startupz',
+      port: 15020,
+      scheme: 'HTTP',
+    })
+    expect(web.startupProbe!.tcpSocket).toBeUndefined()
+    expect(JSON.parse(sidecarEnv(probed).MESH_KUBE_APP_PROBERS as string)).toEqual({
+      '/app-health/web/readyz': {
+        httpGet: { path: '/ready', port: 8080, scheme: 'HTTP' },
+        timeoutSeconds: 1,
+      },
+      '/app-health/web/livez': {
+        httpGet: {
+          path: '/live',
+          port: 8443,
+          scheme: 'HTTPS',
+          httpHeaders: [{ name: 'X-Probe', value: 'kubelet' }],
+        },
+        timeoutSeconds: 3,
+      },
+      '/app-health/web/startupz': { tcpSocket: { port: 8080 }, timeoutSeconds: 1 },
+    })
+    const worker = probed.spec!.containers[1]!
+    expect(worker.startupProbe).toEqual({ httpGet: { host: '10.0.0.1', path: '/', port: 80 } })
+    expect(worker.livenessProbe).toEqual({ exec: { command: ['cat', '/tmp/healthy'] } })
+  })
+
+  it('config changes what is injected', () => {
+    const config = resolveInjectConfig({
+      image: 'registry.local/proxy:dev',
+      discoveryAddress: '198.18.0.1:15010',
+      excludeOutboundPorts: [3306],
+    })
+    const o = inject(productpagePod(), config)
+    const p = o.spec!.containers.at(-1)!
+    expect(p.image).toBe('registry.local/proxy:dev')
+    expect(p.args).toEqual(['sidecar', '--discovery-address', '198.18.0.1:15010'])
+    expect(o.spec!.initContainers!.at(-1)!.args).toEqual(expect.arrayContaining(['-o', '3306']))
+    expect(DEFAULT_INJECT_CONFIG.image).toBe('minimesh/proxy:0.1.0')
+  })
+})
+
+describe('inject: refusals', () => {
+  it('a malformed traffic annotation', () => {
+    const pod = productpagePod()
+    pod.metadata!.annotations = { 'traffic.sidecar.minimesh.dev/excludeOutboundPorts': '5432,http' }
+    expect(() => inject(pod)).toThrow(
+      expect.objectContaining({
+        code: 'MESH_ERR_INJECT_BAD_ANNOTATION',
+        message: expect.stringContaining('"http"'),
+      }),
+    )
+    pod.metadata!.annotations = { 'traffic.sidecar.minimesh.dev/excludeOutboundIPRanges': '10.0.0.0/33' }
+    expect(() => inject(pod)).toThrow(expect.objectContaining({ code: 'MESH_ERR_INJECT_BAD_ANNOTATION' }))
+  })
+  it('a pod without containers, or with our volume name taken', () => {
+    expect(() => inject({ spec: { containers: [] } })).toThrow(
+      expect.objectContaining({ code: 'MESH_ERR_INJECT_INVALID_POD' }),
+    )
+    expect(() => inject({ metadata: {} } as Pod)).toThrow(
+      expect.objectContaining({ code: 'MESH_ERR_INJECT_INVALID_POD' }),
+    )
+    const pod = productpagePod()
+    pod.spec!.volumes!.push({ name: 'mesh-proxy-data', emptyDir: {} })
+    expect(() => inject(pod)).toThrow(expect.objectContaining({ code: 'MESH_ERR_INJECT_CONFLICT' }))
+  })
+  it('bad config values', () => {
+    expect(() => resolveInjectConfig({ statusPort: 70000 })).toThrow(
+      expect.objectContaining({ code: 'MESH_ERR_INJECT_BAD_CONFIG' }),
+    )
+    expect(() => resolveInjectConfig({ discoveryAddress: 'meshd' })).toThrow(/host:port/)
+  })
+  it('uninject refuses a status annotation it did not write', () => {
+    const pod = productpagePod()
+    pod.metadata!.annotations = { 'sidecar.minimesh.dev/status': '{"containers":"mesh-proxy"}' }
+    expect(() => uninject(pod)).toThrow(expect.objectContaining({ code: 'MESH_ERR_INJECT_BAD_STATUS' }))
+  })
+})

@@ -1,0 +1,164 @@
+import { DEFAULT_INJECT_CONFIG, type InjectConfig } from '../config.ts'
+import { InjectError } from '../errors.ts'
+import { type Container, cloneJson, isRecord, type Pod, type PodSpec } from '../kube.ts'
+import {
+  DEFAULT_CONTAINER_ANNOTATION,
+  INIT_CONTAINER_NAME,
+  PROMETHEUS_ANNOTATIONS,
+  PROXY_CONTAINER_NAME,
+  PROXY_VOLUME_NAME,
+  REWRITE_PROBES_ANNOTATION,
+  STATUS_ANNOTATION,
+} from '../names.ts'
+import { type ProbeRewrite, rewriteProbes } from './probes.ts'
+import type { SidecarStatus } from './status.ts'
+import { initContainer, proxyContainer, proxyVolume } from './template.ts'
+import { initArgs } from './traffic.ts'
+import { workloadName } from './workload.ts'
+
+export interface InjectContext {
+  /** The workload's name (kube-inject knows the Deployment); derived from the pod otherwise. */
+  workloadName?: string
+}
+
+/** True when the pod already carries the sidecar (status annotation, or the mesh's containers). */
+export function isInjected(pod: Pod): boolean {
+  if (pod.metadata?.annotations?.[STATUS_ANNOTATION] !== undefined) return true
+  const spec = pod.spec
+  return (
+    (spec?.containers?.some((c) => c?.name === PROXY_CONTAINER_NAME) ?? false) ||
+    (spec?.initContainers?.some((c) => c?.name === INIT_CONTAINER_NAME) ?? false)
+  )
+}
+
+function checkPod(pod: Pod): asserts pod is Pod & { spec: PodSpec } {
+  if (!isRecord(pod) || !isRecord(pod.spec) || !Array.isArray(pod.spec.containers)) {
+    throw new InjectError('MESH_ERR_INJECT_INVALID_POD', 'not a pod: spec.containers is missing')
+  }
+  if (pod.spec.containers.length === 0) {
+    throw new InjectError('MESH_ERR_INJECT_INVALID_POD', 'spec.containers is empty')
+  }
+  for (const [i, c] of pod.spec.containers.entries()) {
+    if (!isRecord(c) || typeof c.name !== 'string') {
+      throw new InjectError('MESH_ERR_INJECT_INVALID_POD', `spec.containers[${i}].name is missing`)
+    }
+  }
+  for (const key of ['initContainers', 'volumes'] as const) {
+    const v = pod.spec[key]
+    if (v !== undefined && !Array.isArray(v)) {
+      throw new InjectError('MESH_ERR_INJECT_INVALID_POD', `spec.${key} is not a list`)
+    }
+  }
+  if (pod.spec.volumes?.some((v) => v?.name === PROXY_VOLUME_NAME)) {
+    throw new InjectError(
+      'MESH_ERR_INJECT_CONFLICT',
+      `the pod already has a volume named ${PROXY_VOLUME_NAME}`,
+    )
+  }
+  if (pod.metadata !== undefined && !isRecord(pod.metadata)) {
+    throw new InjectError('MESH_ERR_INJECT_INVALID_POD', 'metadata is not an object')
+  }
+  for (const key of ['labels', 'annotations'] as const) {
+    const v = pod.metadata?.[key]
+    if (v !== undefined && !isRecord(v)) {
+      throw new InjectError('MESH_ERR_INJECT_INVALID_POD', `metadata.${key} is not a map`)
+    }
+  }
+  for (const [i, c] of pod.spec.containers.entries()) {
+    if (c.ports !== undefined && !Array.isArray(c.ports)) {
+      throw new InjectError('MESH_ERR_INJECT_INVALID_POD', `spec.containers[${i}].ports is not a list`)
+    }
+  }
+}
+
+function appPorts(containers: Container[]): number[] {
+  const ports = new Set<number>()
+  for (const c of containers) {
+    for (const p of c.ports ?? []) {
+      if ((p.protocol ?? 'TCP') === 'TCP' && Number.isInteger(p.containerPort)) ports.add(p.containerPort)
+    }
+  }
+  return [...ports]
+}
+
+/**
+ * Injects the mesh into a pod: the `mesh-init` init container, the `mesh-proxy` sidecar, its
+ * writable volume, the status annotation, Prometheus scrape annotations, and the app's probes
+ * rewritten to go through the proxy's status port (see probes.ts). Pure: returns a new pod and
+ * never changes its argument. A pod that is already injected comes back unchanged (a copy).
+ * Throws InjectError for a pod it cannot inject (no containers, bad annotations, name clashes).
+ */
+export function inject(
+  pod: Pod,
+  config: InjectConfig = DEFAULT_INJECT_CONFIG,
+  context: InjectContext = {},
+): Pod {
+  if (isInjected(pod)) return cloneJson(pod)
+  checkPod(pod)
+  const out = cloneJson(pod) as Pod & { spec: PodSpec }
+  const created: string[] = []
+  if (out.metadata === undefined) {
+    out.metadata = {}
+    created.push('metadata')
+  }
+  const meta = out.metadata
+  const spec = out.spec
+  const podAnnotations = meta.annotations ?? {}
+  const args = initArgs(config, podAnnotations)
+
+  const apps = spec.containers
+  const ports = appPorts(apps)
+  const rewriteProbesHere =
+    config.rewriteAppProbes && podAnnotations[REWRITE_PROBES_ANNOTATION]?.toLowerCase() !== 'false'
+  const probes: ProbeRewrite = rewriteProbesHere
+    ? rewriteProbes(apps, config.statusPort)
+    : { probers: {}, originals: {} }
+  const firstApp = apps[0]!.name
+  const proxy = proxyContainer(config, {
+    workloadName: context.workloadName ?? workloadName(pod),
+    labels: meta.labels ?? {},
+    appPorts: ports,
+    probers: probes.probers,
+  })
+
+  if (spec.initContainers === undefined) {
+    spec.initContainers = []
+    created.push('spec.initContainers')
+  }
+  spec.initContainers.push(initContainer(config, args))
+  spec.containers.push(proxy)
+  if (spec.volumes === undefined) {
+    spec.volumes = []
+    created.push('spec.volumes')
+  }
+  spec.volumes.push(proxyVolume())
+
+  if (meta.annotations === undefined) {
+    meta.annotations = {}
+    created.push('metadata.annotations')
+  }
+  const annotations = meta.annotations
+  const added: string[] = []
+  const add = (key: string, value: string) => {
+    annotations[key] = value
+    added.push(key)
+  }
+  if (annotations[DEFAULT_CONTAINER_ANNOTATION] === undefined) add(DEFAULT_CONTAINER_ANNOTATION, firstApp)
+  // An app that sets its own prometheus.io/* annotations keeps them (its scrape config wins).
+  const P = PROMETHEUS_ANNOTATIONS
+  if (config.prometheusAnnotations && [P.scrape, P.port, P.path].every((k) => annotations[k] === undefined)) {
+    add(P.scrape, 'true')
+    add(P.port, String(config.statusPort))
+    add(P.path, '/stats/prometheus')
+  }
+  const status: SidecarStatus = {
+    initContainers: [INIT_CONTAINER_NAME],
+    containers: [PROXY_CONTAINER_NAME],
+    volumes: [PROXY_VOLUME_NAME],
+    annotations: added,
+  }
+  if (created.length) status.created = created
+  if (Object.keys(probes.originals).length) status.probes = probes.originals
+  annotations[STATUS_ANNOTATION] = JSON.stringify(status)
+  return out
+}

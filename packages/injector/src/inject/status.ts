@@ -1,0 +1,65 @@
+import { InjectError } from '../errors.ts'
+import type { Probe } from '../kube.ts'
+import { isRecord } from '../kube.ts'
+import type { ProbeKind } from './probes.ts'
+
+/**
+ * The value of `sidecar.minimesh.dev/status` on an injected pod: what injection added, and just
+ * enough of what it changed for `uninject` to give back the exact pod it was given.
+ */
+export interface SidecarStatus {
+  initContainers: string[]
+  containers: string[]
+  volumes: string[]
+  /** Annotations injection added (besides the status itself). */
+  annotations: string[]
+  /**
+   * Fields injection had to create because the pod had none, so uninject can remove them again:
+   * `metadata`, `metadata.annotations`, `spec.initContainers`, `spec.volumes`.
+   */
+  created?: string[]
+  /** The app probes injection rewrote, exactly as they were: container name → probe kind → probe. */
+  probes?: Record<string, Partial<Record<ProbeKind, Probe>>>
+}
+
+function stringArray(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((s) => typeof s === 'string')
+}
+
+/** Reads a status annotation; throws MESH_ERR_INJECT_BAD_STATUS when it is not one we wrote. */
+export function parseStatus(raw: string): SidecarStatus {
+  let v: unknown
+  try {
+    v = JSON.parse(raw)
+  } catch (cause) {
+    throw new InjectError(
+      'MESH_ERR_INJECT_BAD_STATUS',
+      `status annotation is not JSON: ${raw.slice(0, 80)}`,
+      {
+        cause,
+      },
+    )
+  }
+  if (
+    !isRecord(v) ||
+    !stringArray(v.initContainers) ||
+    !stringArray(v.containers) ||
+    !stringArray(v.volumes) ||
+    !(v.annotations === undefined || stringArray(v.annotations)) ||
+    !(v.created === undefined || stringArray(v.created)) ||
+    !(v.probes === undefined || isRecord(v.probes))
+  ) {
+    throw new InjectError(
+      'MESH_ERR_INJECT_BAD_STATUS',
+      'status annotation lacks initContainers, containers or volumes (string arrays)',
+    )
+  }
+  return {
+    initContainers: v.initContainers,
+    containers: v.containers,
+    volumes: v.volumes,
+    annotations: (v.annotations as string[] | undefined) ?? [],
+    ...(v.created ? { created: v.created as string[] } : {}),
+    ...(v.probes ? { probes: v.probes as SidecarStatus['probes'] } : {}),
+  }
+}

@@ -1,0 +1,97 @@
+// The containers and volume injection adds. Names, args and env are fixed by the contract
+// between the injector, mesh-init and the proxy (/work/helper-contracts.md, "Injection").
+import type { InjectConfig } from '../config.ts'
+import { type Container, cloneJson, type EnvVar, type Labels, type Volume } from '../kube.ts'
+import {
+  APP_PROBERS_ENV,
+  INIT_CONTAINER_NAME,
+  PROXY_CONTAINER_NAME,
+  PROXY_DATA_DIR,
+  PROXY_VOLUME_NAME,
+} from '../names.ts'
+import type { AppProber } from './probes.ts'
+
+/** The init container: installs the pod's capture rules, then exits. */
+export function initContainer(config: InjectConfig, args: string[]): Container {
+  const c: Container = {
+    name: INIT_CONTAINER_NAME,
+    image: config.image,
+    imagePullPolicy: config.imagePullPolicy,
+    command: ['mesh-init'],
+    args,
+  }
+  if (config.initResources) c.resources = cloneJson(config.initResources)
+  c.securityContext = {
+    runAsUser: 0,
+    runAsGroup: 0,
+    runAsNonRoot: false,
+    privileged: false,
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: false,
+    capabilities: { add: ['NET_ADMIN', 'NET_RAW'], drop: ['ALL'] },
+  }
+  return c
+}
+
+function fieldRef(name: string, fieldPath: string): EnvVar {
+  return { name, valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath } } }
+}
+
+export interface ProxyContext {
+  workloadName: string
+  labels: Labels
+  appPorts: number[]
+  probers: Record<string, AppProber>
+}
+
+/** The sidecar: the proxy, as uid/gid 1337 (never captured), read-only root filesystem. */
+export function proxyContainer(config: InjectConfig, ctx: ProxyContext): Container {
+  const env: EnvVar[] = [
+    fieldRef('POD_NAME', 'metadata.name'),
+    fieldRef('POD_NAMESPACE', 'metadata.namespace'),
+    fieldRef('INSTANCE_IP', 'status.podIP'),
+    fieldRef('SERVICE_ACCOUNT', 'spec.serviceAccountName'),
+    { name: 'MESH_WORKLOAD_NAME', value: ctx.workloadName },
+    { name: 'MESH_POD_LABELS', value: JSON.stringify(ctx.labels) },
+    { name: 'MESH_APP_PORTS', value: ctx.appPorts.join(',') },
+    { name: 'MESH_DISCOVERY_ADDRESS', value: config.discoveryAddress },
+  ]
+  if (Object.keys(ctx.probers).length) env.push({ name: APP_PROBERS_ENV, value: JSON.stringify(ctx.probers) })
+  const c: Container = {
+    name: PROXY_CONTAINER_NAME,
+    image: config.image,
+    imagePullPolicy: config.imagePullPolicy,
+    command: ['mesh-proxy'],
+    args: ['sidecar', '--discovery-address', config.discoveryAddress],
+    ports: [
+      { name: 'mesh-prom', containerPort: config.promPort, protocol: 'TCP' },
+      { name: 'mesh-metrics', containerPort: config.statusPort, protocol: 'TCP' },
+      { name: 'mesh-health', containerPort: config.healthPort, protocol: 'TCP' },
+    ],
+    env,
+    readinessProbe: {
+      httpGet: { path: '/healthz/ready', port: config.healthPort, scheme: 'HTTP' },
+      initialDelaySeconds: 1,
+      periodSeconds: 2,
+      timeoutSeconds: 3,
+      failureThreshold: 30,
+    },
+  }
+  if (config.proxyResources) c.resources = cloneJson(config.proxyResources)
+  c.securityContext = {
+    runAsUser: config.proxyUid,
+    runAsGroup: config.proxyGid,
+    runAsNonRoot: true,
+    privileged: false,
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    capabilities: { drop: ['ALL'] },
+  }
+  c.volumeMounts = [{ name: PROXY_VOLUME_NAME, mountPath: PROXY_DATA_DIR }]
+  return c
+}
+
+/** The proxy's writable directory (its root filesystem is read-only). */
+export function proxyVolume(): Volume {
+  return { name: PROXY_VOLUME_NAME, emptyDir: { medium: 'Memory' } }
+}

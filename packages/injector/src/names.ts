@@ -1,0 +1,52 @@
+// The labels and annotations the injector reads and writes (Istio's, under minimesh's domain).
+
+/** Namespace label that opts every pod in the namespace in: `minimesh-injection=enabled`. */
+export const NAMESPACE_INJECTION_LABEL = 'minimesh-injection'
+
+/**
+ * Per-pod opt-in/opt-out, `"true"` or `"false"`. As an annotation it is read by the webhook logic;
+ * as a label it is also seen by the MutatingWebhookConfiguration's objectSelector (selectors cannot
+ * see annotations). The label wins when both are set.
+ */
+export const INJECT_ANNOTATION = 'sidecar.minimesh.dev/inject'
+export const INJECT_LABEL = 'sidecar.minimesh.dev/inject'
+
+/** Marker on an injected pod: JSON of what was added (see SidecarStatus). */
+export const STATUS_ANNOTATION = 'sidecar.minimesh.dev/status'
+
+/** `"false"` keeps the app's HTTP/TCP probes as they are (they then go through capture). */
+export const REWRITE_PROBES_ANNOTATION = 'sidecar.minimesh.dev/rewriteAppHTTPProbers'
+
+/** Capture tuning per pod, as Istio's `traffic.sidecar.istio.io/*`; each maps to one mesh-init flag. */
+export const TrafficAnnotation = {
+  /** -i: outbound CIDRs to capture ('*' = all). */
+  includeOutboundIPRanges: 'traffic.sidecar.minimesh.dev/includeOutboundIPRanges',
+  /** -x: outbound CIDRs never captured. */
+  excludeOutboundIPRanges: 'traffic.sidecar.minimesh.dev/excludeOutboundIPRanges',
+  /** -b: inbound ports to capture ('*' = all). */
+  includeInboundPorts: 'traffic.sidecar.minimesh.dev/includeInboundPorts',
+  /** -d: inbound ports never captured (added to the proxy's own ports). */
+  excludeInboundPorts: 'traffic.sidecar.minimesh.dev/excludeInboundPorts',
+  /** -o: outbound ports never captured. */
+  excludeOutboundPorts: 'traffic.sidecar.minimesh.dev/excludeOutboundPorts',
+  /** -q: outbound ports always captured. */
+  includeOutboundPorts: 'traffic.sidecar.minimesh.dev/includeOutboundPorts',
+} as const
+
+export const PROMETHEUS_ANNOTATIONS = {
+  scrape: 'prometheus.io/scrape',
+  port: 'prometheus.io/port',
+  path: 'prometheus.io/path',
+} as const
+
+/** kubectl logs/exec pick this container when none is named (the app's, not the proxy's). */
+export const DEFAULT_CONTAINER_ANNOTATION = 'kubectl.kubernetes.io/default-container'
+
+export const INIT_CONTAINER_NAME = 'mesh-init'
+export const PROXY_CONTAINER_NAME = 'mesh-proxy'
+export const PROXY_VOLUME_NAME = 'mesh-proxy-data'
+/** Where the proxy may write (its root filesystem is read-only). */
+export const PROXY_DATA_DIR = '/var/run/minimesh'
+
+/** Sidecar env the proxy reads to answer rewritten probes on its status port. */
+export const APP_PROBERS_ENV = 'MESH_KUBE_APP_PROBERS'

@@ -1,0 +1,286 @@
+// Pods for the golden table: each is a pod as the API server would send it (or as a manifest
+// holds it), with the namespace it lives in.
+import type { Labels, Pod } from '../kube.ts'
+
+export interface PodCase {
+  name: string
+  about: string
+  pod: Pod
+  /** The namespace's labels; undefined = unknown (webhook without a lookup). */
+  namespaceLabels?: Labels
+}
+
+const ENABLED = { 'minimesh-injection': 'enabled' }
+
+/** productpage-v1 as the ReplicaSet controller creates it (Bookinfo shape, API-server defaults filled in). */
+export function productpagePod(): Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      generateName: 'productpage-v1-6b746f74dc-',
+      namespace: 'default',
+      labels: { app: 'productpage', version: 'v1', 'pod-template-hash': '6b746f74dc' },
+      ownerReferences: [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'ReplicaSet',
+          name: 'productpage-v1-6b746f74dc',
+          uid: '3f0b7c2e-52a4-4c55-9d4b-0b8f6f0c1a11',
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
+    },
+    spec: {
+      serviceAccountName: 'bookinfo-productpage',
+      serviceAccount: 'bookinfo-productpage',
+      containers: [
+        {
+          name: 'productpage',
+          image: 'minimesh/bookinfo-productpage:0.1.0',
+          imagePullPolicy: 'IfNotPresent',
+          ports: [{ containerPort: 9080, protocol: 'TCP' }],
+          resources: {},
+          terminationMessagePath: '/dev/termination-log',
+          terminationMessagePolicy: 'File',
+          volumeMounts: [
+            { name: 'tmp', mountPath: '/tmp' },
+            {
+              name: 'kube-api-access-7xk2p',
+              readOnly: true,
+              mountPath: '/var/run/secrets/kubernetes.io/serviceaccount',
+            },
+          ],
+        },
+      ],
+      volumes: [
+        { name: 'tmp', emptyDir: {} },
+        {
+          name: 'kube-api-access-7xk2p',
+          projected: {
+            sources: [
+              { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
+              { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+              {
+                downwardAPI: {
+                  items: [
+                    { path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } },
+                  ],
+                },
+              },
+            ],
+            defaultMode: 420,
+          },
+        },
+      ],
+      restartPolicy: 'Always',
+      terminationGracePeriodSeconds: 30,
+      dnsPolicy: 'ClusterFirst',
+      securityContext: {},
+      schedulerName: 'default-scheduler',
+      tolerations: [
+        {
+          key: 'node.kubernetes.io/not-ready',
+          operator: 'Exists',
+          effect: 'NoExecute',
+          tolerationSeconds: 300,
+        },
+        {
+          key: 'node.kubernetes.io/unreachable',
+          operator: 'Exists',
+          effect: 'NoExecute',
+          tolerationSeconds: 300,
+        },
+      ],
+      priority: 0,
+      enableServiceLinks: true,
+      preemptionPolicy: 'PreemptLowerPriority',
+    },
+  }
+}
+
+function simple(name: string, meta: Pod['metadata'] = {}, spec: Partial<NonNullable<Pod['spec']>> = {}): Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'default', labels: { app: name }, ...meta },
+    spec: {
+      containers: [{ name: 'app', image: 'example/app:1', ports: [{ containerPort: 8080 }] }],
+      ...spec,
+    },
+  }
+}
+
+export const CASES: PodCase[] = [
+  {
+    name: 'opt-in-namespace',
+    about: 'productpage-v1 from its ReplicaSet in a namespace labelled minimesh-injection=enabled',
+    pod: productpagePod(),
+    namespaceLabels: ENABLED,
+  },
+  {
+    name: 'opt-in-unknown-namespace',
+    about: 'no namespace lookup: the webhook configuration already selected the namespace',
+    pod: simple('web'),
+  },
+  {
+    name: 'opt-out-annotation',
+    about: 'enabled namespace, pod annotated sidecar.minimesh.dev/inject: "false"',
+    pod: simple('batch', { annotations: { 'sidecar.minimesh.dev/inject': 'false' } }),
+    namespaceLabels: ENABLED,
+  },
+  {
+    name: 'opt-in-annotation',
+    about: 'unlabelled namespace, pod annotated sidecar.minimesh.dev/inject: "true"',
+    pod: simple('web', { annotations: { 'sidecar.minimesh.dev/inject': 'true' } }),
+    namespaceLabels: {},
+  },
+  {
+    name: 'opt-in-label',
+    about: 'namespace labelled disabled, pod labelled sidecar.minimesh.dev/inject=true (label wins)',
+    pod: simple('web', { labels: { app: 'web', 'sidecar.minimesh.dev/inject': 'true' } }),
+    namespaceLabels: { 'minimesh-injection': 'disabled' },
+  },
+  {
+    name: 'namespace-not-labelled',
+    about: 'a namespace without the label and a pod without opinions',
+    pod: simple('web'),
+    namespaceLabels: { team: 'a' },
+  },
+  {
+    name: 'host-network',
+    about: 'hostNetwork pods are never injected, whatever they ask for',
+    pod: simple(
+      'node-agent',
+      { annotations: { 'sidecar.minimesh.dev/inject': 'true' } },
+      { hostNetwork: true },
+    ),
+    namespaceLabels: ENABLED,
+  },
+  {
+    name: 'mesh-namespace',
+    about: "the mesh's own pods (namespace minimesh-system) are never injected",
+    pod: simple('meshd', { namespace: 'minimesh-system' }),
+    namespaceLabels: ENABLED,
+  },
+  {
+    name: 'probes',
+    about:
+      'httpGet (named port, HTTPS, headers), tcpSocket and startup probes rewritten; exec, grpc and host probes kept',
+    pod: {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'probed', namespace: 'default', labels: { app: 'probed' } },
+      spec: {
+        containers: [
+          {
+            name: 'web',
+            image: 'example/web:1',
+            ports: [
+              { name: 'http', containerPort: 8080 },
+              { name: 'admin', containerPort: 8443 },
+            ],
+            readinessProbe: { httpGet: { path: '/ready', port: 'http' }, periodSeconds: 5 },
+            livenessProbe: {
+              httpGet: {
+                path: '/live',
+                port: 8443,
+                scheme: 'HTTPS',
+                httpHeaders: [{ name: 'X-Probe', value: 'kubelet' }],
+              },
+              timeoutSeconds: 3,
+              failureThreshold: 5,
+            },
+            startupProbe: { tcpSocket: { port: 8080 }, failureThreshold: 30, periodSeconds: 2 },
+          },
+          {
+            name: 'worker',
+            image: 'example/worker:1',
+            livenessProbe: { exec: { command: ['cat', '/tmp/healthy'] } },
+            readinessProbe: { grpc: { port: 9090 } },
+            startupProbe: { httpGet: { host: '10.0.0.1', path: '/', port: 80 } },
+          },
+        ],
+      },
+    },
+    namespaceLabels: ENABLED,
+  },
+  {
+    name: 'probes-not-rewritten',
+    about: 'sidecar.minimesh.dev/rewriteAppHTTPProbers: "false" keeps the probes',
+    pod: simple(
+      'web',
+      { annotations: { 'sidecar.minimesh.dev/rewriteAppHTTPProbers': 'false' } },
+      {
+        containers: [
+          {
+            name: 'app',
+            image: 'example/app:1',
+            ports: [{ containerPort: 8080 }],
+            readinessProbe: { httpGet: { path: '/ready', port: 8080 } },
+          },
+        ],
+      },
+    ),
+    namespaceLabels: ENABLED,
+  },
+  {
+    name: 'several-containers',
+    about: 'two app containers, an init container, volumes, own prometheus and kubectl annotations',
+    pod: {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: 'reviews-v2-0',
+        namespace: 'bookinfo',
+        labels: { app: 'reviews', version: 'v2' },
+        annotations: {
+          'prometheus.io/scrape': 'true',
+          'prometheus.io/port': '9464',
+          'kubectl.kubernetes.io/default-container': 'reviews',
+        },
+        ownerReferences: [
+          { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'reviews-v2', controller: true },
+        ],
+      },
+      spec: {
+        initContainers: [{ name: 'migrate', image: 'example/migrate:1', command: ['migrate', 'up'] }],
+        containers: [
+          {
+            name: 'reviews',
+            image: 'minimesh/bookinfo-reviews:0.1.0',
+            ports: [{ containerPort: 9080 }, { containerPort: 9464, name: 'metrics' }],
+            env: [{ name: 'LOG_DIR', value: '/tmp/logs' }],
+          },
+          {
+            name: 'log-shipper',
+            image: 'example/shipper:1',
+            ports: [{ containerPort: 24224 }, { containerPort: 5140, protocol: 'UDP' }],
+          },
+        ],
+        volumes: [{ name: 'logs', emptyDir: {} }],
+      },
+    },
+    namespaceLabels: ENABLED,
+  },
+  {
+    name: 'traffic-annotations',
+    about: 'traffic.sidecar.minimesh.dev/* annotations become mesh-init flags',
+    pod: simple('web', {
+      annotations: {
+        'traffic.sidecar.minimesh.dev/excludeOutboundPorts': '5432, 6379',
+        'traffic.sidecar.minimesh.dev/excludeInboundPorts': '9901',
+        'traffic.sidecar.minimesh.dev/excludeOutboundIPRanges': '169.254.169.254/32,10.96.0.1',
+        'traffic.sidecar.minimesh.dev/includeInboundPorts': '8080',
+      },
+    }),
+    namespaceLabels: ENABLED,
+  },
+  {
+    name: 'bare-template',
+    about:
+      'a pod template without metadata, init containers or volumes (kube-inject of a minimal Deployment)',
+    pod: { spec: { containers: [{ name: 'app', image: 'example/app:1' }] } },
+  },
+]
