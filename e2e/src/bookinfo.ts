@@ -18,6 +18,11 @@ export interface PageLoad {
   body: string
 }
 
+/** A file of the e2e suite's own (e2e/fixtures). */
+export function fixture(file: string): string {
+  return readFileSync(fileURLToPath(new URL(`../fixtures/${file}`, import.meta.url)), 'utf8')
+}
+
 /** Which reviews version rendered a productpage: v1 no stars, v2 black stars, v3 red stars. */
 export function reviewsVersion(html: string): ReviewsVersion {
   if (html.includes('Sorry, product reviews are currently unavailable for this book.')) return 'unavailable'

@@ -1,0 +1,179 @@
+/**
+ * The local driver: the e2e suite on minimesh's local cluster (every pod a network namespace on
+ * this host), driven exactly as a user drives it — a background supervisor started like
+ * `meshctl local up`, the install manifests `meshctl manifest generate` makes, and the same
+ * client calls `meshctl local apply|delete|get|exec|logs` use. Needs root.
+ */
+import { installManifests } from '@minimesh/cli'
+import { LocalClusterClient, startSupervisor, stopSupervisor } from '@minimesh/local-cluster'
+import { parseAllDocuments } from 'yaml'
+import type { ClusterDriver, ExecResult, PodRef } from '../driver.ts'
+
+const RUN_DIR = process.env.MINIMESH_E2E_RUN_DIR ?? '/var/run/minimesh-e2e'
+/** meshd's monitoring port, on the bridge address where the local cluster runs it. */
+const MESHD_MONITORING = 'http://198.18.0.1:15014'
+
+const CLUSTER_SCOPED = new Set([
+  'Namespace',
+  'CustomResourceDefinition',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'MutatingWebhookConfiguration',
+  'ValidatingWebhookConfiguration',
+])
+
+function parse(yaml: string, namespace?: string): Record<string, unknown>[] {
+  return parseAllDocuments(yaml)
+    .map((d) => d.toJS() as Record<string, unknown> | null)
+    .filter((o): o is Record<string, unknown> => !!o && typeof o === 'object')
+    .map((o) => {
+      const meta = (o.metadata ?? {}) as Record<string, unknown>
+      if (namespace && !meta.namespace && !CLUSTER_SCOPED.has(String(o.kind)))
+        o.metadata = { ...meta, namespace }
+      return o
+    })
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+export class LocalDriver implements ClusterDriver {
+  readonly name = 'local' as const
+  private client = new LocalClusterClient(RUN_DIR)
+
+  async setup(): Promise<void> {
+    if (process.getuid?.() !== 0)
+      throw new Error('the local e2e suite needs root (network namespaces, iptables): run it as root')
+    await stopSupervisor(RUN_DIR) // an earlier run that crashed leaves nothing behind
+    this.client = await startSupervisor({ runDir: RUN_DIR })
+    await this.client.apply(await installManifests())
+    await this.client.waitReady({ namespace: 'minimesh-system', timeoutMs: 180_000 })
+    await this.client.apply(
+      parse(
+        'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: default\n  labels:\n    minimesh-injection: enabled\n',
+      ),
+    )
+  }
+
+  async apply(yaml: string, namespace?: string): Promise<void> {
+    await this.client.apply(parse(yaml, namespace))
+  }
+
+  async delete(yaml: string, namespace?: string): Promise<void> {
+    const refs = parse(yaml, namespace).map((o) => {
+      const meta = o.metadata as { name: string; namespace?: string }
+      return {
+        kind: String(o.kind),
+        name: meta.name,
+        ...(meta.namespace ? { namespace: meta.namespace } : {}),
+      }
+    })
+    await this.client.delete(refs, { ignoreNotFound: true })
+  }
+
+  async pods(namespace: string, selector: string): Promise<PodRef[]> {
+    const items = await this.client.get('pods', namespace, undefined, selector)
+    return items.map((p) => ({ namespace, name: String((p.metadata as { name: string }).name) }))
+  }
+
+  private async podIp(pod: PodRef): Promise<string> {
+    const [p] = await this.client.get('pods', pod.namespace, pod.name)
+    const ip = (p?.status as { podIP?: string } | undefined)?.podIP
+    if (!ip) throw new Error(`pod ${pod.namespace}/${pod.name} has no IP`)
+    return ip
+  }
+
+  async exec(pod: PodRef, argv: string[], container?: string): Promise<ExecResult> {
+    const r = await this.client.exec(pod.namespace, pod.name, argv, {
+      ...(container ? { container } : {}),
+      timeoutMs: 60_000,
+    })
+    return { code: r.code ?? 1, stdout: r.stdout, stderr: r.stderr }
+  }
+
+  async gatewayUrl(): Promise<string> {
+    return this.client.gatewayUrl()
+  }
+
+  async waitReady(namespace: string, selector: string, timeoutMs = 120_000): Promise<void> {
+    await this.client.waitReady({ namespace, selector, timeoutMs })
+  }
+
+  async logs(pod: PodRef, container?: string): Promise<string> {
+    return this.client.logs(pod.namespace, pod.name, container)
+  }
+
+  async fetchFromPod(
+    pod: PodRef,
+    url: string,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: string }> {
+    // Runs in the pod's app container (as its user, so the sidecar captures the request).
+    const script = `fetch(${JSON.stringify(url)}, { headers: ${JSON.stringify(headers)} }).then(async (r) => console.log(JSON.stringify({ status: r.status, body: await r.text() })), (e) => console.log(JSON.stringify({ status: 0, body: String(e) })))`
+    const r = await this.exec(pod, [process.execPath, '-e', script])
+    const line = r.stdout.trim().split('\n').at(-1) ?? ''
+    try {
+      return JSON.parse(line) as { status: number; body: string }
+    } catch {
+      throw new Error(`fetch from ${pod.name} printed no result (exit ${r.code}): ${r.stderr.slice(0, 400)}`)
+    }
+  }
+
+  async waitConfigPropagated(timeoutMs = 30_000): Promise<void> {
+    // meshd debounces (100 ms quiet) before it pushes; then every proxy must have ACKed what it was sent.
+    await sleep(400)
+    const until = Date.now() + timeoutMs
+    let last = ''
+    while (Date.now() < until) {
+      const res = await fetch(`${MESHD_MONITORING}/debug/syncz`).catch(() => undefined)
+      if (res?.ok) {
+        const text = await res.text()
+        last = text
+        if (allAcked(JSON.parse(text) as unknown)) return
+      }
+      await sleep(200)
+    }
+    throw new Error(
+      `proxies did not ACK the newest configuration within ${timeoutMs} ms: ${last.slice(0, 600)}`,
+    )
+  }
+
+  async restartControlPlane(): Promise<void> {
+    const [meshd] = await this.pods('minimesh-system', 'app=meshd')
+    if (!meshd) throw new Error('no meshd pod in minimesh-system')
+    await this.client.delete([{ kind: 'Pod', namespace: meshd.namespace, name: meshd.name }])
+    await sleep(500)
+    await this.waitReady('minimesh-system', 'app=meshd', 60_000)
+  }
+
+  async proxyMetrics(pod: PodRef): Promise<string> {
+    const res = await fetch(`http://${await this.podIp(pod)}:15020/stats/prometheus`)
+    if (!res.ok) throw new Error(`metrics of ${pod.name}: HTTP ${res.status}`)
+    return res.text()
+  }
+
+  async teardown(): Promise<void> {
+    if (process.env.MINIMESH_E2E_KEEP) return
+    await stopSupervisor(RUN_DIR)
+  }
+}
+
+/**
+ * True when /debug/syncz shows every connected proxy with an ACK for every type it was sent:
+ * each proxy entry lists, per type, the version sent and the version acked.
+ */
+export function allAcked(syncz: unknown): boolean {
+  const proxies = Array.isArray(syncz) ? syncz : ((syncz as { proxies?: unknown[] })?.proxies ?? [])
+  if (proxies.length === 0) return false
+  return proxies.every((p) => {
+    const types =
+      (
+        p as {
+          types?: Record<
+            string,
+            { sent?: string | null; acked?: string | null; inflight?: boolean; pending?: boolean }
+          >
+        }
+      ).types ?? {}
+    return Object.values(types).every((t) => !t.inflight && !t.pending && (!t.sent || t.sent === t.acked))
+  })
+}
