@@ -1,1 +1,33 @@
-export {}
+// @minimesh/control-plane: config sources, service registry, translator, discovery server (meshd).
+export { ControlPlaneError, type ControlPlaneErrorCode } from './errors.ts'
+export { type Meshd, type MeshdOptions, startMeshd } from './meshd.ts'
+export { Metrics } from './monitoring/metrics.ts'
+export { createMonitoringServer, type MonitoringOptions } from './monitoring/server.ts'
+export { DOMAIN_SUFFIX, resolveHost, serviceFqdn, serviceHostnames } from './registry/hosts.ts'
+export { type Protocol, portProtocol } from './registry/protocol.ts'
+export {
+  buildRegistry,
+  type Endpoint,
+  type PodInfo,
+  type Registry,
+  type Service,
+  type ServicePort,
+} from './registry/registry.ts'
+export { type ConfigStatus, type Snapshot, SnapshotBuilder } from './snapshot.ts'
+export { DirectorySource, type DirectorySourceOptions } from './sources/directory.ts'
+export { KubernetesSource, type KubernetesSourceOptions, loadKubeConfig } from './sources/kubernetes.ts'
+export { type ConfigSink, type ConfigSource, type KubeObject, objectKey } from './sources/source.ts'
+export { ConfigStore, type StoredObject } from './store.ts'
+export {
+  flatten,
+  type GeneratedConfig,
+  generate,
+  type ProxyConfig,
+  type ProxyInfo,
+  proxyFromNode,
+  pushContextOf,
+  type ResourceGroup,
+  translate,
+} from './translate/index.ts'
+export { type DebounceBatch, type DebounceOptions, Debouncer } from './xds/debounce.ts'
+export { type AckEvent, DiscoveryServer, type DiscoveryServerOptions } from './xds/server.ts'

@@ -1,0 +1,30 @@
+// Errors of @minimesh/control-plane. Callers match on `code`; `cause` keeps what went wrong underneath.
+
+export type ControlPlaneErrorCode =
+  /** A listen address that is not `host:port`. */
+  | 'MESH_ERR_MESHD_ADDRESS'
+  /** A port meshd must listen on is taken. */
+  | 'MESH_ERR_MESHD_PORT_IN_USE'
+  /** Listening failed for another reason (permission, unknown host). */
+  | 'MESH_ERR_MESHD_LISTEN'
+  /** `--config-dir` is missing, not a directory, or unreadable. */
+  | 'MESH_ERR_MESHD_CONFIG_DIR'
+  /** No Kubernetes configuration (not in a cluster, no KUBECONFIG, no ~/.kube/config). */
+  | 'MESH_ERR_MESHD_KUBECONFIG'
+  /** A bad command-line flag. */
+  | 'MESH_ERR_MESHD_FLAG'
+  /** The webhook certificate or key cannot be read. */
+  | 'MESH_ERR_MESHD_WEBHOOK'
+  /** A proxy's first request has no usable node (id `sidecar~ip~pod.ns~ns.svc.cluster.local`). */
+  | 'MESH_ERR_XDS_NODE'
+  /** A request names a type URL minimesh does not serve. */
+  | 'MESH_ERR_XDS_TYPE'
+
+export class ControlPlaneError extends Error {
+  readonly code: ControlPlaneErrorCode
+  constructor(code: ControlPlaneErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'ControlPlaneError'
+    this.code = code
+  }
+}

@@ -1,0 +1,140 @@
+import {
+  type Cluster,
+  type ClusterLoadAssignment,
+  type Listener,
+  type RouteConfiguration,
+  TypeUrl,
+} from '@minimesh/api'
+import type { Snapshot } from '../snapshot.ts'
+import { builtinClusters, serviceClusters } from './cds.ts'
+import { type PushContext, pushContextOf } from './context.ts'
+import { loadAssignment } from './eds.ts'
+import { gatewayConfig } from './gateway.ts'
+import { inboundConfig, servicesSelecting } from './inbound.ts'
+import { outboundListeners, virtualInboundListener, virtualOutboundListener } from './lds.ts'
+import { namespacedName } from './names.ts'
+import type { ProxyInfo } from './proxy.ts'
+import { outboundRouteConfigurations } from './rds.ts'
+
+/**
+ * A list of resources of one type that many proxies may share (the same object for every sidecar
+ * of a namespace in one snapshot), so that hashing and encoding happen once per group.
+ */
+export interface ResourceGroup<T = unknown> {
+  readonly items: readonly T[]
+}
+
+/** A proxy's configuration as groups per type URL. */
+export type GeneratedConfig = Readonly<Record<TypeUrl, readonly ResourceGroup[]>>
+
+/** A proxy's configuration, flat (for golden files, /debug/config_dump). */
+export interface ProxyConfig {
+  clusters: Cluster[]
+  endpoints: ClusterLoadAssignment[]
+  listeners: Listener[]
+  routes: RouteConfiguration[]
+}
+
+interface Outbound {
+  clusters: ResourceGroup<Cluster>
+  clusterNames: ReadonlySet<string>
+  endpoints: ResourceGroup<ClusterLoadAssignment>
+  listeners: ResourceGroup<Listener>
+  routes: ResourceGroup<RouteConfiguration>
+}
+
+const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+
+/** What every proxy in `ns` reaches: clusters and endpoints of visible services, outbound listeners and routes. */
+function outbound(ctx: PushContext, ns: string): Outbound {
+  return ctx.memo(`outbound/${ns}`, () => {
+    const clusters: Cluster[] = []
+    const endpoints: ClusterLoadAssignment[] = []
+    for (const service of ctx.visibleServices(ns)) {
+      const rule = ctx.destinationRule(ns, service)
+      for (const c of serviceClusters(ctx, ns, service)) {
+        clusters.push(c)
+        const port = service.ports.find((p) => p.port === c.service!.port)!
+        const subsetName = c.service!.subset
+        const subset =
+          subsetName === undefined
+            ? undefined
+            : { name: subsetName, labels: rule?.subsets.find((s) => s.name === subsetName)?.labels ?? {} }
+        endpoints.push(loadAssignment(ctx.snapshot.registry, service, port, subset))
+      }
+    }
+    clusters.sort(byName)
+    endpoints.sort((a, b) => (a.clusterName < b.clusterName ? -1 : 1))
+    const clusterNames = new Set([...clusters.map((c) => c.name), ...builtinClusters().map((c) => c.name)])
+    return {
+      clusters: { items: clusters },
+      clusterNames,
+      endpoints: { items: endpoints },
+      listeners: { items: outboundListeners(ctx, ns) },
+      routes: { items: outboundRouteConfigurations(ctx, ns, clusterNames) },
+    }
+  })
+}
+
+const BUILTIN: ResourceGroup<Cluster> = { items: builtinClusters() }
+const VIRTUAL_OUTBOUND: ResourceGroup<Listener> = { items: [virtualOutboundListener()] }
+
+/**
+ * The configuration for one proxy, scoped to what it can reach: a sidecar gets the services
+ * visible from its namespace (exportTo), inbound configuration only for the services that select
+ * its own pod, and endpoints only for the clusters it is sent. A router gets the same clusters and,
+ * instead of the sidecar listeners, those of the Gateways that select it.
+ */
+export function generate(ctx: PushContext, proxy: ProxyInfo): GeneratedConfig {
+  const out = outbound(ctx, proxy.namespace)
+  if (proxy.type === 'router') {
+    const gateways = ctx.gatewaysFor(proxy.labels)
+    const key = `router/${proxy.namespace}/${gateways.map((g) => namespacedName(g.metadata)).join(',')}`
+    const gw = ctx.memo(key, () => {
+      const { listeners, routes } = gatewayConfig(ctx, gateways, out.clusterNames)
+      return { listeners: { items: listeners }, routes: { items: routes } }
+    })
+    return {
+      [TypeUrl.Cluster]: [BUILTIN, out.clusters],
+      [TypeUrl.ClusterLoadAssignment]: [out.endpoints],
+      [TypeUrl.Listener]: [gw.listeners],
+      [TypeUrl.RouteConfiguration]: [gw.routes],
+    }
+  }
+  // Sidecars with the same labels (replicas) share their inbound groups, unless a named target
+  // port has to be looked up on the pod itself.
+  const perPod = servicesSelecting(ctx, proxy).some((s) =>
+    s.ports.some((p) => typeof p.targetPort === 'string'),
+  )
+  const labelsKey = JSON.stringify(Object.entries(proxy.labels).sort())
+  const key = `inbound/${proxy.namespace}/${labelsKey}/${perPod ? `${proxy.podName}/${proxy.ip}` : ''}`
+  const inbound = ctx.memo(key, () => {
+    const { clusters, chains } = inboundConfig(ctx, proxy)
+    return { clusters: { items: clusters }, listener: { items: [virtualInboundListener(chains)] } }
+  })
+  return {
+    [TypeUrl.Cluster]: [BUILTIN, inbound.clusters, out.clusters],
+    [TypeUrl.ClusterLoadAssignment]: [out.endpoints],
+    [TypeUrl.Listener]: [VIRTUAL_OUTBOUND, inbound.listener, out.listeners],
+    [TypeUrl.RouteConfiguration]: [out.routes],
+  }
+}
+
+/** Flattens generated groups into one list per type. */
+export function flatten(config: GeneratedConfig): ProxyConfig {
+  const all = <T>(type: TypeUrl) => config[type].flatMap((g) => g.items as T[])
+  return {
+    clusters: all<Cluster>(TypeUrl.Cluster),
+    endpoints: all<ClusterLoadAssignment>(TypeUrl.ClusterLoadAssignment),
+    listeners: all<Listener>(TypeUrl.Listener),
+    routes: all<RouteConfiguration>(TypeUrl.RouteConfiguration),
+  }
+}
+
+/** Snapshot + proxy → its Listeners, RouteConfigurations, Clusters and ClusterLoadAssignments. Pure and deterministic. */
+export function translate(snapshot: Snapshot, proxy: ProxyInfo): ProxyConfig {
+  return flatten(generate(pushContextOf(snapshot), proxy))
+}
+
+export { type PushContext, pushContextOf } from './context.ts'
+export { type ProxyInfo, proxyFromNode } from './proxy.ts'

@@ -1,0 +1,59 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { TypeUrl, validateProxyResource } from '@minimesh/api'
+import { describe, expect, it } from 'vitest'
+import { bookinfoSnapshot, PROXIES, SCENARIOS } from '../testdata/fixtures.ts'
+import { translate } from './index.ts'
+
+const GOLDEN = fileURLToPath(new URL('../testdata/golden/', import.meta.url))
+const UPDATE = process.env.UPDATE_GOLDEN === '1'
+
+describe('golden translation of Bookinfo under Istio task configs', () => {
+  for (const [scenario, files] of Object.entries(SCENARIOS)) {
+    describe(scenario, () => {
+      const snapshot = bookinfoSnapshot(files)
+      it('accepts every object of the scenario', () => {
+        expect(snapshot.status.filter((s) => s.state === 'rejected')).toEqual([])
+      })
+      for (const [proxyName, proxy] of Object.entries(PROXIES)) {
+        it(proxyName, () => {
+          const config = translate(snapshot, proxy)
+          const text = `${JSON.stringify(config, null, 2)}\n`
+          const file = `${GOLDEN}${scenario}/${proxyName}.json`
+          if (UPDATE) {
+            mkdirSync(`${GOLDEN}${scenario}`, { recursive: true })
+            writeFileSync(file, text)
+          }
+          expect(existsSync(file), `${file} missing; run with UPDATE_GOLDEN=1`).toBe(true)
+          expect(text, `${file} is stale; run with UPDATE_GOLDEN=1 and review the diff`).toBe(
+            readFileSync(file, 'utf8'),
+          )
+          // Everything sent must pass the proxy's own validation.
+          for (const [type, list] of [
+            [TypeUrl.Cluster, config.clusters],
+            [TypeUrl.ClusterLoadAssignment, config.endpoints],
+            [TypeUrl.Listener, config.listeners],
+            [TypeUrl.RouteConfiguration, config.routes],
+          ] as const)
+            for (const r of list) expect(validateProxyResource(type, r)).toEqual([])
+        })
+      }
+    })
+  }
+
+  it('has no golden file that no case writes', () => {
+    const expected = new Set(
+      Object.keys(SCENARIOS).flatMap((s) => Object.keys(PROXIES).map((p) => `${s}/${p}.json`)),
+    )
+    const present = readdirSync(GOLDEN, { recursive: true, encoding: 'utf8' }).filter((f) =>
+      f.endsWith('.json'),
+    )
+    expect(present.filter((f) => !expected.has(f))).toEqual([])
+  })
+
+  it('is deterministic: two translations of equal snapshots are byte-identical', () => {
+    const a = translate(bookinfoSnapshot(SCENARIOS['reviews-test-v2']!), PROXIES['productpage-sidecar']!)
+    const b = translate(bookinfoSnapshot(SCENARIOS['reviews-test-v2']!), PROXIES['productpage-sidecar']!)
+    expect(JSON.stringify(a)).toBe(JSON.stringify(b))
+  })
+})

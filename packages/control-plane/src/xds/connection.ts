@@ -1,0 +1,69 @@
+import type { ServerDuplexStream } from '@grpc/grpc-js'
+import type { DiscoveryRequest, DiscoveryResponse, TypeUrl } from '@minimesh/api'
+import type { ProxyInfo } from '../translate/proxy.ts'
+import type { PreparedResponse } from './resources.ts'
+
+export type DiscoveryCall = ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>
+
+/** Discovery state of one resource type on one stream (what /debug/syncz shows). */
+export interface TypeState {
+  subscribed: boolean
+  /** Hash, version and nonce of the last response sent. */
+  sentHash?: string
+  sentVersion?: string
+  sentNonce?: string
+  sentAt?: number
+  /** Sent and neither ACKed nor NACKed yet: newer state waits for the answer (one in flight per type). */
+  inflight: boolean
+  /** Newer state is waiting for the in-flight response's answer. */
+  pending: boolean
+  ackedVersion?: string
+  ackedAt?: number
+  lastNack?: { version: string; nonce: string; message: string; at: number }
+  pushes: number
+  /** When the change carried by the in-flight response started (performance.now()), for convergence. */
+  changeAt?: number
+}
+
+let connectionCounter = 0
+
+/** One proxy's discovery stream. */
+export class Connection {
+  readonly id = ++connectionCounter
+  readonly proxy: ProxyInfo
+  readonly call: DiscoveryCall
+  readonly peer: string
+  readonly connectedAt = Date.now()
+  readonly types = new Map<TypeUrl, TypeState>()
+  closed = false
+
+  constructor(proxy: ProxyInfo, call: DiscoveryCall) {
+    this.proxy = proxy
+    this.call = call
+    this.peer = call.getPeer()
+  }
+
+  state(type: TypeUrl): TypeState {
+    let s = this.types.get(type)
+    if (!s) {
+      s = { subscribed: false, inflight: false, pending: false, pushes: 0 }
+      this.types.set(type, s)
+    }
+    return s
+  }
+
+  /** Writes a prepared response; resolves once it is handed to the socket (or the stream ends). */
+  write(response: PreparedResponse, framed: boolean): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.closed) return resolve()
+      try {
+        // A framed message goes out as is (framing.ts); a Buffer passes the service's serializer unchanged.
+        this.call.write((framed ? response.framed : response.buffer) as unknown as DiscoveryResponse, () =>
+          resolve(),
+        )
+      } catch {
+        resolve()
+      }
+    })
+  }
+}

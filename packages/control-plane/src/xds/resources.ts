@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto'
+import { resourceName, type TypeUrl } from '@minimesh/api'
+import type { ResourceGroup } from '../translate/index.ts'
+import { encodeResourceEntry, encodeResponseFrame } from './encode.ts'
+import { FRAMED, type FramedMessage } from './framing.ts'
+
+interface GroupInfo {
+  hash: string
+  /** Each resource encoded once, as a DiscoveryResponse `resources` entry. */
+  entries: Buffer[]
+}
+
+const groups = new WeakMap<ResourceGroup, GroupInfo>()
+
+/** Hash and wire form of a group, computed once per group object (groups are shared between proxies). */
+function groupInfo(type: TypeUrl, group: ResourceGroup): GroupInfo {
+  let info = groups.get(group)
+  if (!info) {
+    const h = createHash('sha1')
+    const entries: Buffer[] = []
+    for (const item of group.items) {
+      const name = resourceName(type, item as Record<string, unknown>)
+      const value = Buffer.from(JSON.stringify(item))
+      h.update(name).update('\0').update(value).update('\0')
+      entries.push(encodeResourceEntry(type, name, value))
+    }
+    info = { hash: h.digest('hex'), entries }
+    groups.set(group, info)
+  }
+  return info
+}
+
+/** The hash of one proxy's resources of one type (its state of the world). */
+export function typeHash(type: TypeUrl, list: readonly ResourceGroup[]): string {
+  if (list.length === 1) return groupInfo(type, list[0]!).hash
+  const h = createHash('sha1')
+  for (const g of list) h.update(groupInfo(type, g).hash)
+  return h.digest('hex')
+}
+
+/** A serialized DiscoveryResponse, ready to write to any stream that needs exactly this content. */
+export interface PreparedResponse {
+  typeUrl: TypeUrl
+  version: string
+  nonce: string
+  hash: string
+  resources: number
+  bytes: number
+  /** The serialized message (a view into `framed.frame`). */
+  buffer: Buffer
+  /** The same with gRPC's frame prefix, written as is when zero-copy framing is installed. */
+  framed: FramedMessage
+}
+
+let nonceCounter = 0
+
+/**
+ * Prepared responses of one snapshot, by type and content hash: proxies that get the same
+ * content (every sidecar of a namespace, for most types) share one serialized response. Bounded
+ * (least recently used go first) so that per-proxy content does not pile up.
+ */
+export class ResponseCache {
+  private readonly entries = new Map<string, PreparedResponse>()
+  private readonly snapshotVersion: number
+  private readonly controlPlaneId: string
+  private readonly maxBytes: number
+  private bytes = 0
+
+  constructor(snapshotVersion: number, controlPlaneId: string, options: { maxBytes?: number } = {}) {
+    this.snapshotVersion = snapshotVersion
+    this.controlPlaneId = controlPlaneId
+    this.maxBytes = options.maxBytes ?? 32 * 2 ** 20
+  }
+
+  /** The response for this content; `avoidNonce` forces a new one (a stream must not see a nonce twice). */
+  get(type: TypeUrl, list: readonly ResourceGroup[], hash: string, avoidNonce?: string): PreparedResponse {
+    const key = `${type}|${hash}`
+    const hit = this.entries.get(key)
+    if (hit && hit.nonce !== avoidNonce) {
+      this.entries.delete(key)
+      this.entries.set(key, hit)
+      return hit
+    }
+    const entries = list.map((g) => groupInfo(type, g).entries)
+    const version = `${this.snapshotVersion}-${hash.slice(0, 8)}`
+    const nonce = (++nonceCounter).toString(36)
+    const frame = encodeResponseFrame(
+      { versionInfo: version, typeUrl: type, nonce, controlPlaneId: this.controlPlaneId },
+      entries,
+    )
+    const prepared: PreparedResponse = {
+      typeUrl: type,
+      version,
+      nonce,
+      hash,
+      resources: entries.reduce((n, e) => n + e.length, 0),
+      bytes: frame.length,
+      buffer: frame.subarray(5),
+      framed: { [FRAMED]: true, frame },
+    }
+    if (hit) this.forget(key, hit)
+    this.entries.set(key, prepared)
+    this.bytes += prepared.bytes
+    for (const [k, e] of this.entries) {
+      if (this.bytes <= this.maxBytes || k === key) break
+      this.forget(k, e)
+    }
+    return prepared
+  }
+
+  private forget(key: string, entry: PreparedResponse): void {
+    this.entries.delete(key)
+    this.bytes -= entry.bytes
+  }
+}
