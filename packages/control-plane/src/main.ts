@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util'
 import { pino } from 'pino'
 import { ControlPlaneError } from './errors.ts'
 import { startMeshd } from './meshd.ts'
+import { addQuotaService, MemoryQuotaBackend, RedisQuotaBackend } from './quota/index.ts'
 
 const USAGE = `Usage: meshd [flags]
 
@@ -18,6 +19,8 @@ Flags:
   --webhook-cert FILE         webhook TLS certificate (PEM)
   --webhook-key FILE          webhook TLS key (PEM)
   --endpoints KIND            EndpointSlice (default) or Endpoints, with Kubernetes
+  --quota-backend KIND        memory (default: counts in this meshd) or redis (shared by replicas)
+  --redis-url URL             Redis for --quota-backend redis (default redis://127.0.0.1:6379)
   --log-level LEVEL           trace, debug, info (default), warn, error
   -h, --help                  this text
 `
@@ -34,6 +37,8 @@ async function main(): Promise<number> {
         'webhook-cert': { type: 'string' },
         'webhook-key': { type: 'string' },
         endpoints: { type: 'string' },
+        'quota-backend': { type: 'string' },
+        'redis-url': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -56,6 +61,11 @@ async function main(): Promise<number> {
     console.error('meshd: --webhook-cert and --webhook-key go together')
     return 2
   }
+  const quotaBackend = (values['quota-backend'] as string | undefined) ?? 'memory'
+  if (quotaBackend !== 'memory' && quotaBackend !== 'redis') {
+    console.error(`meshd: --quota-backend must be memory or redis, got ${quotaBackend}`)
+    return 2
+  }
   const logger = pino({ name: 'meshd', level: (values['log-level'] as string | undefined) ?? 'info' })
   let meshd: Awaited<ReturnType<typeof startMeshd>>
   try {
@@ -73,6 +83,16 @@ async function main(): Promise<number> {
       webhookCert: values['webhook-cert'] as string | undefined,
       webhookKey: values['webhook-key'] as string | undefined,
       logger,
+      // The quota service shares the discovery gRPC server (15010).
+      grpcServices: (server) =>
+        addQuotaService(
+          server,
+          quotaBackend === 'redis'
+            ? new RedisQuotaBackend({
+                url: (values['redis-url'] as string | undefined) ?? 'redis://127.0.0.1:6379',
+              })
+            : new MemoryQuotaBackend(),
+        ),
     })
   } catch (err) {
     const e = err as Error & { code?: string }

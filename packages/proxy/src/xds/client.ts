@@ -69,6 +69,8 @@ export class XdsClient {
       'grpc.keepalive_time_ms': 30_000,
       'grpc.keepalive_timeout_ms': 10_000,
       'grpc.max_receive_message_length': 64 * 1024 * 1024,
+      // Large state-of-the-world responses (a mesh-wide route table) arrive without window stalls.
+      'grpc-node.flow_control_window': 16 * 1024 * 1024,
     }) as unknown as DiscoveryServiceClient
     this.connect()
   }
