@@ -155,7 +155,9 @@ export async function startMeshd(options: MeshdOptions = {}): Promise<Meshd> {
       address: webhookAddress,
       certFile: options.webhookCert,
       keyFile: options.webhookKey,
-      namespaceLookup: (name) => snapshot?.registry.namespaces.get(name)?.labels,
+      // No namespace lookup: the webhook configuration's namespaceSelector already chose the
+      // namespace (the API server evaluates it before calling), and meshd's registry may not yet
+      // have seen a label that was just added, which would skip injection for a labelled namespace.
       logger: log,
     })
     if (webhook) closers.push(() => webhook!.close())
