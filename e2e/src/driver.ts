@@ -39,6 +39,13 @@ export interface ClusterDriver {
   ): Promise<{ status: number; body: string }>
   /** Waits until every connected proxy has ACKed the control plane's newest configuration. */
   waitConfigPropagated(timeoutMs?: number): Promise<void>
+  /** Sends `count` GETs from inside a meshed pod, `concurrency` at a time (one process, real concurrency). */
+  loadFromPod(
+    pod: PodRef,
+    url: string,
+    count: number,
+    concurrency: number,
+  ): Promise<{ status: number; body: string }[]>
   /** Restarts the control plane (meshd), e.g. to show traffic survives it. */
   restartControlPlane(): Promise<void>
   /** Reads a proxy's Prometheus text from its port 15020 /stats/prometheus. */

@@ -24,6 +24,7 @@ import {
   waitUntil,
 } from '@minimesh/cli'
 import type { ClusterDriver, ExecResult, PodRef } from '../driver.ts'
+import { parsePodLoad, podLoadArgv } from '../pod-load.ts'
 
 const FIELD_MANAGER = 'minimesh-e2e'
 const MESH_NS = 'minimesh-system'
@@ -116,6 +117,14 @@ export class KindDriver implements ClusterDriver {
         `fetch ${url} in ${pod.namespace}/${pod.name} failed (exit ${res.code}): ${res.stderr.trim()}`,
       )
     return parseNodeFetchOutput(res.stdout)
+  }
+
+  async loadFromPod(pod: PodRef, url: string, count: number, concurrency: number) {
+    const res = await this.exec(pod, podLoadArgv('node', url, count, concurrency))
+    return parsePodLoad(
+      res.stdout,
+      `${pod.namespace}/${pod.name} (exit ${res.code}: ${res.stderr.trim().slice(0, 200)})`,
+    )
   }
 
   async waitConfigPropagated(timeoutMs = 30_000): Promise<void> {

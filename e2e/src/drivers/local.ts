@@ -8,6 +8,7 @@ import { installManifests } from '@minimesh/cli'
 import { LocalClusterClient, startSupervisor, stopSupervisor } from '@minimesh/local-cluster'
 import { parseAllDocuments } from 'yaml'
 import type { ClusterDriver, ExecResult, PodRef } from '../driver.ts'
+import { parsePodLoad, podLoadArgv } from '../pod-load.ts'
 
 const RUN_DIR = process.env.MINIMESH_E2E_RUN_DIR ?? '/var/run/minimesh-e2e'
 /** meshd's monitoring port, on the bridge address where the local cluster runs it. */
@@ -116,6 +117,11 @@ export class LocalDriver implements ClusterDriver {
     } catch {
       throw new Error(`fetch from ${pod.name} printed no result (exit ${r.code}): ${r.stderr.slice(0, 400)}`)
     }
+  }
+
+  async loadFromPod(pod: PodRef, url: string, count: number, concurrency: number) {
+    const r = await this.exec(pod, podLoadArgv(process.execPath, url, count, concurrency))
+    return parsePodLoad(r.stdout, `${pod.name} (exit ${r.code}: ${r.stderr.slice(0, 200)})`)
   }
 
   async waitConfigPropagated(timeoutMs = 30_000): Promise<void> {
