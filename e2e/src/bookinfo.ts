@@ -9,7 +9,7 @@ export function sample(file: string): string {
   return readFileSync(`${KUBE}${file}`, 'utf8')
 }
 
-export type ReviewsVersion = 'v1' | 'v2' | 'v3' | 'unavailable' | 'unknown'
+type ReviewsVersion = 'v1' | 'v2' | 'v3' | 'unavailable' | 'unknown'
 
 export interface PageLoad {
   status: number
@@ -24,7 +24,7 @@ export function fixture(file: string): string {
 }
 
 /** Which reviews version rendered a productpage: v1 no stars, v2 black stars, v3 red stars. */
-export function reviewsVersion(html: string): ReviewsVersion {
+function reviewsVersion(html: string): ReviewsVersion {
   if (html.includes('Sorry, product reviews are currently unavailable for this book.')) return 'unavailable'
   const black = (html.match(/glyphicon-star(?:-empty)?" style="color:black"/g) ?? []).length
   const red = (html.match(/glyphicon-star(?:-empty)?" style="color:red"/g) ?? []).length

@@ -1,6 +1,13 @@
 import { ApiErrorCode } from '../errors.ts'
 import { DURATION_PATTERN, parseDuration } from './duration.ts'
-import { Context, type FieldPath, type Infer, type OpenApiSchema, type Schema, typeName } from './types.ts'
+import {
+  type Context,
+  type FieldPath,
+  type Infer,
+  type OpenApiSchema,
+  type Schema,
+  typeName,
+} from './types.ts'
 
 type Check<T> = (value: T, path: FieldPath, ctx: Context) => void
 
@@ -223,5 +230,3 @@ export function unknownValue(description?: string): Schema<unknown> {
 export function optional<T>(s: Schema<T>): Schema<T | undefined> & { optional: true } {
   return { ...s, optional: true } as Schema<T | undefined> & { optional: true }
 }
-
-export { Context }

@@ -1,6 +1,6 @@
 /** The schema DSL's core types: one schema gives a TS type, a validator and an OpenAPI v3 schema. */
 
-export type PathSegment = string | number
+type PathSegment = string | number
 export type FieldPath = readonly PathSegment[]
 
 export interface Issue {

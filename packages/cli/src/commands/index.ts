@@ -7,11 +7,26 @@ import { version } from './version.ts'
  */
 export const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   version: { summary: version.summary, load: async () => version },
-  local: { summary: 'run a local cluster (pods as netns on this host)', load: async () => (await import('./local.ts')).local },
-  manifest: { summary: 'generate the install manifests', load: async () => (await import('./manifest.ts')).manifest },
-  install: { summary: 'install minimesh into a Kubernetes cluster', load: async () => (await import('./install.ts')).install },
-  uninstall: { summary: 'remove minimesh from a Kubernetes cluster', load: async () => (await import('./uninstall.ts')).uninstall },
+  local: {
+    summary: 'run a local cluster (pods as netns on this host)',
+    load: async () => (await import('./local.ts')).local,
+  },
+  manifest: {
+    summary: 'generate the install manifests',
+    load: async () => (await import('./manifest.ts')).manifest,
+  },
+  install: {
+    summary: 'install minimesh into a Kubernetes cluster',
+    load: async () => (await import('./install.ts')).install,
+  },
+  uninstall: {
+    summary: 'remove minimesh from a Kubernetes cluster',
+    load: async () => (await import('./uninstall.ts')).uninstall,
+  },
   analyze: { summary: 'check mesh config files', load: async () => (await import('./analyze.ts')).analyze },
   'kube-inject': { summary: 'add sidecars', load: async () => (await import('./kube-inject.ts')).kubeInject },
-  'proxy-config': { summary: "show a proxy's routes, clusters, listeners, endpoints", load: async () => (await import('./proxy-config.ts')).proxyConfig },
+  'proxy-config': {
+    summary: "show a proxy's routes, clusters, listeners, endpoints",
+    load: async () => (await import('./proxy-config.ts')).proxyConfig,
+  },
 }

@@ -71,7 +71,7 @@ const crd = (group: string, version: string, kind: string, plural: string): Watc
 })
 
 /** Kinds meshd reads from the API server; `endpoints` picks EndpointSlices (default) or Endpoints. */
-export function watchedKinds(endpoints: 'EndpointSlice' | 'Endpoints'): WatchedKind[] {
+function watchedKinds(endpoints: 'EndpointSlice' | 'Endpoints'): WatchedKind[] {
   const core = (kc: KubeConfig) => kc.makeApiClient(CoreV1Api)
   return [
     {

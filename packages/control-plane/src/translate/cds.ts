@@ -15,7 +15,7 @@ const CONNECT_TIMEOUT_MS = 10_000
 const DEFAULT_LB: Cluster['lbPolicy'] = 'LEAST_REQUEST'
 
 /** Istio's MergeTrafficPolicy: each part a subset sets replaces the whole top-level part. */
-export function mergePolicy(
+function mergePolicy(
   top: TrafficPolicy | undefined,
   subset: TrafficPolicy | undefined,
 ): TrafficPolicy | undefined {

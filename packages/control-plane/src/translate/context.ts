@@ -20,7 +20,7 @@ export interface EffectiveRule {
 }
 
 /** True when a resource with this exportTo (Istio: `*`, `.`, namespace names) is visible in `ns`. */
-export function exportedTo(exportTo: readonly string[] | undefined, ownNs: string, ns: string): boolean {
+function exportedTo(exportTo: readonly string[] | undefined, ownNs: string, ns: string): boolean {
   if (!exportTo || exportTo.length === 0) return true
   return exportTo.some((e) => e === '*' || (e === '.' && ownNs === ns) || e === ns)
 }

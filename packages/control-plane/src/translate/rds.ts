@@ -10,7 +10,7 @@ import { defaultRoute, virtualServiceRoutes } from './route.ts'
  * Host header values a service answers to on a port from a proxy in `fromNs`: each name with and
  * without the port, then the ClusterIP with and without the port.
  */
-export function virtualHostDomains(service: Service, port: number, fromNs: string): string[] {
+function virtualHostDomains(service: Service, port: number, fromNs: string): string[] {
   const out: string[] = []
   for (const h of serviceHostnames(service.name, service.namespace, fromNs)) out.push(h, `${h}:${port}`)
   if (service.clusterIP) out.push(service.clusterIP, `${service.clusterIP}:${port}`)
@@ -36,7 +36,7 @@ function serviceVirtualHost(
 }
 
 /** The last virtual host of every outbound route configuration: any other host, passed through. */
-export const ALLOW_ANY: VirtualHost = {
+const ALLOW_ANY: VirtualHost = {
   name: ALLOW_ANY_VHOST,
   domains: ['*'],
   routes: [

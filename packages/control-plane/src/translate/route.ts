@@ -34,7 +34,7 @@ export interface RouteScope {
  * minimesh's default retry policy (the contract): 2 retries on connect failure, refused stream or
  * reset, for every route whose VirtualService sets no retries.
  */
-export const DEFAULT_RETRY: RetryPolicy = {
+const DEFAULT_RETRY: RetryPolicy = {
   attempts: 2,
   retryOn: ['connect-failure', 'refused-stream', 'reset'],
 }
@@ -112,7 +112,7 @@ function headerOps(
 }
 
 /** The cluster a VirtualService destination names, or BlackHoleCluster when the proxy has no such cluster. */
-export function destinationCluster(
+function destinationCluster(
   dest: { host: string; subset?: string; port?: { number: number } },
   vsNamespace: string,
   scope: RouteScope,
