@@ -18,6 +18,7 @@ import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { generateCertificates } from '@minimesh/injector'
+import { productpagePod } from '@minimesh/injector/testing'
 import { Pool } from 'undici'
 import { percentile, round, writeResult } from './stats.ts'
 
@@ -27,6 +28,7 @@ const CONCURRENCY = [1, 2, 4, 8, 32]
 const PEER_CONCURRENCY = 8
 const RATE = 2000
 
+// The productpage-v1 pod as the ReplicaSet controller sends it (shared with the injector's golden tests).
 function productpageReview(uid: string) {
   return {
     kind: 'AdmissionReview',
@@ -43,93 +45,7 @@ function productpageReview(uid: string) {
         username: 'system:serviceaccount:kube-system:replicaset-controller',
         groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'],
       },
-      object: {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: {
-          generateName: 'productpage-v1-6b746f74dc-',
-          namespace: 'default',
-          labels: { app: 'productpage', version: 'v1', 'pod-template-hash': '6b746f74dc' },
-          ownerReferences: [
-            {
-              apiVersion: 'apps/v1',
-              kind: 'ReplicaSet',
-              name: 'productpage-v1-6b746f74dc',
-              uid: '3f0b7c2e-52a4-4c55-9d4b-0b8f6f0c1a11',
-              controller: true,
-              blockOwnerDeletion: true,
-            },
-          ],
-        },
-        spec: {
-          serviceAccountName: 'bookinfo-productpage',
-          serviceAccount: 'bookinfo-productpage',
-          containers: [
-            {
-              name: 'productpage',
-              image: 'minimesh/bookinfo-productpage:0.1.0',
-              imagePullPolicy: 'IfNotPresent',
-              ports: [{ containerPort: 9080, protocol: 'TCP' }],
-              resources: {},
-              terminationMessagePath: '/dev/termination-log',
-              terminationMessagePolicy: 'File',
-              volumeMounts: [
-                { name: 'tmp', mountPath: '/tmp' },
-                {
-                  name: 'kube-api-access-7xk2p',
-                  readOnly: true,
-                  mountPath: '/var/run/secrets/kubernetes.io/serviceaccount',
-                },
-              ],
-            },
-          ],
-          volumes: [
-            { name: 'tmp', emptyDir: {} },
-            {
-              name: 'kube-api-access-7xk2p',
-              projected: {
-                sources: [
-                  { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
-                  { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
-                  {
-                    downwardAPI: {
-                      items: [
-                        {
-                          path: 'namespace',
-                          fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' },
-                        },
-                      ],
-                    },
-                  },
-                ],
-                defaultMode: 420,
-              },
-            },
-          ],
-          restartPolicy: 'Always',
-          terminationGracePeriodSeconds: 30,
-          dnsPolicy: 'ClusterFirst',
-          securityContext: {},
-          schedulerName: 'default-scheduler',
-          tolerations: [
-            {
-              key: 'node.kubernetes.io/not-ready',
-              operator: 'Exists',
-              effect: 'NoExecute',
-              tolerationSeconds: 300,
-            },
-            {
-              key: 'node.kubernetes.io/unreachable',
-              operator: 'Exists',
-              effect: 'NoExecute',
-              tolerationSeconds: 300,
-            },
-          ],
-          priority: 0,
-          enableServiceLinks: true,
-          preemptionPolicy: 'PreemptLowerPriority',
-        },
-      },
+      object: productpagePod(),
       oldObject: null,
       dryRun: false,
       options: { kind: 'CreateOptions', apiVersion: 'meta.k8s.io/v1' },
