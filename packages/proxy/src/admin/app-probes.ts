@@ -3,7 +3,6 @@
 // (the proxy runs as uid 1337, whose traffic is never captured), answering with the app's status.
 // The original probes arrive in MESH_KUBE_APP_PROBERS (JSON: path → prober).
 import http from 'node:http'
-import https from 'node:https'
 import net from 'node:net'
 import { ProxyError } from '../errors.ts'
 
