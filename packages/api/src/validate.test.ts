@@ -94,8 +94,13 @@ const INVALID: [name: string, yaml: string, expected: [code: string, path: strin
   ],
   [
     'unimplemented DR tls sni',
-    `${HEAD.dr}spec:\n  host: reviews\n  trafficPolicy:\n    tls:\n      mode: SIMPLE\n      sni: reviews # <-\n`,
+    `${HEAD.dr}spec:\n  host: reviews\n  trafficPolicy:\n    tls:\n      mode: DISABLE\n      sni: reviews # <-\n`,
     [[C.Unimplemented, 'spec.trafficPolicy.tls.sni']],
+  ],
+  [
+    'unimplemented DR tls origination',
+    `${HEAD.dr}spec:\n  host: reviews\n  trafficPolicy:\n    tls:\n      mode: ISTIO_MUTUAL # <-\n`,
+    [[C.Unimplemented, 'spec.trafficPolicy.tls.mode']],
   ],
   [
     'unimplemented Gateway tls',

@@ -1,3 +1,4 @@
+import { ApiErrorCode } from '../errors.ts'
 import {
   array,
   boolean,
@@ -74,7 +75,20 @@ const outlierDetection = object(
 )
 
 const tls = object(
-  { mode: string({ enum: ['DISABLE', 'SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL'] as const }) },
+  {
+    mode: string({
+      enum: ['DISABLE', 'SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL'] as const,
+      // The proxy speaks plain HTTP/1.1 upstream; until TLS origination lands, only DISABLE is honest.
+      check(v, path, ctx) {
+        if (v !== 'DISABLE')
+          ctx.report(
+            path,
+            ApiErrorCode.Unimplemented,
+            `tls mode ${v} is not implemented by minimesh (only DISABLE)`,
+          )
+      },
+    }),
+  },
   {
     unimplemented: [
       'clientCertificate',
