@@ -61,21 +61,23 @@ local_up() {
   productpage:  $url/productpage
 
   Try:
-  1. Send 10% of reviews traffic to v3 (90/10 split), then count who answered:
-       meshctl local apply -f $net/virtual-service-reviews-90-10.yaml
+  1. Canary: 90% of reviews traffic to v1, 10% to v2, then count who answered:
+       ./meshctl local apply -f $net/virtual-service-reviews-90-10.yaml
        for i in \$(seq 1 50); do curl -s $url/productpage | grep -o 'reviews-v[0-9]'; done | sort | uniq -c
 
   2. Route jason (and only jason) to reviews v2:
-       meshctl local apply -f $net/virtual-service-reviews-test-v2.yaml
+       ./meshctl local apply -f $net/virtual-service-reviews-test-v2.yaml
        curl -s -c /tmp/jason -d username=jason $url/login >/dev/null
        curl -s -b /tmp/jason $url/productpage | grep -o 'reviews-v[0-9]'   # v2 for jason
        curl -s $url/productpage | grep -o 'reviews-v[0-9]'                 # v1 for everyone else
 
-  3. Limit calls to ratings with a quota (1 request per second), then watch the stars go:
-       meshctl local apply -f $net/quota-ratings.yaml
+  3. Send everyone to reviews v3 (which calls ratings), limit ratings to 1 call a second per
+     caller, and watch the stars go: the first page has them, the next ones in that second say
+     "Ratings service is currently unavailable" (counted per page: 0, then 2):
+       ./meshctl local apply -f $net/virtual-service-reviews-v3.yaml -f $net/quota-ratings.yaml
        for i in \$(seq 1 5); do curl -s $url/productpage | grep -c 'Ratings service is currently unavailable'; done
 
-  Look around:  meshctl local get pods -o wide    meshctl local logs <pod> -c mesh-proxy
+  Look around:  ./meshctl local get pods -o wide    ./meshctl local logs <pod> -c mesh-proxy
   Stop it all:  make demo-down
 EOF
 }
