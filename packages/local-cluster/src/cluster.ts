@@ -20,6 +20,7 @@ import {
   type ObjectRef,
   objectKey,
 } from './kube/kinds.ts'
+import { defaultContainer, normalize, refOf } from './kube/objects.ts'
 import { matchesSelector, parseSelector } from './kube/selector.ts'
 import type { Deployment, KubeObject, LabelSelector, Pod, Service } from './kube/types.ts'
 import { Ledger, processStartTime } from './ledger.ts'
@@ -31,12 +32,15 @@ import { IpAllocator, parseCidr } from './net/ipv4.ts'
 import { Network } from './net/network.ts'
 import { checkAddressRanges, checkRoot, checkTools } from './net/preflight.ts'
 import { defaultRunDir, podLogDir, podVolumeDir, runPaths } from './paths.ts'
+import { notReadyError, type ReadinessSummary, type WaitOptions } from './readiness.ts'
 import { StateDir } from './state-dir.ts'
 import { type ApplyAction, ObjectStore } from './store.ts'
 import { deploymentStatus, nameSuffix, podFromTemplate, templateHash } from './workload/deployments.ts'
 import { endpointsFor, portRules, serviceAddress } from './workload/endpoints.ts'
 import { type ExecResult, type ExecSpec, execInPod } from './workload/exec.ts'
 import { PodRunner } from './workload/pod.ts'
+
+export type { ReadinessSummary, WaitOptions } from './readiness.ts'
 
 export interface LocalClusterOptions {
   /** Default /var/run/minimesh-local (or $MINIMESH_LOCAL_RUN_DIR). */
@@ -74,19 +78,6 @@ export interface ApplyResult {
   ref: ObjectRef
   action: ApplyAction
   warnings?: string[]
-}
-
-export interface WaitOptions {
-  namespace?: string
-  /** Label selector (`app=reviews,version=v1`) or a LabelSelector. */
-  selector?: string | LabelSelector
-  timeoutMs?: number
-  onProgress?: (summary: ReadinessSummary) => void
-}
-
-export interface ReadinessSummary {
-  ready: boolean
-  items: { kind: string; namespace: string; name: string; ready: number; want: number; message?: string }[]
 }
 
 interface ReconcileState {
@@ -400,19 +391,7 @@ export class LocalCluster extends EventEmitter {
       }
       const timer = setTimeout(() => {
         finish()
-        const s = this.readiness(opts)
-        const waiting = s.items
-          .filter((i) => i.ready < i.want)
-          .map(
-            (i) =>
-              `${i.kind.toLowerCase()}/${i.name} ${i.ready}/${i.want}${i.message ? ` (${i.message})` : ''}`,
-          )
-        reject(
-          new LocalClusterError(
-            'MESH_ERR_LOCAL_TIMEOUT',
-            `not ready after ${timeoutMs} ms: ${waiting.join(', ') || 'nothing matches'}`,
-          ),
-        )
+        reject(notReadyError(this.readiness(opts), timeoutMs))
       }, timeoutMs)
       const poll = setInterval(check, 500)
       const finish = () => {
@@ -854,56 +833,4 @@ function derivedPrefixes(bridge: string | undefined): Partial<LocalClusterOption
     chainPrefix: clean.toUpperCase().slice(0, 12),
     linkPrefix: `m${createHash('sha256').update(bridge).digest('hex').slice(0, 3)}`,
   }
-}
-
-function defaultContainer(pod: Pod): string {
-  return (
-    pod.metadata.annotations?.['kubectl.kubernetes.io/default-container'] ??
-    pod.spec.containers[0]?.name ??
-    ''
-  )
-}
-
-function refOf(obj: KubeObject, info: KindInfo): ObjectRef {
-  return info.namespaced
-    ? { kind: obj.kind, namespace: obj.metadata.namespace ?? 'default', name: obj.metadata.name ?? '' }
-    : { kind: obj.kind, name: obj.metadata.name ?? '' }
-}
-
-/** Checks an applied object's shape and fills the namespace default. */
-function normalize(raw: Record<string, unknown>): KubeObject {
-  const obj = structuredClone(raw) as KubeObject
-  const info = kindOf(obj)
-  if (typeof obj.metadata !== 'object' || obj.metadata === null) {
-    throw new LocalClusterError('MESH_ERR_LOCAL_INVALID', `${obj.kind}: metadata is required`)
-  }
-  if (!obj.metadata.name || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(obj.metadata.name)) {
-    throw new LocalClusterError(
-      'MESH_ERR_LOCAL_INVALID',
-      `${obj.kind}: metadata.name "${obj.metadata.name ?? ''}" must be a DNS-1123 name`,
-    )
-  }
-  if (info.namespaced) obj.metadata.namespace ??= 'default'
-  else delete obj.metadata.namespace
-  if (info.kind === 'Deployment') {
-    const d = obj as Deployment
-    if (!d.spec?.template?.spec?.containers?.length)
-      throw new LocalClusterError(
-        'MESH_ERR_LOCAL_INVALID',
-        `deployment ${obj.metadata.name}: spec.template.spec.containers is required`,
-      )
-    if (!matchesSelector(d.spec.selector, d.spec.template.metadata?.labels) || !d.spec.selector) {
-      throw new LocalClusterError(
-        'MESH_ERR_LOCAL_INVALID',
-        `deployment ${obj.metadata.name}: spec.selector does not match template labels`,
-      )
-    }
-  }
-  if (info.kind === 'Pod' && !(obj as Pod).spec?.containers?.length) {
-    throw new LocalClusterError(
-      'MESH_ERR_LOCAL_INVALID',
-      `pod ${obj.metadata.name}: spec.containers is required`,
-    )
-  }
-  return obj
 }

@@ -7,6 +7,7 @@ import { LocalClusterError, type LocalClusterErrorCode } from '../errors.ts'
 import type { ObjectRef } from '../kube/kinds.ts'
 import type { KubeObject, LabelSelector } from '../kube/types.ts'
 import { defaultRunDir, runPaths } from '../paths.ts'
+import { notReadyError } from '../readiness.ts'
 import { type ExecResult, type ExecSpec, execArgv, execInPod } from '../workload/exec.ts'
 
 export interface SupervisorInfo {
@@ -195,16 +196,7 @@ export class LocalClusterClient {
       }
       if (s.ready) return s
       if (Date.now() > until) {
-        const waiting = s.items
-          .filter((i) => i.ready < i.want)
-          .map(
-            (i) =>
-              `${i.kind.toLowerCase()}/${i.name} ${i.ready}/${i.want}${i.message ? ` (${i.message})` : ''}`,
-          )
-        throw new LocalClusterError(
-          'MESH_ERR_LOCAL_TIMEOUT',
-          `not ready after ${opts.timeoutMs ?? 120_000} ms: ${waiting.join(', ') || 'nothing matches'}`,
-        )
+        throw notReadyError(s, opts.timeoutMs ?? 120_000)
       }
       await new Promise((r) => setTimeout(r, 500))
     }
