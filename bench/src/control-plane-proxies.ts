@@ -3,7 +3,8 @@
  * control-plane.ts): one gRPC channel and discovery stream each, subscribing to every type and
  * ACKing every response at once. Resources are not JSON-decoded (a real proxy does that on its own
  * core; here one process stands in for 1,000 proxies and must not become the bottleneck).
- * Messages: in {address, proxies: [{id, labels}]}; out 'ready' once every proxy ACKed all 4 types.
+ * Messages: in {address, proxies: [{id, labels}]}; out 'ready' once every proxy ACKed all 4 types;
+ * in 'cpu', out {cpu: process.cpuUsage()}; in 'stop'.
  */
 import * as grpc from '@grpc/grpc-js'
 import { type DiscoveryRequest, type DiscoveryResponse, loadDiscoveryProto, TYPE_ORDER } from '@minimesh/api'
@@ -47,6 +48,7 @@ for (const p of start.proxies) {
 }
 
 process.on('message', (m) => {
+  if (m === 'cpu') process.send?.({ cpu: process.cpuUsage() })
   if (m === 'stop') {
     for (const c of clients) c.close()
     process.exit(0)

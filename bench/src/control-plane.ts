@@ -22,6 +22,8 @@ import { round, summarize, writeResult } from './stats.ts'
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 1000)
 const PROXIES = Number(process.env.BENCH_PROXIES ?? 1000)
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 30)
+// 'gzip' turns meshd's response compression on (default off), for comparison.
+const COMPRESSION = process.env.BENCH_COMPRESSION === 'gzip' ? 'gzip' : 'identity'
 const ROUTED = Math.min(100, SERVICES) // services with a DestinationRule (v1..v3) and a VirtualService
 const NS = 'bench'
 const VERSIONS = ['v1', 'v2', 'v3']
@@ -95,8 +97,13 @@ const writeMs = performance.now() - t0
 
 // 2. meshd, in this process.
 let peakRss = 0
+let peakMem = process.memoryUsage()
 const sampler = setInterval(() => {
-  peakRss = Math.max(peakRss, process.memoryUsage().rss)
+  const m = process.memoryUsage()
+  if (m.rss > peakRss) {
+    peakRss = m.rss
+    peakMem = m
+  }
 }, 50)
 const t1 = performance.now()
 const meshd = await startMeshd({
@@ -105,6 +112,7 @@ const meshd = await startMeshd({
   monitoringAddress: '127.0.0.1:0',
   webhookAddress: '127.0.0.1:0',
   logLevel: 'warn',
+  discovery: { compression: COMPRESSION },
 })
 const startMs = performance.now() - t1
 const cold = performance.now()
@@ -141,6 +149,8 @@ meshd.discovery.on('ack', (e: AckEvent) => {
 })
 await new Promise((r) => setTimeout(r, 500))
 const rebuildBefore = await rebuildStats()
+const cpuBefore = process.cpuUsage()
+const proxiesCpuBefore = await proxiesCpu()
 const samples: number[] = []
 for (let n = 0; n < ITERATIONS; n++) {
   const i = n % ROUTED
@@ -161,6 +171,8 @@ for (let n = 0; n < ITERATIONS; n++) {
   await new Promise((r) => setTimeout(r, 200))
 }
 const rebuildAfter = await rebuildStats()
+const meshdCpu = process.cpuUsage(cpuBefore)
+const proxiesCpuAfter = await proxiesCpu()
 const rss = process.memoryUsage().rss
 clearInterval(sampler)
 peakRss = Math.max(peakRss, rss)
@@ -168,6 +180,20 @@ peakRss = Math.max(peakRss, rss)
 child.send('stop')
 await meshd.close()
 rmSync(dir, { recursive: true, force: true })
+
+/** CPU seconds (user + system) the proxies' process has used so far. */
+function proxiesCpu(): Promise<number> {
+  return new Promise((resolve) => {
+    const on = (m: unknown) => {
+      const cpu = (m as { cpu?: NodeJS.CpuUsage }).cpu
+      if (!cpu) return
+      child.off('message', on)
+      resolve((cpu.user + cpu.system) / 1e6)
+    }
+    child.on('message', on)
+    child.send('cpu')
+  })
+}
 
 async function rebuildStats(): Promise<{ sum: number; count: number }> {
   const text = await meshd.metrics.registry.getSingleMetricAsString('meshd_snapshot_rebuild_seconds')
@@ -201,8 +227,21 @@ writeResult('control-plane', {
   snapshot_rebuild_ms: round(rebuildMs, 1),
   snapshot_build_cold_ms: round(coldBuildMs, 1),
   initial_sync_ms: round(initialSyncMs, 0),
+  compression: COMPRESSION,
+  // CPU seconds per VirtualService change, over the push phase.
+  cpu_s_per_change: {
+    meshd: round((meshdCpu.user + meshdCpu.system) / 1e6 / ITERATIONS, 3),
+    proxies: round((proxiesCpuAfter - proxiesCpuBefore) / ITERATIONS, 3),
+  },
   meshd_rss_mb: round(peakRss / 2 ** 20, 0),
   meshd_rss_end_mb: round(rss / 2 ** 20, 0),
+  // process.memoryUsage() when RSS peaked (MB): V8 heap vs Buffers outside it.
+  meshd_memory_at_peak_mb: {
+    heap_total: round(peakMem.heapTotal / 2 ** 20, 0),
+    heap_used: round(peakMem.heapUsed / 2 ** 20, 0),
+    external: round(peakMem.external / 2 ** 20, 0),
+    array_buffers: round(peakMem.arrayBuffers / 2 ** 20, 0),
+  },
   goals: { 'push_ms.p99': '<= 1000', snapshot_rebuild_ms: '<= 200', meshd_rss_mb: '<= 500' },
   met: { push_p99: push.p99 <= 1000, snapshot_rebuild: rebuildMs <= 200, rss: peakRss / 2 ** 20 <= 500 },
   note: 'meshd in this process; 1,000 proxies (one gRPC channel and stream each) in a forked process that ACKs without decoding; push_ms includes the 100 ms debounce',

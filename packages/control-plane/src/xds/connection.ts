@@ -36,11 +36,14 @@ export class Connection {
   readonly connectedAt = Date.now()
   readonly types = new Map<TypeUrl, TypeState>()
   closed = false
+  /** Responses go out gzip-compressed (the stream announced `grpc-encoding: gzip`). */
+  readonly gzip: boolean
 
-  constructor(proxy: ProxyInfo, call: DiscoveryCall) {
+  constructor(proxy: ProxyInfo, call: DiscoveryCall, gzip = false) {
     this.proxy = proxy
     this.call = call
     this.peer = call.getPeer()
+    this.gzip = gzip
   }
 
   state(type: TypeUrl): TypeState {
@@ -58,9 +61,8 @@ export class Connection {
       if (this.closed) return resolve()
       try {
         // A framed message goes out as is (framing.ts); a Buffer passes the service's serializer unchanged.
-        this.call.write((framed ? response.framed : response.buffer) as unknown as DiscoveryResponse, () =>
-          resolve(),
-        )
+        const message = framed ? (this.gzip ? response.gzipped() : response.framed) : response.buffer
+        this.call.write(message as unknown as DiscoveryResponse, () => resolve())
       } catch {
         resolve()
       }

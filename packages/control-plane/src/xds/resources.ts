@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { constants, gzipSync } from 'node:zlib'
 import { resourceName, type TypeUrl } from '@minimesh/api'
 import type { ResourceGroup } from '../translate/index.ts'
 import { encodeResourceEntry, encodeResponseFrame } from './encode.ts'
@@ -50,6 +51,25 @@ export interface PreparedResponse {
   buffer: Buffer
   /** The same with gRPC's frame prefix, written as is when zero-copy framing is installed. */
   framed: FramedMessage
+  /** The frame for a stream that announced `grpc-encoding: gzip` (compressed once, on first use). */
+  gzipped(): FramedMessage
+}
+
+/** Messages smaller than this go out uncompressed (flag 0) even on gzip streams. */
+export const GZIP_MIN_BYTES = 1024
+
+/**
+ * gRPC's compressed frame (flag 1, length, gzip of the message) of `frame`, or `frame` itself when
+ * it is small. Level 1: the JSON is repetitive enough that higher levels buy little for their CPU.
+ */
+export function gzipFrame(frame: Buffer): Buffer {
+  if (frame.length - 5 < GZIP_MIN_BYTES) return frame
+  const body = gzipSync(frame.subarray(5), { level: 1, memLevel: 9, strategy: constants.Z_DEFAULT_STRATEGY })
+  const out = Buffer.allocUnsafe(body.length + 5)
+  out.writeUInt8(1, 0)
+  out.writeUInt32BE(body.length, 1)
+  body.copy(out, 5)
+  return out
 }
 
 let nonceCounter = 0
@@ -88,6 +108,7 @@ export class ResponseCache {
       { versionInfo: version, typeUrl: type, nonce, controlPlaneId: this.controlPlaneId },
       entries,
     )
+    let gzipped: FramedMessage | undefined
     const prepared: PreparedResponse = {
       typeUrl: type,
       version,
@@ -97,6 +118,10 @@ export class ResponseCache {
       bytes: frame.length,
       buffer: frame.subarray(5),
       framed: { [FRAMED]: true, frame },
+      gzipped: () => {
+        gzipped ??= { [FRAMED]: true, frame: gzipFrame(frame) }
+        return gzipped
+      },
     }
     if (hit) this.forget(key, hit)
     this.entries.set(key, prepared)
