@@ -5,10 +5,12 @@
  * - latency_ms.direct / two_sidecars: p50 and p99 at a fixed 1,000 req/s (open loop, undici),
  *   straight to the upstream and through client sidecar → server sidecar → upstream;
  * - rss_mb: peak resident memory of mesh-proxy serving Bookinfo's configuration under wrk load.
+ * mesh-proxy runs as production images run it: the compiled build (bin/mesh-proxy.js → dist/),
+ * rebuilt first when missing or older than the sources; its own launcher adds its V8 flags.
  * Installs nginx, haproxy and wrk from Debian when missing; stops everything it starts.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -23,7 +25,13 @@ const WARM_S = 2
 const RUN_S = 6
 const LATENCY_RATE = 1000
 const LATENCY_S = 10
-const MESH_PROXY = fileURLToPath(new URL('../../packages/proxy/src/main.ts', import.meta.url))
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const MESH_PROXY = join(ROOT, 'packages/proxy/bin/mesh-proxy.js')
+/** The build mesh-proxy runs from, and the sources it is made of (a newer source means a stale build). */
+const BUILT = join(ROOT, 'packages/proxy/dist/main.js')
+const SOURCES = ['packages/proxy/src', 'packages/api/src'].map((d) => join(ROOT, d))
+/** The child's environment: no source condition (it would load TypeScript sources instead). */
+const CHILD_ENV = { ...process.env, NODE_OPTIONS: '' }
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-proxy-'))
 const children: ChildProcess[] = []
@@ -53,6 +61,28 @@ function ensureTools(): void {
   })
 }
 
+function newestMtime(dirPath: string): number {
+  let newest = 0
+  for (const e of readdirSync(dirPath, { withFileTypes: true, recursive: true })) {
+    if (!e.isFile() || !e.name.endsWith('.ts') || e.name.endsWith('.test.ts')) continue
+    newest = Math.max(newest, statSync(join(e.parentPath, e.name)).mtimeMs)
+  }
+  return newest
+}
+
+/** Builds @minimesh/api and @minimesh/proxy when dist/ is missing or older than a source file. */
+function ensureBuilt(): string {
+  const stale = !existsSync(BUILT) || Math.max(...SOURCES.map(newestMtime)) > statSync(BUILT).mtimeMs
+  if (!stale) return 'dist (up to date)'
+  console.error('building @minimesh/api and @minimesh/proxy…')
+  execFileSync('pnpm', ['--filter', '@minimesh/api', '--filter', '@minimesh/proxy', 'build'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+    env: CHILD_ENV,
+  })
+  return 'dist (rebuilt)'
+}
+
 async function freePort(): Promise<number> {
   const s = net.createServer()
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
@@ -80,7 +110,7 @@ async function waitPort(port: number, timeoutMs = 10_000): Promise<void> {
 
 function start(cmd: string, args: string[], name: string): ChildProcess {
   // Its own process group, so stopping it also stops nginx's worker processes.
-  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true })
+  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true, env: CHILD_ENV })
   let err = ''
   child.stderr!.on('data', (d: Buffer) => {
     err += d
@@ -115,7 +145,6 @@ function startMeshProxy(config: StaticConfig, name: string, extra: string[] = []
   return start(
     process.execPath,
     [
-      '--conditions=@minimesh/source',
       MESH_PROXY,
       'router',
       '--config',
@@ -202,6 +231,7 @@ process.on('SIGINT', () => {
 
 async function main(): Promise<void> {
   ensureTools()
+  const build = ensureBuilt()
   const ports = await Promise.all(Array.from({ length: 7 }, freePort))
   const [upPort, nginxPort, haproxyPort, meshPort, clientPort, serverPort, bookinfoPort] = ports as [
     number,
@@ -283,6 +313,8 @@ backend be
     `8080=${bookinfoPort}`,
   ])
   await waitPort(bookinfoPort)
+  const nodeArgs = readFileSync(`/proc/${bookinfo.pid}/cmdline`, 'utf8').split('\0')
+  const nodeFlags = nodeArgs.slice(1, nodeArgs.indexOf(MESH_PROXY))
   let peak = rssMb(bookinfo.pid!)
   const sampler = setInterval(() => {
     peak = Math.max(peak, rssMb(bookinfo.pid!))
@@ -295,6 +327,7 @@ backend be
     command: 'pnpm bench:proxy',
     machine: { cores: cpus().length },
     upstream: 'nginx, 1 worker, fixed 200 response',
+    mesh_proxy: { entry: 'packages/proxy/bin/mesh-proxy.js', build, node_flags: nodeFlags },
     wrk: `${WRK_ARGS.join(' ')} -d${RUN_S}s after ${WARM_S}s warm-up`,
     rps,
     rps_rounds: rounds,

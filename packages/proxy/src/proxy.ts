@@ -8,7 +8,6 @@ import { AccessLog } from './admin/access-log.ts'
 import { adminHandlers, healthHandlers, metricsHandlers, serve } from './admin/admin.ts'
 import { type AppProber, appProbeHandlers } from './admin/app-probes.ts'
 import { ProxyMetrics } from './admin/metrics.ts'
-import { loadStaticConfig } from './config/file.ts'
 import { ConfigStore } from './config/store.ts'
 import type { StaticConfig } from './config/validate.ts'
 import { encodePeer, type ProxyContext, type WorkloadIdentity } from './context.ts'
@@ -16,7 +15,7 @@ import type { OriginalDestinationFn } from './listeners/conn.ts'
 import { ListenerManager } from './listeners/manager.ts'
 import { defaultOriginalDestination } from './listeners/original-destination.ts'
 import type { InboundPolicy } from './policy.ts'
-import { XdsClient } from './xds/client.ts'
+import type { XdsClient } from './xds/client.ts'
 
 export type ProxyMode = 'sidecar' | 'router'
 
@@ -155,10 +154,15 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
 
   let xds: XdsClient | undefined
   if (options.config !== undefined) {
-    const cfg = typeof options.config === 'string' ? await loadStaticConfig(options.config) : options.config
+    // Loaded on demand: a proxy reads a file or talks to meshd, never both (start-up memory).
+    const cfg =
+      typeof options.config === 'string'
+        ? await (await import('./config/file.ts')).loadStaticConfig(options.config)
+        : options.config
     store.applyStatic(cfg)
     await manager.sync()
   } else if (options.discoveryAddress) {
+    const { XdsClient } = await import('./xds/client.ts')
     xds = new XdsClient({
       address: options.discoveryAddress,
       node,

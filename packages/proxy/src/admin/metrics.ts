@@ -1,8 +1,9 @@
 // Prometheus metrics (served on 15020 at /stats/prometheus): Istio's standard request metrics
 // under minimesh names, and per-cluster upstream counters read from the clusters at scrape time.
-// The per-request path caches prom-client label children by one string key, so recording a
-// request is a Map lookup, an increment and a histogram observe.
-import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+// The request metrics are kept here rather than in prom-client (whose per-observation label
+// validation and hashing dominated the metrics cost): recording a request is one string key, a
+// Map lookup and a few increments; their exposition text is rendered at scrape time.
+import { Counter, Gauge, Registry } from 'prom-client'
 import type { ClusterStats } from '../cluster/cluster.ts'
 import type { ConfigStore } from '../config/store.ts'
 import type { RequestRecord } from '../http/record.ts'
@@ -24,9 +25,16 @@ const BUCKETS = [
   3600000,
 ]
 
-interface Children {
-  count: { inc(): void }
-  duration: { observe(v: number): void }
+/** One request series: its rendered label set, count, and duration histogram (non-cumulative buckets). */
+interface Series {
+  labels: string
+  count: number
+  sum: number
+  buckets: Float64Array
+}
+
+function escapeLabel(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')
 }
 
 type StatName = keyof ClusterStats
@@ -66,25 +74,10 @@ const CLUSTER_METRICS: [string, StatName, 'counter' | 'gauge', string][] = [
 
 export class ProxyMetrics {
   readonly registry = new Registry()
-  private readonly requests: Counter<(typeof LABELS)[number]>
-  private readonly duration: Histogram<(typeof LABELS)[number]>
-  private readonly children = new Map<string, Children>()
+  private readonly series = new Map<string, Series>()
 
   constructor(store: ConfigStore) {
     const registers = [this.registry]
-    this.requests = new Counter({
-      name: 'minimesh_requests_total',
-      help: 'Requests handled',
-      labelNames: LABELS,
-      registers,
-    })
-    this.duration = new Histogram({
-      name: 'minimesh_request_duration_milliseconds',
-      help: 'Request duration in milliseconds',
-      labelNames: LABELS,
-      buckets: BUCKETS,
-      registers,
-    })
     for (const [name, stat, kind, help] of CLUSTER_METRICS) {
       const collect = function (this: Counter<'cluster_name'> | Gauge<'cluster_name'>) {
         this.reset()
@@ -121,27 +114,46 @@ export class ProxyMetrics {
     const code = rec.status
     const flags = rec.flags || '-'
     const key = `${reporter}\x01${sw}\x01${sv}\x01${ds}\x01${dw}\x01${dv}\x01${code}\x01${flags}`
-    let ch = this.children.get(key)
-    if (!ch) {
-      const labels = {
-        reporter,
-        source_workload: sw,
-        source_version: sv,
-        destination_service: ds,
-        destination_workload: dw,
-        destination_version: dv,
-        response_code: String(code),
-        response_flags: flags,
+    let se = this.series.get(key)
+    if (!se) {
+      const values = [reporter, sw, sv, ds, dw, dv, String(code), flags]
+      se = {
+        labels: LABELS.map((n, i) => `${n}="${escapeLabel(values[i]!)}"`).join(','),
+        count: 0,
+        sum: 0,
+        buckets: new Float64Array(BUCKETS.length + 1),
       }
-      ch = { count: this.requests.labels(labels), duration: this.duration.labels(labels) }
-      if (this.children.size > 10_000) this.children.clear()
-      this.children.set(key, ch)
+      this.series.set(key, se)
     }
-    ch.count.inc()
-    ch.duration.observe(durationMs)
+    se.count++
+    se.sum += durationMs
+    let b = 0
+    while (b < BUCKETS.length && durationMs > BUCKETS[b]!) b++
+    se.buckets[b]!++
   }
 
-  text(): Promise<string> {
-    return this.registry.metrics()
+  /** Prometheus text of the request counter and duration histogram. */
+  private requestText(): string {
+    const c = ['# HELP minimesh_requests_total Requests handled', '# TYPE minimesh_requests_total counter']
+    const h = [
+      '# HELP minimesh_request_duration_milliseconds Request duration in milliseconds',
+      '# TYPE minimesh_request_duration_milliseconds histogram',
+    ]
+    for (const se of this.series.values()) {
+      c.push(`minimesh_requests_total{${se.labels}} ${se.count}`)
+      let acc = 0
+      for (let i = 0; i < BUCKETS.length; i++) {
+        acc += se.buckets[i]!
+        h.push(`minimesh_request_duration_milliseconds_bucket{le="${BUCKETS[i]}",${se.labels}} ${acc}`)
+      }
+      h.push(`minimesh_request_duration_milliseconds_bucket{le="+Inf",${se.labels}} ${se.count}`)
+      h.push(`minimesh_request_duration_milliseconds_sum{${se.labels}} ${se.sum}`)
+      h.push(`minimesh_request_duration_milliseconds_count{${se.labels}} ${se.count}`)
+    }
+    return `${c.join('\n')}\n\n${h.join('\n')}\n\n`
+  }
+
+  async text(): Promise<string> {
+    return this.requestText() + (await this.registry.metrics())
   }
 }

@@ -2,11 +2,24 @@
 // `listeners`, `routes`, `clusters`, `endpoints` of config-model objects. Validated like a
 // discovery response before anything is applied.
 import { readFile } from 'node:fs/promises'
-import { parse } from 'yaml'
+import { createRequire } from 'node:module'
 import { ProxyError } from '../errors.ts'
 import type { StaticConfig } from './validate.ts'
 
 const KEYS = new Set(['listeners', 'routes', 'clusters', 'endpoints'])
+
+/** JSON is parsed directly; the YAML parser (several MB of heap) is loaded only for YAML text. */
+function parse(text: string): unknown {
+  if (text.trimStart().startsWith('{')) {
+    try {
+      return JSON.parse(text)
+    } catch {
+      // not strict JSON: let the YAML parser read it (and word any error)
+    }
+  }
+  const yaml = createRequire(import.meta.url)('yaml') as typeof import('yaml')
+  return yaml.parse(text)
+}
 
 export function parseStaticConfig(text: string, file = '<config>'): StaticConfig {
   let doc: unknown
