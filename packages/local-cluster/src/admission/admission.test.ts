@@ -57,153 +57,155 @@ const virtualService = (extra: Record<string, unknown> = {}) => ({
   },
 })
 
-describe.skipIf(skip)('admission through the injector webhook (real HTTPS)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'mm-admission-'))
-  let server: WebhookServer
-  let cluster: LocalCluster
-  let caCert: string
+describe.skipIf(skip)(
+  skip
+    ? `admission through the injector webhook (real HTTPS) (skipped: ${skip})`
+    : 'admission through the injector webhook (real HTTPS)',
+  () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mm-admission-'))
+    let server: WebhookServer
+    let cluster: LocalCluster
+    let caCert: string
 
-  beforeAll(async () => {
-    const certs = await generateCertificates()
-    caCert = certs.caCert
-    writeFileSync(join(dir, 'tls.crt'), certs.cert)
-    writeFileSync(join(dir, 'tls.key'), certs.key)
-    server = createWebhookServer({
-      certFile: join(dir, 'tls.crt'),
-      keyFile: join(dir, 'tls.key'),
-      logger: silentLogger(),
+    beforeAll(async () => {
+      const certs = await generateCertificates()
+      caCert = certs.caCert
+      writeFileSync(join(dir, 'tls.crt'), certs.cert)
+      writeFileSync(join(dir, 'tls.key'), certs.key)
+      server = createWebhookServer({
+        certFile: join(dir, 'tls.crt'),
+        keyFile: join(dir, 'tls.key'),
+        logger: silentLogger(),
+      })
+      const addr = await server.listen(0, '127.0.0.1')
+      cluster = await LocalCluster.start({
+        runDir: join(dir, 'run'),
+        bridge: 'mmt3br',
+        podCidr: '198.18.203.0/24',
+        serviceCidr: '198.19.203.0/24',
+        netnsPrefix: 'mmt3',
+        linkPrefix: 'mt3',
+        chainPrefix: 'MMT3',
+        images: [...standInImages(), proxyImageWithStandInSidecar()],
+        maxGraceSeconds: 2,
+        logger: silentLogger(),
+      })
+      const { mutating, validating } = webhookConfigurations({
+        caBundle: certs.caCert,
+        service: { namespace: 'minimesh-system', name: 'meshd' },
+      })
+      await cluster.apply([
+        { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'minimesh-system' } },
+        // meshd's Service without a selector, its Endpoints pointing at the webhook server.
+        {
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name: 'meshd', namespace: 'minimesh-system' },
+          spec: { ports: [{ name: 'https-webhook', port: 443, targetPort: 15017 }] },
+        },
+        {
+          apiVersion: 'v1',
+          kind: 'Endpoints',
+          metadata: { name: 'meshd', namespace: 'minimesh-system' },
+          subsets: [
+            { addresses: [{ ip: '127.0.0.1' }], ports: [{ name: 'https-webhook', port: addr.port }] },
+          ],
+        },
+        mutating,
+        validating,
+        {
+          apiVersion: 'v1',
+          kind: 'Namespace',
+          metadata: { name: 'mesh', labels: { 'minimesh-injection': 'enabled' } },
+        },
+        { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'plain' } },
+        app('mesh'),
+        app('plain'),
+      ])
+      await cluster.waitReady({ timeoutMs: 30_000 })
+    }, 60_000)
+
+    afterAll(async () => {
+      await cluster?.down().catch(() => {})
+      await server?.close()
+      rmSync(dir, { recursive: true, force: true })
     })
-    const addr = await server.listen(0, '127.0.0.1')
-    cluster = await LocalCluster.start({
-      runDir: join(dir, 'run'),
-      bridge: 'mmt3br',
-      podCidr: '198.18.203.0/24',
-      serviceCidr: '198.19.203.0/24',
-      netnsPrefix: 'mmt3',
-      linkPrefix: 'mt3',
-      chainPrefix: 'MMT3',
-      images: [...standInImages(), proxyImageWithStandInSidecar()],
-      maxGraceSeconds: 2,
-      logger: silentLogger(),
+
+    const podIn = (ns: string) => cluster.get('pods', ns)[0] as Pod
+
+    it('injects pods of a labelled namespace and leaves the others alone', () => {
+      const meshed = podIn('mesh')
+      expect(meshed.spec.containers.map((c) => c.name)).toEqual(['app', 'mesh-proxy'])
+      expect(meshed.spec.initContainers?.map((c) => c.name)).toEqual(['mesh-init'])
+      expect(meshed.metadata.annotations?.['sidecar.minimesh.dev/status']).toBeDefined()
+      const plain = podIn('plain')
+      expect(plain.spec.containers.map((c) => c.name)).toEqual(['app'])
+      expect(plain.spec.initContainers).toBeUndefined()
+      expect(server.stats().injected).toBeGreaterThanOrEqual(1)
     })
-    const { mutating, validating } = webhookConfigurations({
-      caBundle: certs.caCert,
-      service: { namespace: 'minimesh-system', name: 'meshd' },
+
+    it('ran mesh-init to completion in the pod netns: the capture rules are there', () => {
+      const status = podIn('mesh').status as {
+        initContainerStatuses: { name: string; state: { terminated?: { exitCode: number } } }[]
+      }
+      expect(status.initContainerStatuses[0]!.state.terminated?.exitCode).toBe(0)
+      const netns = cluster.execSpec('mesh', podIn('mesh').metadata.name!, 'mesh-proxy').netns!
+      const rules = execFileSync('ip', ['netns', 'exec', netns, 'iptables-save', '-t', 'nat'], {
+        encoding: 'utf8',
+      })
+      expect(rules).toMatch(/-A MESH_REDIRECT -p tcp .*-j REDIRECT --to-ports 15001/)
+      expect(rules).toMatch(/-A MESH_OUTPUT -m owner --uid-owner 1337 .*-j RETURN/)
     })
-    await cluster.apply([
-      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'minimesh-system' } },
-      // meshd's Service without a selector, its Endpoints pointing at the webhook server.
-      {
-        apiVersion: 'v1',
-        kind: 'Service',
-        metadata: { name: 'meshd', namespace: 'minimesh-system' },
-        spec: { ports: [{ name: 'https-webhook', port: 443, targetPort: 15017 }] },
-      },
-      {
-        apiVersion: 'v1',
-        kind: 'Endpoints',
-        metadata: { name: 'meshd', namespace: 'minimesh-system' },
-        subsets: [{ addresses: [{ ip: '127.0.0.1' }], ports: [{ name: 'https-webhook', port: addr.port }] }],
-      },
-      mutating,
-      validating,
-      {
-        apiVersion: 'v1',
-        kind: 'Namespace',
-        metadata: { name: 'mesh', labels: { 'minimesh-injection': 'enabled' } },
-      },
-      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'plain' } },
-      app('mesh'),
-      app('plain'),
-    ])
-    await cluster.waitReady({ timeoutMs: 30_000 })
-  }, 60_000)
 
-  afterAll(async () => {
-    await cluster?.down().catch(() => {})
-    await server?.close()
-    rmSync(dir, { recursive: true, force: true })
-  })
-
-  const podIn = (ns: string) => cluster.get('pods', ns)[0] as Pod
-
-  it('injects pods of a labelled namespace and leaves the others alone', () => {
-    const meshed = podIn('mesh')
-    expect(meshed.spec.containers.map((c) => c.name)).toEqual(['app', 'mesh-proxy'])
-    expect(meshed.spec.initContainers?.map((c) => c.name)).toEqual(['mesh-init'])
-    expect(meshed.metadata.annotations?.['sidecar.minimesh.dev/status']).toBeDefined()
-    const plain = podIn('plain')
-    expect(plain.spec.containers.map((c) => c.name)).toEqual(['app'])
-    expect(plain.spec.initContainers).toBeUndefined()
-    expect(server.stats().injected).toBeGreaterThanOrEqual(1)
-  })
-
-  it('ran mesh-init to completion in the pod netns: the capture rules are there', () => {
-    const status = podIn('mesh').status as {
-      initContainerStatuses: { name: string; state: { terminated?: { exitCode: number } } }[]
-    }
-    expect(status.initContainerStatuses[0]!.state.terminated?.exitCode).toBe(0)
-    const netns = cluster.execSpec('mesh', podIn('mesh').metadata.name!, 'mesh-proxy').netns!
-    const rules = execFileSync('ip', ['netns', 'exec', netns, 'iptables-save', '-t', 'nat'], {
-      encoding: 'utf8',
+    it('runs the sidecar as uid 1337 with the downward API env the injector asked for', async () => {
+      const pod = podIn('mesh')
+      const who = (await getJson(`http://${pod.status?.podIP}:15020/`)) as {
+        uid: number
+        argv: string[]
+        env: Record<string, string>
+      }
+      expect(who.uid).toBe(1337)
+      expect(who.argv).toEqual(['sidecar', '--discovery-address', 'meshd.minimesh-system.svc:15010'])
+      expect(who.env).toMatchObject({
+        POD_NAME: pod.metadata.name,
+        POD_NAMESPACE: 'mesh',
+        INSTANCE_IP: pod.status?.podIP,
+        SERVICE_ACCOUNT: 'default',
+        MESH_WORKLOAD_NAME: 'app',
+      })
     })
-    expect(rules).toMatch(/-A MESH_REDIRECT -p tcp .*-j REDIRECT --to-ports 15001/)
-    expect(rules).toMatch(/-A MESH_OUTPUT -m owner --uid-owner 1337 .*-j RETURN/)
-  })
 
-  it('runs the sidecar as uid 1337 with the downward API env the injector asked for', async () => {
-    const pod = podIn('mesh')
-    const who = (await getJson(`http://${pod.status?.podIP}:15020/`)) as {
-      uid: number
-      argv: string[]
-      env: Record<string, string>
-    }
-    expect(who.uid).toBe(1337)
-    expect(who.argv).toEqual(['sidecar', '--discovery-address', 'meshd.minimesh-system.svc:15010'])
-    expect(who.env).toMatchObject({
-      POD_NAME: pod.metadata.name,
-      POD_NAMESPACE: 'mesh',
-      INSTANCE_IP: pod.status?.podIP,
-      SERVICE_ACCOUNT: 'default',
-      MESH_WORKLOAD_NAME: 'app',
+    it('denies an invalid mesh resource with the webhook reason and stores nothing', async () => {
+      const bad = virtualService({ tcp: [{ bogus: true }] })
+      const err = await cluster.apply([virtualService({ hosts: ['ratings'] }), bad]).catch((e: unknown) => e)
+      expect(err).toMatchObject({ code: 'MESH_ERR_LOCAL_ADMISSION_DENIED' })
+      expect((err as Error).message).toMatch(
+        /^admission webhook "validation.minimesh.dev" denied the request: .*tcp/,
+      )
+      expect(cluster.get('virtualservices', 'mesh')).toEqual([])
+      const ok = await cluster.apply([virtualService()])
+      expect(ok[0]!.action).toBe('created')
+      expect(cluster.get('vs', 'mesh')).toHaveLength(1)
     })
-  })
 
-  it('denies an invalid mesh resource with the webhook reason and stores nothing', async () => {
-    const bad = virtualService({ tcp: [{ bogus: true }] })
-    const err = await cluster.apply([virtualService({ hosts: ['ratings'] }), bad]).catch((e: unknown) => e)
-    expect(err).toMatchObject({ code: 'MESH_ERR_LOCAL_ADMISSION_DENIED' })
-    expect((err as Error).message).toMatch(
-      /^admission webhook "validation.minimesh.dev" denied the request: .*tcp/,
-    )
-    expect(cluster.get('virtualservices', 'mesh')).toEqual([])
-    const ok = await cluster.apply([virtualService()])
-    expect(ok[0]!.action).toBe('created')
-    expect(cluster.get('vs', 'mesh')).toHaveLength(1)
-  })
-
-  it('fails the call when the caBundle did not sign the serving certificate', async () => {
-    const other = await generateCertificates()
-    const { validating } = webhookConfigurations({
-      caBundle: other.caCert,
-      service: { namespace: 'minimesh-system', name: 'meshd' },
+    it('fails the call when the caBundle did not sign the serving certificate', async () => {
+      const other = await generateCertificates()
+      const { validating } = webhookConfigurations({
+        caBundle: other.caCert,
+        service: { namespace: 'minimesh-system', name: 'meshd' },
+      })
+      await cluster.apply([validating])
+      const err = await cluster.apply([virtualService({ hosts: ['details'] })]).catch((e: unknown) => e)
+      expect(err).toMatchObject({ code: 'MESH_ERR_LOCAL_WEBHOOK' })
+      expect((err as Error).message).toMatch(
+        /failed calling webhook "validation.minimesh.dev": .*(certificate|self.signed|verify)/i,
+      )
+      // Put the right CA back: the same apply passes.
+      await cluster.apply([
+        webhookConfigurations({ caBundle: caCert, service: { namespace: 'minimesh-system', name: 'meshd' } })
+          .validating,
+      ])
+      expect((await cluster.apply([virtualService({ hosts: ['details'] })]))[0]!.action).toBe('configured')
     })
-    await cluster.apply([validating])
-    const err = await cluster.apply([virtualService({ hosts: ['details'] })]).catch((e: unknown) => e)
-    expect(err).toMatchObject({ code: 'MESH_ERR_LOCAL_WEBHOOK' })
-    expect((err as Error).message).toMatch(
-      /failed calling webhook "validation.minimesh.dev": .*(certificate|self.signed|verify)/i,
-    )
-    // Put the right CA back: the same apply passes.
-    await cluster.apply([
-      webhookConfigurations({ caBundle: caCert, service: { namespace: 'minimesh-system', name: 'meshd' } })
-        .validating,
-    ])
-    expect((await cluster.apply([virtualService({ hosts: ['details'] })]))[0]!.action).toBe('configured')
-  })
-})
-
-if (skip)
-  describe.skip(`admission (skipped: ${skip})`, () => {
-    it('needs root and netns', () => {})
-  })
+  },
+)

@@ -33,167 +33,186 @@ function run(
   })
 }
 
-describe.skipIf(skip)('network (real netns, bridge and iptables)', () => {
-  const runDir = mkdtempSync(join(tmpdir(), 'mm-net-'))
-  const before = hostSnapshot()
-  const exec = new SpawnExec()
-  const network = new Network({
-    exec,
-    ledger: new Ledger(runDir),
-    log: silentLogger(),
-    bridge: `${MARK}br`,
-    podCidr: '198.18.201.0/24',
-    serviceCidr: '198.19.201.0/24',
-    netnsPrefix: MARK,
-    linkPrefix: 'mt1',
-    chainPrefix: 'MMT1',
-  })
-  let a: PodNetwork
-  let b: PodNetwork
-  const svcIp = '198.19.201.10'
-  const emptyIp = '198.19.201.11'
-
-  beforeAll(async () => {
-    await network.setup()
-    a = await network.addPod('default', 'client')
-    b = await network.addPod('web-ns', 'server')
-    const services = [
-      { name: 'web', namespace: 'web-ns', addresses: [svcIp] },
-      { name: 'empty', namespace: 'default', addresses: [emptyIp] },
-    ]
-    for (const [p, ns, name] of [
-      [a, 'default', 'client'],
-      [b, 'web-ns', 'server'],
-    ] as const)
-      network.writeEtcFile(
-        p.netns,
-        'hosts',
-        renderHostsFile({ podName: name, podNamespace: ns, podIp: p.ip, services }),
-      )
-    await network.syncServices([
-      {
-        id: 'web-ns/web:http',
-        clusterIp: svcIp,
-        port: 80,
-        protocol: 'tcp',
-        endpoints: [{ ip: b.ip, port: 8080 }],
-      },
-      { id: 'default/empty:http', clusterIp: emptyIp, port: 80, protocol: 'tcp', endpoints: [] },
-    ])
-    const server = spawn('ip', ['netns', 'exec', b.netns, process.execPath, '-e', SERVER, MARK], {
-      env: { ...process.env, WHO: 'server' },
-      stdio: 'ignore',
-      detached: true,
+describe.skipIf(skip)(
+  skip
+    ? `network (real netns, bridge and iptables) (skipped: ${skip})`
+    : 'network (real netns, bridge and iptables)',
+  () => {
+    const runDir = mkdtempSync(join(tmpdir(), 'mm-net-'))
+    const before = hostSnapshot()
+    const exec = new SpawnExec()
+    const network = new Network({
+      exec,
+      ledger: new Ledger(runDir),
+      log: silentLogger(),
+      bridge: `${MARK}br`,
+      podCidr: '198.18.201.0/24',
+      serviceCidr: '198.19.201.0/24',
+      netnsPrefix: MARK,
+      linkPrefix: 'mt1',
+      chainPrefix: 'MMT1',
     })
-    server.unref()
-    for (let i = 0; i < 50; i++) {
-      if (
-        (await run(['ip', 'netns', 'exec', b.netns, process.execPath, '-e', FETCH, 'http://127.0.0.1:8080/']))
-          .code === 0
+    let a: PodNetwork
+    let b: PodNetwork
+    const svcIp = '198.19.201.10'
+    const emptyIp = '198.19.201.11'
+
+    beforeAll(async () => {
+      await network.setup()
+      a = await network.addPod('default', 'client')
+      b = await network.addPod('web-ns', 'server')
+      const services = [
+        { name: 'web', namespace: 'web-ns', addresses: [svcIp] },
+        { name: 'empty', namespace: 'default', addresses: [emptyIp] },
+      ]
+      for (const [p, ns, name] of [
+        [a, 'default', 'client'],
+        [b, 'web-ns', 'server'],
+      ] as const)
+        network.writeEtcFile(
+          p.netns,
+          'hosts',
+          renderHostsFile({ podName: name, podNamespace: ns, podIp: p.ip, services }),
+        )
+      await network.syncServices([
+        {
+          id: 'web-ns/web:http',
+          clusterIp: svcIp,
+          port: 80,
+          protocol: 'tcp',
+          endpoints: [{ ip: b.ip, port: 8080 }],
+        },
+        { id: 'default/empty:http', clusterIp: emptyIp, port: 80, protocol: 'tcp', endpoints: [] },
+      ])
+      const server = spawn('ip', ['netns', 'exec', b.netns, process.execPath, '-e', SERVER, MARK], {
+        env: { ...process.env, WHO: 'server' },
+        stdio: 'ignore',
+        detached: true,
+      })
+      server.unref()
+      for (let i = 0; i < 50; i++) {
+        if (
+          (
+            await run([
+              'ip',
+              'netns',
+              'exec',
+              b.netns,
+              process.execPath,
+              '-e',
+              FETCH,
+              'http://127.0.0.1:8080/',
+            ])
+          ).code === 0
+        )
+          break
+        await new Promise((r) => setTimeout(r, 100))
+      }
+    })
+
+    afterAll(async () => {
+      await network.teardown().catch(() => {})
+      rmSync(runDir, { recursive: true, force: true })
+    })
+
+    it('gives each pod its own netns and address on the bridge', () => {
+      expect(a.netns).toBe('mmt1-default-client')
+      expect(b.netns).toBe('mmt1-web-ns-server')
+      expect(a.ip).toMatch(/^198\.18\.201\.\d+$/)
+      expect(a.ip).not.toBe(b.ip)
+      expect(a.hostVeth.length).toBeLessThanOrEqual(15)
+    })
+
+    it('reaches a pod directly across the bridge', async () => {
+      const r = await run([
+        'ip',
+        'netns',
+        'exec',
+        a.netns,
+        process.execPath,
+        '-e',
+        FETCH,
+        `http://${b.ip}:8080/`,
+      ])
+      expect(r.out).toBe('hello from server')
+    })
+
+    it('reaches a ClusterIP from the host through DNAT', async () => {
+      const r = await run([process.execPath, '-e', FETCH, `http://${svcIp}/`])
+      expect(r.out).toBe('hello from server')
+    })
+
+    it('resolves Service names from the hosts file and reaches the ClusterIP from another pod', async () => {
+      for (const name of ['web.web-ns', 'web.web-ns.svc', 'web.web-ns.svc.cluster.local']) {
+        const r = await run([
+          'ip',
+          'netns',
+          'exec',
+          a.netns,
+          process.execPath,
+          '-e',
+          FETCH,
+          `http://${name}/`,
+        ])
+        expect(r.out, name).toBe('hello from server')
+      }
+      // The short name resolves only in the Service's own namespace.
+      const short = await run(['ip', 'netns', 'exec', a.netns, process.execPath, '-e', FETCH, 'http://web/'])
+      expect(short.out).toMatch(/^ERR (ENOTFOUND|EAI_AGAIN)/)
+    })
+
+    it('reaches its own ClusterIP from the serving pod (hairpin)', async () => {
+      const r = await run(['ip', 'netns', 'exec', b.netns, process.execPath, '-e', FETCH, 'http://web/'])
+      expect(r.out).toBe('hello from server')
+    })
+
+    it('refuses a ClusterIP with no ready endpoints at once', async () => {
+      const t0 = Date.now()
+      const r = await run([process.execPath, '-e', FETCH, `http://${emptyIp}/`])
+      expect(r.out).toBe('ERR ECONNREFUSED')
+      const fromPod = await run([
+        'ip',
+        'netns',
+        'exec',
+        a.netns,
+        process.execPath,
+        '-e',
+        FETCH,
+        'http://empty/',
+      ])
+      expect(fromPod.out).toBe('ERR ECONNREFUSED')
+      expect(Date.now() - t0).toBeLessThan(3000)
+    })
+
+    it('updates the hosts file in place, so running processes see new names', async () => {
+      const services = [{ name: 'late', namespace: 'default', addresses: [svcIp] }]
+      const reader = run([
+        'ip',
+        'netns',
+        'exec',
+        a.netns,
+        process.execPath,
+        '-e',
+        `setTimeout(()=>{${FETCH}},700)`,
+        'http://late/',
+      ])
+      await new Promise((r) => setTimeout(r, 300))
+      network.writeEtcFile(
+        a.netns,
+        'hosts',
+        renderHostsFile({ podName: 'client', podNamespace: 'default', podIp: a.ip, services }),
       )
-        break
-      await new Promise((r) => setTimeout(r, 100))
-    }
-  })
+      expect((await reader).out).toBe('hello from server')
+    })
 
-  afterAll(async () => {
-    await network.teardown().catch(() => {})
-    rmSync(runDir, { recursive: true, force: true })
-  })
-
-  it('gives each pod its own netns and address on the bridge', () => {
-    expect(a.netns).toBe('mmt1-default-client')
-    expect(b.netns).toBe('mmt1-web-ns-server')
-    expect(a.ip).toMatch(/^198\.18\.201\.\d+$/)
-    expect(a.ip).not.toBe(b.ip)
-    expect(a.hostVeth.length).toBeLessThanOrEqual(15)
-  })
-
-  it('reaches a pod directly across the bridge', async () => {
-    const r = await run([
-      'ip',
-      'netns',
-      'exec',
-      a.netns,
-      process.execPath,
-      '-e',
-      FETCH,
-      `http://${b.ip}:8080/`,
-    ])
-    expect(r.out).toBe('hello from server')
-  })
-
-  it('reaches a ClusterIP from the host through DNAT', async () => {
-    const r = await run([process.execPath, '-e', FETCH, `http://${svcIp}/`])
-    expect(r.out).toBe('hello from server')
-  })
-
-  it('resolves Service names from the hosts file and reaches the ClusterIP from another pod', async () => {
-    for (const name of ['web.web-ns', 'web.web-ns.svc', 'web.web-ns.svc.cluster.local']) {
-      const r = await run(['ip', 'netns', 'exec', a.netns, process.execPath, '-e', FETCH, `http://${name}/`])
-      expect(r.out, name).toBe('hello from server')
-    }
-    // The short name resolves only in the Service's own namespace.
-    const short = await run(['ip', 'netns', 'exec', a.netns, process.execPath, '-e', FETCH, 'http://web/'])
-    expect(short.out).toMatch(/^ERR (ENOTFOUND|EAI_AGAIN)/)
-  })
-
-  it('reaches its own ClusterIP from the serving pod (hairpin)', async () => {
-    const r = await run(['ip', 'netns', 'exec', b.netns, process.execPath, '-e', FETCH, 'http://web/'])
-    expect(r.out).toBe('hello from server')
-  })
-
-  it('refuses a ClusterIP with no ready endpoints at once', async () => {
-    const t0 = Date.now()
-    const r = await run([process.execPath, '-e', FETCH, `http://${emptyIp}/`])
-    expect(r.out).toBe('ERR ECONNREFUSED')
-    const fromPod = await run([
-      'ip',
-      'netns',
-      'exec',
-      a.netns,
-      process.execPath,
-      '-e',
-      FETCH,
-      'http://empty/',
-    ])
-    expect(fromPod.out).toBe('ERR ECONNREFUSED')
-    expect(Date.now() - t0).toBeLessThan(3000)
-  })
-
-  it('updates the hosts file in place, so running processes see new names', async () => {
-    const services = [{ name: 'late', namespace: 'default', addresses: [svcIp] }]
-    const reader = run([
-      'ip',
-      'netns',
-      'exec',
-      a.netns,
-      process.execPath,
-      '-e',
-      `setTimeout(()=>{${FETCH}},700)`,
-      'http://late/',
-    ])
-    await new Promise((r) => setTimeout(r, 300))
-    network.writeEtcFile(
-      a.netns,
-      'hosts',
-      renderHostsFile({ podName: 'client', podNamespace: 'default', podIp: a.ip, services }),
-    )
-    expect((await reader).out).toBe('hello from server')
-  })
-
-  it('teardown leaves no netns, link, rule, /etc/netns entry or process behind', async () => {
-    expect(processesMentioning(MARK).length).toBeGreaterThan(0)
-    const removed = await network.teardown()
-    expect(removed.join(', ')).toMatch(/2 netns/)
-    const after = hostSnapshot()
-    expect(leftovers(before, after, [MARK, 'mt1', 'MMT1'])).toEqual([])
-    expect(after.iptables).toEqual(before.iptables)
-    expect(processesMentioning(MARK)).toEqual([])
-  })
-})
-
-if (skip)
-  describe.skip(`network (skipped: ${skip})`, () => {
-    it('needs root and netns', () => {})
-  })
+    it('teardown leaves no netns, link, rule, /etc/netns entry or process behind', async () => {
+      expect(processesMentioning(MARK).length).toBeGreaterThan(0)
+      const removed = await network.teardown()
+      expect(removed.join(', ')).toMatch(/2 netns/)
+      const after = hostSnapshot()
+      expect(leftovers(before, after, [MARK, 'mt1', 'MMT1'])).toEqual([])
+      expect(after.iptables).toEqual(before.iptables)
+      expect(processesMentioning(MARK)).toEqual([])
+    })
+  },
+)

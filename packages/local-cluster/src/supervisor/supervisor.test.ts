@@ -40,7 +40,7 @@ const objects = [
   },
 ]
 
-describe.skipIf(skip)('supervisor', () => {
+describe.skipIf(skip)(skip ? `supervisor (skipped: ${skip})` : 'supervisor', () => {
   const runDir = mkdtempSync(join(tmpdir(), 'mm-sup-'))
   const before = hostSnapshot()
   const cluster = {
@@ -110,8 +110,3 @@ describe.skipIf(skip)('supervisor', () => {
     expect(await stopSupervisor(runDir)).toEqual([])
   }, 40_000)
 })
-
-if (skip)
-  describe.skip(`supervisor (skipped: ${skip})`, () => {
-    it('needs root and netns', () => {})
-  })
