@@ -2,12 +2,12 @@
 // (admission webhooks included); Deployments and Pods run as processes in network namespaces;
 // Services get ClusterIPs, Endpoints, DNAT rules and hosts-file names; the state directory meshd
 // watches is kept current. See README.md for the API.
-import { createHash } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import type { Logger } from 'pino'
 import { Admission } from './admission/admission.ts'
 import type { Operation, WebhookConfiguration } from './admission/webhooks.ts'
+import { DerivedState } from './derived-state.ts'
 import { LocalClusterError } from './errors.ts'
 import { containerArgv, defaultImageTable, type ImageTable } from './images.ts'
 import {
@@ -27,74 +27,30 @@ import { Ledger, processStartTime } from './ledger.ts'
 import { createLogger } from './log.ts'
 import { cleanupHost } from './net/cleanup.ts'
 import { type HostExec, SpawnExec } from './net/exec.ts'
-import { renderHostsFile, renderResolvConf } from './net/hosts-file.ts'
+import { renderResolvConf } from './net/hosts-file.ts'
 import { IpAllocator, parseCidr } from './net/ipv4.ts'
 import { Network } from './net/network.ts'
 import { checkAddressRanges, checkRoot, checkTools } from './net/preflight.ts'
+import {
+  type ApplyResult,
+  DEFAULT_NETWORK,
+  derivedPrefixes,
+  LAST_APPLIED,
+  type LocalClusterOptions,
+} from './options.ts'
 import { defaultRunDir, podLogDir, podVolumeDir, runPaths } from './paths.ts'
-import { notReadyError, type ReadinessSummary, type WaitOptions } from './readiness.ts'
+import { notReadyError, type ReadinessSummary, summarizeReadiness, type WaitOptions } from './readiness.ts'
 import { StateDir } from './state-dir.ts'
 import { type ApplyAction, ObjectStore } from './store.ts'
-import { deploymentStatus, nameSuffix, podFromTemplate, templateHash } from './workload/deployments.ts'
-import { endpointsFor, portRules, serviceAddress } from './workload/endpoints.ts'
+import { nameSuffix, podFromTemplate, templateHash } from './workload/deployments.ts'
+import { type PodEntry, type ReconcileState, withPodStatus } from './workload/entries.ts'
+import { envSourcesFor } from './workload/env-sources.ts'
 import { type ExecResult, type ExecSpec, execInPod } from './workload/exec.ts'
 import { PodRunner } from './workload/pod.ts'
+import { assignClusterIp, resolveServicePort, serviceUrl } from './workload/services.ts'
 
+export { type ApplyResult, DEFAULT_NETWORK, LAST_APPLIED, type LocalClusterOptions } from './options.ts'
 export type { ReadinessSummary, WaitOptions } from './readiness.ts'
-
-export interface LocalClusterOptions {
-  /** Default /var/run/minimesh-local (or $MINIMESH_LOCAL_RUN_DIR). */
-  runDir?: string
-  bridge?: string
-  podCidr?: string
-  serviceCidr?: string
-  /** Prefix of pod netns names, default `mm` (→ `mm-default-reviews-v1-…`). */
-  netnsPrefix?: string
-  /** Prefix of veth names (≤ 4 characters), default `mm`. */
-  linkPrefix?: string
-  /** Prefix of iptables chains, default `MM`. */
-  chainPrefix?: string
-  images?: ImageTable
-  clusterDomain?: string
-  /** Cap on a pod's termination grace period, default 5 s (keeps `down` quick). */
-  maxGraceSeconds?: number
-  logger?: Logger
-  exec?: HostExec
-}
-
-/** kubectl's annotation: what was applied last, so that applying it again changes nothing. */
-export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration'
-
-export const DEFAULT_NETWORK = {
-  bridge: 'mm0',
-  podCidr: '198.18.0.0/16',
-  serviceCidr: '198.19.0.0/16',
-  netnsPrefix: 'mm',
-  linkPrefix: 'mm',
-  chainPrefix: 'MM',
-} as const
-
-export interface ApplyResult {
-  ref: ObjectRef
-  action: ApplyAction
-  warnings?: string[]
-}
-
-interface ReconcileState {
-  running: boolean
-  again: boolean
-  failure?: string
-  retry?: NodeJS.Timeout
-  backoff: number
-}
-
-interface PodEntry {
-  runner: PodRunner
-  deployment?: string
-  hash?: string
-  terminating: boolean
-  started: Promise<void>
-}
 
 export class LocalCluster extends EventEmitter {
   readonly runDir: string
@@ -110,10 +66,7 @@ export class LocalCluster extends EventEmitter {
   readonly #pods = new Map<string, PodEntry>()
   readonly #clusterIps: IpAllocator
   readonly #reconciling = new Map<string, ReconcileState>()
-  #syncChain: Promise<void> = Promise.resolve()
-  #syncQueued = false
-  /** Changes not yet reflected in Endpoints, DNAT rules and the state dir. */
-  #unsynced = false
+  readonly #derived: DerivedState
   #down = false
 
   private constructor(opts: LocalClusterOptions) {
@@ -152,10 +105,21 @@ export class LocalCluster extends EventEmitter {
     const svc = parseCidr(this.options.serviceCidr)
     this.#clusterIps = new IpAllocator(svc)
     this.#state = new StateDir(this.stateDir)
+    this.#derived = new DerivedState({
+      store: this.#store,
+      network: this.#network,
+      state: this.#state,
+      pods: this.#pods,
+      reconciling: this.#reconciling,
+      clusterDomain: this.options.clusterDomain,
+      log: this.log,
+      isDown: () => this.#down,
+      onSynced: () => this.emit('change'),
+    })
     this.#admission = new Admission({
       mutating: () => this.#webhookConfigs('MutatingWebhookConfiguration'),
       validating: () => this.#webhookConfigs('ValidatingWebhookConfiguration'),
-      resolve: (ns, name, port) => this.#resolveService(ns, name, port),
+      resolve: (ns, name, port) => resolveServicePort(this.#store, ns, name, port),
       log: this.log,
     })
   }
@@ -243,7 +207,7 @@ export class LocalCluster extends EventEmitter {
       const action = unchanged ? 'unchanged' : this.#commit(obj, info)
       results.push({ ref: refOf(obj, info), action, ...(warnings.length ? { warnings } : {}) })
     }
-    this.#scheduleSync()
+    this.#derived.schedule()
     return results
   }
 
@@ -267,7 +231,7 @@ export class LocalCluster extends EventEmitter {
       waits.push(this.#remove(obj, info))
       deleted.push(refOf(obj, info))
     }
-    this.#scheduleSync()
+    this.#derived.schedule()
     await Promise.all(waits)
     return deleted
   }
@@ -330,46 +294,13 @@ export class LocalCluster extends EventEmitter {
 
   /** What is ready among the Deployments and Pods a wait would look at. */
   readiness(opts: Pick<WaitOptions, 'namespace' | 'selector'> = {}): ReadinessSummary {
-    const sel = typeof opts.selector === 'string' ? parseSelector(opts.selector) : opts.selector
-    const items: ReadinessSummary['items'] = []
-    for (const d of this.get('deployments', opts.namespace) as Deployment[]) {
-      // A selector picks pods: a Deployment counts when the pods it makes would match.
-      if (!matchesSelector(sel, d.spec.template.metadata?.labels)) continue
-      const key = objectKey(d)
-      const hash = templateHash(d)
-      const pods = [...this.#pods.values()].filter((e) => e.deployment === key)
-      const want = d.spec.replicas ?? 1
-      const current = pods.filter((e) => !e.terminating && e.hash === hash)
-      const ready = current.filter((e) => e.runner.ready).length
-      // Like `kubectl rollout status`: done when the wanted pods are ready and the old ones gone.
-      const settled = pods.length === want && current.length === want
-      const failure =
-        this.#reconciling.get(key)?.failure ?? current.find((e) => e.runner.message)?.runner.message
-      items.push({
-        kind: 'Deployment',
-        namespace: d.metadata.namespace!,
-        name: d.metadata.name!,
-        ready: settled ? ready : Math.min(ready, want - 1),
-        want,
-        ...(failure ? { message: failure } : {}),
-      })
-    }
-    for (const [, e] of this.#pods) {
-      const p = e.runner.pod
-      if (e.deployment || e.terminating) continue
-      if (opts.namespace && p.metadata.namespace !== opts.namespace) continue
-      if (!matchesSelector(sel, p.metadata.labels)) continue
-      items.push({
-        kind: 'Pod',
-        namespace: p.metadata.namespace!,
-        name: p.metadata.name!,
-        ready: e.runner.ready ? 1 : 0,
-        want: 1,
-        ...(e.runner.message ? { message: e.runner.message } : {}),
-      })
-    }
-    // Ready only once Endpoints and DNAT rules have caught up with the pods.
-    return { ready: items.length > 0 && items.every((i) => i.ready >= i.want) && !this.#unsynced, items }
+    return summarizeReadiness(
+      this.get('deployments', opts.namespace) as Deployment[],
+      this.#pods,
+      this.#reconciling,
+      this.#derived.unsynced,
+      opts,
+    )
   }
 
   /** Resolves when every matching Deployment and Pod is ready; throws MESH_ERR_LOCAL_TIMEOUT naming what is not. */
@@ -409,12 +340,7 @@ export class LocalCluster extends EventEmitter {
     const svc = this.#store.find(kindByName('service'), namespace, name) as Service | undefined
     if (!svc?.spec.clusterIP)
       throw new LocalClusterError('MESH_ERR_LOCAL_NOT_FOUND', `service ${namespace}/${name} not found`)
-    const ports = svc.spec.ports ?? []
-    const port =
-      ports.find((p) => p.name === 'http' || p.name === 'http2') ??
-      ports.find((p) => p.port === 80) ??
-      ports[0]
-    return `http://${svc.spec.clusterIP}${port && port.port !== 80 ? `:${port.port}` : ''}`
+    return serviceUrl(svc)
   }
 
   /** The address the host has on the bridge (where meshd listens). */
@@ -429,7 +355,7 @@ export class LocalCluster extends EventEmitter {
     for (const r of this.#reconciling.values()) clearTimeout(r.retry)
     await Promise.all([...this.#pods.values()].map((e) => e.runner.stop().catch(() => {})))
     this.#pods.clear()
-    await this.#syncChain.catch(() => {})
+    await this.#derived.settled()
     const done = await this.#network.teardown()
     const paths = runPaths(this.runDir)
     for (const dir of [paths.stateDir, paths.podsDir]) rmSync(dir, { recursive: true, force: true })
@@ -474,51 +400,22 @@ export class LocalCluster extends EventEmitter {
     })
   }
 
-  #resolveService(namespace: string, name: string, port: number): { host: string; port: number } | undefined {
-    const svc = this.#store.find(kindByName('service'), namespace, name) as Service | undefined
-    const sp = svc?.spec.ports?.find((p) => p.port === port)
-    if (!svc || !sp) return undefined
-    const ep = this.#store.find(kindByName('endpoints'), namespace, name) as
-      | { subsets?: { addresses?: { ip: string }[]; ports?: { name?: string; port: number }[] }[] }
-      | undefined
-    for (const s of ep?.subsets ?? []) {
-      const p = s.ports?.find((x) => (x.name ?? '') === (sp.name ?? ''))
-      const a = s.addresses?.[0]
-      if (p && a) return { host: a.ip, port: p.port }
-    }
-    return undefined
-  }
-
   #commit(obj: KubeObject, info: KindInfo): ApplyAction {
-    if (info.kind === 'Service') this.#assignClusterIp(obj as Service)
+    if (info.kind === 'Service')
+      assignClusterIp(
+        obj as Service,
+        this.#store.find(kindByName('service'), obj.metadata.namespace, obj.metadata.name!) as
+          | Service
+          | undefined,
+        this.#clusterIps,
+        this.options.serviceCidr,
+      )
     if (info.kind === 'Pod') return this.#createPod(obj as Pod)
     const { object, action } = this.#store.put(obj)
     if (action === 'unchanged') return action
     if (info.forMeshd) this.#state.write(object, info.namespaced)
     if (info.kind === 'Deployment') this.#reconcile(objectKey(object))
     return action
-  }
-
-  #assignClusterIp(svc: Service): void {
-    const old = this.#store.find(kindByName('service'), svc.metadata.namespace, svc.metadata.name!) as
-      | Service
-      | undefined
-    const want = svc.spec.clusterIP
-    if (want === 'None') return
-    if (old?.spec.clusterIP && old.spec.clusterIP !== 'None' && (!want || want === old.spec.clusterIP)) {
-      svc.spec.clusterIP = old.spec.clusterIP
-    } else if (want) {
-      if (!this.#clusterIps.claim(want)) {
-        throw new LocalClusterError(
-          'MESH_ERR_LOCAL_INVALID',
-          `service ${svc.metadata.name}: clusterIP ${want} is taken or outside ${this.options.serviceCidr}`,
-        )
-      }
-    } else svc.spec.clusterIP = this.#clusterIps.allocate()
-    svc.spec.clusterIPs = [svc.spec.clusterIP!]
-    svc.spec.type ??= 'ClusterIP'
-    if (svc.spec.type === 'LoadBalancer')
-      svc.status = { loadBalancer: { ingress: [{ ip: svc.spec.clusterIP }] } }
   }
 
   async #remove(obj: KubeObject, info: KindInfo): Promise<void> {
@@ -554,20 +451,7 @@ export class LocalCluster extends EventEmitter {
   }
 
   #withStatus(o: KubeObject, info: KindInfo): KubeObject {
-    if (info.kind === 'Pod') {
-      const e = this.#pods.get(objectKey(o))
-      return e
-        ? {
-            ...o,
-            metadata: {
-              ...o.metadata,
-              ...(e.terminating ? { deletionTimestamp: new Date().toISOString() } : {}),
-            },
-            status: e.runner.status(),
-          }
-        : o
-    }
-    return o
+    return info.kind === 'Pod' ? withPodStatus(o, this.#pods.get(objectKey(o))) : o
   }
 
   #podEntry(namespace: string, pod: string): PodEntry {
@@ -612,7 +496,7 @@ export class LocalCluster extends EventEmitter {
       logDir: podLogDir(this.runDir, ns, runnerPod.metadata.name!),
       volumeDir: podVolumeDir(this.runDir, ns, runnerPod.metadata.name!),
       stateDir: this.stateDir,
-      envSources: () => this.#envSources(ns),
+      envSources: () => envSourcesFor(this.#store, ns, this.#network.gatewayIp),
       hooks: {
         onStart: (pid) =>
           this.#ledger.addProcess({
@@ -624,9 +508,9 @@ export class LocalCluster extends EventEmitter {
       },
       onNetwork: (net) => {
         this.#network.writeEtcFile(net.netns, 'resolv.conf', renderResolvConf(ns, this.options.clusterDomain))
-        this.#writeHosts(runner)
+        this.#derived.writeHosts(runner)
       },
-      onChange: () => this.#scheduleSync(),
+      onChange: () => this.#derived.schedule(),
       maxGraceMs: this.options.maxGraceSeconds * 1000,
     })
     const entry: PodEntry = { runner, deployment, hash, terminating: false, started: Promise.resolve() }
@@ -643,13 +527,13 @@ export class LocalCluster extends EventEmitter {
     }
     if (e.terminating) return
     e.terminating = true
-    this.#scheduleSync()
+    this.#derived.schedule()
     await e.started.catch(() => {})
     await e.runner.stop().catch((err) => this.log.warn({ err }, 'pod stop failed'))
     this.#pods.delete(key)
     const obj = this.#store.delete(key)
     if (obj) this.#state.remove(obj, true)
-    this.#scheduleSync()
+    this.#derived.schedule()
     if (e.deployment && !this.#down) this.#reconcile(e.deployment)
   }
 
@@ -705,132 +589,11 @@ export class LocalCluster extends EventEmitter {
         break
       }
     }
-    this.#scheduleSync()
-  }
-
-  #envSources(ns: string) {
-    const data = (kind: string, name: string) => {
-      const o = this.#store.find(kindByName(kind), ns, name) as
-        | { data?: Record<string, string>; stringData?: Record<string, string> }
-        | undefined
-      if (!o) return undefined
-      const out: Record<string, string> = {}
-      for (const [k, v] of Object.entries(o.data ?? {}))
-        out[k] = kind === 'secret' ? Buffer.from(v, 'base64').toString('utf8') : v
-      Object.assign(out, o.stringData ?? {})
-      return out
-    }
-    return {
-      secret: (_: string, name: string) => data('secret', name),
-      configMap: (_: string, name: string) => data('configmap', name),
-      services: this.#store.list(kindByName('service'), ns) as Service[],
-      hostIp: this.#network.gatewayIp,
-    }
-  }
-
-  // ---- keeping derived state current ----------------------------------------------------------
-
-  #writeHosts(runner: PodRunner): void {
-    if (!runner.net) return
-    const services = (this.#store.list(kindByName('service')) as Service[])
-      .map((s) =>
-        serviceAddress(
-          s,
-          this.#store.find(kindByName('endpoints'), s.metadata.namespace, s.metadata.name!) as never,
-        ),
-      )
-      .filter((s) => s !== undefined)
-    this.#network.writeEtcFile(
-      runner.net.netns,
-      'hosts',
-      renderHostsFile({
-        podName: runner.pod.metadata.name!,
-        podNamespace: runner.pod.metadata.namespace!,
-        podIp: runner.net.ip,
-        services,
-        clusterDomain: this.options.clusterDomain,
-      }),
-    )
-  }
-
-  #scheduleSync(): void {
-    this.#unsynced = true
-    if (this.#syncQueued || this.#down) return
-    this.#syncQueued = true
-    this.#syncChain = this.#syncChain.then(async () => {
-      await new Promise((r) => setTimeout(r, 10))
-      this.#syncQueued = false
-      if (this.#down) return
-      this.#unsynced = false
-      try {
-        await this.#sync()
-      } catch (err) {
-        this.log.error({ err }, 'sync failed')
-      }
-      this.emit('change')
-    })
-  }
-
-  async #sync(): Promise<void> {
-    const svcKind = kindByName('service')
-    const epKind = kindByName('endpoints')
-    const views = [...this.#pods.values()].map((e) => ({
-      pod: e.runner.pod,
-      ip: e.runner.podIp,
-      ready: e.runner.ready,
-      terminating: e.terminating,
-    }))
-    const rules = []
-    for (const svc of this.#store.list(svcKind) as Service[]) {
-      const computed = endpointsFor(svc, views)
-      if (computed) {
-        const { object, action } = this.#store.put(computed as KubeObject)
-        if (action !== 'unchanged') this.#state.write(object, true)
-      }
-      rules.push(
-        ...portRules(svc, this.#store.find(epKind, svc.metadata.namespace, svc.metadata.name!) as never),
-      )
-    }
-    await this.#network.syncServices(rules)
-    for (const e of this.#pods.values()) {
-      this.#writeHosts(e.runner)
-      const key = objectKey(e.runner.pod)
-      if (e.terminating || !this.#store.get(key)) continue
-      this.#store.setStatus(key, e.runner.status())
-      this.#state.write(this.#store.get(key)!, true)
-    }
-    for (const d of this.#store.list(kindByName('deployment')) as Deployment[]) {
-      const key = objectKey(d)
-      const pods = [...this.#pods.values()].filter((e) => e.deployment === key && !e.terminating)
-      this.#store.setStatus(
-        key,
-        deploymentStatus(
-          d,
-          pods.map((e) => ({ hash: e.hash, ready: e.runner.ready })),
-          templateHash(d),
-          this.#reconciling.get(key)?.failure,
-        ),
-      )
-    }
+    this.#derived.schedule()
   }
 }
 
 /** Starts a local cluster in this process (see LocalCluster.start). */
 export function startLocalCluster(options: LocalClusterOptions = {}): Promise<LocalCluster> {
   return LocalCluster.start(options)
-}
-
-/**
- * Prefixes that follow from a bridge name other than the default, so that a second cluster (a
- * test's) never shares netns, veth or chain names with the first: bridge `mmt4` → netns `mmt4-…`,
- * chains `MMT4-…`, veths `m<3 hex>h…`.
- */
-function derivedPrefixes(bridge: string | undefined): Partial<LocalClusterOptions> {
-  if (!bridge || bridge === DEFAULT_NETWORK.bridge) return {}
-  const clean = bridge.toLowerCase().replace(/[^a-z0-9]/g, '')
-  return {
-    netnsPrefix: clean,
-    chainPrefix: clean.toUpperCase().slice(0, 12),
-    linkPrefix: `m${createHash('sha256').update(bridge).digest('hex').slice(0, 3)}`,
-  }
 }
