@@ -7,7 +7,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 require_docker
 export BUILDKIT_PROGRESS=${BUILDKIT_PROGRESS:-plain}
 
-mapfile -t entries < <(image_list) || die "kind/images.txt is malformed (want '<image> <Dockerfile>' per line)"
+mapfile -t entries < <(image_list) || die "kind/images.txt is malformed (want '<image> <Dockerfile> [ARG=value ...]' per line)"
 selected=()
 for entry in "${entries[@]}"; do
   image=${entry%% *}
@@ -19,11 +19,13 @@ i=0
 for entry in "${selected[@]}"; do
   i=$((i + 1))
   image=${entry%% *}
-  dockerfile=${entry#* }
+  read -r _ dockerfile args <<<"$entry"
+  build_args=()
+  for arg in $args; do build_args+=(--build-arg "$arg"); done
   [ -f "$ROOT/$dockerfile" ] || die "$dockerfile (the Dockerfile of $image) does not exist"
-  step "[$i/${#selected[@]}] $image  (docker build -f $dockerfile .)"
+  step "[$i/${#selected[@]}] $image  (docker build -f $dockerfile ${build_args[*]} .)"
   start=$SECONDS
-  docker build -f "$ROOT/$dockerfile" -t "$image" "$ROOT"
+  docker build -f "$ROOT/$dockerfile" "${build_args[@]}" -t "$image" "$ROOT"
   echo "built $image in $((SECONDS - start))s"
 done
 

@@ -46,7 +46,10 @@ cluster_exists() {
   kind get clusters 2>/dev/null | grep -qx "$CLUSTER"
 }
 
-# "<image> <Dockerfile>" per line, from kind/images.txt (comments and blank lines dropped).
+# "<image> <Dockerfile> [ARG=value ...]" per line, from kind/images.txt (comments and blank lines
+# dropped; fields joined by single spaces).
 image_list() {
-  sed -e 's/#.*//' "$ROOT/kind/images.txt" | awk 'NF == 2 { print $1, $2 } NF != 0 && NF != 2 { exit 1 }'
+  sed -e 's/#.*//' "$ROOT/kind/images.txt" | awk '
+    NF >= 2 { line = $1; for (i = 2; i <= NF; i++) line = line " " $i; print line; next }
+    NF == 1 { exit 1 }'
 }

@@ -25,16 +25,30 @@ import {
 } from './kind.ts'
 
 describe('kind/images.txt', () => {
-  it('parses "<image>:<tag> <Dockerfile>" lines, skipping comments', () => {
-    expect(parseImagesList('# c\n\nminimesh/a:0.1.0   x/Dockerfile  # trailing\n')).toEqual([
-      { image: 'minimesh/a:0.1.0', dockerfile: 'x/Dockerfile' },
+  it('parses "<image>:<tag> <Dockerfile> [ARG=value …]" lines, skipping comments', () => {
+    expect(
+      parseImagesList('# c\n\nminimesh/a:0.1.0   x/Dockerfile  # trailing\nminimesh/b:1 y APP=b\n'),
+    ).toEqual([
+      { image: 'minimesh/a:0.1.0', dockerfile: 'x/Dockerfile', buildArgs: {} },
+      { image: 'minimesh/b:1', dockerfile: 'y', buildArgs: { APP: 'b' } },
     ])
   })
-  it('rejects a line without a tag, with extra fields, or listed twice, naming the line', () => {
+  it('rejects a line without a tag or Dockerfile, a malformed build argument, or an image listed twice, naming the line', () => {
     expect(() => parseImagesList('minimesh/a x/Dockerfile')).toThrow(/kind\/images.txt:1: expected/)
+    expect(() => parseImagesList('minimesh/a:1')).toThrow(InstallError)
     expect(() => parseImagesList('minimesh/a:1 x/Dockerfile extra')).toThrow(InstallError)
     expect(() => parseImagesList('minimesh/a:1 x\nminimesh/a:1 y')).toThrow(
       /:2: minimesh\/a:1 is listed twice/,
+    )
+  })
+  it('builds the four Bookinfo images from one Dockerfile, each with its APP', () => {
+    const bookinfo = readImagesList().filter((i) => i.image.startsWith('minimesh/bookinfo-'))
+    expect(bookinfo.map((i) => [i.dockerfile, i.buildArgs.APP, i.image.split(':')[0]])).toEqual(
+      ['productpage', 'details', 'reviews', 'ratings'].map((app) => [
+        'apps/bookinfo/Dockerfile',
+        app,
+        `minimesh/bookinfo-${app}`,
+      ]),
     )
   })
   it('lists the six images of DESIGN.md, all tagged 0.1.0', () => {
@@ -59,8 +73,8 @@ describe('kind/images.txt', () => {
       .trim()
       .split('\n')
       .map((l) => {
-        const [image, dockerfile] = l.split(' ')
-        return { image, dockerfile }
+        const [image, dockerfile, ...args] = l.split(' ')
+        return { image, dockerfile, buildArgs: Object.fromEntries(args.map((a) => a.split('='))) }
       })
     expect(fromShell).toEqual(readImagesList())
   })
@@ -70,7 +84,8 @@ describe('kind/images.txt', () => {
     expect(makefile).toMatch(/^images:\n\t@bash kind\/images\.sh$/m)
     const script = readFileSync(`${repoRoot()}/kind/images.sh`, 'utf8')
     expect(script).toContain('image_list')
-    expect(script).toContain('docker build -f "$ROOT/$dockerfile" -t "$image" "$ROOT"')
+    expect(script).toContain('docker build -f "$ROOT/$dockerfile" "${build_args[@]}" -t "$image" "$ROOT"')
+    expect(script).toContain('build_args+=(--build-arg "$arg")')
   })
 })
 

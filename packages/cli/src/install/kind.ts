@@ -22,26 +22,42 @@ export interface ImageSpec {
   image: string
   /** Its Dockerfile, relative to the repository root (the build context). */
   dockerfile: string
+  /** `--build-arg`s, e.g. `{ APP: 'details' }` for the shared Bookinfo Dockerfile. */
+  buildArgs: Record<string, string>
 }
 
-/** Parses kind/images.txt: `<repository>:<tag> <Dockerfile>` per line; `#` comments and blank lines skipped. */
+/**
+ * Parses kind/images.txt: `<repository>:<tag> <Dockerfile> [ARG=value …]` per line; `#` comments
+ * and blank lines skipped.
+ */
 export function parseImagesList(text: string, file = 'kind/images.txt'): ImageSpec[] {
   const out: ImageSpec[] = []
   text.split('\n').forEach((raw, i) => {
     const line = raw.replace(/#.*/, '').trim()
     if (!line) return
     const fields = line.split(/\s+/)
-    const [image, dockerfile] = fields
-    if (fields.length !== 2 || !image || !dockerfile || !/^[a-z0-9][a-z0-9._/-]*:[\w.-]+$/.test(image)) {
+    const [image, dockerfile, ...args] = fields
+    if (
+      !image ||
+      !dockerfile ||
+      !/^[a-z0-9][a-z0-9._/-]*:[\w.-]+$/.test(image) ||
+      args.some((a) => !/^[A-Za-z_][A-Za-z0-9_]*=\S+$/.test(a))
+    ) {
       throw new InstallError(
         'MESH_ERR_INSTALL_INPUT',
-        `${file}:${i + 1}: expected "<repository>:<tag> <Dockerfile>", got ${JSON.stringify(raw)}`,
+        `${file}:${i + 1}: expected "<repository>:<tag> <Dockerfile> [ARG=value …]", got ${JSON.stringify(raw)}`,
       )
     }
     if (out.some((s) => s.image === image)) {
       throw new InstallError('MESH_ERR_INSTALL_INPUT', `${file}:${i + 1}: ${image} is listed twice`)
     }
-    out.push({ image, dockerfile })
+    out.push({
+      image,
+      dockerfile,
+      buildArgs: Object.fromEntries(
+        args.map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]),
+      ),
+    })
   })
   return out
 }
