@@ -84,6 +84,7 @@ describe('kind/images.txt', () => {
     expect(makefile).toMatch(/^images:\n\t@bash kind\/images\.sh$/m)
     const script = readFileSync(`${repoRoot()}/kind/images.sh`, 'utf8')
     expect(script).toContain('image_list')
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a bash array expansion, not a template
     expect(script).toContain('docker build -f "$ROOT/$dockerfile" "${build_args[@]}" -t "$image" "$ROOT"')
     expect(script).toContain('build_args+=(--build-arg "$arg")')
   })
