@@ -1,9 +1,9 @@
 /**
  * The 1,000 proxies of `pnpm bench:control-plane`, in their own process (forked by
- * control-plane.ts): one gRPC channel and discovery stream each, subscribing to every type and
- * ACKing every response at once. Resources are not JSON-decoded (a real proxy does that on its own
+ * control-plane.ts): one gRPC channel and discovery stream each, subscribing to every type (taking
+ * incremental responses, as mesh-proxy does, unless told not to) and ACKing every response at once. Resources are not JSON-decoded (a real proxy does that on its own
  * core; here one process stands in for 1,000 proxies and must not become the bottleneck).
- * Messages: in {address, proxies: [{id, labels}]}; out 'ready' once every proxy ACKed all 4 types;
+ * Messages: in {address, namespace, proxies: [{id, labels}], incremental}; out 'ready' once every proxy ACKed every type;
  * in 'cpu', out {cpu: process.cpuUsage()}; in 'stop'.
  */
 import * as grpc from '@grpc/grpc-js'
@@ -13,6 +13,7 @@ interface Start {
   address: string
   namespace: string
   proxies: { id: string; labels: Record<string, string> }[]
+  incremental: boolean
 }
 
 const start = await new Promise<Start>((resolve) => process.once('message', (m) => resolve(m as Start)))
@@ -34,9 +35,9 @@ for (const p of start.proxies) {
   const seen = new Set<string>()
   call.on('data', (res: DiscoveryResponse) => {
     call.write({ type_url: res.type_url, version_info: res.version_info, response_nonce: res.nonce })
-    if (seen.size < 4) {
+    if (seen.size < TYPE_ORDER.length) {
       seen.add(res.type_url ?? '')
-      if (seen.size === 4 && ++complete === start.proxies.length) process.send?.('ready')
+      if (seen.size === TYPE_ORDER.length && ++complete === start.proxies.length) process.send?.('ready')
     }
   })
   call.on('error', (err) => {
@@ -44,7 +45,7 @@ for (const p of start.proxies) {
   })
   const node = { id: p.id, namespace: start.namespace, labels: p.labels }
   for (const [i, type] of TYPE_ORDER.entries())
-    call.write({ type_url: type, node: i === 0 ? node : undefined })
+    call.write({ type_url: type, node: i === 0 ? node : undefined, incremental: start.incremental })
 }
 
 process.on('message', (m) => {

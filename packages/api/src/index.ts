@@ -14,11 +14,18 @@ export type {
   RouteConfiguration,
   RouteMatch,
   StringMatcher,
+  VhdsVirtualHost,
   VirtualHost,
   WeightedCluster,
 } from './config/index.ts'
 export * as config from './config/index.ts'
-export { resourceName, TYPE_ORDER, TypeUrl, validateProxyResource } from './config/index.ts'
+export {
+  assembleRouteConfigurations,
+  resourceName,
+  TYPE_ORDER,
+  TypeUrl,
+  validateProxyResource,
+} from './config/index.ts'
 export * from './crd.ts'
 export * from './discovery/proto.ts'
 export * from './discovery/resource.ts'

@@ -45,10 +45,8 @@ const metric = async (name: string) => {
   return line ? Number(line.split(' ').at(-1)) : undefined
 }
 const reviewsWeights = () => {
-  const rc = proxy.last(TypeUrl.RouteConfiguration)!.resources[0]!.value as {
-    virtualHosts: { name: string; routes: { route?: { clusters: { weight: number }[] } }[] }[]
-  }
-  return rc.virtualHosts
+  return proxy
+    .virtualHosts<{ name: string; routes: { route?: { clusters: { weight: number }[] } }[] }>()
     .find((v) => v.name.startsWith('reviews.'))!
     .routes[0]!.route!.clusters.map((c) => c.weight)
 }
@@ -108,20 +106,20 @@ describe('meshd over a watched directory', () => {
 
   it('coalesces a burst of changes into one snapshot and one push', async () => {
     const snapshots = (await metric('meshd_snapshots_total'))!
-    const routes = proxy.of(TypeUrl.RouteConfiguration).length
+    const routes = proxy.of(TypeUrl.VirtualHost).length
     for (let i = 1; i <= 9; i++) {
       writeAtomic(vsPath(), reviewsVs([100 - i * 10, i * 10]))
       await new Promise((r) => setTimeout(r, 5))
     }
-    await proxy.until(() => proxy.of(TypeUrl.RouteConfiguration).length > routes, 5000, 'the push')
+    await proxy.until(() => proxy.of(TypeUrl.VirtualHost).length > routes, 5000, 'the push')
     await new Promise((r) => setTimeout(r, 300))
     expect(await metric('meshd_snapshots_total')).toBe(snapshots + 1)
-    expect(proxy.of(TypeUrl.RouteConfiguration).length).toBe(routes + 1)
+    expect(proxy.of(TypeUrl.VirtualHost).length).toBe(routes + 1)
     expect(reviewsWeights()).toEqual([10, 90])
   })
 
   it('rejects a bad new version, keeps serving the previous one, and says why', async () => {
-    const routes = proxy.of(TypeUrl.RouteConfiguration).length
+    const routes = proxy.of(TypeUrl.VirtualHost).length
     writeAtomic(vsPath(), reviewsVs([10, 90]).replace('hosts: [reviews]', 'hosts: [reviews]\n  tcp: []'))
     await new Promise((r) => setTimeout(r, 400))
     type Status = { key: string; state: string; servingPrevious?: boolean; findings: { text: string }[] }
@@ -131,11 +129,11 @@ describe('meshd over a watched directory', () => {
     expect(status?.servingPrevious).toBe(true)
     expect(status?.findings[0]?.text).toMatch(/spec\.tcp.*not implemented/)
     expect(await metric('meshd_config_errors{kind="VirtualService"}')).toBe(1)
-    expect(proxy.of(TypeUrl.RouteConfiguration).length).toBe(routes)
+    expect(proxy.of(TypeUrl.VirtualHost).length).toBe(routes)
     expect(reviewsWeights()).toEqual([10, 90])
     // Fixed: served again.
     writeAtomic(vsPath(), reviewsVs([50, 50]))
-    await proxy.until(() => proxy.of(TypeUrl.RouteConfiguration).length > routes, 5000, 'the fixed routes')
+    await proxy.until(() => proxy.of(TypeUrl.VirtualHost).length > routes, 5000, 'the fixed routes')
     expect(reviewsWeights()).toEqual([50, 50])
   })
 
@@ -147,10 +145,10 @@ describe('meshd over a watched directory', () => {
     }
     expect(configz.files.map((f) => f.origin)).toEqual([vsPath()])
     expect(reviewsWeights()).toEqual([50, 50])
-    const routes = proxy.of(TypeUrl.RouteConfiguration).length
+    const routes = proxy.of(TypeUrl.VirtualHost).length
     rmSync(vsPath())
     await proxy.until(
-      () => proxy.of(TypeUrl.RouteConfiguration).length > routes,
+      () => proxy.of(TypeUrl.VirtualHost).length > routes,
       5000,
       'routes without the VirtualService',
     )

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { ApiErrorCode } from '../errors.ts'
 import { formatPath } from '../schema/index.ts'
-import { resourceName, TYPE_ORDER, TypeUrl, validateProxyResource } from './index.ts'
+import {
+  assembleRouteConfigurations,
+  resourceName,
+  TYPE_ORDER,
+  TypeUrl,
+  validateProxyResource,
+} from './index.ts'
 
 const cluster = {
   name: 'outbound|9080|v1|reviews.default.svc.cluster.local',
@@ -49,12 +55,44 @@ describe('proxy configuration model', () => {
     expect(validateProxyResource('type.example/Nope', {})[0]?.code).toBe('MESH_ERR_API_KIND')
   })
 
-  it('applies clusters and endpoints before listeners and routes', () => {
+  it('applies clusters and endpoints before listeners and routes, and routes before their virtual hosts', () => {
     expect(TYPE_ORDER).toEqual([
       TypeUrl.Cluster,
       TypeUrl.ClusterLoadAssignment,
       TypeUrl.Listener,
       TypeUrl.RouteConfiguration,
+      TypeUrl.VirtualHost,
+    ])
+  })
+
+  it('names a separately sent virtual host after its route configuration, and checks its shape', () => {
+    const vh = { routeConfiguration: '9080', virtualHost: routes.virtualHosts[0]! }
+    expect(validateProxyResource(TypeUrl.VirtualHost, vh)).toEqual([])
+    expect(resourceName(TypeUrl.VirtualHost, vh)).toBe('9080/reviews.default.svc.cluster.local:9080')
+    const issues = validateProxyResource(TypeUrl.VirtualHost, {
+      routeConfiguration: '9080',
+      virtualHost: { ...vh.virtualHost, domains: [] },
+    })
+    expect(issues.map((i) => formatPath(i.path))).toEqual(['virtualHost.domains'])
+  })
+
+  it('assembles vhds route configurations: sent hosts first, in order, then the fallbacks', () => {
+    const any = { name: 'allow_any', domains: ['*'], routes: [] }
+    const host = (name: string) => ({ name, domains: [name], routes: [] })
+    const assembled = assembleRouteConfigurations(
+      [
+        { name: '9080', vhds: true, virtualHosts: [any] },
+        { name: '80', virtualHosts: [host('inline')] },
+      ],
+      [
+        { routeConfiguration: '9080', virtualHost: host('b') },
+        { routeConfiguration: '80', virtualHost: host('ignored: 80 has no vhds') },
+        { routeConfiguration: '9080', virtualHost: host('a') },
+      ],
+    )
+    expect(assembled).toEqual([
+      { name: '9080', virtualHosts: [host('b'), host('a'), any] },
+      { name: '80', virtualHosts: [host('inline')] },
     ])
   })
 })

@@ -1,4 +1,4 @@
-import { array, type Infer, integer, object, optional, record, string } from '../schema/index.ts'
+import { array, boolean, type Infer, integer, object, optional, record, string } from '../schema/index.ts'
 import { headerOps, keyValueMatcher, millis, percentage, stringMatcher } from './common.ts'
 
 export const routeMatch = object({
@@ -90,5 +90,37 @@ export type VirtualHost = Infer<typeof virtualHost>
 export const routeConfiguration = object({
   name: string(),
   virtualHosts: array(virtualHost, { uniqueBy: (v) => v.name, uniqueWhat: 'virtual host name' }),
+  /**
+   * More virtual hosts arrive as VirtualHost resources naming this configuration (Envoy's VHDS):
+   * they come before `virtualHosts`, which then holds only the fallbacks (`*`). A sidecar's
+   * outbound configurations use it, so that one service's routing change is sent as that one host.
+   */
+  vhds: optional(boolean()),
 })
 export type RouteConfiguration = Infer<typeof routeConfiguration>
+
+/** A virtual host delivered on its own (VHDS), named `<routeConfiguration>/<virtualHost.name>`. */
+export const vhdsVirtualHost = object({
+  routeConfiguration: string(),
+  virtualHost,
+})
+export type VhdsVirtualHost = Infer<typeof vhdsVirtualHost>
+
+/**
+ * Route configurations as a proxy uses them: each one with `vhds` gets the separately sent virtual
+ * hosts that name it, in the order given, before its own (fallback) hosts; `vhds` is dropped.
+ */
+export function assembleRouteConfigurations(
+  routes: Iterable<RouteConfiguration>,
+  virtualHosts: Iterable<VhdsVirtualHost>,
+): RouteConfiguration[] {
+  const byConfig = new Map<string, VirtualHost[]>()
+  for (const v of virtualHosts) {
+    const list = byConfig.get(v.routeConfiguration)
+    if (list) list.push(v.virtualHost)
+    else byConfig.set(v.routeConfiguration, [v.virtualHost])
+  }
+  return [...routes].map(({ vhds, ...rc }) =>
+    vhds ? { ...rc, virtualHosts: [...(byConfig.get(rc.name) ?? []), ...rc.virtualHosts] } : rc,
+  )
+}

@@ -1,5 +1,6 @@
 // A test proxy: a real gRPC discovery client that subscribes to every type, records what it gets,
-// and ACKs (or NACKs, or stays silent) as told. Not a mock of meshd: it talks to the real server.
+// and ACKs (or NACKs, or stays silent) as told; with `incremental` it asks for incremental
+// responses and keeps the state they build. Not a mock of meshd: it talks to the real server.
 import * as grpc from '@grpc/grpc-js'
 import {
   type DiscoveryRequest,
@@ -7,7 +8,7 @@ import {
   decodeResource,
   loadDiscoveryProto,
   TYPE_ORDER,
-  type TypeUrl,
+  TypeUrl,
 } from '@minimesh/api'
 
 export interface Received {
@@ -15,6 +16,8 @@ export interface Received {
   version: string
   nonce: string
   resources: { name: string; value: unknown }[]
+  incremental: boolean
+  removed: string[]
   at: number
 }
 
@@ -25,14 +28,22 @@ export class TestProxy {
   private readonly client: grpc.Client
   private call: grpc.ClientDuplexStream<DiscoveryRequest, DiscoveryResponse>
   private readonly accepted = new Map<TypeUrl, string>()
+  /** The accepted resources per type, by name (full responses replace, incremental ones patch). */
+  readonly state = new Map<TypeUrl, Map<string, unknown>>()
+  private readonly incremental: boolean
   private waiters: (() => void)[] = []
   answer: (r: Received) => Answer = () => 'ack'
   ended?: grpc.StatusObject
 
   readonly node: { id: string; namespace?: string; labels?: Record<string, string> }
 
-  constructor(address: string, node: { id: string; namespace?: string; labels?: Record<string, string> }) {
+  constructor(
+    address: string,
+    node: { id: string; namespace?: string; labels?: Record<string, string> },
+    options: { incremental?: boolean } = {},
+  ) {
     this.node = node
+    this.incremental = options.incremental ?? false
     const Client = loadDiscoveryProto().minimesh.discovery.v1.DiscoveryService
     this.client = new Client(address, grpc.credentials.createInsecure(), {
       'grpc.use_local_subchannel_pool': 1,
@@ -52,12 +63,14 @@ export class TestProxy {
         version: res.version_info ?? '',
         nonce: res.nonce ?? '',
         resources: (res.resources ?? []).map((x) => ({ name: x.name ?? '', value: decodeResource(x) })),
+        incremental: res.incremental === true,
+        removed: res.removed_resources ?? [],
         at: performance.now(),
       }
       this.received.push(r)
       const answer = this.answer(r)
       if (answer === 'ack') {
-        this.accepted.set(r.typeUrl, r.version)
+        this.accept(r)
         call.write({ type_url: r.typeUrl, version_info: r.version, response_nonce: r.nonce })
       } else if (answer !== 'silent') {
         call.write({
@@ -75,13 +88,26 @@ export class TestProxy {
     })
     call.on('error', () => {})
     for (const type of TYPE_ORDER)
-      call.write({ type_url: type, node: type === TYPE_ORDER[0] ? this.node : undefined, resource_names: [] })
+      call.write({
+        type_url: type,
+        node: type === TYPE_ORDER[0] ? this.node : undefined,
+        resource_names: [],
+        incremental: this.incremental,
+      })
     return call
+  }
+
+  private accept(r: Received): void {
+    this.accepted.set(r.typeUrl, r.version)
+    const next = new Map(r.incremental ? this.state.get(r.typeUrl) : [])
+    for (const name of r.removed) next.delete(name)
+    for (const { name, value } of r.resources) next.set(name, value)
+    this.state.set(r.typeUrl, next)
   }
 
   /** ACKs a response received while answering 'silent'. */
   ack(r: Received): void {
-    this.accepted.set(r.typeUrl, r.version)
+    this.accept(r)
     this.call.write({ type_url: r.typeUrl, version_info: r.version, response_nonce: r.nonce })
   }
 
@@ -89,6 +115,13 @@ export class TestProxy {
   reconnect(): void {
     this.call.cancel()
     this.call = this.open()
+  }
+
+  /** The virtual hosts accepted (sent on their own, VHDS), in the order received. */
+  virtualHosts<T = { name: string }>(): T[] {
+    return [...(this.state.get(TypeUrl.VirtualHost)?.values() ?? [])].map(
+      (v) => (v as { virtualHost: T }).virtualHost,
+    )
   }
 
   of(type: TypeUrl): Received[] {

@@ -1,9 +1,11 @@
 import {
+  assembleRouteConfigurations,
   type Cluster,
   type ClusterLoadAssignment,
   type Listener,
   type RouteConfiguration,
   TypeUrl,
+  type VhdsVirtualHost,
 } from '@minimesh/api'
 import type { Snapshot } from '../snapshot.ts'
 import { builtinClusters, serviceClusters } from './cds.ts'
@@ -27,7 +29,10 @@ export interface ResourceGroup<T = unknown> {
 /** A proxy's configuration as groups per type URL. */
 export type GeneratedConfig = Readonly<Record<TypeUrl, readonly ResourceGroup[]>>
 
-/** A proxy's configuration, flat (for golden files, /debug/config_dump). */
+/**
+ * A proxy's configuration, flat (for golden files, /debug/config_dump), with route configurations
+ * assembled as the proxy uses them (separately sent virtual hosts put back in their place).
+ */
 export interface ProxyConfig {
   clusters: Cluster[]
   endpoints: ClusterLoadAssignment[]
@@ -41,6 +46,7 @@ interface Outbound {
   endpoints: ResourceGroup<ClusterLoadAssignment>
   listeners: ResourceGroup<Listener>
   routes: ResourceGroup<RouteConfiguration>
+  virtualHosts: ResourceGroup<VhdsVirtualHost>
 }
 
 const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
@@ -66,12 +72,14 @@ function outbound(ctx: PushContext, ns: string): Outbound {
     clusters.sort(byName)
     endpoints.sort((a, b) => (a.clusterName < b.clusterName ? -1 : 1))
     const clusterNames = new Set([...clusters.map((c) => c.name), ...builtinClusters().map((c) => c.name)])
+    const { routes, virtualHosts } = outboundRouteConfigurations(ctx, ns, clusterNames)
     return {
       clusters: { items: clusters },
       clusterNames,
       endpoints: { items: endpoints },
       listeners: { items: outboundListeners(ctx, ns) },
-      routes: { items: outboundRouteConfigurations(ctx, ns, clusterNames) },
+      routes: { items: routes },
+      virtualHosts: { items: virtualHosts },
     }
   })
 }
@@ -99,6 +107,7 @@ export function generate(ctx: PushContext, proxy: ProxyInfo): GeneratedConfig {
       [TypeUrl.ClusterLoadAssignment]: [out.endpoints],
       [TypeUrl.Listener]: [gw.listeners],
       [TypeUrl.RouteConfiguration]: [gw.routes],
+      [TypeUrl.VirtualHost]: [],
     }
   }
   // Sidecars with the same labels (replicas) share their inbound groups, unless a named target
@@ -117,6 +126,7 @@ export function generate(ctx: PushContext, proxy: ProxyInfo): GeneratedConfig {
     [TypeUrl.ClusterLoadAssignment]: [out.endpoints],
     [TypeUrl.Listener]: [VIRTUAL_OUTBOUND, inbound.listener, out.listeners],
     [TypeUrl.RouteConfiguration]: [out.routes],
+    [TypeUrl.VirtualHost]: [out.virtualHosts],
   }
 }
 
@@ -127,7 +137,10 @@ export function flatten(config: GeneratedConfig): ProxyConfig {
     clusters: all<Cluster>(TypeUrl.Cluster),
     endpoints: all<ClusterLoadAssignment>(TypeUrl.ClusterLoadAssignment),
     listeners: all<Listener>(TypeUrl.Listener),
-    routes: all<RouteConfiguration>(TypeUrl.RouteConfiguration),
+    routes: assembleRouteConfigurations(
+      all<RouteConfiguration>(TypeUrl.RouteConfiguration),
+      all<VhdsVirtualHost>(TypeUrl.VirtualHost),
+    ),
   }
 }
 

@@ -1,4 +1,4 @@
-import type { RouteConfiguration, VirtualHost } from '@minimesh/api'
+import type { RouteConfiguration, VhdsVirtualHost, VirtualHost } from '@minimesh/api'
 import { serviceHostnames } from '../registry/hosts.ts'
 import { isHttp } from '../registry/protocol.ts'
 import type { Service, ServicePort } from '../registry/registry.ts'
@@ -48,12 +48,16 @@ const ALLOW_ANY: VirtualHost = {
   ],
 }
 
-/** One RouteConfiguration per HTTP port (`9080`), a virtual host per service on it, for sidecars in `ns`. */
+/**
+ * One RouteConfiguration per HTTP port (`9080`) for sidecars in `ns`, and a virtual host per
+ * service on it. The service hosts are sent on their own (VHDS: the configuration has `vhds` and
+ * keeps only the allow-any fallback), so that a routing change to one service sends one host.
+ */
 export function outboundRouteConfigurations(
   ctx: PushContext,
   ns: string,
   clusters: ReadonlySet<string>,
-): RouteConfiguration[] {
+): { routes: RouteConfiguration[]; virtualHosts: VhdsVirtualHost[] } {
   const byPort = new Map<number, { service: Service; port: ServicePort }[]>()
   for (const service of ctx.visibleServices(ns))
     for (const port of service.ports) {
@@ -62,13 +66,16 @@ export function outboundRouteConfigurations(
       list.push({ service, port })
       byPort.set(port.port, list)
     }
-  return [...byPort.keys()]
-    .sort((a, b) => a - b)
-    .map((p) => ({
-      name: String(p),
-      virtualHosts: [
-        ...byPort.get(p)!.map(({ service, port }) => serviceVirtualHost(ctx, ns, service, port, clusters)),
-        ALLOW_ANY,
-      ],
-    }))
+  const routes: RouteConfiguration[] = []
+  const virtualHosts: VhdsVirtualHost[] = []
+  for (const p of [...byPort.keys()].sort((a, b) => a - b)) {
+    const name = String(p)
+    routes.push({ name, virtualHosts: [ALLOW_ANY], vhds: true })
+    for (const { service, port } of byPort.get(p)!)
+      virtualHosts.push({
+        routeConfiguration: name,
+        virtualHost: serviceVirtualHost(ctx, ns, service, port, clusters),
+      })
+  }
+  return { routes, virtualHosts }
 }

@@ -1,9 +1,9 @@
-import { formatNodeId } from '@minimesh/api'
+import { formatNodeId, TypeUrl } from '@minimesh/api'
 import { describe, expect, it } from 'vitest'
 import { SnapshotBuilder } from '../snapshot.ts'
 import type { KubeObject } from '../sources/source.ts'
 import { fixtureStore, PLATFORM, PROXIES, sidecar } from '../testdata/fixtures.ts'
-import { translate } from './index.ts'
+import { generate, pushContextOf, translate } from './index.ts'
 import { proxyFromNode } from './proxy.ts'
 
 function snapshotWith(files: string[], objects: KubeObject[]) {
@@ -235,5 +235,30 @@ describe('scoping: a proxy gets what it can reach', () => {
     expect(config.listeners).toEqual([])
     expect(config.routes).toEqual([])
     expect(config.clusters.length).toBeGreaterThan(3)
+  })
+
+  it('sends a sidecar its service hosts on their own (VHDS): route configurations keep only the fallback', () => {
+    const config = generate(pushContextOf(snapshotWith([], [])), productpage)
+    const routes = config[TypeUrl.RouteConfiguration].flatMap((g) => g.items) as {
+      name: string
+      vhds?: boolean
+      virtualHosts: { name: string }[]
+    }[]
+    expect(routes.map((r) => [r.name, r.vhds, r.virtualHosts.map((v) => v.name)])).toEqual([
+      ['9080', true, ['allow_any']],
+    ])
+    const hosts = config[TypeUrl.VirtualHost].flatMap((g) => g.items) as {
+      routeConfiguration: string
+      virtualHost: { name: string }
+    }[]
+    expect(hosts.map((h) => `${h.routeConfiguration}/${h.virtualHost.name}`).sort()).toEqual([
+      '9080/details.default.svc.cluster.local:9080',
+      '9080/productpage.default.svc.cluster.local:9080',
+      '9080/ratings.default.svc.cluster.local:9080',
+      '9080/reviews.default.svc.cluster.local:9080',
+    ])
+    // A gateway's route configurations keep their hosts inline.
+    const router = generate(pushContextOf(snapshotWith([], [])), PROXIES['ingress-router']!)
+    expect(router[TypeUrl.VirtualHost]).toEqual([])
   })
 })

@@ -63,11 +63,11 @@ describe('discovery server with compression (real gRPC clients)', () => {
       server.setSnapshot(new SnapshotBuilder().build(fixtureStore(PLATFORM)))
       const p = new TestProxy(address, productpage)
       proxy = p
-      await p.until(() => TYPE_ORDER.every((t) => p.of(t).length > 0), 5000, 'all four types')
+      await p.until(() => TYPE_ORDER.every((t) => p.of(t).length > 0), 5000, 'every type')
       expect(server.connections.get(productpage.id)?.gzip).toBe(compression === 'gzip')
       for (const r of p.received)
         for (const res of r.resources) expect(validateProxyResource(r.typeUrl, res.value)).toEqual([])
-      const routes = p.last(TypeUrl.RouteConfiguration)!.resources
+      const routes = p.last(TypeUrl.VirtualHost)!.resources
       expect(routes.length).toBeGreaterThan(0)
       // Large enough that the gzip stream carries at least one compressed frame.
       expect(JSON.stringify(routes).length).toBeGreaterThan(GZIP_MIN_BYTES)

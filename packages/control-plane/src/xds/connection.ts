@@ -1,5 +1,6 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js'
 import type { DiscoveryRequest, DiscoveryResponse, TypeUrl } from '@minimesh/api'
+import type { ResourceGroup } from '../translate/index.ts'
 import type { ProxyInfo } from '../translate/proxy.ts'
 import type { PreparedResponse } from './resources.ts'
 
@@ -8,6 +9,11 @@ export type DiscoveryCall = ServerDuplexStream<DiscoveryRequest, DiscoveryRespon
 /** Discovery state of one resource type on one stream (what /debug/syncz shows). */
 export interface TypeState {
   subscribed: boolean
+  /** The proxy accepts incremental responses of this type (said on its subscription). */
+  incremental: boolean
+  /** Content of the last response sent, and of the last one ACKed (what the proxy has). */
+  sentGroups?: readonly ResourceGroup[]
+  acked?: { list: readonly ResourceGroup[]; hash: string }
   /** Hash, version and nonce of the last response sent. */
   sentHash?: string
   sentVersion?: string
@@ -49,7 +55,7 @@ export class Connection {
   state(type: TypeUrl): TypeState {
     let s = this.types.get(type)
     if (!s) {
-      s = { subscribed: false, inflight: false, pending: false, pushes: 0 }
+      s = { subscribed: false, incremental: false, inflight: false, pending: false, pushes: 0 }
       this.types.set(type, s)
     }
     return s

@@ -47,5 +47,31 @@ describe('hand-encoded DiscoveryResponse', () => {
     const decoded = method.responseDeserialize(frame.subarray(5))
     expect(decoded.resources[0]!.value.length).toBe(200_000)
     expect(decoded.version_info).toBe('')
+    expect(decoded.incremental).toBe(false)
+    expect(decoded.removed_resources).toEqual([])
+  })
+
+  it('encodes an incremental response with removed names (empty and non-ASCII ones too)', () => {
+    const frame = encodeResponseFrame(
+      {
+        versionInfo: '9-00ff00ff',
+        typeUrl: TypeUrl.VirtualHost,
+        nonce: 'z',
+        controlPlaneId: 'meshd-x',
+        incremental: true,
+        removed: ['9080/reviews.default.svc.cluster.local:9080', '', 'ü'.repeat(100)],
+      },
+      [[encodeResourceEntry(TypeUrl.VirtualHost, '9080/a:9080', Buffer.from('{}'))]],
+    )
+    expect(frame.readUInt32BE(1)).toBe(frame.length - 5)
+    const decoded = method.responseDeserialize(frame.subarray(5))
+    expect(decoded.incremental).toBe(true)
+    expect(decoded.removed_resources).toEqual([
+      '9080/reviews.default.svc.cluster.local:9080',
+      '',
+      'ü'.repeat(100),
+    ])
+    expect(decoded.resources.map((r) => r.name)).toEqual(['9080/a:9080'])
+    expect(decoded.control_plane_id).toBe('meshd-x')
   })
 })

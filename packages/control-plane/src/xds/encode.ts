@@ -61,18 +61,29 @@ export interface ResponseFields {
   typeUrl: string
   nonce: string
   controlPlaneId: string
+  /** An incremental response (field 7), with the names of removed resources (field 8). */
+  incremental?: boolean
+  removed?: readonly string[]
 }
 
 /**
- * A DiscoveryResponse (version_info 1, resources 2, type_url 4, nonce 5, control_plane_id 6) as a
- * gRPC frame: flag byte 0, 4-byte big-endian length, message. The message is `frame.subarray(5)`.
+ * A DiscoveryResponse (version_info 1, resources 2, type_url 4, nonce 5, control_plane_id 6,
+ * incremental 7, removed_resources 8) as a gRPC frame: flag byte 0, 4-byte big-endian length,
+ * message. The message is `frame.subarray(5)`.
  */
 export function encodeResponseFrame(fields: ResponseFields, entries: readonly (readonly Buffer[])[]): Buffer {
+  const removed = fields.removed ?? []
   let size =
     fieldSize(1, Buffer.byteLength(fields.versionInfo)) +
     fieldSize(4, Buffer.byteLength(fields.typeUrl)) +
     fieldSize(5, Buffer.byteLength(fields.nonce)) +
-    fieldSize(6, Buffer.byteLength(fields.controlPlaneId))
+    fieldSize(6, Buffer.byteLength(fields.controlPlaneId)) +
+    (fields.incremental ? 2 : 0)
+  // A repeated string is one field per element, empty strings included.
+  for (const name of removed) {
+    const n = Buffer.byteLength(name)
+    size += varintSize(8 << 3) + varintSize(n) + n
+  }
   for (const list of entries) for (const e of list) size += e.length
   const out = Buffer.allocUnsafe(size + 5)
   out.writeUInt8(0, 0)
@@ -81,6 +92,16 @@ export function encodeResponseFrame(fields: ResponseFields, entries: readonly (r
   for (const list of entries) for (const e of list) at += e.copy(out, at)
   at = writeField(out, at, 4, fields.typeUrl)
   at = writeField(out, at, 5, fields.nonce)
-  writeField(out, at, 6, fields.controlPlaneId)
+  at = writeField(out, at, 6, fields.controlPlaneId)
+  if (fields.incremental) {
+    out[at++] = 7 << 3 // varint
+    out[at++] = 1
+  }
+  for (const name of removed) {
+    const n = Buffer.byteLength(name)
+    at = writeVarint(out, at, (8 << 3) | LEN)
+    at = writeVarint(out, at, n)
+    at += out.write(name, at, 'utf8')
+  }
   return out
 }

@@ -9,6 +9,8 @@ interface GroupInfo {
   hash: string
   /** Each resource encoded once, as a DiscoveryResponse `resources` entry. */
   entries: Buffer[]
+  /** The resources' names, in the same order. */
+  names: string[]
 }
 
 const groups = new WeakMap<ResourceGroup, GroupInfo>()
@@ -19,13 +21,15 @@ function groupInfo(type: TypeUrl, group: ResourceGroup): GroupInfo {
   if (!info) {
     const h = createHash('sha1')
     const entries: Buffer[] = []
+    const names: string[] = []
     for (const item of group.items) {
       const name = resourceName(type, item as Record<string, unknown>)
       const value = Buffer.from(JSON.stringify(item))
       h.update(name).update('\0').update(value).update('\0')
       entries.push(encodeResourceEntry(type, name, value))
+      names.push(name)
     }
-    info = { hash: h.digest('hex'), entries }
+    info = { hash: h.digest('hex'), entries, names }
     groups.set(group, info)
   }
   return info
@@ -45,7 +49,11 @@ export interface PreparedResponse {
   version: string
   nonce: string
   hash: string
+  /** Resources carried (for an incremental response, the added and changed ones). */
   resources: number
+  /** An incremental response, with this many removed names. */
+  incremental: boolean
+  removed: number
   bytes: number
   /** The serialized message (a view into `framed.frame`). */
   buffer: Buffer
@@ -94,35 +102,44 @@ export class ResponseCache {
 
   /** The response for this content; `avoidNonce` forces a new one (a stream must not see a nonce twice). */
   get(type: TypeUrl, list: readonly ResourceGroup[], hash: string, avoidNonce?: string): PreparedResponse {
-    const key = `${type}|${hash}`
+    return this.cached(`${type}|${hash}`, avoidNonce, () =>
+      this.prepare(
+        type,
+        hash,
+        list.map((g) => groupInfo(type, g).entries),
+      ),
+    )
+  }
+
+  /**
+   * The incremental response that takes a proxy from the state `from` (which it accepted) to
+   * `to`: the resources that are new or whose bytes differ, and the names gone. Proxies moving
+   * between the same two states (every sidecar of a namespace) share it.
+   */
+  delta(
+    type: TypeUrl,
+    from: { list: readonly ResourceGroup[]; hash: string },
+    to: { list: readonly ResourceGroup[]; hash: string },
+    avoidNonce?: string,
+  ): PreparedResponse {
+    return this.cached(`${type}|${from.hash}>${to.hash}`, avoidNonce, () => {
+      const { changed, removed } = diffGroups(type, from.list, to.list)
+      return this.prepare(type, to.hash, [changed], removed)
+    })
+  }
+
+  private cached(
+    key: string,
+    avoidNonce: string | undefined,
+    make: () => PreparedResponse,
+  ): PreparedResponse {
     const hit = this.entries.get(key)
     if (hit && hit.nonce !== avoidNonce) {
       this.entries.delete(key)
       this.entries.set(key, hit)
       return hit
     }
-    const entries = list.map((g) => groupInfo(type, g).entries)
-    const version = `${this.snapshotVersion}-${hash.slice(0, 8)}`
-    const nonce = (++nonceCounter).toString(36)
-    const frame = encodeResponseFrame(
-      { versionInfo: version, typeUrl: type, nonce, controlPlaneId: this.controlPlaneId },
-      entries,
-    )
-    let gzipped: FramedMessage | undefined
-    const prepared: PreparedResponse = {
-      typeUrl: type,
-      version,
-      nonce,
-      hash,
-      resources: entries.reduce((n, e) => n + e.length, 0),
-      bytes: frame.length,
-      buffer: frame.subarray(5),
-      framed: { [FRAMED]: true, frame },
-      gzipped: () => {
-        gzipped ??= { [FRAMED]: true, frame: gzipFrame(frame) }
-        return gzipped
-      },
-    }
+    const prepared = make()
     if (hit) this.forget(key, hit)
     this.entries.set(key, prepared)
     this.bytes += prepared.bytes
@@ -133,8 +150,81 @@ export class ResponseCache {
     return prepared
   }
 
+  private prepare(
+    type: TypeUrl,
+    hash: string,
+    entries: readonly (readonly Buffer[])[],
+    removed?: readonly string[],
+  ): PreparedResponse {
+    const version = `${this.snapshotVersion}-${hash.slice(0, 8)}`
+    const nonce = (++nonceCounter).toString(36)
+    const incremental = removed !== undefined
+    const frame = encodeResponseFrame(
+      {
+        versionInfo: version,
+        typeUrl: type,
+        nonce,
+        controlPlaneId: this.controlPlaneId,
+        incremental,
+        removed,
+      },
+      entries,
+    )
+    let gzipped: FramedMessage | undefined
+    return {
+      typeUrl: type,
+      version,
+      nonce,
+      hash,
+      resources: entries.reduce((n, e) => n + e.length, 0),
+      incremental,
+      removed: removed?.length ?? 0,
+      bytes: frame.length,
+      buffer: frame.subarray(5),
+      framed: { [FRAMED]: true, frame },
+      gzipped: () => {
+        gzipped ??= { [FRAMED]: true, frame: gzipFrame(frame) }
+        return gzipped
+      },
+    }
+  }
+
   private forget(key: string, entry: PreparedResponse): void {
     this.entries.delete(key)
     this.bytes -= entry.bytes
   }
+}
+
+/**
+ * What changed between two states of one type: the encoded entries of resources that are new or
+ * differ, in `to`'s order, and the names only `from` has. A group whose content hash is on both
+ * sides (the built-in clusters, an unchanged namespace's groups) is skipped whole; names are unique
+ * within a type, so its resources are in no other group.
+ */
+export function diffGroups(
+  type: TypeUrl,
+  from: readonly ResourceGroup[],
+  to: readonly ResourceGroup[],
+): { changed: Buffer[]; removed: string[] } {
+  const fromInfos = from.map((g) => groupInfo(type, g))
+  const toInfos = to.map((g) => groupInfo(type, g))
+  const fromHashes = new Set(fromInfos.map((i) => i.hash))
+  const toHashes = new Set(toInfos.map((i) => i.hash))
+  const before = new Map<string, Buffer>()
+  for (const info of fromInfos)
+    if (!toHashes.has(info.hash)) for (const [i, n] of info.names.entries()) before.set(n, info.entries[i]!)
+  const changed: Buffer[] = []
+  const present = new Set<string>()
+  for (const info of toInfos) {
+    const unchanged = fromHashes.has(info.hash)
+    for (const [i, n] of info.names.entries()) {
+      present.add(n)
+      if (unchanged) continue
+      const entry = info.entries[i]!
+      if (!before.get(n)?.equals(entry)) changed.push(entry)
+    }
+  }
+  const removed: string[] = []
+  for (const info of fromInfos) for (const n of info.names) if (!present.has(n)) removed.push(n)
+  return { changed, removed }
 }

@@ -54,7 +54,8 @@ export interface AckEvent {
 }
 
 /**
- * The discovery server: xDS state of the world over one gRPC stream per proxy. Configuration
+ * The discovery server: xDS over one gRPC stream per proxy, state of the world or, for proxies
+ * that ask for it, incremental after the first response of each type. Configuration
  * is generated per proxy from the current snapshot; a proxy is sent a type only when its hash for
  * that type changed, at most one response per type is in flight (newer state waits for the ACK or
  * NACK, and then only the newest is sent), and pushes run through a bounded queue whose slots a
@@ -235,7 +236,10 @@ export class DiscoveryServer extends EventEmitter {
     if (!nonce) {
       // A (re)subscription: send the current state of the world.
       st.subscribed = true
+      st.incremental = req.incremental === true
       st.sentHash = undefined
+      st.sentGroups = undefined
+      st.acked = undefined
       st.inflight = false
       this.queue.add(conn)
       return
@@ -256,6 +260,8 @@ export class DiscoveryServer extends EventEmitter {
       )
       this.emit('nack', { proxyId: conn.proxy.id, typeUrl: type, message })
     } else {
+      // What the proxy now has: incremental responses are computed from it.
+      if (st.sentGroups && st.sentHash) st.acked = { list: st.sentGroups, hash: st.sentHash }
       st.ackedVersion = req.version_info ?? ''
       st.ackedAt = Date.now()
       if (st.changeAt !== undefined) this.metrics?.convergence.observe((now - st.changeAt) / 1000)
@@ -293,8 +299,13 @@ export class DiscoveryServer extends EventEmitter {
         held = true
         continue
       }
-      const prepared = cache.get(type, groups, hash, st.sentNonce)
+      // After the first accepted response, a proxy that takes them gets only the changes.
+      const prepared =
+        st.incremental && st.acked
+          ? cache.delta(type, st.acked, { list: groups, hash }, st.sentNonce)
+          : cache.get(type, groups, hash, st.sentNonce)
       st.sentHash = hash
+      st.sentGroups = groups
       st.sentVersion = prepared.version
       st.sentNonce = prepared.nonce
       st.sentAt = Date.now()
@@ -312,6 +323,7 @@ export class DiscoveryServer extends EventEmitter {
           type: shortType(type),
           version: prepared.version,
           resources: prepared.resources,
+          ...(prepared.incremental ? { incremental: true, removed: prepared.removed } : {}),
         },
         'xds: push',
       )

@@ -4,6 +4,7 @@
 // definition did not change carry over with their pools and outlier state; replaced ones drain.
 import { EventEmitter } from 'node:events'
 import {
+  assembleRouteConfigurations,
   type Cluster,
   type ClusterLoadAssignment,
   type Listener,
@@ -11,11 +12,12 @@ import {
   resourceName,
   TYPE_ORDER,
   TypeUrl,
+  type VhdsVirtualHost,
 } from '@minimesh/api'
 import { ClusterRuntime, type ClusterStats, newClusterStats } from '../cluster/cluster.ts'
 import { ConfigError } from '../errors.ts'
 import type { SourceIdentity } from '../routing/match.ts'
-import { type CompiledRouteConfig, compileRouteConfig } from '../routing/select.ts'
+import { type CompiledRouteConfig, compileRouteConfig, type VirtualHostCache } from '../routing/select.ts'
 import { BUILTIN_CLUSTERS, type StaticConfig, validateResources } from './validate.ts'
 
 export interface Snapshot {
@@ -31,6 +33,12 @@ type Raw = {
   [TypeUrl.RouteConfiguration]: Map<string, RouteConfiguration>
   [TypeUrl.Cluster]: Map<string, Cluster>
   [TypeUrl.ClusterLoadAssignment]: Map<string, ClusterLoadAssignment>
+  [TypeUrl.VirtualHost]: Map<string, VhdsVirtualHost>
+}
+
+/** An incremental response's extra: the names it removes (its resources are the added and changed ones). */
+export interface Delta {
+  removed: readonly string[]
 }
 
 export interface ConfigStoreEvents {
@@ -45,6 +53,7 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
     [TypeUrl.RouteConfiguration]: new Map(),
     [TypeUrl.Cluster]: new Map(),
     [TypeUrl.ClusterLoadAssignment]: new Map(),
+    [TypeUrl.VirtualHost]: new Map(),
   }
   /** Accepted version per type ('' before the first). */
   readonly versions: Record<TypeUrl, string> = {
@@ -52,7 +61,10 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
     [TypeUrl.RouteConfiguration]: '',
     [TypeUrl.Cluster]: '',
     [TypeUrl.ClusterLoadAssignment]: '',
+    [TypeUrl.VirtualHost]: '',
   }
+  /** Compiled virtual hosts by their accepted object: an unchanged host is not compiled again. */
+  private readonly compiledHosts: VirtualHostCache = new WeakMap()
   private readonly received = new Set<TypeUrl>()
   private clusters = new Map<string, ClusterRuntime>()
   /** Counters per cluster name, kept across cluster replacements. */
@@ -69,36 +81,49 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
 
   /**
    * Clusters and listeners have been accepted once (the proxy reports ready), as Envoy
-   * initializes after CDS and LDS; routes and endpoints may follow (or be empty).
+   * initializes after CDS and LDS; routes and endpoints may follow (or be empty). Route
+   * configurations whose virtual hosts come separately (vhds) wait for those too.
    */
   get ready(): boolean {
-    return this.received.has(TypeUrl.Cluster) && this.received.has(TypeUrl.Listener)
+    const vhds = [...this.raw[TypeUrl.RouteConfiguration].values()].some((rc) => rc.vhds)
+    return (
+      this.received.has(TypeUrl.Cluster) &&
+      this.received.has(TypeUrl.Listener) &&
+      (!vhds || this.received.has(TypeUrl.VirtualHost))
+    )
   }
 
   /**
-   * Accepts a full set of resources of one type (state of the world), or throws ConfigError and
-   * changes nothing.
+   * Accepts the resources of one type, or throws ConfigError and changes nothing: the full set
+   * (state of the world), or with `delta` the added and changed ones, the others kept but those
+   * named in `delta.removed`.
    */
-  apply(typeUrl: TypeUrl, resources: readonly unknown[], version: string): void {
+  apply(typeUrl: TypeUrl, resources: readonly unknown[], version: string, delta?: Delta): void {
+    const prev = (this.raw as Record<TypeUrl, Map<string, unknown>>)[typeUrl]
+    const kept = new Set(delta ? prev.keys() : [])
+    for (const n of delta?.removed ?? []) kept.delete(n)
     const clusterNames = new Set(
       typeUrl === TypeUrl.Cluster
-        ? (resources as Cluster[]).map((c) => c?.name)
+        ? [...kept, ...(resources as Cluster[]).map((c) => c?.name)]
         : this.raw[TypeUrl.Cluster].keys(),
     )
     validateResources(typeUrl, resources, clusterNames)
     const next = new Map<string, unknown>()
+    for (const n of kept) next.set(n, prev.get(n))
     for (const r of resources) next.set(resourceName(typeUrl, r as Record<string, unknown>), r)
     // Compile before committing, so a compile failure (a regex the schema let through) leaves all as it was.
     let routes = this.routes
-    if (typeUrl === TypeUrl.RouteConfiguration) {
-      routes = new Map()
-      for (const [name, rc] of next as Map<string, RouteConfiguration>) {
-        try {
-          routes.set(name, compileRouteConfig(rc, this.source))
-        } catch (cause) {
-          throw new ConfigError(name, `RouteConfiguration ${name}: ${(cause as Error).message}`, { cause })
-        }
-      }
+    if (typeUrl === TypeUrl.RouteConfiguration || typeUrl === TypeUrl.VirtualHost) {
+      routes = this.compileRoutes(
+        (typeUrl === TypeUrl.RouteConfiguration ? next : this.raw[TypeUrl.RouteConfiguration]) as Map<
+          string,
+          RouteConfiguration
+        >,
+        (typeUrl === TypeUrl.VirtualHost ? next : this.raw[TypeUrl.VirtualHost]) as Map<
+          string,
+          VhdsVirtualHost
+        >,
+      )
     }
     ;(this.raw as Record<TypeUrl, Map<string, unknown>>)[typeUrl] = next
     this.versions[typeUrl] = version
@@ -112,13 +137,31 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
     this.publish()
   }
 
-  /** Loads a static configuration (all four types, in discovery order). */
+  private compileRoutes(
+    configs: ReadonlyMap<string, RouteConfiguration>,
+    hosts: ReadonlyMap<string, VhdsVirtualHost>,
+  ): Map<string, CompiledRouteConfig> {
+    const routes = new Map<string, CompiledRouteConfig>()
+    for (const rc of assembleRouteConfigurations(configs.values(), hosts.values())) {
+      try {
+        routes.set(rc.name, compileRouteConfig(rc, this.source, this.compiledHosts))
+      } catch (cause) {
+        throw new ConfigError(rc.name, `RouteConfiguration ${rc.name}: ${(cause as Error).message}`, {
+          cause,
+        })
+      }
+    }
+    return routes
+  }
+
+  /** Loads a static configuration (every type, in discovery order). */
   applyStatic(cfg: StaticConfig, version = 'static'): void {
     const byType: Record<TypeUrl, unknown[]> = {
       [TypeUrl.Cluster]: cfg.clusters ?? [],
       [TypeUrl.ClusterLoadAssignment]: cfg.endpoints ?? [],
       [TypeUrl.Listener]: cfg.listeners ?? [],
       [TypeUrl.RouteConfiguration]: cfg.routes ?? [],
+      [TypeUrl.VirtualHost]: cfg.virtualHosts ?? [],
     }
     // Validate everything first so a bad file changes nothing.
     const clusterNames = new Set((cfg.clusters ?? []).map((c) => c?.name))
@@ -164,7 +207,10 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
     this.emit('change', this.current)
   }
 
-  /** What was accepted, as received (for /config_dump). */
+  /**
+   * What was accepted, as received (for /config_dump), but for route configurations: those are
+   * shown as used, with their separately sent virtual hosts in place.
+   */
   dump(): {
     versions: Record<TypeUrl, string>
     listeners: Listener[]
@@ -175,7 +221,10 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
     return {
       versions: { ...this.versions },
       listeners: [...this.raw[TypeUrl.Listener].values()],
-      routes: [...this.raw[TypeUrl.RouteConfiguration].values()],
+      routes: assembleRouteConfigurations(
+        this.raw[TypeUrl.RouteConfiguration].values(),
+        this.raw[TypeUrl.VirtualHost].values(),
+      ),
       clusters: [...this.raw[TypeUrl.Cluster].values()],
       endpoints: [...this.raw[TypeUrl.ClusterLoadAssignment].values()],
     }

@@ -9,6 +9,8 @@ import {
   type RouteConfiguration,
   resourceName,
   TypeUrl,
+  type VhdsVirtualHost,
+  type VirtualHost,
   validateProxyResource,
 } from '@minimesh/api'
 import { ConfigError } from '../errors.ts'
@@ -44,11 +46,13 @@ const TYPE_LABEL: Record<TypeUrl, string> = {
   [TypeUrl.RouteConfiguration]: 'RouteConfiguration',
   [TypeUrl.Cluster]: 'Cluster',
   [TypeUrl.ClusterLoadAssignment]: 'ClusterLoadAssignment',
+  [TypeUrl.VirtualHost]: 'VirtualHost',
 }
 
 /**
- * Checks a full set of resources of one type (state of the world). `clusterNames` are the
- * clusters that will exist once this is accepted. Throws ConfigError naming resource and field.
+ * Checks the resources of one response (a full set, or an incremental response's added and
+ * changed ones). `clusterNames` are the clusters that will exist once this is accepted. Throws
+ * ConfigError naming resource and field.
  */
 export function validateResources(
   typeUrl: TypeUrl,
@@ -72,28 +76,27 @@ export function validateResources(
     seen.add(name)
   })
   const has = (c: string) => clusterNames.has(c) || BUILTIN_NAMES.has(c)
-  if (typeUrl === TypeUrl.RouteConfiguration) {
-    for (const rc of resources as RouteConfiguration[]) {
-      rc.virtualHosts.forEach((vh, v) => {
-        vh.routes.forEach((route, r) => {
-          const at = `virtualHosts[${v}].routes[${r}]`
-          route.route?.clusters.forEach((wc, c) => {
-            if (!has(wc.name))
-              throw new ConfigError(
-                rc.name,
-                `RouteConfiguration ${rc.name}: ${at}.route.clusters[${c}].name: unknown cluster ${wc.name}`,
-              )
-          })
-          const mirror = route.route?.mirror?.cluster
-          if (mirror !== undefined && !has(mirror))
-            throw new ConfigError(
-              rc.name,
-              `RouteConfiguration ${rc.name}: ${at}.route.mirror.cluster: unknown cluster ${mirror}`,
-            )
-        })
+  // Every cluster a virtual host's routes name must exist.
+  const checkHost = (vh: VirtualHost, name: string, at: string) => {
+    vh.routes.forEach((route, r) => {
+      const where = `${label} ${name}: ${at}routes[${r}].route`
+      route.route?.clusters.forEach((wc, c) => {
+        if (!has(wc.name))
+          throw new ConfigError(name, `${where}.clusters[${c}].name: unknown cluster ${wc.name}`)
       })
-    }
+      const mirror = route.route?.mirror?.cluster
+      if (mirror !== undefined && !has(mirror))
+        throw new ConfigError(name, `${where}.mirror.cluster: unknown cluster ${mirror}`)
+    })
   }
+  if (typeUrl === TypeUrl.RouteConfiguration)
+    for (const rc of resources as RouteConfiguration[])
+      rc.virtualHosts.forEach((vh, v) => {
+        checkHost(vh, rc.name, `virtualHosts[${v}].`)
+      })
+  if (typeUrl === TypeUrl.VirtualHost)
+    for (const r of resources as VhdsVirtualHost[])
+      checkHost(r.virtualHost, resourceName(typeUrl, r), 'virtualHost.')
   if (typeUrl === TypeUrl.Listener) {
     for (const l of resources as Listener[]) {
       const chains = l.defaultFilterChain ? [...l.filterChains, l.defaultFilterChain] : l.filterChains
@@ -112,6 +115,8 @@ export function validateResources(
 export interface StaticConfig {
   listeners?: Listener[]
   routes?: RouteConfiguration[]
+  /** Virtual hosts of `vhds` route configurations (rarely used in a static file: hosts can be inline). */
+  virtualHosts?: VhdsVirtualHost[]
   clusters?: Cluster[]
   endpoints?: ClusterLoadAssignment[]
 }

@@ -1,7 +1,7 @@
 // Route selection: a RouteConfiguration compiled into a virtual-host lookup (exact domains in a
 // Map, then `*.suffix`, then `prefix.*`, then `*`, Envoy's order) and ordered routes whose
 // matchers were built once. Weighted destinations are drawn per request.
-import type { Route, RouteConfiguration, WeightedCluster } from '@minimesh/api'
+import type { Route, RouteConfiguration, VirtualHost, WeightedCluster } from '@minimesh/api'
 import { type CompiledHeaderOps, compileHeaderOps } from '../http/headers.ts'
 import { type CompiledRetry, compileRetry } from '../http/retry.ts'
 import { compileRouteMatch, type RequestView, type SourceIdentity, stripPort } from './match.ts'
@@ -78,8 +78,27 @@ function compileRoute(route: Route, fallbackName: string, source: SourceIdentity
   }
 }
 
-/** Compiles a RouteConfiguration for this proxy (routes whose source conditions fail are dropped). */
-export function compileRouteConfig(rc: RouteConfiguration, source: SourceIdentity): CompiledRouteConfig {
+/** Compiled virtual hosts by their (accepted, unchanging) configuration object, for one source identity. */
+export type VirtualHostCache = WeakMap<VirtualHost, CompiledVirtualHost>
+
+function compileVirtualHost(vh: VirtualHost, source: SourceIdentity): CompiledVirtualHost {
+  const routes: CompiledRoute[] = []
+  vh.routes.forEach((r, i) => {
+    const c = compileRoute(r, `${vh.name}#${i}`, source)
+    if (c) routes.push(c)
+  })
+  return { name: vh.name, domains: vh.domains, routes }
+}
+
+/**
+ * Compiles a RouteConfiguration for this proxy (routes whose source conditions fail are dropped).
+ * With `cache`, a virtual host object compiled before (for the same source) is reused.
+ */
+export function compileRouteConfig(
+  rc: RouteConfiguration,
+  source: SourceIdentity,
+  cache?: VirtualHostCache,
+): CompiledRouteConfig {
   const out: CompiledRouteConfig = {
     name: rc.name,
     raw: rc,
@@ -89,12 +108,11 @@ export function compileRouteConfig(rc: RouteConfiguration, source: SourceIdentit
     any: undefined,
   }
   for (const vh of rc.virtualHosts) {
-    const routes: CompiledRoute[] = []
-    vh.routes.forEach((r, i) => {
-      const c = compileRoute(r, `${vh.name}#${i}`, source)
-      if (c) routes.push(c)
-    })
-    const cvh: CompiledVirtualHost = { name: vh.name, domains: vh.domains, routes }
+    let cvh = cache?.get(vh)
+    if (!cvh) {
+      cvh = compileVirtualHost(vh, source)
+      cache?.set(vh, cvh)
+    }
     for (const d of vh.domains) {
       const domain = d.toLowerCase()
       if (domain === '*') out.any ??= cvh

@@ -1,6 +1,6 @@
 // The discovery client against a real gRPC server (a small one made here with the same proto):
 // node and wildcard requests, ACK, NACK with error_detail keeping the last good configuration,
-// reconnect, and a swap that does not disturb a request in flight.
+// reconnect, a swap that does not disturb a request in flight, and incremental virtual hosts.
 import * as grpc from '@grpc/grpc-js'
 import {
   type DiscoveryRequest,
@@ -66,18 +66,31 @@ class TestServer {
         [TypeUrl.ClusterLoadAssignment]: c.endpoints,
         [TypeUrl.Listener]: c.listeners,
         [TypeUrl.RouteConfiguration]: c.routes,
+        [TypeUrl.VirtualHost]: c.virtualHosts,
       }[t] ?? []
     )
   }
 
-  push(stream: Stream, t: TypeUrl, raw?: { name: string; value: Buffer }[]): string {
+  push(
+    stream: Stream,
+    t: TypeUrl,
+    raw?: { name: string; value: Buffer }[],
+    delta?: { changed: unknown[]; removed: string[] },
+  ): string {
     const nonce = `n${++this.nonce}`
     const resources =
       raw?.map((r) => ({ type_url: t, name: r.name, version: this.version, value: r.value })) ??
-      this.resources(t).map((r) =>
+      (delta?.changed ?? this.resources(t)).map((r) =>
         encodeResource(t, resourceName(t, r as Record<string, unknown>), r, this.version),
       )
-    stream.write({ version_info: this.version, type_url: t, nonce, resources, control_plane_id: 'test' })
+    stream.write({
+      version_info: this.version,
+      type_url: t,
+      nonce,
+      resources,
+      control_plane_id: 'test',
+      ...(delta ? { incremental: true, removed_resources: delta.removed } : {}),
+    })
     return nonce
   }
 
@@ -139,15 +152,18 @@ describe('discovery client', () => {
     await Promise.all([a.close(), b.close()])
   })
 
-  it('sends node and wildcard requests for the four types, ACKs each response', async () => {
+  it('sends node and wildcard requests for every type, taking incremental responses, ACKs each response', async () => {
     const first = ts.requests.filter((r) => !r.response_nonce)
     expect(first.map((r) => r.type_url)).toEqual(TYPE_ORDER)
     for (const r of first) {
       expect(r.node?.id).toBe('router~127.0.0.9~gw-1.minimesh-system~minimesh-system.svc.cluster.local')
       expect(r.node?.labels).toEqual({ minimesh: 'ingressgateway' })
       expect(r.resource_names).toEqual([])
+      expect(r.incremental).toBe(true)
     }
-    await expect.poll(() => ts.requests.filter((r) => r.response_nonce && !r.error_detail).length).toBe(4)
+    await expect
+      .poll(() => ts.requests.filter((r) => r.response_nonce && !r.error_detail).length)
+      .toBe(TYPE_ORDER.length)
     for (const ack of ts.requests.filter((r) => r.response_nonce)) expect(ack.version_info).toBe('v1')
     const health = await fetch(`http://127.0.0.1:${proxy.ports.health}/healthz/ready`)
     expect(health.status).toBe(200)
@@ -199,9 +215,60 @@ describe('discovery client', () => {
     ts.streams.at(-1)!.end()
     expect((await call(gatewayPort(proxy), '/')).json<{ name: string }>().name).toBe('b')
     await expect.poll(() => ts.streams.length, { timeout: 5000 }).toBe(before + 1)
-    await expect.poll(() => ts.requests.filter((r) => !r.response_nonce).length).toBe(8)
-    const again = ts.requests.filter((r) => !r.response_nonce).slice(4)
-    expect(again.map((r) => r.version_info)).toEqual(['v3', 'v3', 'v3', 'v3'])
+    await expect.poll(() => ts.requests.filter((r) => !r.response_nonce).length).toBe(2 * TYPE_ORDER.length)
+    const again = ts.requests.filter((r) => !r.response_nonce).slice(TYPE_ORDER.length)
+    // Every type was answered in full once (an empty list for virtual hosts) and is asked for again at its version.
+    expect(again.map((r) => r.version_info)).toEqual(TYPE_ORDER.map(() => 'v3'))
     expect(proxy.xds?.stats.connects).toBe(2)
+  })
+
+  it('applies incremental virtual hosts: added, changed, removed; a NACKed delta changes nothing', async () => {
+    const host = (name: string, cluster: string) => ({
+      routeConfiguration: 'http.8080',
+      virtualHost: { name, domains: [`${name}.test`], routes: [route(cluster)] },
+    })
+    const base = gatewayConfig(
+      [],
+      [cluster('ca'), cluster('cb')],
+      [endpoints('ca', [a]), endpoints('cb', [b])],
+    )
+    ts.version = 'v4'
+    ts.config = {
+      ...base,
+      routes: [{ name: 'http.8080', vhds: true, virtualHosts: [] }],
+      virtualHosts: [host('one', 'ca'), host('two', 'cb')],
+    }
+    ts.pushAll()
+    await expect.poll(() => proxy.store.versions[TypeUrl.VirtualHost]).toBe('v4')
+    const via = async (h: string) =>
+      (await call(gatewayPort(proxy), '/', { headers: { host: h } })).json<{ name: string }>().name
+    expect(await via('one.test')).toBe('a')
+    expect(await via('two.test')).toBe('b')
+
+    const stream = ts.streams.at(-1)!
+    ts.version = 'v5'
+    const ok = ts.push(stream, TypeUrl.VirtualHost, undefined, {
+      changed: [host('one', 'cb'), host('three', 'ca')],
+      removed: ['http.8080/two'],
+    })
+    await expect.poll(() => ts.answers(ok)?.version_info).toBe('v5')
+    expect(ts.answers(ok)?.error_detail ?? undefined).toBeUndefined()
+    expect(await via('one.test')).toBe('b')
+    expect(await via('three.test')).toBe('a')
+    expect((await call(gatewayPort(proxy), '/', { headers: { host: 'two.test' } })).status).toBe(404)
+    expect(proxy.store.dump().routes[0]!.virtualHosts.map((v) => v.name)).toEqual(['one', 'three'])
+
+    ts.version = 'v6'
+    const bad = ts.push(stream, TypeUrl.VirtualHost, undefined, {
+      changed: [host('four', 'missing')],
+      removed: ['http.8080/one'],
+    })
+    await expect.poll(() => ts.answers(bad)).toBeDefined()
+    expect(ts.answers(bad)?.version_info).toBe('v5')
+    expect(ts.answers(bad)?.error_detail?.message).toBe(
+      'VirtualHost http.8080/four: virtualHost.routes[0].route.clusters[0].name: unknown cluster missing',
+    )
+    expect(await via('one.test')).toBe('b')
+    expect(proxy.store.versions[TypeUrl.VirtualHost]).toBe('v5')
   })
 })

@@ -1,6 +1,6 @@
-// The discovery client: one gRPC stream to the control plane (xDS state of the world). It asks
-// for the four types with this proxy's node, validates and applies each response through the
-// store, ACKs (version = response version) or NACKs (version = last accepted, error_detail =
+// The discovery client: one gRPC stream to the control plane (xDS). It asks for every type with
+// this proxy's node, taking incremental responses (only the changes since the last accepted one),
+// validates and applies each response through the store, ACKs (version = response version) or NACKs (version = last accepted, error_detail =
 // the reason) it, and reconnects with jittered exponential backoff when the stream ends — the
 // last good configuration keeps serving meanwhile.
 import * as grpc from '@grpc/grpc-js'
@@ -110,6 +110,7 @@ export class XdsClient {
         resource_names: [],
         type_url: typeUrl,
         response_nonce: '',
+        incremental: true,
       })
     }
     this.emit({ kind: 'connected' })
@@ -140,7 +141,12 @@ export class XdsClient {
           )
         }
       })
-      store.apply(t, resources, version)
+      store.apply(
+        t,
+        resources,
+        version,
+        resp.incremental ? { removed: resp.removed_resources ?? [] } : undefined,
+      )
     } catch (err) {
       const message = err instanceof ConfigError ? err.message : `internal error: ${(err as Error).message}`
       if (!(err instanceof ConfigError)) log.error({ err }, 'applying configuration failed')
@@ -149,7 +155,15 @@ export class XdsClient {
     }
     stream.write({ version_info: version, type_url: t, response_nonce: nonce, resource_names: [] })
     this.stats.acks++
-    log.info({ typeUrl: t, version, resources: resp.resources?.length ?? 0 }, 'configuration accepted')
+    log.info(
+      {
+        typeUrl: t,
+        version,
+        resources: resp.resources?.length ?? 0,
+        ...(resp.incremental ? { incremental: true, removed: resp.removed_resources?.length ?? 0 } : {}),
+      },
+      'configuration accepted',
+    )
     this.emit({ kind: 'ack', typeUrl: t, version, nonce })
   }
 

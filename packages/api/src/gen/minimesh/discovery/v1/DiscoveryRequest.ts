@@ -10,6 +10,7 @@ export interface DiscoveryRequest {
   'type_url'?: (string);
   'response_nonce'?: (string);
   'error_detail'?: (_minimesh_discovery_v1_Status | null);
+  'incremental'?: (boolean);
 }
 
 export interface DiscoveryRequest__Output {
@@ -19,4 +20,5 @@ export interface DiscoveryRequest__Output {
   'type_url': (string);
   'response_nonce': (string);
   'error_detail': (_minimesh_discovery_v1_Status__Output | null);
+  'incremental': (boolean);
 }

@@ -8,6 +8,8 @@ export interface DiscoveryResponse {
   'type_url'?: (string);
   'nonce'?: (string);
   'control_plane_id'?: (string);
+  'incremental'?: (boolean);
+  'removed_resources'?: (string)[];
 }
 
 export interface DiscoveryResponse__Output {
@@ -16,4 +18,6 @@ export interface DiscoveryResponse__Output {
   'type_url': (string);
   'nonce': (string);
   'control_plane_id': (string);
+  'incremental': (boolean);
+  'removed_resources': (string)[];
 }
