@@ -6,8 +6,8 @@
  *   rebuild, translation and the push;
  * - snapshot_rebuild_ms: meshd's snapshot builds during the run (validation cached per object,
  *   analysis and registry rebuilt), from its own histogram; plus a cold build;
- * - meshd_rss_mb: resident memory of the process running meshd (this one; the proxies are a
- *   separate process), peak over the run.
+ * - meshd_rss_mb: resident memory of the process running meshd (this one, relaunched first with
+ *   meshd's own start-up settings, MESHD_LAUNCH; the proxies are a separate process), peak over the run.
  * No peer is measured: there is no other control plane on this machine to run beside it.
  */
 import { fork } from 'node:child_process'
@@ -16,8 +16,12 @@ import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { formatNodeId, TypeUrl } from '@minimesh/api'
-import { type AckEvent, SnapshotBuilder, startMeshd } from '@minimesh/control-plane'
+import { relaunch } from '@minimesh/api/launch'
+import { type AckEvent, MESHD_LAUNCH, SnapshotBuilder, startMeshd } from '@minimesh/control-plane'
 import { round, summarize, writeResult } from './stats.ts'
+
+// meshd runs in this process: give it the V8 flags and malloc settings the meshd binary runs with.
+relaunch(MESHD_LAUNCH)
 
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 1000)
 const PROXIES = Number(process.env.BENCH_PROXIES ?? 1000)
@@ -231,6 +235,7 @@ writeResult('control-plane', {
   initial_sync_ms: round(initialSyncMs, 0),
   compression: COMPRESSION,
   incremental: INCREMENTAL,
+  meshd_launch: { flags: process.execArgv.filter((f) => f.startsWith('--max')), env: MESHD_LAUNCH.env },
   // CPU seconds per VirtualService change, over the push phase.
   cpu_s_per_change: {
     meshd: round((meshdCpu.user + meshdCpu.system) / 1e6 / ITERATIONS, 3),

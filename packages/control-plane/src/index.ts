@@ -1,5 +1,6 @@
 // @minimesh/control-plane: config sources, service registry, translator, discovery server (meshd).
 export { ControlPlaneError, type ControlPlaneErrorCode } from './errors.ts'
+export { MESHD_LAUNCH } from './launch.ts'
 export { type Meshd, type MeshdOptions, startMeshd } from './meshd.ts'
 export { Metrics } from './monitoring/metrics.ts'
 export { createMonitoringServer, type MonitoringOptions } from './monitoring/server.ts'

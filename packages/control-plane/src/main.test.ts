@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -93,6 +93,11 @@ describe('meshd binary', () => {
       monitoring: string
     }
     expect((await fetch(`http://${listening.monitoring}/healthz/ready`)).status).toBe(200)
+    // It relaunched itself (same pid) with its V8 flag and malloc settings.
+    const cmdline = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0')
+    expect(cmdline).toContain('--max-semi-space-size=8')
+    const environ = readFileSync(`/proc/${child.pid}/environ`, 'utf8').split('\0')
+    expect(environ).toContain('MALLOC_MMAP_THRESHOLD_=65536')
     const t0 = Date.now()
     child.kill('SIGTERM')
     const { code, out: all } = await done

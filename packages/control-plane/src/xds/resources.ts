@@ -201,7 +201,7 @@ export class ResponseCache {
  * sides (the built-in clusters, an unchanged namespace's groups) is skipped whole; names are unique
  * within a type, so its resources are in no other group.
  */
-export function diffGroups(
+function diffGroups(
   type: TypeUrl,
   from: readonly ResourceGroup[],
   to: readonly ResourceGroup[],

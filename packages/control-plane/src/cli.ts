@@ -1,0 +1,128 @@
+// meshd: the minimesh control plane. Thin command line over startMeshd() (main.ts launches it).
+import { parseArgs } from 'node:util'
+import { pino } from 'pino'
+import { ControlPlaneError } from './errors.ts'
+import { startMeshd } from './meshd.ts'
+import { addQuotaService, MemoryQuotaBackend, RedisQuotaBackend } from './quota/index.ts'
+
+const USAGE = `Usage: meshd [flags]
+
+Serves proxy configuration (discovery gRPC), monitoring and debug pages, and the webhooks.
+Configuration comes from --config-dir DIR (watched), or else from Kubernetes (in-cluster, KUBECONFIG
+or ~/.kube/config).
+
+Flags:
+  --config-dir DIR            read configuration from the YAML/JSON files below DIR
+  --grpc-address HOST:PORT    discovery gRPC (default 0.0.0.0:15010)
+  --monitoring-address H:P    /metrics, /healthz/ready, /debug/* (default 0.0.0.0:15014)
+  --webhook-address H:P       injection and validation webhooks, HTTPS (default 0.0.0.0:15017)
+  --webhook-cert FILE         webhook TLS certificate (PEM)
+  --webhook-key FILE          webhook TLS key (PEM)
+  --endpoints KIND            EndpointSlice (default) or Endpoints, with Kubernetes
+  --quota-backend KIND        memory (default: counts in this meshd) or redis (shared by replicas)
+  --redis-url URL             Redis for --quota-backend redis (default redis://127.0.0.1:6379)
+  --log-level LEVEL           trace, debug, info (default), warn, error
+  -h, --help                  this text
+`
+
+async function main(): Promise<number> {
+  let values: Record<string, string | boolean | undefined>
+  try {
+    ;({ values } = parseArgs({
+      options: {
+        'config-dir': { type: 'string' },
+        'grpc-address': { type: 'string' },
+        'monitoring-address': { type: 'string' },
+        'webhook-address': { type: 'string' },
+        'webhook-cert': { type: 'string' },
+        'webhook-key': { type: 'string' },
+        endpoints: { type: 'string' },
+        'quota-backend': { type: 'string' },
+        'redis-url': { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }))
+  } catch (err) {
+    console.error(`meshd: ${(err as Error).message}\n\n${USAGE}`)
+    return 2
+  }
+  if (values.help) {
+    process.stdout.write(USAGE)
+    return 0
+  }
+  const endpoints = values.endpoints as string | undefined
+  if (endpoints !== undefined && endpoints !== 'EndpointSlice' && endpoints !== 'Endpoints') {
+    console.error(`meshd: --endpoints must be EndpointSlice or Endpoints, got ${endpoints}`)
+    return 2
+  }
+  if (Boolean(values['webhook-cert']) !== Boolean(values['webhook-key'])) {
+    console.error('meshd: --webhook-cert and --webhook-key go together')
+    return 2
+  }
+  const quotaBackend = (values['quota-backend'] as string | undefined) ?? 'memory'
+  if (quotaBackend !== 'memory' && quotaBackend !== 'redis') {
+    console.error(`meshd: --quota-backend must be memory or redis, got ${quotaBackend}`)
+    return 2
+  }
+  const logger = pino({ name: 'meshd', level: (values['log-level'] as string | undefined) ?? 'info' })
+  let meshd: Awaited<ReturnType<typeof startMeshd>>
+  try {
+    let source: import('./sources/source.ts').ConfigSource | undefined
+    if (values['config-dir'] === undefined && endpoints) {
+      const { KubernetesSource, loadKubeConfig } = await import('./sources/kubernetes.ts')
+      source = new KubernetesSource(loadKubeConfig(), { logger, endpoints })
+    }
+    meshd = await startMeshd({
+      configDir: values['config-dir'] as string | undefined,
+      source,
+      grpcAddress: values['grpc-address'] as string | undefined,
+      monitoringAddress: values['monitoring-address'] as string | undefined,
+      webhookAddress: values['webhook-address'] as string | undefined,
+      webhookCert: values['webhook-cert'] as string | undefined,
+      webhookKey: values['webhook-key'] as string | undefined,
+      logger,
+      // The quota service shares the discovery gRPC server (15010).
+      grpcServices: (server) =>
+        addQuotaService(
+          server,
+          quotaBackend === 'redis'
+            ? new RedisQuotaBackend({
+                url: (values['redis-url'] as string | undefined) ?? 'redis://127.0.0.1:6379',
+              })
+            : new MemoryQuotaBackend(),
+        ),
+    })
+  } catch (err) {
+    const e = err as Error & { code?: string }
+    if (err instanceof ControlPlaneError) console.error(`meshd: ${e.message} [${e.code}]`)
+    else console.error(`meshd: cannot start: ${e.stack ?? e.message}`)
+    return 1
+  }
+  // Machine-readable line for wrappers (local cluster, tests): where meshd listens.
+  console.log(JSON.stringify({ msg: 'meshd listening', ...meshd.addresses }))
+  await new Promise<void>((resolve) => {
+    let stopping = false
+    const stop = (signal: string) => {
+      if (stopping) return
+      stopping = true
+      logger.info({ signal }, 'meshd: shutting down')
+      meshd.close().then(resolve, resolve)
+    }
+    process.once('SIGTERM', () => stop('SIGTERM'))
+    process.once('SIGINT', () => stop('SIGINT'))
+  })
+  logger.info('meshd: stopped')
+  return 0
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code
+  },
+  (err) => {
+    console.error(`meshd: ${(err as Error).stack ?? err}`)
+    process.exitCode = 1
+  },
+)
