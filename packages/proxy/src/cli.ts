@@ -146,7 +146,7 @@ export async function main(argv: string[]): Promise<void> {
     ...(quota ? { inboundPolicy: quota } : {}),
     appProbers: parseAppProbers(env.MESH_KUBE_APP_PROBERS),
   })
-  quota?.attach(proxy.ctx.metrics.registry)
+  if (quota) proxy.ctx.metrics.addSource(quota.registry)
   log.info(
     { mode, node: proxy.node.id, ports: proxy.ports, listeners: proxy.ports.listeners },
     'mesh-proxy started',

@@ -2,7 +2,8 @@
 // listeners, the admin/metrics/health servers, and graceful draining.
 import type { Server } from 'node:http'
 import type { Writable } from 'node:stream'
-import { formatNodeId, type Node } from '@minimesh/api'
+import type { Node } from '@minimesh/api'
+import { formatNodeId } from '@minimesh/api/config'
 import pino, { type Logger } from 'pino'
 import { AccessLog } from './admin/access-log.ts'
 import { adminHandlers, healthHandlers, metricsHandlers, serve } from './admin/admin.ts'

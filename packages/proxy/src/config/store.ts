@@ -11,7 +11,7 @@ import {
   resourceName,
   TYPE_ORDER,
   TypeUrl,
-} from '@minimesh/api'
+} from '@minimesh/api/config'
 import { ClusterRuntime, type ClusterStats, newClusterStats } from '../cluster/cluster.ts'
 import { ConfigError } from '../errors.ts'
 import type { SourceIdentity } from '../routing/match.ts'

@@ -10,7 +10,7 @@ import {
   resourceName,
   TypeUrl,
   validateProxyResource,
-} from '@minimesh/api'
+} from '@minimesh/api/config'
 import { ConfigError } from '../errors.ts'
 
 /** Clusters a proxy always has, even when the control plane does not send them. */
