@@ -33,8 +33,8 @@ export interface ForwardSpec {
   original: { address: string; port: number } | undefined
   /** Adjusts response headers (route/destination header ops, cookies) before they are sent. */
   editResponseHeaders: ((flat: string[]) => void) | undefined
-  /** Called once the upstream host is known (metrics: destination workload). */
-  onHost: ((host: Host) => void) | undefined
+  /** Gets the upstream host's workload and version once it is chosen (metrics); undefined = not wanted. */
+  recordHost: RequestRecord | undefined
 }
 
 const ABORT_RETRY = Symbol('retry')
@@ -156,7 +156,7 @@ export class Exchange {
   start(): void {
     const { timeoutMs } = this.spec
     if (timeoutMs > 0) this.timer = setTimeout(() => this.onRouteTimeout(), timeoutMs)
-    this.res.once('close', () => {
+    this.res.on('close', () => {
       if (!this.finished) {
         addFlag(this.rec, Flag.DownstreamTermination)
         this.current?.abort(ABORT_DOWNSTREAM)
@@ -201,7 +201,11 @@ export class Exchange {
     this.current = attempt
     this.rec.attempts++
     this.rec.upstreamHost = host.key
-    spec.onHost?.(host)
+    const rh = spec.recordHost
+    if (rh) {
+      rh.destinationWorkload = host.endpoint.workload ?? host.endpoint.labels?.app
+      rh.destinationVersion = host.endpoint.labels?.version
+    }
     host.active++
     host.lastUsed = Date.now()
     spec.cluster.stats.upstream_rq_total++
