@@ -34,6 +34,18 @@ interface Series {
   buckets: Float64Array
 }
 
+/** The label values of the last recorded request. */
+interface LastLabels {
+  reporter: string
+  sw: string
+  sv: string
+  ds: string
+  dw: string
+  dv: string
+  code: number
+  flags: string
+}
+
 function escapeLabel(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')
 }
@@ -85,6 +97,7 @@ export class ProxyMetrics {
   private readonly store: ConfigStore
   private readonly series = new Map<string, Series>()
   private readonly sources: MetricsSource[] = []
+  private last: (LastLabels & { series: Series }) | undefined
 
   constructor(store: ConfigStore) {
     this.store = store
@@ -105,23 +118,43 @@ export class ProxyMetrics {
     const dv = rec.destinationVersion ?? 'unknown'
     const code = rec.status
     const flags = rec.flags || '-'
-    const key = `${reporter}\x01${sw}\x01${sv}\x01${ds}\x01${dw}\x01${dv}\x01${code}\x01${flags}`
-    let se = this.series.get(key)
-    if (!se) {
-      const values = [reporter, sw, sv, ds, dw, dv, String(code), flags]
-      se = {
-        labels: LABELS.map((n, i) => `${n}="${escapeLabel(values[i]!)}"`).join(','),
-        count: 0,
-        sum: 0,
-        buckets: new Float64Array(BUCKETS.length + 1),
-      }
-      this.series.set(key, se)
+    // Consecutive requests mostly share their labels: compare with the last series' values
+    // (string identity, usually) before building and hashing the key.
+    const last = this.last
+    let se: Series | undefined
+    if (
+      last !== undefined &&
+      last.code === code &&
+      last.reporter === reporter &&
+      last.sw === sw &&
+      last.sv === sv &&
+      last.ds === ds &&
+      last.dw === dw &&
+      last.dv === dv &&
+      last.flags === flags
+    ) {
+      se = last.series
+    } else {
+      const key = `${reporter}\x01${sw}\x01${sv}\x01${ds}\x01${dw}\x01${dv}\x01${code}\x01${flags}`
+      se = this.series.get(key) ?? this.newSeries(key, [reporter, sw, sv, ds, dw, dv, String(code), flags])
+      this.last = { reporter, sw, sv, ds, dw, dv, code, flags, series: se }
     }
     se.count++
     se.sum += durationMs
     let b = 0
     while (b < BUCKETS.length && durationMs > BUCKETS[b]!) b++
     se.buckets[b]!++
+  }
+
+  private newSeries(key: string, values: string[]): Series {
+    const se: Series = {
+      labels: LABELS.map((n, i) => `${n}="${escapeLabel(values[i]!)}"`).join(','),
+      count: 0,
+      sum: 0,
+      buckets: new Float64Array(BUCKETS.length + 1),
+    }
+    this.series.set(key, se)
+    return se
   }
 
   /** Prometheus text of the request counter and duration histogram. */

@@ -8,7 +8,7 @@ import type { Dispatcher } from 'undici'
 import type { ClusterRuntime } from '../cluster/cluster.ts'
 import type { Host } from '../cluster/host.ts'
 import type { Outcome } from '../cluster/outlier.ts'
-import { copyResponseHeaders } from './headers.ts'
+import { flattenResponseHeaders } from './headers.ts'
 import { addFlag, Flag, type RequestRecord } from './record.ts'
 import {
   backoffMs,
@@ -103,9 +103,13 @@ class Attempt implements Dispatcher.DispatchHandler {
     if (this.abortedBy) controller.abort(new Error('superseded'))
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, status: number): void {
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    status: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
     if (this.abortedBy) return
-    this.ex.onHeaders(this, controller, status)
+    this.ex.onHeaders(this, status, headers)
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -250,7 +254,7 @@ export class Exchange {
     }, delay)
   }
 
-  onHeaders(a: Attempt, controller: Dispatcher.DispatchController, status: number): void {
+  onHeaders(a: Attempt, status: number, headers: Record<string, string | string[] | undefined>): void {
     const r = this.spec.retry
     if (r && retriableStatus(r, status) && this.mayRetry()) {
       this.settle(a, status)
@@ -264,7 +268,7 @@ export class Exchange {
     const rec = this.rec
     rec.status = status
     rec.upstreamServiceTimeMs = performance.now() - this.headersAt
-    const flat = copyResponseHeaders((controller.rawHeaders ?? []) as (Buffer | string)[])
+    const flat = flattenResponseHeaders(headers)
     this.spec.editResponseHeaders?.(flat)
     try {
       this.res.writeHead(status, flat)
