@@ -4,7 +4,8 @@
  *   settings against each, all in front of the same upstream (an nginx worker answering 200);
  * - latency_ms.direct / two_sidecars: p50 and p99 at a fixed 1,000 req/s (open loop, undici),
  *   straight to the upstream and through client sidecar → server sidecar → upstream;
- * - rss_mb: peak resident memory of mesh-proxy serving Bookinfo's configuration under wrk load.
+ * - rss_mb: peak resident memory of mesh-proxy serving Bookinfo's configuration under wrk load;
+ *   rss_at_peak_mb splits it into anonymous memory and file-backed pages (mostly the node binary).
  * mesh-proxy runs as production images run it: the compiled build (bin/mesh-proxy.js → dist/),
  * rebuilt first when missing or older than the sources; its own launcher adds its V8 flags.
  * Installs nginx, haproxy and wrk from Debian when missing; stops everything it starts.
@@ -192,10 +193,12 @@ async function latency(port: number): Promise<{ p50: number; p99: number }> {
   return { p50: s.p50, p99: s.p99 }
 }
 
-function rssMb(pid: number): number {
+/** Resident memory (MB) of a process: total, anonymous (heaps, buffers) and file-backed (the node binary's code and data). */
+function rssOf(pid: number): { total: number; anon: number; file: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  const m = /VmRSS:\s+(\d+) kB/.exec(status)
-  return m ? Number(m[1]) / 1024 : Number.NaN
+  const kb = (field: string) =>
+    Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN) / 1024
+  return { total: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') }
 }
 
 let stopping = false
@@ -315,13 +318,15 @@ backend be
   await waitPort(bookinfoPort)
   const nodeArgs = readFileSync(`/proc/${bookinfo.pid}/cmdline`, 'utf8').split('\0')
   const nodeFlags = nodeArgs.slice(1, nodeArgs.indexOf(MESH_PROXY))
-  let peak = rssMb(bookinfo.pid!)
-  const sampler = setInterval(() => {
-    peak = Math.max(peak, rssMb(bookinfo.pid!))
-  }, 100)
+  let peak = rssOf(bookinfo.pid!)
+  const sample = () => {
+    const now = rssOf(bookinfo.pid!)
+    if (now.total > peak.total) peak = now
+  }
+  const sampler = setInterval(sample, 100)
   const rpsBookinfo = Math.round(wrk(bookinfoPort, 5))
   clearInterval(sampler)
-  peak = Math.max(peak, rssMb(bookinfo.pid!))
+  sample()
 
   writeResult('proxy', {
     command: 'pnpm bench:proxy',
@@ -335,7 +340,8 @@ backend be
     ratio_vs_haproxy: round(rps.minimesh / rps.haproxy, 3),
     latency_ms: { rate: LATENCY_RATE, seconds: LATENCY_S, direct, two_sidecars: twoSidecars },
     added_latency_ms: { p50: round(twoSidecars.p50 - direct.p50), p99: round(twoSidecars.p99 - direct.p99) },
-    rss_mb: round(peak, 1),
+    rss_mb: round(peak.total, 1),
+    rss_at_peak_mb: { anon: round(peak.anon, 1), file: round(peak.file, 1) },
     rss_load_rps: rpsBookinfo,
     load_average: { before: round(loadBefore, 2), after: round(loadavg()[0]!, 2) },
     goals: {

@@ -34,14 +34,22 @@ export function missingSettings(
   return { flags, env: extra }
 }
 
-/** Re-executes this process with the missing settings, once; returns when nothing is missing. */
+/**
+ * Re-executes this process with the missing settings, once; returns when nothing is missing. The
+ * mark that says "relaunched" is removed again at once, so that processes this one starts (of
+ * another binary) make their own choice.
+ */
 export function relaunch(settings: LaunchSettings): void {
-  if (process.env[MARK] || typeof process.execve !== 'function') return
+  if (process.env[MARK] === settings.override) {
+    delete process.env[MARK]
+    return
+  }
+  if (typeof process.execve !== 'function') return
   const missing = missingSettings(settings, process)
   if (missing.flags.length === 0 && Object.keys(missing.env).length === 0) return
   process.execve(
     process.execPath,
     [process.execPath, ...missing.flags, ...process.execArgv, ...process.argv.slice(1)],
-    { ...process.env, ...missing.env, [MARK]: '1' },
+    { ...process.env, ...missing.env, [MARK]: settings.override },
   )
 }

@@ -3,7 +3,6 @@
 // Configuration comes from meshd over gRPC (--discovery-address) or from a file (--config).
 // Workload identity comes from the environment the injector sets (POD_NAME, POD_NAMESPACE,
 // INSTANCE_IP, SERVICE_ACCOUNT, MESH_WORKLOAD_NAME, MESH_POD_LABELS, MESH_APP_PORTS).
-import { createWriteStream } from 'node:fs'
 import { parseArgs } from 'node:util'
 import pino from 'pino'
 import { parseAppProbers } from './admin/app-probes.ts'
@@ -109,7 +108,10 @@ export async function main(argv: string[]): Promise<void> {
       ? 'off'
       : accessLogFlag === 'stdout'
         ? process.stdout
-        : createWriteStream(accessLogFlag, { flags: 'a' })
+        : // Written synchronously, one write per event-loop turn (as Node writes stdout to a file
+          // or pipe): an async file stream goes through the thread pool and queues without bound
+          // when the disk lags behind the request rate.
+          pino.destination({ dest: accessLogFlag, sync: true, append: true })
   const drainSeconds = Number(values['drain-seconds'] ?? 5)
   const labels = parseLabels(env.MESH_POD_LABELS)
   const quotaAddress = values['quota-address'] ?? discoveryAddress
@@ -146,7 +148,7 @@ export async function main(argv: string[]): Promise<void> {
     ...(quota ? { inboundPolicy: quota } : {}),
     appProbers: parseAppProbers(env.MESH_KUBE_APP_PROBERS),
   })
-  quota?.attach(proxy.ctx.metrics.registry)
+  if (quota) proxy.ctx.metrics.addSource(quota.registry)
   log.info(
     { mode, node: proxy.node.id, ports: proxy.ports, listeners: proxy.ports.listeners },
     'mesh-proxy started',

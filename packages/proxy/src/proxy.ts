@@ -1,10 +1,10 @@
 // startProxy: wires the configuration store (fed by the discovery client or a static file), the
 // listeners, the admin/metrics/health servers, and graceful draining.
 import type { Server } from 'node:http'
-import type { Writable } from 'node:stream'
-import { formatNodeId, type Node } from '@minimesh/api'
+import type { Node } from '@minimesh/api'
+import { formatNodeId } from '@minimesh/api/config'
 import pino, { type Logger } from 'pino'
-import { AccessLog } from './admin/access-log.ts'
+import { AccessLog, type LogSink } from './admin/access-log.ts'
 import { adminHandlers, healthHandlers, metricsHandlers, serve } from './admin/admin.ts'
 import { type AppProber, appProbeHandlers } from './admin/app-probes.ts'
 import { ProxyMetrics } from './admin/metrics.ts'
@@ -45,7 +45,7 @@ export interface ProxyOptions {
   /** Server-side policy hook on inbound requests (quota, authorization). */
   inboundPolicy?: InboundPolicy
   /** Access log sink; 'off' disables it (default: off in the library, stdout in mesh-proxy). */
-  accessLog?: Writable | 'off'
+  accessLog?: LogSink | 'off'
   /** Keep this many access-log entries in memory (`proxy.accessLog.recent`). */
   accessLogKeep?: number
   logger?: Logger

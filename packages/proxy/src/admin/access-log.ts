@@ -1,7 +1,11 @@
 // The access log: one JSON object per request (Istio's JSON access-log field names, Envoy
 // response flags), written in batches so a busy proxy makes one write per event-loop turn.
-import type { Writable } from 'node:stream'
 import type { RequestRecord } from '../http/record.ts'
+
+/** Where access-log lines go: a Writable, or anything with write(text) (pino's sync file destination). */
+export interface LogSink {
+  write(text: string): unknown
+}
 
 export interface AccessLogEntry {
   start_time: string
@@ -53,7 +57,7 @@ function toEntry(rec: RequestRecord, durationMs: number): AccessLogEntry {
 }
 
 export class AccessLog {
-  private readonly out: Writable | undefined
+  private readonly out: LogSink | undefined
   private batch: string[] = []
   private scheduled = false
   /** Entries kept in memory too (tests, debugging); 0 = none. */
@@ -61,7 +65,7 @@ export class AccessLog {
   readonly recent: AccessLogEntry[] = []
 
   /** `out` undefined: access logging off. */
-  constructor(out: Writable | undefined, keep = 0) {
+  constructor(out: LogSink | undefined, keep = 0) {
     this.out = out
     this.keep = keep
   }

@@ -5,6 +5,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { ProxyContext } from '../context.ts'
 import type { CompiledRouteConfig } from '../routing/select.ts'
+import { PROMETHEUS_CONTENT_TYPE } from './metrics.ts'
 
 export interface AdminInfo {
   /** Node id and metadata the proxy runs with. */
@@ -154,7 +155,7 @@ export function serve(
 
 export function metricsHandlers(ctx: ProxyContext): Record<string, Handler> {
   return {
-    '/stats/prometheus': async () => [200, ctx.metrics.registry.contentType, await ctx.metrics.text()],
+    '/stats/prometheus': async () => [200, PROMETHEUS_CONTENT_TYPE, await ctx.metrics.text()],
     '/healthz/ready': () => ready(ctx),
   }
 }

@@ -2,8 +2,9 @@
 // under minimesh names, and per-cluster upstream counters read from the clusters at scrape time.
 // The request metrics are kept here rather than in prom-client (whose per-observation label
 // validation and hashing dominated the metrics cost): recording a request is one string key, a
-// Map lookup and a few increments; their exposition text is rendered at scrape time.
-import { Counter, Gauge, Registry } from 'prom-client'
+// Map lookup and a few increments; their exposition text is rendered at scrape time. The cluster
+// counters are rendered the same way, so the proxy does not load prom-client (~20 MB resident
+// with its OpenTelemetry dependency) unless a policy that uses it (quota) is configured.
 import type { ClusterStats } from '../cluster/cluster.ts'
 import type { ConfigStore } from '../config/store.ts'
 import type { RequestRecord } from '../http/record.ts'
@@ -31,6 +32,18 @@ interface Series {
   count: number
   sum: number
   buckets: Float64Array
+}
+
+/** The label values of the last recorded request. */
+interface LastLabels {
+  reporter: string
+  sw: string
+  sv: string
+  ds: string
+  dw: string
+  dv: string
+  code: number
+  flags: string
 }
 
 function escapeLabel(v: string): string {
@@ -72,35 +85,27 @@ const CLUSTER_METRICS: [string, StatName, 'counter' | 'gauge', string][] = [
   ],
 ]
 
+/** Another source of Prometheus text appended to /stats/prometheus (a prom-client Registry fits). */
+export interface MetricsSource {
+  metrics(): Promise<string> | string
+}
+
+/** The Prometheus text format's content type. */
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
+
 export class ProxyMetrics {
-  readonly registry = new Registry()
+  private readonly store: ConfigStore
   private readonly series = new Map<string, Series>()
+  private readonly sources: MetricsSource[] = []
+  private last: (LastLabels & { series: Series }) | undefined
 
   constructor(store: ConfigStore) {
-    const registers = [this.registry]
-    for (const [name, stat, kind, help] of CLUSTER_METRICS) {
-      const collect = function (this: Counter<'cluster_name'> | Gauge<'cluster_name'>) {
-        this.reset()
-        for (const [cluster, s] of store.clusterStats) {
-          if (s[stat] !== 0) (this as Counter<'cluster_name'>).inc({ cluster_name: cluster }, s[stat])
-        }
-      }
-      if (kind === 'counter') new Counter({ name, help, labelNames: ['cluster_name'], registers, collect })
-      else new Gauge({ name, help, labelNames: ['cluster_name'], registers, collect })
-    }
-    new Gauge({
-      name: 'minimesh_outlier_detection_ejections_active',
-      help: 'Hosts ejected now',
-      labelNames: ['cluster_name'],
-      registers,
-      collect() {
-        this.reset()
-        for (const [name, c] of store.current.clusters) {
-          const n = c.ejectedCount
-          if (n > 0) this.set({ cluster_name: name }, n)
-        }
-      },
-    })
+    this.store = store
+  }
+
+  /** Appends a source's metrics (the quota policy's counters) to the proxy's. */
+  addSource(source: MetricsSource): void {
+    this.sources.push(source)
   }
 
   /** Records one finished request. */
@@ -113,23 +118,43 @@ export class ProxyMetrics {
     const dv = rec.destinationVersion ?? 'unknown'
     const code = rec.status
     const flags = rec.flags || '-'
-    const key = `${reporter}\x01${sw}\x01${sv}\x01${ds}\x01${dw}\x01${dv}\x01${code}\x01${flags}`
-    let se = this.series.get(key)
-    if (!se) {
-      const values = [reporter, sw, sv, ds, dw, dv, String(code), flags]
-      se = {
-        labels: LABELS.map((n, i) => `${n}="${escapeLabel(values[i]!)}"`).join(','),
-        count: 0,
-        sum: 0,
-        buckets: new Float64Array(BUCKETS.length + 1),
-      }
-      this.series.set(key, se)
+    // Consecutive requests mostly share their labels: compare with the last series' values
+    // (string identity, usually) before building and hashing the key.
+    const last = this.last
+    let se: Series | undefined
+    if (
+      last !== undefined &&
+      last.code === code &&
+      last.reporter === reporter &&
+      last.sw === sw &&
+      last.sv === sv &&
+      last.ds === ds &&
+      last.dw === dw &&
+      last.dv === dv &&
+      last.flags === flags
+    ) {
+      se = last.series
+    } else {
+      const key = `${reporter}\x01${sw}\x01${sv}\x01${ds}\x01${dw}\x01${dv}\x01${code}\x01${flags}`
+      se = this.series.get(key) ?? this.newSeries(key, [reporter, sw, sv, ds, dw, dv, String(code), flags])
+      this.last = { reporter, sw, sv, ds, dw, dv, code, flags, series: se }
     }
     se.count++
     se.sum += durationMs
     let b = 0
     while (b < BUCKETS.length && durationMs > BUCKETS[b]!) b++
     se.buckets[b]!++
+  }
+
+  private newSeries(key: string, values: string[]): Series {
+    const se: Series = {
+      labels: LABELS.map((n, i) => `${n}="${escapeLabel(values[i]!)}"`).join(','),
+      count: 0,
+      sum: 0,
+      buckets: new Float64Array(BUCKETS.length + 1),
+    }
+    this.series.set(key, se)
+    return se
   }
 
   /** Prometheus text of the request counter and duration histogram. */
@@ -153,7 +178,26 @@ export class ProxyMetrics {
     return `${c.join('\n')}\n\n${h.join('\n')}\n\n`
   }
 
+  /** Cluster counters and gauges, read from the live stats at scrape time. */
+  private clusterText(): string {
+    const out: string[] = []
+    for (const [name, stat, kind, help] of CLUSTER_METRICS) {
+      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${kind}`)
+      for (const [cluster, s] of this.store.clusterStats) {
+        if (s[stat] !== 0) out.push(`${name}{cluster_name="${escapeLabel(cluster)}"} ${s[stat]}`)
+      }
+    }
+    const ejected = 'minimesh_outlier_detection_ejections_active'
+    out.push(`# HELP ${ejected} Hosts ejected now`, `# TYPE ${ejected} gauge`)
+    for (const [name, c] of this.store.current.clusters) {
+      const n = c.ejectedCount
+      if (n > 0) out.push(`${ejected}{cluster_name="${escapeLabel(name)}"} ${n}`)
+    }
+    return `${out.join('\n')}\n`
+  }
+
   async text(): Promise<string> {
-    return this.requestText() + (await this.registry.metrics())
+    const extra = await Promise.all(this.sources.map((s) => s.metrics()))
+    return this.requestText() + this.clusterText() + extra.join('')
   }
 }

@@ -13,7 +13,7 @@ import {
   TYPE_ORDER,
   TypeUrl,
   type VhdsVirtualHost,
-} from '@minimesh/api'
+} from '@minimesh/api/config'
 import { ClusterRuntime, type ClusterStats, newClusterStats } from '../cluster/cluster.ts'
 import { ConfigError } from '../errors.ts'
 import type { SourceIdentity } from '../routing/match.ts'

@@ -12,7 +12,7 @@ import {
   type VhdsVirtualHost,
   type VirtualHost,
   validateProxyResource,
-} from '@minimesh/api'
+} from '@minimesh/api/config'
 import { ConfigError } from '../errors.ts'
 
 /** Clusters a proxy always has, even when the control plane does not send them. */

@@ -8,7 +8,7 @@ import type { Dispatcher } from 'undici'
 import type { ClusterRuntime } from '../cluster/cluster.ts'
 import type { Host } from '../cluster/host.ts'
 import type { Outcome } from '../cluster/outlier.ts'
-import { copyResponseHeaders } from './headers.ts'
+import { flattenResponseHeaders } from './headers.ts'
 import { addFlag, Flag, type RequestRecord } from './record.ts'
 import {
   backoffMs,
@@ -33,8 +33,8 @@ export interface ForwardSpec {
   original: { address: string; port: number } | undefined
   /** Adjusts response headers (route/destination header ops, cookies) before they are sent. */
   editResponseHeaders: ((flat: string[]) => void) | undefined
-  /** Called once the upstream host is known (metrics: destination workload). */
-  onHost: ((host: Host) => void) | undefined
+  /** Gets the upstream host's workload and version once it is chosen (metrics); undefined = not wanted. */
+  recordHost: RequestRecord | undefined
 }
 
 const ABORT_RETRY = Symbol('retry')
@@ -103,9 +103,13 @@ class Attempt implements Dispatcher.DispatchHandler {
     if (this.abortedBy) controller.abort(new Error('superseded'))
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, status: number): void {
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    status: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
     if (this.abortedBy) return
-    this.ex.onHeaders(this, controller, status)
+    this.ex.onHeaders(this, status, headers)
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -156,7 +160,7 @@ export class Exchange {
   start(): void {
     const { timeoutMs } = this.spec
     if (timeoutMs > 0) this.timer = setTimeout(() => this.onRouteTimeout(), timeoutMs)
-    this.res.once('close', () => {
+    this.res.on('close', () => {
       if (!this.finished) {
         addFlag(this.rec, Flag.DownstreamTermination)
         this.current?.abort(ABORT_DOWNSTREAM)
@@ -201,7 +205,11 @@ export class Exchange {
     this.current = attempt
     this.rec.attempts++
     this.rec.upstreamHost = host.key
-    spec.onHost?.(host)
+    const rh = spec.recordHost
+    if (rh) {
+      rh.destinationWorkload = host.endpoint.workload ?? host.endpoint.labels?.app
+      rh.destinationVersion = host.endpoint.labels?.version
+    }
     host.active++
     host.lastUsed = Date.now()
     spec.cluster.stats.upstream_rq_total++
@@ -246,7 +254,7 @@ export class Exchange {
     }, delay)
   }
 
-  onHeaders(a: Attempt, controller: Dispatcher.DispatchController, status: number): void {
+  onHeaders(a: Attempt, status: number, headers: Record<string, string | string[] | undefined>): void {
     const r = this.spec.retry
     if (r && retriableStatus(r, status) && this.mayRetry()) {
       this.settle(a, status)
@@ -260,7 +268,7 @@ export class Exchange {
     const rec = this.rec
     rec.status = status
     rec.upstreamServiceTimeMs = performance.now() - this.headersAt
-    const flat = copyResponseHeaders((controller.rawHeaders ?? []) as (Buffer | string)[])
+    const flat = flattenResponseHeaders(headers)
     this.spec.editResponseHeaders?.(flat)
     try {
       this.res.writeHead(status, flat)

@@ -167,3 +167,19 @@ export function copyResponseHeaders(raw: readonly (Buffer | string)[], keepUpgra
   }
   return out
 }
+
+/**
+ * Response headers from the object undici already parsed for the handler (lower-case names,
+ * repeated headers as arrays, values as latin1) as a flat array minus hop-by-hop: the same result
+ * as copyResponseHeaders without converting and lower-casing every name and value again.
+ */
+export function flattenResponseHeaders(headers: Record<string, string | string[] | undefined>): string[] {
+  const out: string[] = []
+  for (const name of Object.keys(headers)) {
+    if (HOP_BY_HOP.has(name)) continue
+    const v = headers[name]
+    if (typeof v === 'string') out.push(name, v)
+    else if (v !== undefined) for (const one of v) out.push(name, one)
+  }
+  return out
+}

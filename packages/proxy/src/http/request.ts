@@ -7,7 +7,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Readable } from 'node:stream'
 import type { Cluster } from '@minimesh/api'
 import type { ClusterRuntime } from '../cluster/cluster.ts'
-import type { Host } from '../cluster/host.ts'
 import { fnv1a } from '../cluster/lb.ts'
 import { decodePeer, type ProxyContext } from '../context.ts'
 import type { ConnContext } from '../listeners/conn.ts'
@@ -177,7 +176,8 @@ export function handleRequest(
 ): void {
   ctx.inflight++
   const rec = newRecord(conn, req)
-  res.once('close', () => finalize(ctx, rec))
+  // 'close' comes once per response: on() spares once()'s wrapper on the hot path.
+  res.on('close', () => finalize(ctx, rec))
   if (ctx.draining) res.shouldKeepAlive = false
   const facts = newFacts()
   const headers = copyRequestHeaders(req.rawHeaders, facts)
@@ -348,9 +348,12 @@ function proceed(
     if (action.rewrite.authority !== undefined) setFlat(headers, 'host', action.rewrite.authority)
   }
   let setCookie: string | undefined
-  const hash = hashKey(cluster.config, view, conn, (c) => {
-    setCookie = c
-  })
+  const hash =
+    cluster.config.lbPolicy === 'RING_HASH'
+      ? hashKey(cluster.config, view, conn, (c) => {
+          setCookie = c
+        })
+      : undefined
   const respOps = route?.responseHeaders
   const wOps = weighted?.responseHeaders
   const edit =
@@ -375,13 +378,7 @@ function proceed(
     hash,
     original: { address: conn.originalIp, port: conn.originalPort },
     editResponseHeaders: edit,
-    onHost:
-      conn.direction === 'INBOUND'
-        ? undefined
-        : (host: Host) => {
-            rec.destinationWorkload = host.endpoint.workload ?? host.endpoint.labels?.app
-            rec.destinationVersion = host.endpoint.labels?.version
-          },
+    recordHost: conn.direction === 'INBOUND' ? undefined : rec,
   }
   const go = () => {
     if (action?.mirror && Math.random() * 100 < action.mirror.percent) {

@@ -4,7 +4,7 @@ import {
   parseExpression,
   type QuotaRule,
   type Term,
-} from '@minimesh/api'
+} from '@minimesh/api/config'
 import type { QuotaClient } from './client.ts'
 
 /** What the quota check decided for one request. */

@@ -1,4 +1,4 @@
-import { Counter, type Registry } from 'prom-client'
+import { Counter, Registry } from 'prom-client'
 import type { InboundPolicy, InboundRequestInfo, PolicyDecision } from '../policy.ts'
 import { attributeLookup } from './attributes.ts'
 import { QuotaChecker } from './checker.ts'
@@ -13,21 +13,22 @@ export interface QuotaPolicyOptions {
 /**
  * Quota as the inbound (server-side) policy: the destination's own sidecar asks the mesh-wide quota
  * service, so every client and every replica of the destination count against one allowance.
- * Its counters join the proxy's /stats/prometheus once `attach` is called.
+ * Its counters (`registry`) join the proxy's /stats/prometheus through `ProxyMetrics.addSource`.
  */
 export class QuotaInboundPolicy implements InboundPolicy {
   private readonly checker: QuotaChecker
+  readonly registry = new Registry()
   private readonly decisions = new Counter({
     name: 'minimesh_quota_decisions_total',
     help: 'Quota checks answered by the quota service, by quota and result (granted|refused)',
     labelNames: ['quota', 'result'],
-    registers: [],
+    registers: [this.registry],
   })
   private readonly unavailable = new Counter({
     name: 'minimesh_quota_unavailable_total',
     help: 'Quota checks the quota service did not answer, by quota and what was done (fail_open|fail_closed)',
     labelNames: ['quota', 'action'],
-    registers: [],
+    registers: [this.registry],
   })
 
   constructor(opts: QuotaPolicyOptions) {
@@ -38,11 +39,6 @@ export class QuotaInboundPolicy implements InboundPolicy {
       onServiceError: (quota, admitted) =>
         this.unavailable.inc({ quota, action: admitted ? 'fail_open' : 'fail_closed' }),
     })
-  }
-
-  attach(registry: Registry): void {
-    registry.registerMetric(this.decisions)
-    registry.registerMetric(this.unavailable)
   }
 
   async check(info: InboundRequestInfo): Promise<PolicyDecision> {

@@ -37,6 +37,9 @@ describe('quota across two client sidecars and two server replicas', () => {
         e ? reject(e) : resolve(p),
       ),
     )
+    const policies = [0, 1].map(
+      () => new QuotaInboundPolicy({ client: grpcQuotaClient(`127.0.0.1:${port}`, 500) }),
+    )
     for (let i = 0; i < 2; i++) {
       const app = await startUpstream(`reviews-${i}`)
       apps.push(app)
@@ -51,9 +54,10 @@ describe('quota across two client sidecars and two server replicas', () => {
             labels: { app: 'reviews', version: `v${i + 1}` },
           },
           originalDestination: () => ({ address: POD_IP, port: 9080 }),
-          inboundPolicy: new QuotaInboundPolicy({ client: grpcQuotaClient(`127.0.0.1:${port}`, 500) }),
+          inboundPolicy: policies[i],
         }),
       )
+      servers[i]!.ctx.metrics.addSource(policies[i]!.registry)
     }
     const endpoints = servers.map((s) => ({ address: '127.0.0.1', port: s.ports.listeners.virtualInbound! }))
     for (let i = 0; i < 2; i++) {
@@ -100,5 +104,10 @@ describe('quota across two client sidecars and two server replicas', () => {
       .flatMap((s) => s.accessLog.recent)
       .filter((e) => String(e.response_flags).includes('RL'))
     expect(rl.length).toBe(refused.length)
+    // The quota counters join each server sidecar's Prometheus text.
+    const texts = await Promise.all(servers.map((s) => s.ctx.metrics.text()))
+    expect(texts.some((t) => /minimesh_quota_decisions_total\{[^}]*result="refused"\} [1-9]/.test(t))).toBe(
+      true,
+    )
   }, 30_000)
 })
