@@ -1,7 +1,7 @@
 // mesh-proxy as a process: static configuration file, readiness, and SIGTERM draining (the
 // request in flight finishes, new connections are refused, exit code 0).
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -89,6 +89,11 @@ describe('mesh-proxy', () => {
     children.push(p.child)
     const port = p.listeners['0.0.0.0_8080']!
     expect((await fetch(`http://127.0.0.1:${p.ports.health}/healthz/ready`)).status).toBe(200)
+    // It relaunched itself (same pid) with its semi-space flag and malloc arena limit.
+    expect(readFileSync(`/proc/${p.child.pid}/cmdline`, 'utf8').split('\0')).toContain(
+      '--max-semi-space-size=4',
+    )
+    expect(readFileSync(`/proc/${p.child.pid}/environ`, 'utf8').split('\0')).toContain('MALLOC_ARENA_MAX=2')
     expect((await call(port, '/fast')).text).toBe('done /fast')
     const slow = call(port, '/slow')
     await new Promise((r) => setTimeout(r, 150))
