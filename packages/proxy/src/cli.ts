@@ -80,7 +80,6 @@ export async function main(argv: string[]): Promise<void> {
     },
   })
   if (values.help) {
-    // biome-ignore lint/suspicious/noConsole: the CLI prints its usage
     console.log(USAGE)
     return
   }
