@@ -1,12 +1,13 @@
 // The static configuration file (`mesh-proxy --config FILE`): YAML or JSON with arrays
-// `listeners`, `routes`, `clusters`, `endpoints` of config-model objects. Validated like a
+// `listeners`, `routes`, `clusters`, `endpoints` (and `virtualHosts`, for routes with `vhds`) of
+// config-model objects. Validated like a
 // discovery response before anything is applied.
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { ProxyError } from '../errors.ts'
 import type { StaticConfig } from './validate.ts'
 
-const KEYS = new Set(['listeners', 'routes', 'clusters', 'endpoints'])
+const KEYS = new Set(['listeners', 'routes', 'clusters', 'endpoints', 'virtualHosts'])
 
 /** JSON is parsed directly; the YAML parser (several MB of heap) is loaded only for YAML text. */
 function parse(text: string): unknown {
@@ -35,7 +36,7 @@ export function parseStaticConfig(text: string, file = '<config>'): StaticConfig
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) {
     throw new ProxyError(
       'MESH_ERR_PROXY_CONFIG_FILE',
-      `${file}: expected an object with listeners, routes, clusters, endpoints`,
+      `${file}: expected an object with listeners, routes, clusters, endpoints (virtualHosts)`,
     )
   }
   for (const [k, v] of Object.entries(doc)) {

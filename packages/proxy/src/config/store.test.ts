@@ -61,6 +61,35 @@ describe('ConfigStore', () => {
 })
 
 describe('parseStaticConfig', () => {
+  it('reads a vhds route configuration with its virtual hosts, and routes by them once they are there', async () => {
+    const cfg = parseStaticConfig(
+      JSON.stringify({
+        ...gatewayConfig([], [cluster('c')], [endpoints('c', [{ port: 1000 }])]),
+        routes: [{ name: 'http.8080', vhds: true, virtualHosts: [] }],
+        virtualHosts: [
+          {
+            routeConfiguration: 'http.8080',
+            virtualHost: {
+              name: 'a',
+              domains: ['a.test'],
+              routes: [{ match: {}, route: { clusters: [{ name: 'c', weight: 1 }] } }],
+            },
+          },
+        ],
+      }),
+    )
+    const store = new ConfigStore(source)
+    store.apply(TypeUrl.Cluster, cfg.clusters!, 'v1')
+    store.apply(TypeUrl.Listener, cfg.listeners!, 'v1')
+    store.apply(TypeUrl.RouteConfiguration, cfg.routes!, 'v1')
+    // Its hosts have not come yet: not ready.
+    expect(store.ready).toBe(false)
+    store.applyStatic(cfg)
+    expect(store.ready).toBe(true)
+    expect(store.current.routes.get('http.8080')!.exact.get('a.test')?.name).toBe('a')
+    await store.close()
+  })
+
   it('reads YAML and refuses unknown keys', () => {
     expect(parseStaticConfig('clusters: []\nlisteners: []\n')).toEqual({ clusters: [], listeners: [] })
     expect(() => parseStaticConfig('secrets: []')).toThrow('<config>: unknown key secrets')
