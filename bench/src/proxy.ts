@@ -3,7 +3,9 @@
  * - rps.direct / nginx (1 worker) / haproxy (1 thread) / minimesh (1 process): wrk with the same
  *   settings against each, all in front of the same upstream (an nginx worker answering 200);
  * - latency_ms.direct / two_sidecars: p50 and p99 at a fixed 1,000 req/s (open loop, undici),
- *   straight to the upstream and through client sidecar → server sidecar → upstream;
+ *   straight to the upstream and through client sidecar → server sidecar → upstream, in steady
+ *   state: after 2 s of warm-up, the first 10 s are reported on their own (startup_latency_ms: a
+ *   sidecar's first seconds, while V8 still compiles and grows its heap), then the next 10 s;
  * - rss_mb: peak resident memory of mesh-proxy serving Bookinfo's configuration under wrk load;
  *   rss_at_peak_mb splits it into anonymous memory and file-backed pages (mostly the node binary).
  * mesh-proxy runs as production images run it: the compiled build (bin/mesh-proxy.js → dist/),
@@ -179,18 +181,25 @@ function measureRps(port: number): number {
   return Math.round(wrk(port, RUN_S))
 }
 
-async function latency(port: number): Promise<{ p50: number; p99: number }> {
+type Latency = { p50: number; p99: number }
+
+/** Latency at the fixed rate: the first window after warm-up (start-up), then the next one (steady state). */
+async function latency(port: number): Promise<{ startup: Latency; steady: Latency }> {
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 32, pipelining: 1 })
   const get = async () => {
     const r = await pool.request({ path: '/', method: 'GET' })
     await r.body.dump()
     if (r.statusCode !== 200) throw new Error(`status ${r.statusCode}`)
   }
-  await fixedRate(LATENCY_RATE, 2, get) // warm up connections and JIT
-  const lat = await fixedRate(LATENCY_RATE, LATENCY_S, get)
+  await fixedRate(LATENCY_RATE, 2, get) // open the connections
+  const window = async () => {
+    const s = summarize(await fixedRate(LATENCY_RATE, LATENCY_S, get))
+    return { p50: s.p50, p99: s.p99 }
+  }
+  const startup = await window()
+  const steady = await window()
   await pool.close()
-  const s = summarize(lat)
-  return { p50: s.p50, p99: s.p99 }
+  return { startup, steady }
 }
 
 /** Resident memory (MB) of a process: total, anonymous (heaps, buffers) and file-backed (the node binary's code and data). */
@@ -304,8 +313,10 @@ backend be
   startMeshProxy(serverSidecar(serverPort, upPort), 'server-sidecar', ['--access-log', 'off'])
   startMeshProxy(clientSidecar(clientPort, serverPort), 'client-sidecar', ['--access-log', 'off'])
   await Promise.all([clientPort, serverPort].map((p) => waitPort(p)))
-  const direct = await latency(upPort)
-  const twoSidecars = await latency(clientPort)
+  const directRuns = await latency(upPort)
+  const sidecarRuns = await latency(clientPort)
+  const direct = directRuns.steady
+  const twoSidecars = sidecarRuns.steady
 
   // Memory: Bookinfo's configuration under load (access log on, written to a file).
   console.error('rss under load with Bookinfo configuration…')
@@ -340,6 +351,14 @@ backend be
     ratio_vs_haproxy: round(rps.minimesh / rps.haproxy, 3),
     latency_ms: { rate: LATENCY_RATE, seconds: LATENCY_S, direct, two_sidecars: twoSidecars },
     added_latency_ms: { p50: round(twoSidecars.p50 - direct.p50), p99: round(twoSidecars.p99 - direct.p99) },
+    startup_latency_ms: {
+      direct: directRuns.startup,
+      two_sidecars: sidecarRuns.startup,
+      added: {
+        p50: round(sidecarRuns.startup.p50 - directRuns.startup.p50),
+        p99: round(sidecarRuns.startup.p99 - directRuns.startup.p99),
+      },
+    },
     rss_mb: round(peak.total, 1),
     rss_at_peak_mb: { anon: round(peak.anon, 1), file: round(peak.file, 1) },
     rss_load_rps: rpsBookinfo,
@@ -351,7 +370,7 @@ backend be
       rss_mb: '<= 60',
     },
     notes:
-      'minimesh rps and latency runs have the access log off (Istio default); the rss run writes it to a file.',
+      'minimesh rps and latency runs have the access log off (Istio default); the rss run writes it to a file. latency_ms is steady state (the 10 s after the first 10 s at the rate); startup_latency_ms is that first window, sidecars started just before.',
   })
 }
 
