@@ -2,6 +2,8 @@
  * pnpm bench:proxy — mesh-proxy beside nginx and HAProxy, measured in one run on this machine.
  * - rps.direct / nginx (1 worker) / haproxy (1 thread) / minimesh (1 process): wrk with the same
  *   settings against each, all in front of the same upstream (an nginx worker answering 200);
+ *   cpu_us_per_request: CPU time (user + system) each one's processes spent per request in that run
+ *   (for direct: the upstream's own), the lowest of the two rounds;
  * - latency_ms.direct / two_sidecars: p50 and p99 at a fixed 1,000 req/s (open loop, undici),
  *   straight to the upstream and through client sidecar → server sidecar → upstream, in steady
  *   state: after 2 s of warm-up, the first 10 s are reported on their own (startup_latency_ms: a
@@ -166,19 +168,52 @@ function startMeshProxy(config: StaticConfig, name: string, extra: string[] = []
   )
 }
 
-function wrk(port: number, seconds: number): number {
+function wrkRun(port: number, seconds: number): { rps: number; requests: number } {
   const out = execFileSync('wrk', [...WRK_ARGS, `-d${seconds}s`, `http://127.0.0.1:${port}/`], {
     encoding: 'utf8',
   })
   const m = /Requests\/sec:\s+([\d.]+)/.exec(out)
-  if (!m) throw new Error(`cannot read wrk output:\n${out}`)
+  const n = /(\d+) requests in/.exec(out)
+  if (!m || !n) throw new Error(`cannot read wrk output:\n${out}`)
   if (/Non-2xx or 3xx responses/.test(out)) throw new Error(`errors through port ${port}:\n${out}`)
-  return Number(m[1])
+  return { rps: Number(m[1]), requests: Number(n[1]) }
 }
 
-function measureRps(port: number): number {
+function wrk(port: number, seconds: number): number {
+  return wrkRun(port, seconds).rps
+}
+
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
+
+/** CPU seconds (user + system) used so far by every process in a process group (nginx: master and worker). */
+function groupCpuSeconds(pgid: number): number {
+  let ticks = 0
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue
+    let stat: string
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    } catch {
+      continue // gone meanwhile
+    }
+    // Fields after the command name (which may hold spaces): state is field 3, pgrp 5, utime 14, stime 15.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    if (Number(f[2]) === pgid) ticks += Number(f[11]) + Number(f[12])
+  }
+  return ticks / CLOCK_TICKS
+}
+
+/**
+ * Requests per second through `port` after a warm-up, and the CPU time the process group behind
+ * it spent per request meanwhile (µs): steadier than rps on a shared machine, and what limits a
+ * single-process proxy.
+ */
+function measureRps(port: number, pgid: number): { rps: number; cpuUs: number } {
   wrk(port, WARM_S)
-  return Math.round(wrk(port, RUN_S))
+  const before = groupCpuSeconds(pgid)
+  const run = wrkRun(port, RUN_S)
+  const cpu = groupCpuSeconds(pgid) - before
+  return { rps: Math.round(run.rps), cpuUs: round((cpu / run.requests) * 1e6, 1) }
 }
 
 type Latency = { p50: number; p99: number }
@@ -255,11 +290,11 @@ async function main(): Promise<void> {
     number,
   ]
   // The upstream: one nginx worker with a fixed answer.
-  startNginx(
+  const upstream = startNginx(
     'upstream',
     `  server { listen 127.0.0.1:${upPort}; location / { return 200 "hello from upstream\\n"; } }`,
   )
-  startNginx(
+  const nginx = startNginx(
     'nginx',
     `  upstream up { server 127.0.0.1:${upPort}; keepalive 128; keepalive_requests 1000000; }
   server { listen 127.0.0.1:${nginxPort}; location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; } }`,
@@ -283,8 +318,8 @@ backend be
   server up 127.0.0.1:${upPort} maxconn 1000
 `,
   )
-  start('haproxy', ['-f', haCfg, '-db'], 'haproxy')
-  startMeshProxy(gatewayBench(meshPort, upPort), 'minimesh', [
+  const haproxy = start('haproxy', ['-f', haCfg, '-db'], 'haproxy')
+  const minimesh = startMeshProxy(gatewayBench(meshPort, upPort), 'minimesh', [
     '--access-log',
     'off',
     '--port-map',
@@ -295,15 +330,23 @@ backend be
   // Two rounds, in alternating order, best of each: other work on a shared machine only ever
   // lowers a figure, so the best round is the closest to what each proxy can do.
   const loadBefore = loadavg()[0]!
-  const targets = { direct: upPort, nginx: nginxPort, haproxy: haproxyPort, minimesh: meshPort }
+  const targets = {
+    direct: { port: upPort, group: upstream.pid! },
+    nginx: { port: nginxPort, group: nginx.pid! },
+    haproxy: { port: haproxyPort, group: haproxy.pid! },
+    minimesh: { port: meshPort, group: minimesh.pid! },
+  }
   const rps = { direct: 0, nginx: 0, haproxy: 0, minimesh: 0 }
+  const cpuUs = { direct: Infinity, nginx: Infinity, haproxy: Infinity, minimesh: Infinity }
   const rounds: Record<string, number>[] = []
   for (const order of [Object.keys(targets), Object.keys(targets).reverse()] as (keyof typeof targets)[][]) {
     console.error(`rps: ${order.join(', ')}…`)
     const result: Record<string, number> = {}
     for (const name of order) {
-      result[name] = measureRps(targets[name])
-      rps[name] = Math.max(rps[name], result[name])
+      const m = measureRps(targets[name].port, targets[name].group)
+      result[name] = m.rps
+      rps[name] = Math.max(rps[name], m.rps)
+      cpuUs[name] = Math.min(cpuUs[name], m.cpuUs)
     }
     rounds.push(result)
   }
@@ -349,6 +392,7 @@ backend be
     rps_rounds: rounds,
     ratio_vs_nginx: round(rps.minimesh / rps.nginx, 3),
     ratio_vs_haproxy: round(rps.minimesh / rps.haproxy, 3),
+    cpu_us_per_request: cpuUs,
     latency_ms: { rate: LATENCY_RATE, seconds: LATENCY_S, direct, two_sidecars: twoSidecars },
     added_latency_ms: { p50: round(twoSidecars.p50 - direct.p50), p99: round(twoSidecars.p99 - direct.p99) },
     startup_latency_ms: {
