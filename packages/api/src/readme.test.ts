@@ -13,13 +13,14 @@ function render(): string {
   const blocks: string[] = []
   for (const [kind, paths] of byKind) {
     const top = new Set(paths)
+    // A subset's traffic policy and a port's settings have the top-level policy's fields.
     const folded = paths.filter((p) => {
-      const m = /^spec\.subsets\[\]\.(trafficPolicy\..*)$/.exec(p)
-      return !(m && top.has(`spec.${m[1]}`))
+      const m = /^spec\.(?:subsets\[\]\.)?trafficPolicy\.(?:portLevelSettings\[\]\.)?(.*)$/.exec(p)
+      return !(m && p !== `spec.trafficPolicy.${m[1]}` && top.has(`spec.trafficPolicy.${m[1]}`))
     })
     const note =
       folded.length < paths.length
-        ? ' (each `spec.trafficPolicy` field also inside `spec.subsets[].trafficPolicy`)'
+        ? ' (each `spec.trafficPolicy` field also inside `spec.subsets[].trafficPolicy` and in `portLevelSettings[]`)'
         : ''
     blocks.push(
       `**${kind}**${note}\n\n${[...folded]

@@ -93,14 +93,34 @@ const INVALID: [name: string, yaml: string, expected: [code: string, path: strin
     [[C.Unimplemented, 'spec.http[0].delegate']],
   ],
   [
-    'unimplemented DR tls sni',
-    `${HEAD.dr}spec:\n  host: reviews\n  trafficPolicy:\n    tls:\n      mode: DISABLE\n      sni: reviews # <-\n`,
-    [[C.Unimplemented, 'spec.trafficPolicy.tls.sni']],
-  ],
-  [
-    'unimplemented DR tls origination',
+    'DR tls ISTIO_MUTUAL (no mesh CA)',
     `${HEAD.dr}spec:\n  host: reviews\n  trafficPolicy:\n    tls:\n      mode: ISTIO_MUTUAL # <-\n`,
     [[C.Unimplemented, 'spec.trafficPolicy.tls.mode']],
+  ],
+  [
+    'DR tls credentialName',
+    `${HEAD.dr}spec:\n  host: reviews\n  trafficPolicy:\n    tls:\n      mode: SIMPLE\n      credentialName: reviews-ca # <-\n`,
+    [[C.Unimplemented, 'spec.trafficPolicy.tls.credentialName']],
+  ],
+  [
+    'DR tls MUTUAL without a private key',
+    `${HEAD.dr}spec:\n  host: reviews\n  subsets:\n  - name: v1\n    trafficPolicy:\n      tls: # <-\n        mode: MUTUAL\n        clientCertificate: /etc/certs/client.pem\n`,
+    [[C.Required, 'spec.subsets[0].trafficPolicy.tls.privateKey']],
+  ],
+  [
+    'DR tls MUTUAL without a client certificate (port level)',
+    `${HEAD.dr}spec:\n  host: reviews\n  trafficPolicy:\n    portLevelSettings:\n    - port: {number: 9080}\n      tls: # <-\n        mode: MUTUAL\n        privateKey: /etc/certs/key.pem\n`,
+    [[C.Required, 'spec.trafficPolicy.portLevelSettings[0].tls.clientCertificate']],
+  ],
+  [
+    'DR tls subjectAltNames as a string',
+    `${HEAD.dr}spec:\n  host: reviews\n  trafficPolicy:\n    tls:\n      mode: SIMPLE\n      subjectAltNames: reviews # <-\n`,
+    [[C.Type, 'spec.trafficPolicy.tls.subjectAltNames']],
+  ],
+  [
+    'DR portLevelSettings twice for one port',
+    `${HEAD.dr}spec:\n  host: reviews\n  trafficPolicy:\n    portLevelSettings:\n    - port: {number: 9080}\n    - port: {number: 9080} # <-\n`,
+    [[C.Duplicate, 'spec.trafficPolicy.portLevelSettings[1]']],
   ],
   [
     'unimplemented Gateway tls',

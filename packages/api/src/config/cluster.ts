@@ -1,3 +1,4 @@
+import { ApiErrorCode } from '../errors.ts'
 import { array, boolean, type Infer, integer, object, optional, record, string } from '../schema/index.ts'
 import { millis, percentage } from './common.ts'
 
@@ -65,7 +66,38 @@ export const cluster = object({
       minHealthPercent: optional(percentage()),
     }),
   ),
-  tls: optional(object({ mode: string({ enum: ['DISABLE', 'SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL'] as const }) })),
+  /**
+   * TLS the proxy originates to this cluster's endpoints (a DestinationRule's `tls`). Paths are
+   * PEM files in the proxy's file system, read when the configuration is applied.
+   */
+  tls: optional(
+    object(
+      {
+        mode: string({ enum: ['DISABLE', 'SIMPLE', 'MUTUAL'] as const }),
+        /** CA bundle verifying the server; absent = the system's roots. */
+        caCertificates: optional(string()),
+        clientCertificate: optional(string()),
+        privateKey: optional(string()),
+        /** SNI (and the name verified when no subjectAltNames); absent = the service's host. */
+        sni: optional(string()),
+        /** The server certificate must carry one of these SANs. */
+        subjectAltNames: optional(array(string())),
+        insecureSkipVerify: optional(boolean()),
+      },
+      {
+        check(v, path, ctx) {
+          if (v.mode !== 'MUTUAL') return
+          for (const field of ['clientCertificate', 'privateKey'] as const)
+            if (!v[field])
+              ctx.report(
+                [...path, field],
+                ApiErrorCode.Required,
+                `field "${field}" is required when mode is MUTUAL`,
+              )
+        },
+      },
+    ),
+  ),
   /** Endpoints of a STATIC cluster (inbound clusters: 127.0.0.1:port). */
   loadAssignment: optional(clusterLoadAssignment),
   /** The service behind an outbound cluster, for metrics and logs. */
@@ -80,3 +112,4 @@ export const cluster = object({
   ),
 })
 export type Cluster = Infer<typeof cluster>
+export type ClusterTls = NonNullable<Cluster['tls']>

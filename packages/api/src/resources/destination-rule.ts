@@ -74,42 +74,72 @@ const outlierDetection = object(
   },
 )
 
+const TLS_FILE_HINT = 'a file path inside the sidecar'
+
+/**
+ * Istio's ClientTLSSettings: TLS the proxy originates to the destination. Certificates and keys
+ * are PEM files the sidecar can read (mounted into it); they are read when the proxy applies the
+ * configuration.
+ */
 const tls = object(
   {
     mode: string({
       enum: ['DISABLE', 'SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL'] as const,
-      // The proxy speaks plain HTTP/1.1 upstream; until TLS origination lands, only DISABLE is honest.
       check(v, path, ctx) {
-        if (v !== 'DISABLE')
+        if (v === 'ISTIO_MUTUAL')
           ctx.report(
             path,
             ApiErrorCode.Unimplemented,
-            `tls mode ${v} is not implemented by minimesh (only DISABLE)`,
+            'tls mode ISTIO_MUTUAL is not implemented by minimesh: it has no mesh certificate authority issuing workload certificates (use SIMPLE, or MUTUAL with clientCertificate and privateKey)',
           )
       },
     }),
+    /** PEM CA bundle that verifies the server's certificate; absent = the system's trusted roots. */
+    caCertificates: optional(string({ description: `PEM CA certificates (${TLS_FILE_HINT}).` })),
+    /** PEM client certificate (MUTUAL). */
+    clientCertificate: optional(string({ description: `PEM client certificate (${TLS_FILE_HINT}).` })),
+    /** PEM private key of the client certificate (MUTUAL). */
+    privateKey: optional(string({ description: `PEM private key (${TLS_FILE_HINT}).` })),
+    sni: optional(string()),
+    subjectAltNames: optional(array(string())),
+    insecureSkipVerify: optional(boolean()),
   },
   {
-    unimplemented: [
-      'clientCertificate',
-      'privateKey',
-      'caCertificates',
-      'credentialName',
-      'subjectAltNames',
-      'sni',
-      'insecureSkipVerify',
-    ],
+    unimplemented: ['credentialName', 'caCrl'],
+    check(v, path, ctx) {
+      if (v.mode !== 'MUTUAL') return
+      for (const field of ['clientCertificate', 'privateKey'] as const)
+        if (!v[field])
+          ctx.report(
+            [...path, field],
+            ApiErrorCode.Required,
+            `field "${field}" is required when mode is MUTUAL`,
+          )
+    },
   },
 )
 
+const policyParts = {
+  loadBalancer: optional(loadBalancer),
+  connectionPool: optional(connectionPool),
+  outlierDetection: optional(outlierDetection),
+  tls: optional(tls),
+}
+
+/** Settings for one port of the destination; they replace the policy's (unset parts take defaults). */
+const portTrafficPolicy = object({
+  port: object({ number: integer({ min: 1, max: 65535 }) }),
+  ...policyParts,
+})
+
 const trafficPolicy = object(
   {
-    loadBalancer: optional(loadBalancer),
-    connectionPool: optional(connectionPool),
-    outlierDetection: optional(outlierDetection),
-    tls: optional(tls),
+    ...policyParts,
+    portLevelSettings: optional(
+      array(portTrafficPolicy, { uniqueBy: (p) => String(p.port.number), uniqueWhat: 'port number' }),
+    ),
   },
-  { unimplemented: ['portLevelSettings', 'tunnel', 'proxyProtocol'] },
+  { unimplemented: ['tunnel', 'proxyProtocol'] },
 )
 
 const subset = object({
@@ -134,6 +164,8 @@ export type LoadBalancerSettings = Infer<typeof loadBalancer>
 export type ConnectionPoolSettings = Infer<typeof connectionPool>
 export type OutlierDetection = Infer<typeof outlierDetection>
 export type Subset = Infer<typeof subset>
+export type PortTrafficPolicy = Infer<typeof portTrafficPolicy>
+export type ClientTlsSettings = Infer<typeof tls>
 export type DestinationRule = Resource<DestinationRuleSpec, 'DestinationRule'>
 
 export const DestinationRuleKind = defineKind({

@@ -60,6 +60,7 @@ const config = {
     protocol: 'http',
     lbPolicy: 'ROUND_ROBIN',
     connectTimeoutMs: 1000,
+    ...(v === 'v1' ? { tls: { mode: 'SIMPLE' as const, insecureSkipVerify: true } } : {}),
     service: {
       host: 'reviews.default.svc.cluster.local',
       name: 'reviews',
@@ -167,10 +168,15 @@ describe('meshctl proxy-config', () => {
     const t = io()
     expect(await runCli(['proxy-config', 'clusters', '--admin', admin], t.io)).toBe(0)
     const lines = t.out.join('').split('\n')
-    expect(lines[0]).toMatch(/^NAME\s+SERVICE FQDN\s+PORT\s+SUBSET\s+TYPE\s+LB POLICY\s+ENDPOINTS$/)
+    expect(lines[0]).toMatch(/^NAME\s+SERVICE FQDN\s+PORT\s+SUBSET\s+TYPE\s+LB POLICY\s+TLS\s+ENDPOINTS$/)
     expect(lines).toContainEqual(
       expect.stringMatching(
-        /^outbound\|9080\|v2\|reviews\.default\.svc\.cluster\.local\s+reviews\.default\.svc\.cluster\.local\s+9080\s+v2\s+EDS\s+ROUND_ROBIN\s+1$/,
+        /^outbound\|9080\|v2\|reviews\.default\.svc\.cluster\.local\s+reviews\.default\.svc\.cluster\.local\s+9080\s+v2\s+EDS\s+ROUND_ROBIN\s+DISABLE\s+1$/,
+      ),
+    )
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^outbound\|9080\|v1\|reviews\S+\s+\S+\s+9080\s+v1\s+EDS\s+ROUND_ROBIN\s+SIMPLE\s+1$/,
       ),
     )
     expect(lines).toContainEqual(expect.stringMatching(/^PassthroughCluster\s+-\s+-\s+-\s+ORIGINAL_DST/))

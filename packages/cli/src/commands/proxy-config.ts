@@ -50,6 +50,8 @@ interface ClusterView {
   type: string
   lbPolicy: string
   service: { host: string; port: number; subset?: string } | null
+  /** Absent from a proxy older than TLS origination. */
+  tls?: string
   hosts: { address: string; port: number; health: string; ejected: boolean; ejectionCount: number }[]
 }
 interface ConfigDump {
@@ -153,9 +155,10 @@ export function clustersTable(clusters: ClusterView[]): string {
     c.service?.subset ?? '-',
     c.type,
     c.lbPolicy,
+    c.tls ?? 'DISABLE',
     String(c.hosts.length),
   ])
-  return table(['NAME', 'SERVICE FQDN', 'PORT', 'SUBSET', 'TYPE', 'LB POLICY', 'ENDPOINTS'], rows)
+  return table(['NAME', 'SERVICE FQDN', 'PORT', 'SUBSET', 'TYPE', 'LB POLICY', 'TLS', 'ENDPOINTS'], rows)
 }
 
 export function endpointsTable(clusters: ClusterView[]): string {

@@ -95,4 +95,5 @@ export const SCENARIOS: Record<string, readonly string[]> = {
   ],
   'circuit-breaker': ['destination-rule-circuit-breaker.yaml'],
   quota: ['quota-policy.yaml'],
+  'tls-origination': ['destination-rule-tls.yaml'],
 }

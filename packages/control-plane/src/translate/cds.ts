@@ -14,19 +14,45 @@ import {
 const CONNECT_TIMEOUT_MS = 10_000
 const DEFAULT_LB: Cluster['lbPolicy'] = 'LEAST_REQUEST'
 
-/** Istio's MergeTrafficPolicy: each part a subset sets replaces the whole top-level part. */
+/**
+ * The policy's settings for one port: a `portLevelSettings` entry for the port replaces all four
+ * parts (a part it leaves out takes the default, not the policy's), as Istio documents.
+ */
+function forPort(policy: TrafficPolicy | undefined, port: number): TrafficPolicy | undefined {
+  if (!policy) return undefined
+  const { portLevelSettings, ...rest } = policy
+  const p = portLevelSettings?.find((s) => s.port.number === port)
+  if (!p) return rest
+  return {
+    loadBalancer: p.loadBalancer,
+    connectionPool: p.connectionPool,
+    outlierDetection: p.outlierDetection,
+    tls: p.tls,
+  }
+}
+
+/**
+ * Istio's MergeTrafficPolicy for one port: the top-level policy with its port-level settings
+ * applied; then each part the subset sets replaces that part; then the subset's own port-level
+ * settings for the port replace all parts.
+ */
 function mergePolicy(
   top: TrafficPolicy | undefined,
   subset: TrafficPolicy | undefined,
+  port: number,
 ): TrafficPolicy | undefined {
-  if (!subset) return top
-  if (!top) return subset
-  return {
-    loadBalancer: subset.loadBalancer ?? top.loadBalancer,
-    connectionPool: subset.connectionPool ?? top.connectionPool,
-    outlierDetection: subset.outlierDetection ?? top.outlierDetection,
-    tls: subset.tls ?? top.tls,
-  }
+  const base = forPort(top, port)
+  if (!subset) return base
+  return forPort(
+    {
+      loadBalancer: subset.loadBalancer ?? base?.loadBalancer,
+      connectionPool: subset.connectionPool ?? base?.connectionPool,
+      outlierDetection: subset.outlierDetection ?? base?.outlierDetection,
+      tls: subset.tls ?? base?.tls,
+      portLevelSettings: subset.portLevelSettings,
+    },
+    port,
+  )
 }
 
 const ms = (d: string | undefined) => (d === undefined ? undefined : durationMs(d))
@@ -82,7 +108,20 @@ function applyPolicy(cluster: Cluster, policy: TrafficPolicy | undefined): void 
       ...(od.minHealthPercent !== undefined ? { minHealthPercent: od.minHealthPercent } : {}),
     }
   }
-  if (policy?.tls) cluster.tls = { mode: policy.tls.mode }
+  const tls = policy?.tls
+  // ISTIO_MUTUAL never passes validation (minimesh has no mesh CA).
+  if (tls?.mode === 'DISABLE') cluster.tls = { mode: 'DISABLE' }
+  else if (tls?.mode === 'SIMPLE' || tls?.mode === 'MUTUAL')
+    cluster.tls = {
+      mode: tls.mode,
+      ...(tls.caCertificates ? { caCertificates: tls.caCertificates } : {}),
+      ...(tls.mode === 'MUTUAL'
+        ? { clientCertificate: tls.clientCertificate, privateKey: tls.privateKey }
+        : {}),
+      ...(tls.sni ? { sni: tls.sni } : {}),
+      ...(tls.subjectAltNames?.length ? { subjectAltNames: tls.subjectAltNames } : {}),
+      ...(tls.insecureSkipVerify ? { insecureSkipVerify: true } : {}),
+    }
 }
 
 function outboundCluster(
@@ -114,9 +153,11 @@ export function serviceClusters(ctx: PushContext, ns: string, service: Service):
   const rule = ctx.destinationRule(ns, service)
   const out: Cluster[] = []
   for (const port of service.ports) {
-    out.push(outboundCluster(service, port, undefined, rule?.trafficPolicy))
+    out.push(outboundCluster(service, port, undefined, forPort(rule?.trafficPolicy, port.port)))
     for (const s of rule?.subsets ?? [])
-      out.push(outboundCluster(service, port, s.name, mergePolicy(rule?.trafficPolicy, s.trafficPolicy)))
+      out.push(
+        outboundCluster(service, port, s.name, mergePolicy(rule?.trafficPolicy, s.trafficPolicy, port.port)),
+      )
   }
   return out
 }

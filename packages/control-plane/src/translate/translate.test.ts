@@ -57,3 +57,39 @@ describe('golden translation of Bookinfo under Istio task configs', () => {
     expect(JSON.stringify(a)).toBe(JSON.stringify(b))
   })
 })
+
+describe('DestinationRule tls becomes the cluster tls', () => {
+  const config = translate(bookinfoSnapshot(SCENARIOS['tls-origination']!), PROXIES['productpage-sidecar']!)
+  const tls = (name: string) => config.clusters.find((c) => c.name === name)?.tls
+  const ratings = (subset: string) => `outbound|9080|${subset}|ratings.default.svc.cluster.local`
+
+  it('a SIMPLE top-level policy: the service cluster and a subset without its own tls', () => {
+    const simple = {
+      mode: 'SIMPLE',
+      caCertificates: '/etc/ratings-certs/ca.pem',
+      subjectAltNames: ['ratings.default.svc.cluster.local'],
+    }
+    expect(tls(ratings(''))).toEqual(simple)
+    expect(tls(ratings('v1'))).toEqual(simple)
+  })
+
+  it("a subset's tls replaces the top-level one (MUTUAL with its files and sni)", () => {
+    expect(tls(ratings('v2'))).toEqual({
+      mode: 'MUTUAL',
+      caCertificates: '/etc/ratings-certs/ca.pem',
+      clientCertificate: '/etc/ratings-certs/client.pem',
+      privateKey: '/etc/ratings-certs/client-key.pem',
+      sni: 'ratings-v2.internal',
+    })
+  })
+
+  it("a subset's port-level settings win for their port; another port's settings do nothing", () => {
+    expect(tls(ratings('v3'))).toEqual({ mode: 'DISABLE' })
+  })
+
+  it('top-level port-level settings replace every part for the port (the load balancer too)', () => {
+    const details = config.clusters.find((c) => c.name === 'outbound|9080||details.default.svc.cluster.local')
+    expect(details?.tls).toEqual({ mode: 'SIMPLE', sni: 'details.internal' })
+    expect(details?.lbPolicy).toBe('LEAST_REQUEST')
+  })
+})

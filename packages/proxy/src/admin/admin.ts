@@ -51,6 +51,8 @@ function clustersView(ctx: ProxyContext) {
     service: c.config.service ?? null,
     circuitBreakers: c.config.circuitBreakers ?? null,
     outlierDetection: c.config.outlierDetection ?? null,
+    /** TLS origination: DISABLE (plaintext), SIMPLE or MUTUAL; the rest is in /config_dump. */
+    tls: c.config.tls?.mode ?? 'DISABLE',
     active: c.breaker.active,
     pending: c.breaker.pending,
     stats: c.stats,

@@ -6,6 +6,7 @@ import { CircuitBreaker } from './circuit-breaker.ts'
 import { Host, hostKey, type PoolSettings } from './host.ts'
 import { type LoadBalancer, makeLoadBalancer } from './lb.ts'
 import { type Outcome, OutlierDetector } from './outlier.ts'
+import type { UpstreamTls } from './tls.ts'
 
 export interface ClusterStats {
   upstream_cx_total: number
@@ -55,10 +56,13 @@ export class ClusterRuntime {
   private sweepTimer: NodeJS.Timeout | undefined
   /** The JSON this runtime was built from; an identical update keeps it. */
   readonly fingerprint: string
+  /** TLS origination (files read when the configuration was applied); undefined = plaintext. */
+  readonly tls: UpstreamTls | undefined
 
-  constructor(config: Cluster, stats: ClusterStats = newClusterStats()) {
+  constructor(config: Cluster, stats: ClusterStats = newClusterStats(), tls?: UpstreamTls) {
     this.config = config
     this.stats = stats
+    this.tls = tls
     this.name = config.name
     this.fingerprint = JSON.stringify(config)
     const cb = config.circuitBreakers
@@ -82,6 +86,7 @@ export class ClusterRuntime {
       onConnectFail: () => {
         stats.upstream_cx_connect_fail++
       },
+      tls,
     }
     this.lb = makeLoadBalancer(config.lbPolicy)
     if (config.outlierDetection) {

@@ -2,15 +2,50 @@
 // first use) an undici Pool of keep-alive connections to it.
 import { createRequire } from 'node:module'
 import type { LbEndpoint } from '@minimesh/api'
-import type { Pool as UndiciPool } from 'undici'
+import type { Dispatcher, buildConnector as UndiciBuildConnector, Pool as UndiciPool } from 'undici'
+import { tlsFailure, type UpstreamTls } from './tls.ts'
 
 /**
  * undici's Pool alone: the package's index also loads fetch, WebSocket, caches and mocks
  * (~340 modules, ~12 MB of resident memory a proxy never uses). undici has no `exports` map, so
  * the file is reachable; its type is the one the index exports.
  */
-const Pool = createRequire(import.meta.url)('undici/lib/dispatcher/pool.js') as typeof UndiciPool
+const require = createRequire(import.meta.url)
+const Pool = require('undici/lib/dispatcher/pool.js') as typeof UndiciPool
 type Pool = UndiciPool
+const buildConnector = require('undici/lib/core/connect.js') as typeof UndiciBuildConnector
+
+/**
+ * undici's TLS connector with the cluster's certificates, offering only HTTP/1.1 (ALPN). A TLS
+ * alert that arrives after the handshake (TLS 1.3: the server refused our client certificate)
+ * counts as a failed connection, and becomes the `cause` of the "other side closed" error undici
+ * then fails the request with.
+ */
+function tlsConnector(
+  tls: UpstreamTls,
+  timeout: number,
+  onFailure: () => void,
+): UndiciBuildConnector.connector {
+  const inner = buildConnector({
+    ...tls.options,
+    ...(tls.servername ? { servername: tls.servername } : {}),
+    allowH2: false,
+    timeout,
+  } as UndiciBuildConnector.BuildOptions)
+  return (opts, callback) =>
+    inner(opts, (err, socket) => {
+      if (socket) {
+        let failure: Error | undefined
+        socket.prependListener('error', (e: Error) => {
+          if (!failure && tlsFailure(e)) {
+            failure = e
+            onFailure()
+          } else if (failure && e.cause === undefined) e.cause = failure
+        })
+      }
+      ;(callback as (e: Error | null, s: typeof socket) => void)(err, socket)
+    })
+}
 
 export interface PoolSettings {
   connectTimeoutMs: number
@@ -24,6 +59,8 @@ export interface PoolSettings {
   onConnect: () => void
   onDisconnect: () => void
   onConnectFail: () => void
+  /** TLS origination (HTTP/1.1 over TLS); absent = plaintext. */
+  tls?: UpstreamTls | undefined
 }
 
 export class Host {
@@ -64,15 +101,27 @@ export class Host {
   }
 
   get origin(): string {
+    const scheme = this.settings.tls ? 'https' : 'http'
     return this.address.includes(':')
-      ? `http://[${this.address}]:${this.port}`
-      : `http://${this.address}:${this.port}`
+      ? `${scheme}://[${this.address}]:${this.port}`
+      : `${scheme}://${this.address}:${this.port}`
+  }
+
+  /**
+   * Sends a request on this endpoint's pool. Over TLS the SNI is the cluster's, not one derived
+   * from each request's Host (undici's default, which would also reconnect when Hosts differ).
+   */
+  dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    const servername = this.settings.tls?.servername
+    if (servername) (opts as Dispatcher.DispatchOptions & { servername?: string }).servername = servername
+    return this.getPool().dispatch(opts, handler)
   }
 
   /** The keep-alive pool to this endpoint, made on first use. */
-  getPool(): Pool {
+  private getPool(): Pool {
     if (this.pool) return this.pool
     const s = this.settings
+    const tls = s.tls
     const pool = new Pool(this.origin, {
       connections: s.maxConnections ?? null,
       pipelining: 1,
@@ -84,6 +133,8 @@ export class Host {
       connectTimeout: s.connectTimeoutMs,
       maxRequestsPerClient: s.maxRequestsPerConnection || undefined,
       strictContentLength: false,
+      // Over TLS: HTTP/1.1 only, with the cluster's certificates and checks.
+      ...(tls ? { allowH2: false, connect: tlsConnector(tls, s.connectTimeoutMs, s.onConnectFail) } : {}),
     })
     pool.on('connect', s.onConnect)
     pool.on('disconnect', s.onDisconnect)

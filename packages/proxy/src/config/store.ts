@@ -15,6 +15,7 @@ import {
   type VhdsVirtualHost,
 } from '@minimesh/api/config'
 import { ClusterRuntime, type ClusterStats, newClusterStats } from '../cluster/cluster.ts'
+import { loadUpstreamTls, type UpstreamTls } from '../cluster/tls.ts'
 import { ConfigError } from '../errors.ts'
 import type { SourceIdentity } from '../routing/match.ts'
 import { type CompiledRouteConfig, compileRouteConfig, type VirtualHostCache } from '../routing/select.ts'
@@ -111,6 +112,8 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
     const next = new Map<string, unknown>()
     for (const n of kept) next.set(n, prev.get(n))
     for (const r of resources) next.set(resourceName(typeUrl, r as Record<string, unknown>), r)
+    // Read the TLS files of new and changed clusters before committing: a missing one rejects all.
+    const tls = typeUrl === TypeUrl.Cluster ? this.loadTls(next as Map<string, Cluster>) : undefined
     // Compile before committing, so a compile failure (a regex the schema let through) leaves all as it was.
     let routes = this.routes
     if (typeUrl === TypeUrl.RouteConfiguration || typeUrl === TypeUrl.VirtualHost) {
@@ -129,7 +132,7 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
     this.versions[typeUrl] = version
     this.received.add(typeUrl)
     this.routes = routes
-    if (typeUrl === TypeUrl.Cluster) this.swapClusters()
+    if (tls) this.swapClusters(tls)
     if (typeUrl === TypeUrl.ClusterLoadAssignment) {
       for (const rt of this.clusters.values())
         rt.applyAssignment(this.raw[TypeUrl.ClusterLoadAssignment].get(rt.name))
@@ -169,7 +172,17 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
     for (const t of TYPE_ORDER) this.apply(t, byType[t], version)
   }
 
-  private swapClusters(): void {
+  /** The TLS of each cluster that will get a new runtime (an unchanged one keeps its own). */
+  private loadTls(defs: ReadonlyMap<string, Cluster>): Map<string, UpstreamTls | undefined> {
+    const out = new Map<string, UpstreamTls | undefined>()
+    for (const def of defs.values()) {
+      if (this.clusters.get(def.name)?.fingerprint === JSON.stringify(def)) continue
+      out.set(def.name, loadUpstreamTls(def))
+    }
+    return out
+  }
+
+  private swapClusters(tls: ReadonlyMap<string, UpstreamTls | undefined>): void {
     const defs = this.raw[TypeUrl.Cluster]
     const old = this.clusters
     const next = new Map<string, ClusterRuntime>()
@@ -180,7 +193,7 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
         next.set(def.name, prev)
         continue
       }
-      const rt = new ClusterRuntime(def, this.statsFor(def.name))
+      const rt = new ClusterRuntime(def, this.statsFor(def.name), tls.get(def.name))
       rt.applyAssignment(this.raw[TypeUrl.ClusterLoadAssignment].get(def.name))
       next.set(def.name, rt)
     }

@@ -8,6 +8,7 @@ import type { Dispatcher } from 'undici'
 import type { ClusterRuntime } from '../cluster/cluster.ts'
 import type { Host } from '../cluster/host.ts'
 import type { Outcome } from '../cluster/outlier.ts'
+import { tlsFailure } from '../cluster/tls.ts'
 import { flattenResponseHeaders } from './headers.ts'
 import { addFlag, Flag, type RequestRecord } from './record.ts'
 import {
@@ -42,6 +43,8 @@ const ABORT_TIMEOUT = Symbol('timeout')
 const ABORT_DOWNSTREAM = Symbol('downstream')
 
 function classify(err: unknown): FailureKind {
+  // A failed TLS handshake is a failed connection (Envoy: connect-failure, flag UF).
+  if (tlsFailure(err)) return 'connect-failure'
   const code = (err as { code?: string } | undefined)?.code
   switch (code) {
     case 'ECONNREFUSED':
@@ -216,9 +219,7 @@ export class Exchange {
     const perTry = spec.retry?.perTryTimeoutMs ?? 0
     if (perTry > 0) attempt.timer = setTimeout(() => this.onPerTryTimeout(attempt), perTry)
     this.headersAt = performance.now()
-    host
-      .getPool()
-      .dispatch({ path: spec.path, method: spec.method, headers: spec.headers, body: spec.body }, attempt)
+    host.dispatch({ path: spec.path, method: spec.method, headers: spec.headers, body: spec.body }, attempt)
   }
 
   /** Releases an attempt's slot once and feeds its outcome to outlier detection. */
@@ -309,9 +310,11 @@ export class Exchange {
     }
     if (r && this.retries > 0) addFlag(this.rec, Flag.RetryLimitExceeded)
     const reason = kind === 'connect-failure' ? 'connection failure' : 'connection termination'
+    const tlsErr = tlsFailure(err)
+    const transport = tlsErr ? `, transport failure reason: TLS error: ${tlsErr.code}` : ''
     this.reply(
       503,
-      `upstream connect error or disconnect/reset before headers. reset reason: ${reason}`,
+      `upstream connect error or disconnect/reset before headers. reset reason: ${reason}${transport}`,
       Flag.UpstreamConnectFailure,
     )
   }

@@ -42,5 +42,5 @@ export function mirror(
     host.active--
     cluster.breaker.release()
   }
-  host.getPool().dispatch({ path, method, headers: copy, body }, new Drain(release))
+  host.dispatch({ path, method, headers: copy, body }, new Drain(release))
 }

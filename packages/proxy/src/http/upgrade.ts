@@ -171,10 +171,8 @@ export function handleUpgrade(
     cluster.breaker.release()
   }
   const handler = new UpgradeHandler(client, head, rec, release, done)
-  host
-    .getPool()
-    .dispatch(
-      { path: url, method: rec.method, headers, body: null, upgrade: facts.upgrade ?? 'websocket' },
-      handler,
-    )
+  host.dispatch(
+    { path: url, method: rec.method, headers, body: null, upgrade: facts.upgrade ?? 'websocket' },
+    handler,
+  )
 }

@@ -1,7 +1,7 @@
 // The TCP proxy: a downstream connection piped to one upstream connection (a host of the
 // chain's cluster, or for ORIGINAL_DST clusters the original destination itself), both ways,
-// with half-close passed on. Connection-pool limits apply (maxConnections); an outcome feeds
-// outlier detection. Each connection gets one access-log line.
+// with half-close passed on, over TLS when the cluster has tls. Connection-pool limits apply
+// (maxConnections); an outcome feeds outlier detection. Each connection gets one access-log line.
 import net from 'node:net'
 import type { ClusterRuntime } from '../cluster/cluster.ts'
 import type { ProxyContext } from '../context.ts'
@@ -76,7 +76,19 @@ export function proxyTcp(
   rec.upstreamHost = host.key
   host.active++
   host.lastUsed = Date.now()
-  const upstream = net.connect({ host: host.address, port: host.port, noDelay: true })
+  // A cluster with tls: the bytes go over a TLS connection the proxy originates (no ALPN).
+  const t = cluster.tls
+  const upstream = t
+    ? process
+        .getBuiltinModule('node:tls')
+        .connect({
+          host: host.address,
+          port: host.port,
+          ...t.options,
+          ...(t.servername ? { servername: t.servername } : {}),
+        })
+        .setNoDelay(true)
+    : net.connect({ host: host.address, port: host.port, noDelay: true })
   let released = false
   const release = () => {
     if (released) return
@@ -89,7 +101,7 @@ export function proxyTcp(
     cluster.config.connectTimeoutMs || 10_000,
   )
   let connected = false
-  upstream.once('connect', () => {
+  upstream.once(t ? 'secureConnect' : 'connect', () => {
     connected = true
     clearTimeout(connectTimer)
     cluster.stats.upstream_cx_total++
