@@ -1,5 +1,5 @@
 // One upstream endpoint of a cluster: its address, labels, health, outlier state, and (made on
-// first use) an undici Pool of keep-alive connections to it.
+// first use) an undici Pool of keep-alive connections to it (HTTP/1.1, or h2c for http2 clusters).
 import { createRequire } from 'node:module'
 import type { LbEndpoint } from '@minimesh/api'
 import type { Pool as UndiciPool } from 'undici'
@@ -20,6 +20,8 @@ export interface PoolSettings {
   maxConnections: number | undefined
   /** Requests after which a connection is closed; undefined = unlimited. */
   maxRequestsPerConnection: number | undefined
+  /** Speak HTTP/2 with prior knowledge (h2c) to the endpoint, not HTTP/1.1 (cluster protocol http2). */
+  http2: boolean
   /** Connection events, for the cluster's counters. */
   onConnect: () => void
   onDisconnect: () => void
@@ -84,6 +86,7 @@ export class Host {
       connectTimeout: s.connectTimeoutMs,
       maxRequestsPerClient: s.maxRequestsPerConnection || undefined,
       strictContentLength: false,
+      ...(s.http2 ? { allowH2: true, useH2c: true } : {}),
     })
     pool.on('connect', s.onConnect)
     pool.on('disconnect', s.onDisconnect)
