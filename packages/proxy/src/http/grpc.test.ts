@@ -37,6 +37,7 @@ describe('gRPC through the gateway', () => {
   let v1: EchoServer
   let v2: EchoServer
   let flaky: EchoServer
+  let strict: EchoServer
   let proxy: RunningProxy
   let client: EchoClientHandle
 
@@ -44,12 +45,24 @@ describe('gRPC through the gateway', () => {
     v1 = await startEchoServer('v1')
     v2 = await startEchoServer('v2')
     flaky = await startEchoServer('flaky', 2)
+    strict = await startEchoServer('strict', 1)
     const routes: Route[] = [
       {
         name: 'abort',
         match: { path: { exact: '/test.Echo/Abort' } },
         fault: { abort: { httpStatus: 503, percent: 100 } },
         route: { clusters: [to('grpc-v1')] },
+      },
+      {
+        name: 'flaky-cancelled-only',
+        match: {
+          path: { exact: '/test.Echo/Flaky' },
+          headers: [{ name: 'x-retry', match: { exact: 'cancelled' } }],
+        },
+        route: {
+          clusters: [to('grpc-strict')],
+          retry: { attempts: 3, retryOn: ['cancelled'], baseIntervalMs: 1 },
+        },
       },
       {
         name: 'flaky',
@@ -79,12 +92,14 @@ describe('gRPC through the gateway', () => {
           cluster('grpc-v1', h2),
           cluster('grpc-v2', h2),
           cluster('grpc-flaky', h2),
+          cluster('grpc-strict', h2),
           cluster('none', { ...h2, type: 'STATIC', loadAssignment: { clusterName: 'none', endpoints: [] } }),
         ],
         [
           endpoints('grpc-v1', [{ port: v1.port, labels: { app: 'echo', version: 'v1' } }]),
           endpoints('grpc-v2', [{ port: v2.port, labels: { app: 'echo', version: 'v2' } }]),
           endpoints('grpc-flaky', [{ port: flaky.port }]),
+          endpoints('grpc-strict', [{ port: strict.port }]),
         ],
       ),
     )
@@ -94,7 +109,7 @@ describe('gRPC through the gateway', () => {
   afterAll(async () => {
     client.close()
     await proxy.close()
-    await Promise.all([v1.close(), v2.close(), flaky.close()])
+    await Promise.all([v1.close(), v2.close(), flaky.close(), strict.close()])
   })
 
   it('routes a unary call and brings back the response and its trailers', async () => {
@@ -136,6 +151,13 @@ describe('gRPC through the gateway', () => {
     expect(flaky.calls.length).toBe(3)
     const entry = proxy.accessLog.recent.find((e) => e.path === '/test.Echo/Flaky')
     expect(entry?.attempts).toBe(3)
+  })
+
+  it('does not retry a gRPC status retryOn does not name', async () => {
+    const r = await client.call('Flaky', 'x', { 'x-retry': 'cancelled' })
+    expect(r.status.code).toBe(grpc.status.UNAVAILABLE)
+    expect(r.status.details).toBe('not yet')
+    expect(strict.calls.length).toBe(1)
   })
 
   it('records the calls in metrics and the access log as HTTP/2', async () => {
