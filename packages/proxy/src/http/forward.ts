@@ -207,7 +207,8 @@ export class Exchange {
   start(): void {
     const { timeoutMs } = this.spec
     if (timeoutMs > 0) this.timer = setTimeout(() => this.onRouteTimeout(), timeoutMs)
-    this.res.on('close', () => {
+    // Before the request's own 'close' listener (metrics, access log), so DC is in the record.
+    this.res.prependListener('close', () => {
       if (!this.finished) {
         addFlag(this.rec, Flag.DownstreamTermination)
         this.current?.abort(ABORT_DOWNSTREAM)

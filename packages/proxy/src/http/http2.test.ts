@@ -2,7 +2,7 @@
 // prior-knowledge client to an HTTP/1.1 cluster, HTTP/1.1 and HTTP/2 clients to an http2
 // cluster (trailers reach the HTTP/2 client), and h2c sniffed on the sidecar capture listeners.
 import http2 from 'node:http2'
-import type { AddressInfo } from 'node:net'
+import net, { type AddressInfo } from 'node:net'
 import type { Route } from '@minimesh/api'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Destination } from '../listeners/conn.ts'
@@ -178,6 +178,31 @@ describe('HTTP/2 through the gateway', () => {
     expect(seen.headers.host).toBeUndefined()
     expect(seen.headers.connection).toBeUndefined()
     expect(proxy.accessLog.recent.find((e) => e.path === '/h2/from-h1')?.protocol).toBe('HTTP/1.1')
+  })
+
+  it('survives clients that reset streams or send garbage after the preface', async () => {
+    // A stream reset while its request body is still coming.
+    const session = http2.connect(`http://127.0.0.1:${port}`)
+    const req = session.request({ ':method': 'POST', ':path': '/h2/reset', ':authority': 'api.local' })
+    req.write('part')
+    await new Promise((r) => setTimeout(r, 20))
+    req.close(http2.constants.NGHTTP2_CANCEL)
+    await new Promise((r) => req.on('close', r))
+    session.close()
+    // The preface, then bytes that are no HTTP/2 frame.
+    const sock = net.connect(port, '127.0.0.1')
+    await new Promise((r) => sock.on('connect', r))
+    sock.write('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n')
+    sock.write(Buffer.alloc(64, 0xff))
+    await new Promise((r) => {
+      sock.on('close', r)
+      sock.on('error', () => undefined)
+      sock.resume()
+    })
+    const r = await h2request(port, { ':path': '/still-alive', ':authority': 'shop.local' })
+    expect(r.status).toBe(200)
+    // The reset request was finished and logged as a downstream termination.
+    expect(proxy.accessLog.recent.find((e) => e.path === '/h2/reset')?.response_flags).toContain('DC')
   })
 
   it('serves several streams on one HTTP/2 connection', async () => {

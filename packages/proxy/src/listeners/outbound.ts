@@ -20,7 +20,7 @@ function outboundListener(ctx: ProxyContext, capture: Listener, dst: Destination
 }
 
 /** The HTTP versions a connection can be handed over in. */
-export type HttpKind = Exclude<SniffVerdict, 'tcp'>
+type HttpKind = Exclude<SniffVerdict, 'tcp'>
 
 export interface Dispatch {
   http(socket: Socket, conn: ConnContext, kind: HttpKind): void
