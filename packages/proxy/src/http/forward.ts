@@ -5,7 +5,7 @@
 // trailers (gRPC's grpc-status) are passed on to an HTTP/2 client; an HTTP/1.1 client does not
 // get them (node:http would only send them in a chunked response the client rarely reads).
 import type { OutgoingHttpHeaders } from 'node:http'
-import { Http2ServerResponse } from 'node:http2'
+import { constants, Http2ServerResponse } from 'node:http2'
 import type { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import type { ClusterRuntime } from '../cluster/cluster.ts'
@@ -83,7 +83,8 @@ function respondEnded(res: Http2ServerResponse, status: number, flat: readonly s
   try {
     res.stream.respond(headers, { endStream: true })
   } catch {
-    res.stream.respond({ ':status': 502 }, { endStream: true })
+    // A header HTTP/2 refuses (one a route's header ops added), or the stream is gone.
+    res.stream.close(constants.NGHTTP2_INTERNAL_ERROR)
   }
 }
 
