@@ -330,6 +330,16 @@ describe('validateObject: invalid documents', () => {
   })
 })
 
+describe('validateObject: retryOn', () => {
+  it("accepts Istio's gRPC conditions beside the HTTP ones", () => {
+    const yaml = route(
+      `${dest}\nretries: {attempts: 2, retryOn: "unavailable,cancelled,deadline-exceeded,internal,resource-exhausted,5xx,503"}`,
+    )
+    const { objects } = loadYaml(yaml, 'ok.yaml')
+    expect(validateObject(objects[0]!)).toEqual([])
+  })
+})
+
 describe('findings', () => {
   it('name the file, line, kind, namespace/name, field path, reason and code', () => {
     const yaml = `${HEAD.vs}  namespace: shop\nspec:\n  hosts: [reviews]\n  http:\n  - route:\n    - destination: {host: reviews}\n    timeout: 10\n`

@@ -28,7 +28,11 @@ export const retryPolicy = object({
   /** Retries after the first try (Istio's `attempts`). */
   attempts: integer({ min: 0 }),
   perTryTimeoutMs: optional(millis()),
-  /** Conditions: 5xx, gateway-error, connect-failure, refused-stream, reset, retriable-4xx, retriable-status-codes. */
+  /**
+   * Conditions: 5xx, gateway-error, connect-failure, refused-stream, reset, retriable-4xx,
+   * retriable-status-codes; gRPC (the grpc-status of a trailers-only response): cancelled,
+   * deadline-exceeded, internal, resource-exhausted, unavailable.
+   */
   retryOn: array(string()),
   retriableStatusCodes: optional(array(integer({ min: 100, max: 599 }))),
   /** First backoff interval; later ones grow, with jitter. */

@@ -53,9 +53,9 @@ const retries = object(
     retryOn: optional(
       string({
         pattern:
-          /^(5xx|gateway-error|connect-failure|refused-stream|reset|retriable-4xx|retriable-status-codes|[1-5][0-9][0-9])(,(5xx|gateway-error|connect-failure|refused-stream|reset|retriable-4xx|retriable-status-codes|[1-5][0-9][0-9]))*$/,
+          /^(5xx|gateway-error|connect-failure|refused-stream|reset|retriable-4xx|retriable-status-codes|cancelled|deadline-exceeded|internal|resource-exhausted|unavailable|[1-5][0-9][0-9])(,(5xx|gateway-error|connect-failure|refused-stream|reset|retriable-4xx|retriable-status-codes|cancelled|deadline-exceeded|internal|resource-exhausted|unavailable|[1-5][0-9][0-9]))*$/,
         patternHint:
-          'a comma-separated list of 5xx, gateway-error, connect-failure, refused-stream, reset, retriable-4xx and status codes',
+          'a comma-separated list of 5xx, gateway-error, connect-failure, refused-stream, reset, retriable-4xx, status codes, and the gRPC conditions cancelled, deadline-exceeded, internal, resource-exhausted, unavailable',
       }),
     ),
   },

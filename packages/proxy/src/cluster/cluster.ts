@@ -76,6 +76,7 @@ export class ClusterRuntime {
       idleTimeoutMs: config.idleTimeoutMs || DEFAULT_IDLE_MS,
       maxConnections: cb?.maxConnections,
       maxRequestsPerConnection: cb?.maxRequestsPerConnection || undefined,
+      http2: config.protocol === 'http2',
       onConnect: () => {
         stats.upstream_cx_total++
         stats.upstream_cx_active++

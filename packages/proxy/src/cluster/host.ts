@@ -1,5 +1,5 @@
 // One upstream endpoint of a cluster: its address, labels, health, outlier state, and (made on
-// first use) an undici Pool of keep-alive connections to it.
+// first use) an undici Pool of keep-alive connections to it (HTTP/1.1, or h2c for http2 clusters).
 import { createRequire } from 'node:module'
 import type { LbEndpoint } from '@minimesh/api'
 import type { Dispatcher, buildConnector as UndiciBuildConnector, Pool as UndiciPool } from 'undici'
@@ -55,6 +55,8 @@ export interface PoolSettings {
   maxConnections: number | undefined
   /** Requests after which a connection is closed; undefined = unlimited. */
   maxRequestsPerConnection: number | undefined
+  /** Speak HTTP/2 with prior knowledge (h2c) to the endpoint, not HTTP/1.1 (cluster protocol http2). */
+  http2: boolean
   /** Connection events, for the cluster's counters. */
   onConnect: () => void
   onDisconnect: () => void
@@ -133,8 +135,13 @@ export class Host {
       connectTimeout: s.connectTimeoutMs,
       maxRequestsPerClient: s.maxRequestsPerConnection || undefined,
       strictContentLength: false,
-      // Over TLS: HTTP/1.1 only, with the cluster's certificates and checks.
-      ...(tls ? { allowH2: false, connect: tlsConnector(tls, s.connectTimeoutMs, s.onConnectFail) } : {}),
+      // Over TLS: HTTP/1.1 only (ALPN), with the cluster's certificates and checks; an http2
+      // cluster over TLS is sent HTTP/1.1 too. Cleartext http2 clusters: h2c with prior knowledge.
+      ...(tls
+        ? { allowH2: false, connect: tlsConnector(tls, s.connectTimeoutMs, s.onConnectFail) }
+        : s.http2
+          ? { allowH2: true, useH2c: true }
+          : {}),
     })
     pool.on('connect', s.onConnect)
     pool.on('disconnect', s.onDisconnect)

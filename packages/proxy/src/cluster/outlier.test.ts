@@ -7,6 +7,7 @@ const settings = {
   idleTimeoutMs: 1000,
   maxConnections: undefined,
   maxRequestsPerConnection: undefined,
+  http2: false,
   onConnect() {},
   onDisconnect() {},
   onConnectFail() {},

@@ -1,21 +1,27 @@
 // Forwarding one HTTP request to a cluster: host choice, connection-pool limits, per-try and
 // route timeouts, retries with backoff, and the response streamed back with backpressure. The
 // exchange is its own bookkeeping: each try is a small undici dispatch handler; a try that is
-// superseded (retry, timeout, client gone) is aborted and its callbacks ignored.
-import type { ServerResponse } from 'node:http'
+// superseded (retry, timeout, client gone) is aborted and its callbacks ignored. Response
+// trailers (gRPC's grpc-status) are passed on to an HTTP/2 client; an HTTP/1.1 client does not
+// get them (node:http would only send them in a chunked response the client rarely reads).
+import type { OutgoingHttpHeaders } from 'node:http'
+import { constants, Http2ServerResponse } from 'node:http2'
 import type { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import type { ClusterRuntime } from '../cluster/cluster.ts'
 import type { Host } from '../cluster/host.ts'
 import type { Outcome } from '../cluster/outlier.ts'
 import { tlsFailure } from '../cluster/tls.ts'
-import { flattenResponseHeaders } from './headers.ts'
+import type { DownstreamResponse } from './downstream.ts'
+import { grpcReplyHeaders, grpcStatusOf } from './grpc.ts'
+import { flattenResponseHeaders, flattenTrailers } from './headers.ts'
 import { addFlag, Flag, type RequestRecord } from './record.ts'
 import {
   backoffMs,
   type CompiledRetry,
   type FailureKind,
   retriableFailure,
+  retriableGrpcStatus,
   retriableStatus,
 } from './retry.ts'
 
@@ -25,8 +31,10 @@ export interface ForwardSpec {
   path: string
   /** Flat lower-case request headers (Host kept). */
   headers: string[]
-  /** Buffered (retriable) body, a stream (single try), or none. */
+  /** Buffered (retriable) body, a stream, or none. */
   body: Buffer | Readable | null
+  /** For a streamed body: its bytes once it has ended within the copy limit (a retry may replay them). */
+  replay: (() => Buffer | undefined) | undefined
   retry: CompiledRetry | undefined
   /** Route timeout over all tries; 0 = none. */
   timeoutMs: number
@@ -61,9 +69,35 @@ function classify(err: unknown): FailureKind {
   }
 }
 
-/** Writes a proxy-generated response (Envoy's "local reply"). */
+/** Has the downstream response been destroyed (client gone, stream reset)? */
+export function isGone(res: DownstreamResponse): boolean {
+  return res instanceof Http2ServerResponse ? res.stream.destroyed : res.destroyed
+}
+
+/** Sends an HTTP/2 response as one HEADERS frame that ends the stream (gRPC's trailers-only form). */
+function respondEnded(res: Http2ServerResponse, status: number, flat: readonly string[]): void {
+  const headers: OutgoingHttpHeaders = { ':status': status }
+  for (let i = 0; i < flat.length; i += 2) {
+    const name = flat[i]!
+    const prev = headers[name]
+    const v = flat[i + 1]!
+    headers[name] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [String(prev), v]
+  }
+  try {
+    res.stream.respond(headers, { endStream: true })
+  } catch {
+    // A header HTTP/2 refuses (one a route's header ops added), or the stream is gone.
+    res.stream.close(constants.NGHTTP2_INTERNAL_ERROR)
+  }
+}
+
+/**
+ * Writes a proxy-generated response (Envoy's "local reply"). A gRPC request gets it as a gRPC
+ * error: HTTP 200 with grpc-status (mapped from `status`) and grpc-message, no body; the record
+ * keeps `status`, the HTTP status the reply stands for (metrics and access log).
+ */
 export function localReply(
-  res: ServerResponse,
+  res: DownstreamResponse,
   rec: RequestRecord,
   status: number,
   body: string,
@@ -71,8 +105,17 @@ export function localReply(
 ): void {
   if (flag) addFlag(rec, flag)
   rec.status = status
-  if (res.headersSent || res.destroyed) {
+  if (res.headersSent || isGone(res)) {
     res.destroy()
+    return
+  }
+  if (rec.grpc) {
+    const headers = grpcReplyHeaders(status, body || `HTTP status ${status}`, rec.requestId)
+    if (res instanceof Http2ServerResponse) respondEnded(res, 200, headers)
+    else {
+      res.writeHead(200, headers)
+      res.end()
+    }
     return
   }
   const buf = Buffer.from(body)
@@ -120,9 +163,12 @@ class Attempt implements Dispatcher.DispatchHandler {
     this.ex.onData(controller, chunk)
   }
 
-  onResponseEnd(): void {
+  onResponseEnd(
+    _controller: Dispatcher.DispatchController,
+    trailers: Record<string, string | string[] | undefined>,
+  ): void {
     if (this.abortedBy) return
-    this.ex.onEnd(this)
+    this.ex.onEnd(this, trailers)
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
@@ -142,7 +188,7 @@ class Attempt implements Dispatcher.DispatchHandler {
 
 export class Exchange {
   private readonly spec: ForwardSpec
-  private readonly res: ServerResponse
+  private readonly res: DownstreamResponse
   private readonly rec: RequestRecord
   private readonly done: () => void
   private current: Attempt | undefined
@@ -152,8 +198,10 @@ export class Exchange {
   private pendingCancel: (() => void) | undefined
   private finished = false
   private headersAt = 0
+  /** Response head not written yet (a possible gRPC trailers-only response to an HTTP/2 client). */
+  private heldHead: { status: number; flat: string[] } | undefined
 
-  constructor(spec: ForwardSpec, res: ServerResponse, rec: RequestRecord, done: () => void) {
+  constructor(spec: ForwardSpec, res: DownstreamResponse, rec: RequestRecord, done: () => void) {
     this.spec = spec
     this.res = res
     this.rec = rec
@@ -163,7 +211,8 @@ export class Exchange {
   start(): void {
     const { timeoutMs } = this.spec
     if (timeoutMs > 0) this.timer = setTimeout(() => this.onRouteTimeout(), timeoutMs)
-    this.res.on('close', () => {
+    // Before the request's own 'close' listener (metrics, access log), so DC is in the record.
+    this.res.prependListener('close', () => {
       if (!this.finished) {
         addFlag(this.rec, Flag.DownstreamTermination)
         this.current?.abort(ABORT_DOWNSTREAM)
@@ -236,10 +285,18 @@ export class Exchange {
   private mayRetry(): boolean {
     const r = this.spec.retry
     if (!r || this.finished || this.retries >= r.attempts) return false
-    if (!this.spec.cluster.breaker.tryRetry()) {
-      this.spec.cluster.stats.upstream_rq_retry_overflow++
+    const spec = this.spec
+    let body = spec.body
+    if (body !== null && !Buffer.isBuffer(body)) {
+      // A streamed body can be sent again only if it has ended and its copy is whole.
+      body = spec.replay?.() ?? body
+      if (!Buffer.isBuffer(body)) return false
+    }
+    if (!spec.cluster.breaker.tryRetry()) {
+      spec.cluster.stats.upstream_rq_retry_overflow++
       return false
     }
+    spec.body = body
     return true
   }
 
@@ -257,13 +314,17 @@ export class Exchange {
 
   onHeaders(a: Attempt, status: number, headers: Record<string, string | string[] | undefined>): void {
     const r = this.spec.retry
-    if (r && retriableStatus(r, status) && this.mayRetry()) {
+    const retriable =
+      r !== undefined &&
+      (retriableStatus(r, status) ||
+        (r.grpcStatuses.size > 0 && retriableGrpcStatus(r, grpcStatusOf(headers))))
+    if (retriable && this.mayRetry()) {
       this.settle(a, status)
       a.abort(ABORT_RETRY)
       this.scheduleRetry(a)
       return
     }
-    if (r && this.retries > 0 && retriableStatus(r, status)) addFlag(this.rec, Flag.RetryLimitExceeded)
+    if (retriable && this.retries > 0) addFlag(this.rec, Flag.RetryLimitExceeded)
     this.settle(a, status)
     this.clearRouteTimer()
     const rec = this.rec
@@ -271,6 +332,16 @@ export class Exchange {
     rec.upstreamServiceTimeMs = performance.now() - this.headersAt
     const flat = flattenResponseHeaders(headers)
     this.spec.editResponseHeaders?.(flat)
+    if (this.res instanceof Http2ServerResponse && headers['grpc-status'] !== undefined) {
+      // Likely a gRPC trailers-only response: an HTTP/2 client must get it as one HEADERS frame
+      // that ends the stream, so the head waits to see whether a body follows.
+      this.heldHead = { status, flat }
+      return
+    }
+    this.writeHead(status, flat)
+  }
+
+  private writeHead(status: number, flat: string[]): void {
     try {
       this.res.writeHead(status, flat)
     } catch {
@@ -278,7 +349,17 @@ export class Exchange {
     }
   }
 
+  /** Writes a head held back by onHeaders; true if there was one. */
+  private flushHead(): boolean {
+    const h = this.heldHead
+    if (!h) return false
+    this.heldHead = undefined
+    this.writeHead(h.status, h.flat)
+    return true
+  }
+
   onData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.flushHead()
     this.rec.bytesSent += chunk.length
     if (!this.res.write(chunk)) {
       controller.pause()
@@ -286,8 +367,20 @@ export class Exchange {
     }
   }
 
-  onEnd(a: Attempt): void {
+  onEnd(a: Attempt, trailers: Record<string, string | string[] | undefined> | undefined): void {
     this.settle(a, undefined)
+    const held = this.heldHead
+    if (held && this.res instanceof Http2ServerResponse && !trailers?.['grpc-status']) {
+      this.heldHead = undefined
+      respondEnded(this.res, held.status, held.flat)
+      this.finish()
+      return
+    }
+    this.flushHead()
+    if (trailers && this.res instanceof Http2ServerResponse) {
+      const t = flattenTrailers(trailers)
+      if (t) this.res.addTrailers(t)
+    }
     this.res.end()
     this.finish()
   }

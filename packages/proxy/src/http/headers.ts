@@ -2,6 +2,9 @@
 // with lower-case names (what undici and `res.writeHead` both accept), built in one pass over
 // Node's rawHeaders: hop-by-hop headers dropped, x-request-id made when absent, x-forwarded-*
 // set, the peer-metadata header replaced. Trace headers (traceparent, tracestate, b3) pass as is.
+// HTTP/2 requests arrive with pseudo-headers: `:authority` becomes Host (undici turns it back
+// into `:authority` for an HTTP/2 upstream), the others are dropped (undici makes its own).
+// `te: trailers` passes (gRPC needs it); any other TE is hop-by-hop.
 import type { HeaderOps } from '@minimesh/api'
 
 /** Connection-scoped headers a proxy never forwards (RFC 9110 §7.6.1, plus legacy ones). */
@@ -118,8 +121,18 @@ export function copyRequestHeaders(raw: readonly string[], facts: RequestHeaderF
       case 'user-agent':
         facts.userAgent = value
         break
+      case ':authority':
+        if (facts.host !== undefined) continue
+        facts.host = value
+        out.push('host', value)
+        continue
       case 'host':
-        facts.host ??= value
+        // One Host only (HTTP/2: `:authority` came first and wins; undici refuses two).
+        if (facts.host !== undefined) continue
+        facts.host = value
+        break
+      case 'te':
+        if (value.trim().toLowerCase() !== 'trailers') continue
         break
       case 'content-length':
         facts.contentLength = value
@@ -147,7 +160,7 @@ export function copyRequestHeaders(raw: readonly string[], facts: RequestHeaderF
         continue
       }
       default:
-        if (HOP_BY_HOP.has(name)) continue
+        if (HOP_BY_HOP.has(name) || name.charCodeAt(0) === 0x3a /* ':' pseudo-header */) continue
     }
     out.push(name, value)
   }
@@ -180,6 +193,20 @@ export function flattenResponseHeaders(headers: Record<string, string | string[]
     const v = headers[name]
     if (typeof v === 'string') out.push(name, v)
     else if (v !== undefined) for (const one of v) out.push(name, one)
+  }
+  return out
+}
+
+/** Upstream trailers to pass on to an HTTP/2 client, or undefined when there are none. */
+export function flattenTrailers(
+  trailers: Record<string, string | string[] | undefined>,
+): Record<string, string | string[]> | undefined {
+  let out: Record<string, string | string[]> | undefined
+  for (const name of Object.keys(trailers)) {
+    const v = trailers[name]
+    if (v === undefined || HOP_BY_HOP.has(name) || name.charCodeAt(0) === 0x3a) continue
+    out ??= {}
+    out[name] = v
   }
   return out
 }

@@ -62,6 +62,8 @@ export interface RequestRecord {
   /** Upstream time to response headers, ms. */
   upstreamServiceTimeMs: number | undefined
   attempts: number
+  /** A gRPC request (content-type application/grpc): local replies are gRPC errors. */
+  grpc: boolean
   /** For metrics: the calling and the called workload. */
   source: PeerInfo | undefined
   destinationService: string | undefined

@@ -1,10 +1,12 @@
 // One HTTP request through the proxy: route it (route configuration → virtual host → first
 // matching route, or the chain's cluster), run inbound policy, apply faults, answer redirects and
 // direct responses, build the upstream request (headers, rewrite, body) and hand it to an
-// Exchange; when the response is done, record metrics and the access log.
+// Exchange; when the response is done, record metrics and the access log. HTTP/1.x requests
+// (node:http) and HTTP/2 ones (node:http2's compatibility API) take the same path.
 import { randomUUID } from 'node:crypto'
-import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Readable } from 'node:stream'
+import type { IncomingMessage } from 'node:http'
+import { Http2ServerRequest } from 'node:http2'
+import { PassThrough, type Readable } from 'node:stream'
 import type { Cluster } from '@minimesh/api'
 import type { ClusterRuntime } from '../cluster/cluster.ts'
 import { fnv1a } from '../cluster/lb.ts'
@@ -19,8 +21,10 @@ import {
   findVirtualHost,
   pickWeighted,
 } from '../routing/select.ts'
+import type { DownstreamRequest, DownstreamResponse } from './downstream.ts'
 import { decideFault } from './fault.ts'
-import { Exchange, localReply } from './forward.ts'
+import { Exchange, isGone, localReply } from './forward.ts'
+import { isGrpcContentType } from './grpc.ts'
 import { applyHeaderOps, copyRequestHeaders, newFacts, PEER_HEADER, setFlat } from './headers.ts'
 import { mirror } from './mirror.ts'
 import { addFlag, Flag, type RequestRecord } from './record.ts'
@@ -35,7 +39,10 @@ export interface Resolved {
   cluster: ClusterRuntime
 }
 
-export function newRecord(conn: ConnContext, req: IncomingMessage): RequestRecord {
+export function newRecord(
+  conn: ConnContext,
+  req: Pick<IncomingMessage, 'method' | 'url' | 'httpVersion'>,
+): RequestRecord {
   return {
     startMs: performance.now(),
     startTime: Date.now(),
@@ -43,7 +50,7 @@ export function newRecord(conn: ConnContext, req: IncomingMessage): RequestRecor
     method: req.method ?? 'GET',
     path: req.url ?? '/',
     authority: '',
-    protocol: `HTTP/${req.httpVersion}`,
+    protocol: req.httpVersion === '2.0' ? 'HTTP/2' : `HTTP/${req.httpVersion}`,
     status: 0,
     flags: '',
     bytesReceived: 0,
@@ -57,6 +64,7 @@ export function newRecord(conn: ConnContext, req: IncomingMessage): RequestRecor
     upstreamHost: undefined,
     upstreamServiceTimeMs: undefined,
     attempts: 0,
+    grpc: false,
     source: undefined,
     destinationService: undefined,
     destinationWorkload: undefined,
@@ -151,13 +159,40 @@ function hashKey(
   return undefined
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
+function readBody(req: DownstreamRequest): Promise<Buffer> {
   return new Promise((resolveBody, reject) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.once('end', () => resolveBody(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)))
     req.once('error', reject)
   })
+}
+
+/**
+ * A body of unknown length (HTTP/1 chunked; HTTP/2 without content-length, as every gRPC call)
+ * streamed upstream while a copy of up to `limit` bytes is kept: once the body has ended within
+ * the limit, `replay` gives it whole, so the request can be retried.
+ */
+function replayable(
+  req: DownstreamRequest,
+  limit: number,
+  rec: RequestRecord,
+): { body: Readable; replay: () => Buffer | undefined } {
+  const chunks: Buffer[] = []
+  let size = 0
+  let ended = false
+  req.on('data', (c: Buffer) => {
+    size += c.length
+    if (size <= limit) chunks.push(c)
+    else chunks.length = 0
+  })
+  req.once('end', () => {
+    ended = true
+    rec.bytesReceived = size
+  })
+  const body = new PassThrough()
+  req.pipe(body)
+  return { body, replay: () => (ended && size <= limit ? Buffer.concat(chunks) : undefined) }
 }
 
 function finalize(ctx: ProxyContext, rec: RequestRecord): void {
@@ -171,16 +206,21 @@ function finalize(ctx: ProxyContext, rec: RequestRecord): void {
 export function handleRequest(
   ctx: ProxyContext,
   conn: ConnContext,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: DownstreamRequest,
+  res: DownstreamResponse,
 ): void {
   ctx.inflight++
   const rec = newRecord(conn, req)
   // 'close' comes once per response: on() spares once()'s wrapper on the hot path.
   res.on('close', () => finalize(ctx, rec))
-  if (ctx.draining) res.shouldKeepAlive = false
+  if (ctx.draining && 'shouldKeepAlive' in res) res.shouldKeepAlive = false
   const facts = newFacts()
   const headers = copyRequestHeaders(req.rawHeaders, facts)
+  rec.grpc = isGrpcContentType(req.headers['content-type'])
+  // HTTP/2 has no chunked coding: a body without content-length is there unless the request's
+  // HEADERS frame ended the stream.
+  if (req instanceof Http2ServerRequest && facts.contentLength === undefined && !req.stream.endAfterHeaders)
+    facts.chunked = true
   const url = req.url ?? '/'
   const q = url.indexOf('?')
   const view: RequestView = {
@@ -253,7 +293,7 @@ export function handleRequest(
 }
 
 function deny(
-  res: ServerResponse,
+  res: DownstreamResponse,
   rec: RequestRecord,
   d: { status: number; body: string; flag: string; headers?: Record<string, string> },
 ): void {
@@ -264,7 +304,7 @@ function deny(
 function inboundInfo(
   ctx: ProxyContext,
   conn: ConnContext,
-  req: IncomingMessage,
+  req: DownstreamRequest,
   headers: string[],
   rec: RequestRecord,
 ): InboundRequestInfo {
@@ -293,8 +333,8 @@ function inboundInfo(
 function afterPolicy(
   ctx: ProxyContext,
   conn: ConnContext,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: DownstreamRequest,
+  res: DownstreamResponse,
   rec: RequestRecord,
   view: RequestView,
   headers: string[],
@@ -307,7 +347,7 @@ function afterPolicy(
   if (fault.delayMs > 0) {
     addFlag(rec, Flag.DelayInjected)
     const t = setTimeout(() => {
-      if (res.destroyed) return
+      if (isGone(res)) return
       if (fault.abortStatus) localReply(res, rec, fault.abortStatus, 'fault filter abort', Flag.FaultInjected)
       else proceed(ctx, conn, req, res, rec, view, headers, contentLength, chunked, r)
     }, fault.delayMs)
@@ -324,8 +364,8 @@ function afterPolicy(
 function proceed(
   ctx: ProxyContext,
   conn: ConnContext,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: DownstreamRequest,
+  res: DownstreamResponse,
   rec: RequestRecord,
   view: RequestView,
   headers: string[],
@@ -373,6 +413,7 @@ function proceed(
     path,
     headers,
     body: null as Buffer | Readable | null,
+    replay: undefined as (() => Buffer | undefined) | undefined,
     retry: route?.retry,
     timeoutMs: action?.timeoutMs ?? 0,
     hash,
@@ -403,7 +444,14 @@ function proceed(
     )
     return
   }
-  // Streamed body: one try only (nothing to replay).
+  if (chunked && spec.retry) {
+    const copy = replayable(req, MAX_BUFFERED_BODY, rec)
+    spec.body = copy.body
+    spec.replay = copy.replay
+    go()
+    return
+  }
+  // Streamed body of a known length over the copy limit (or no retries): one try only.
   spec.retry = undefined
   spec.body = req
   rec.bytesReceived = len

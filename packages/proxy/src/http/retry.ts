@@ -1,7 +1,9 @@
-// Retry policy (Envoy's x-envoy-retry-on semantics, as Istio configures them): which outcomes
-// are retried, how many times, and the fully jittered exponential backoff between tries
-// (base 25 ms, capped at 10× base).
+// Retry policy (Envoy's x-envoy-retry-on and x-envoy-retry-grpc-on semantics, as Istio
+// configures them): which outcomes are retried, how many times, and the fully jittered
+// exponential backoff between tries (base 25 ms, capped at 10× base). gRPC conditions look at
+// the grpc-status of a trailers-only response (the only kind that can still be retried).
 import type { RetryPolicy } from '@minimesh/api'
+import { GrpcStatus } from './grpc.ts'
 
 /** How an attempt failed before a response arrived. */
 export type FailureKind = 'connect-failure' | 'reset' | 'per-try-timeout' | 'refused-stream'
@@ -18,6 +20,17 @@ export interface CompiledRetry {
   onReset: boolean
   onRetriable4xx: boolean
   statusCodes: ReadonlySet<number>
+  /** gRPC statuses (from grpc-status in the response headers) worth another try. */
+  grpcStatuses: ReadonlySet<number>
+}
+
+/** Istio's gRPC retryOn conditions and their grpc-status codes. */
+const GRPC_CONDITIONS: Readonly<Record<string, number>> = {
+  cancelled: GrpcStatus.Cancelled,
+  'deadline-exceeded': GrpcStatus.DeadlineExceeded,
+  internal: GrpcStatus.Internal,
+  'resource-exhausted': GrpcStatus.ResourceExhausted,
+  unavailable: GrpcStatus.Unavailable,
 }
 
 const DEFAULT_BASE_INTERVAL_MS = 25
@@ -28,6 +41,11 @@ export function compileRetry(p: RetryPolicy | undefined): CompiledRetry | undefi
   const codes = new Set<number>()
   for (const s of on) if (/^\d{3}$/.test(s)) codes.add(Number(s))
   if (on.has('retriable-status-codes')) for (const c of p.retriableStatusCodes ?? []) codes.add(c)
+  const grpc = new Set<number>()
+  for (const s of on) {
+    const g = GRPC_CONDITIONS[s]
+    if (g !== undefined) grpc.add(g)
+  }
   return {
     attempts: p.attempts,
     perTryTimeoutMs: p.perTryTimeoutMs ?? 0,
@@ -39,6 +57,7 @@ export function compileRetry(p: RetryPolicy | undefined): CompiledRetry | undefi
     onReset: on.has('reset'),
     onRetriable4xx: on.has('retriable-4xx'),
     statusCodes: codes,
+    grpcStatuses: grpc,
   }
 }
 
@@ -48,6 +67,11 @@ export function retriableStatus(r: CompiledRetry, status: number): boolean {
   if (r.onGatewayError && (status === 502 || status === 503 || status === 504)) return true
   if (r.onRetriable4xx && status === 409) return true
   return r.statusCodes.has(status)
+}
+
+/** Is a trailers-only gRPC response with this grpc-status worth another try? */
+export function retriableGrpcStatus(r: CompiledRetry, grpcStatus: number | undefined): boolean {
+  return grpcStatus !== undefined && r.grpcStatuses.has(grpcStatus)
 }
 
 /** Is a failure before any response worth another try? */

@@ -1,5 +1,5 @@
 // The inbound capture listener (virtualInbound, 15006): a connection to one of this pod's ports
-// takes the filter chain for its original destination port: HTTP goes to the HTTP server (the
+// takes the filter chain for its original destination port: HTTP (1.x or h2c) goes to the HTTP server (the
 // chain's `inbound|PORT||` cluster, then the app on 127.0.0.1:PORT; server-side policy runs
 // there), TCP is piped; no chain: the default (InboundPassthroughCluster). Non-HTTP bytes on an
 // HTTP chain are passed through as TCP.
@@ -29,7 +29,7 @@ export function handleInbound(
   const fallback = listener.defaultFilterChain?.tcp?.cluster ?? 'InboundPassthroughCluster'
   d.sniffThen(
     socket,
-    () => d.http(socket, conn),
+    (kind) => d.http(socket, conn, kind),
     () => d.tcp(socket, conn, fallback),
   )
 }

@@ -1,9 +1,11 @@
 // Binds a socket for every listener with bindToPort (following configuration changes: new
 // listeners are bound, removed ones stop accepting while their connections finish) and hands
 // each accepted connection to the right dispatcher: capture listeners (virtualOutbound,
-// virtualInbound) by original destination, the others by their own port. HTTP connections go to
-// one shared node:http server; the connection's facts ride on the socket.
+// virtualInbound) by original destination, the others by their own port. HTTP/1 connections go
+// to one shared node:http server, h2c ones to one shared node:http2 server; the connection's
+// facts ride on the socket (an HTTP/2 request finds them on its session's socket).
 import http from 'node:http'
+import http2 from 'node:http2'
 import net from 'node:net'
 import type { Listener } from '@minimesh/api'
 import type { ProxyContext } from '../context.ts'
@@ -49,6 +51,8 @@ export class ListenerManager {
   private readonly ctx: ProxyContext
   private readonly opts: ListenerOptions
   readonly httpServer: http.Server
+  readonly h2Server: http2.Http2Server
+  private readonly sessions = new Set<http2.ServerHttp2Session>()
   private readonly bound = new Map<string, Bound>()
   private readonly dispatch: Dispatch
   private syncing: Promise<void> = Promise.resolve()
@@ -98,15 +102,34 @@ export class ListenerManager {
       }
       socket.destroy()
     })
+    this.h2Server = http2.createServer({ settings: { maxHeaderListSize: opts.maxHeaderSize } })
+    this.h2Server.on('request', (req, res) => {
+      const conn = getConn(req.socket as net.Socket)
+      if (conn) handleRequest(ctx, conn, req, res)
+      else res.stream.close(http2.constants.NGHTTP2_REFUSED_STREAM)
+    })
+    this.h2Server.on('session', (session) => {
+      this.sessions.add(session)
+      session.once('close', () => this.sessions.delete(session))
+      if (this.ctx.draining) session.close()
+    })
+    // A broken HTTP/2 session (bad frames, a client that vanished) only ends that session.
+    this.h2Server.on('sessionError', (err) => ctx.log.debug({ err }, 'http2 session error'))
     this.dispatch = {
-      http: (socket, conn) => {
+      http: (socket, conn, kind) => {
         setConn(socket, conn)
+        if (kind === 'http2') {
+          // The session takes the sniffed bytes from the socket's buffer and reads the handle
+          // itself: resuming the socket here would hand later bytes to JS instead.
+          this.h2Server.emit('connection', socket)
+          return
+        }
         this.httpServer.emit('connection', socket)
         socket.resume()
       },
       tcp: (socket, conn, cluster) => proxyTcp(ctx, socket, conn, cluster),
       sniffThen: (socket, onHttp, onTcp) =>
-        sniff(socket, SNIFF_TIMEOUT_MS, (kind) => (kind === 'http' ? onHttp() : onTcp())),
+        sniff(socket, SNIFF_TIMEOUT_MS, (kind) => (kind === 'tcp' ? onTcp() : onHttp(kind))),
     }
   }
 
@@ -219,6 +242,8 @@ export class ListenerManager {
   /** Closes keep-alive connections that are idle now (draining). */
   closeIdle(): void {
     this.httpServer.closeIdleConnections()
+    // HTTP/2: GOAWAY; streams in flight finish, then the session closes.
+    for (const s of this.sessions) s.close()
   }
 
   /** Open downstream connections (HTTP and TCP). */
@@ -228,6 +253,7 @@ export class ListenerManager {
 
   closeAll(): void {
     this.httpServer.closeAllConnections()
+    for (const s of this.sessions) s.destroy()
     for (const s of this.sockets) s.destroy()
   }
 }

@@ -6,11 +6,34 @@ describe('classifyFirstBytes', () => {
   it('tells HTTP/1.x request lines from other protocols', () => {
     expect(classifyFirstBytes(Buffer.from('GET / HTTP/1.1\r\n'))).toBe('http')
     expect(classifyFirstBytes(Buffer.from('OPTIONS * HTTP/1.1\r\n'))).toBe('http')
-    expect(classifyFirstBytes(Buffer.from('PRI * HTTP/2.0\r\n'))).toBe('tcp')
     expect(classifyFirstBytes(Buffer.from([0x16, 0x03, 0x01, 0x00]))).toBe('tcp')
     expect(classifyFirstBytes(Buffer.from('get / HTTP/1.1'))).toBe('tcp')
     expect(classifyFirstBytes(Buffer.from('GE'))).toBe('more')
     expect(classifyFirstBytes(Buffer.from('ABCDEFGHIJ'))).toBe('tcp')
+  })
+})
+
+describe('classifyFirstBytes: the HTTP/2 preface', () => {
+  const preface = 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'
+
+  it('says http2 for the whole preface (and what follows it)', () => {
+    expect(classifyFirstBytes(Buffer.from(preface))).toBe('http2')
+    expect(classifyFirstBytes(Buffer.concat([Buffer.from(preface), Buffer.from([0, 0, 0, 4, 0])]))).toBe(
+      'http2',
+    )
+  })
+
+  it('waits while the bytes are a prefix of the preface', () => {
+    for (const n of [1, 3, 4, 8, 16, 23])
+      expect(classifyFirstBytes(Buffer.from(preface.slice(0, n)))).toBe('more')
+  })
+
+  it('does not take look-alikes for HTTP/2', () => {
+    expect(classifyFirstBytes(Buffer.from('PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n'))).toBe('tcp')
+    expect(classifyFirstBytes(Buffer.from('PRI * HTTP/1.1\r\n'))).toBe('tcp')
+    expect(classifyFirstBytes(Buffer.from('POST /x HTTP/1.1\r\n'))).toBe('http')
+    expect(classifyFirstBytes(Buffer.from('PUT /x HTTP/1.1\r\n'))).toBe('http')
+    expect(classifyFirstBytes(Buffer.from('PATCH /x HTTP/1.1\r\n'))).toBe('http')
   })
 })
 

@@ -1,14 +1,21 @@
-// Protocol sniffing on captured connections: does the client speak HTTP/1.x? The first bytes
-// are read (without losing them: they are put back on the socket) and checked for a request
-// line's method token. A client that sends nothing within the timeout (a server-first protocol
-// such as MySQL) is treated as TCP.
+// Protocol sniffing on captured connections: does the client speak HTTP/1.x or HTTP/2 with prior
+// knowledge (h2c)? The first bytes are read (without losing them: they are put back on the
+// socket) and checked for the HTTP/2 connection preface or a request line's method token. A
+// client that sends nothing within the timeout (a server-first protocol such as MySQL) is
+// treated as TCP.
 import type { Socket } from 'node:net'
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'TRACE', 'CONNECT'])
 const LONGEST = 8
+/** The client connection preface of HTTP/2 (RFC 9113 §3.4). */
+const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1')
 
-/** 'http', 'tcp', or 'more' when the bytes so far cannot tell. */
-export function classifyFirstBytes(buf: Buffer): 'http' | 'tcp' | 'more' {
+export type SniffVerdict = 'http' | 'http2' | 'tcp'
+
+/** 'http' (HTTP/1.x), 'http2' (the h2 preface), 'tcp', or 'more' when the bytes so far cannot tell. */
+export function classifyFirstBytes(buf: Buffer): SniffVerdict | 'more' {
+  const p = Math.min(buf.length, H2_PREFACE.length)
+  if (p > 0 && buf.compare(H2_PREFACE, 0, p, 0, p) === 0) return p === H2_PREFACE.length ? 'http2' : 'more'
   const n = Math.min(buf.length, LONGEST)
   for (let i = 0; i < n; i++) {
     const c = buf[i]!
@@ -22,10 +29,10 @@ export function classifyFirstBytes(buf: Buffer): 'http' | 'tcp' | 'more' {
  * Peeks at a fresh connection. Calls back with the verdict once; the bytes read are unshifted
  * back so the next reader (HTTP parser or TCP pipe) sees the stream from its start.
  */
-export function sniff(socket: Socket, timeoutMs: number, cb: (kind: 'http' | 'tcp') => void): void {
+export function sniff(socket: Socket, timeoutMs: number, cb: (kind: SniffVerdict) => void): void {
   let buf: Buffer | undefined
   let done = false
-  const finish = (kind: 'http' | 'tcp') => {
+  const finish = (kind: SniffVerdict) => {
     if (done) return
     done = true
     clearTimeout(timer)

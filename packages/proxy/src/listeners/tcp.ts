@@ -30,6 +30,7 @@ function tcpRecord(conn: ConnContext, cluster: ClusterRuntime): RequestRecord {
     upstreamHost: undefined,
     upstreamServiceTimeMs: undefined,
     attempts: 1,
+    grpc: false,
     source: undefined,
     destinationService: cluster.config.service?.host ?? cluster.name,
     destinationWorkload: undefined,
