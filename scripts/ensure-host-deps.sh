@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the host has what the mesh needs to run pods locally and to test capture rules:
-# iptables (iptables, iptables-restore, iptables-save, ip6tables…) and iproute2 (ip).
+# iptables (iptables, iptables-restore, iptables-save, ip6tables…) and iproute2 (ip); and the
+# openssl command, which the proxy's TLS tests use to make throwaway certificates.
 # Installs the missing ones with apt-get (running `apt-get update` once first). Needs root for that;
 # when nothing is missing it does nothing and needs nothing.
 set -euo pipefail
@@ -14,6 +15,10 @@ for bin in iptables iptables-restore iptables-save ip6tables ip6tables-restore i
 done
 if ! command -v ip >/dev/null 2>&1 && [ ! -x /usr/sbin/ip ] && [ ! -x /sbin/ip ]; then
   missing+=(iproute2)
+fi
+
+if ! command -v openssl >/dev/null 2>&1; then
+  missing+=(openssl)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then
