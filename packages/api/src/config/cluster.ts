@@ -1,6 +1,29 @@
 import { ApiErrorCode } from '../errors.ts'
-import { array, boolean, type Infer, integer, object, optional, record, string } from '../schema/index.ts'
+import {
+  array,
+  boolean,
+  type Context,
+  type FieldPath,
+  type Infer,
+  integer,
+  object,
+  optional,
+  record,
+  string,
+} from '../schema/index.ts'
 import { millis, percentage } from './common.ts'
+
+/** TLS settings (a DestinationRule's or a cluster's): MUTUAL needs a client certificate and its key. */
+export function requireMutualFiles(
+  v: { mode: string; clientCertificate?: string | undefined; privateKey?: string | undefined },
+  path: FieldPath,
+  ctx: Context,
+): void {
+  if (v.mode !== 'MUTUAL') return
+  for (const field of ['clientCertificate', 'privateKey'] as const)
+    if (!v[field])
+      ctx.report([...path, field], ApiErrorCode.Required, `field "${field}" is required when mode is MUTUAL`)
+}
 
 export const lbEndpoint = object({
   address: string(),
@@ -85,16 +108,7 @@ export const cluster = object({
         insecureSkipVerify: optional(boolean()),
       },
       {
-        check(v, path, ctx) {
-          if (v.mode !== 'MUTUAL') return
-          for (const field of ['clientCertificate', 'privateKey'] as const)
-            if (!v[field])
-              ctx.report(
-                [...path, field],
-                ApiErrorCode.Required,
-                `field "${field}" is required when mode is MUTUAL`,
-              )
-        },
+        check: requireMutualFiles,
       },
     ),
   ),

@@ -1,3 +1,4 @@
+import { requireMutualFiles } from '../config/cluster.ts'
 import { ApiErrorCode } from '../errors.ts'
 import {
   array,
@@ -106,16 +107,7 @@ const tls = object(
   },
   {
     unimplemented: ['credentialName', 'caCrl'],
-    check(v, path, ctx) {
-      if (v.mode !== 'MUTUAL') return
-      for (const field of ['clientCertificate', 'privateKey'] as const)
-        if (!v[field])
-          ctx.report(
-            [...path, field],
-            ApiErrorCode.Required,
-            `field "${field}" is required when mode is MUTUAL`,
-          )
-    },
+    check: requireMutualFiles,
   },
 )
 
