@@ -44,6 +44,34 @@ interface Bound {
   key: string
 }
 
+/** An HTTP/2 connection with no open stream this long is closed (GOAWAY), like HTTP/1's keep-alive timeout. */
+const H2_IDLE_TIMEOUT_MS = 60_000
+
+/**
+ * Closes a session once it has had no open stream for `ms` (a stream in progress, however quiet,
+ * keeps it: a gRPC stream may wait long for its next message).
+ */
+export function closeWhenIdle(session: http2.ServerHttp2Session, ms: number): void {
+  let open = 0
+  let timer: NodeJS.Timeout | undefined
+  const arm = () => {
+    timer = setTimeout(() => session.close(), ms)
+    timer.unref()
+  }
+  session.on('stream', (stream) => {
+    open++
+    if (timer) clearTimeout(timer)
+    timer = undefined
+    stream.once('close', () => {
+      if (--open === 0 && !session.closed && !session.destroyed) arm()
+    })
+  })
+  session.once('close', () => {
+    if (timer) clearTimeout(timer)
+  })
+  arm()
+}
+
 const CAPTURE_OUTBOUND = 'virtualOutbound'
 const CAPTURE_INBOUND = 'virtualInbound'
 
@@ -110,6 +138,7 @@ export class ListenerManager {
     })
     this.h2Server.on('session', (session) => {
       this.sessions.add(session)
+      closeWhenIdle(session, H2_IDLE_TIMEOUT_MS)
       session.once('close', () => this.sessions.delete(session))
       if (this.ctx.draining) session.close()
     })
