@@ -55,6 +55,11 @@ export interface ProxyOptions {
   drainTimeoutMs?: number
   xdsInitialBackoffMs?: number
   xdsMaxBackoffMs?: number
+  /**
+   * How often the TLS files of clusters that originate TLS are re-read, so a rotated certificate
+   * (a Secret volume updated in place) is used without a configuration change; 0 = never.
+   */
+  tlsReloadIntervalMs?: number
 }
 
 export interface RunningProxy {
@@ -71,6 +76,22 @@ export interface RunningProxy {
   /** Stops accepting, lets in-flight requests finish (up to the deadline), then closes everything. */
   drain(timeoutMs?: number): Promise<void>
   close(): Promise<void>
+}
+
+/** Re-reads clusters' TLS files every `intervalMs` (rotation); logs what was reloaded or refused. */
+function watchTlsFiles(store: ConfigStore, log: Logger, intervalMs: number): NodeJS.Timeout | undefined {
+  if (intervalMs <= 0) return undefined
+  const timer = setInterval(() => {
+    const { reloaded, failed } = store.reloadTlsFiles()
+    if (reloaded.length > 0) log.info({ clusters: reloaded }, 'TLS files changed: clusters use the new ones')
+    for (const f of failed)
+      log.error(
+        { cluster: f.cluster, reason: f.reason },
+        'rotated TLS files refused; the cluster keeps the last good ones',
+      )
+  }, intervalMs)
+  timer.unref()
+  return timer
 }
 
 function identityFrom(partial: Partial<WorkloadIdentity> | undefined): WorkloadIdentity {
@@ -112,6 +133,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
     maxHeaderSize: options.maxHeaderSize ?? 60 * 1024,
   })
   store.on('change', () => void manager.sync())
+  const tlsReload = watchTlsFiles(store, log, options.tlsReloadIntervalMs ?? 10_000)
   const servers: Server[] = []
   const ports: RunningProxy['ports'] = {
     get listeners() {
@@ -189,6 +211,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
   const close = (): Promise<void> => {
     closed ??= (async () => {
       ctx.draining = true
+      if (tlsReload) clearInterval(tlsReload)
       xds?.close()
       await manager.stopAccepting()
       manager.closeAll()

@@ -13,6 +13,8 @@ export interface UpstreamTls {
   servername: string | undefined
   /** For `tls.connect`: ca, cert, key, rejectUnauthorized, checkServerIdentity. */
   options: ConnectionOptions
+  /** The files read (path → bytes), to notice when one is replaced (certificate rotation). */
+  files: ReadonlyMap<string, Buffer>
 }
 
 /** node:tls, loaded only by a proxy that originates TLS (or already has it loaded). */
@@ -38,11 +40,14 @@ export function loadUpstreamTls(
       { cause },
     )
   }
+  const files = new Map<string, Buffer>()
   const file = (field: FileField): Buffer | undefined => {
     const path = t[field]
     if (!path) return undefined
     try {
-      return read(path)
+      const data = read(path)
+      files.set(path, data)
+      return data
     } catch (cause) {
       return fail(field, `cannot read ${path}`, cause)
     }
@@ -97,7 +102,20 @@ export function loadUpstreamTls(
         ? { checkServerIdentity: subjectAltNameCheck(t.subjectAltNames) }
         : {}),
     },
+    files,
   }
+}
+
+/** True when a file the TLS was made from now reads differently (or cannot be read). */
+export function tlsFilesChanged(tls: UpstreamTls, read: (path: string) => Buffer = readFileSync): boolean {
+  for (const [path, data] of tls.files) {
+    try {
+      if (!read(path).equals(data)) return true
+    } catch {
+      return true
+    }
+  }
+  return false
 }
 
 /** The SANs of a peer certificate (`DNS:a, URI:spiffe://…, IP Address:…`) as `[type, value]`. */

@@ -15,7 +15,7 @@ import {
   type VhdsVirtualHost,
 } from '@minimesh/api/config'
 import { ClusterRuntime, type ClusterStats, newClusterStats } from '../cluster/cluster.ts'
-import { loadUpstreamTls, type UpstreamTls } from '../cluster/tls.ts'
+import { loadUpstreamTls, tlsFilesChanged, type UpstreamTls } from '../cluster/tls.ts'
 import { ConfigError } from '../errors.ts'
 import type { SourceIdentity } from '../routing/match.ts'
 import { type CompiledRouteConfig, compileRouteConfig, type VirtualHostCache } from '../routing/select.ts'
@@ -70,6 +70,8 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
   private clusters = new Map<string, ClusterRuntime>()
   /** Counters per cluster name, kept across cluster replacements. */
   readonly clusterStats = new Map<string, ClusterStats>()
+  /** Clusters whose rotated TLS files were refused, with the reason last reported. */
+  private readonly tlsFailures = new Map<string, string>()
   private routes = new Map<string, CompiledRouteConfig>()
   current: Snapshot
 
@@ -199,6 +201,41 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
     }
     this.clusters = next
     for (const [name, rt] of old) if (next.get(name) !== rt) void rt.close()
+  }
+
+  /**
+   * Certificate rotation: re-reads the TLS files of the clusters in use and gives each cluster
+   * whose files changed a new runtime with them (new connections use the new certificates;
+   * the old runtime's connections finish what they carry and close). Files that fail the checks
+   * leave the cluster as it was; each such failure is reported once until the files change again.
+   */
+  reloadTlsFiles(): { reloaded: string[]; failed: { cluster: string; reason: string }[] } {
+    const reloaded: string[] = []
+    const failed: { cluster: string; reason: string }[] = []
+    const next = new Map(this.clusters)
+    for (const [name, rt] of this.clusters) {
+      if (!rt.tls || !tlsFilesChanged(rt.tls)) continue
+      let tls: UpstreamTls | undefined
+      try {
+        tls = loadUpstreamTls(rt.config)
+      } catch (err) {
+        const reason = (err as Error).message
+        if (this.tlsFailures.get(name) !== reason) failed.push({ cluster: name, reason })
+        this.tlsFailures.set(name, reason)
+        continue
+      }
+      this.tlsFailures.delete(name)
+      const fresh = new ClusterRuntime(rt.config, this.statsFor(name), tls)
+      fresh.applyAssignment(this.raw[TypeUrl.ClusterLoadAssignment].get(name))
+      next.set(name, fresh)
+      reloaded.push(name)
+    }
+    if (reloaded.length === 0) return { reloaded, failed }
+    const old = this.clusters
+    this.clusters = next
+    for (const name of reloaded) void old.get(name)!.close()
+    this.publish()
+    return { reloaded, failed }
   }
 
   private statsFor(name: string): ClusterStats {
