@@ -200,7 +200,12 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
       next.set(def.name, rt)
     }
     this.clusters = next
-    for (const [name, rt] of old) if (next.get(name) !== rt) void rt.close()
+    for (const [name, rt] of old) {
+      if (next.get(name) === rt) continue
+      void rt.close()
+      // A new runtime read its files afresh: a refusal of the old one's rotated files is past.
+      this.tlsFailures.delete(name)
+    }
   }
 
   /**
