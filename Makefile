@@ -12,12 +12,13 @@ export NODE_OPTIONS := --conditions=@minimesh/source
 export TURBO_TELEMETRY_DISABLED := 1
 export DO_NOT_TRACK := 1
 
-.PHONY: all tools install generate build native typecheck lint test test-unit e2e-local demo demo-down bench clean help images
+.PHONY: all tools install generate build native typecheck lint test test-unit e2e-local e2e-kube kube-up kube-down demo demo-down bench clean help images
 
 help:
 	@echo "make demo       Bookinfo with the mesh (local cluster, or kind where Docker works)"
 	@echo "make demo-down  remove everything make demo started"
-	@echo "make test       install what is needed, then every test (unit, then e2e on the local cluster)"
+	@echo "make test       install what is needed, then every test (unit, e2e on the local cluster, e2e on real Kubernetes)"
+	@echo "make e2e-kube   the e2e suite on a real single-node Kubernetes built from source (root, Go)"
 	@echo "make build      compile every package to dist/"
 	@echo "make lint       biome and knip"
 
@@ -61,3 +62,17 @@ clean:
 # name them (0.1.0); needs Docker. The builds compile inside the images, so nothing else is needed first.
 images:
 	@bash kind/images.sh
+
+# The e2e suite on a real single-node Kubernetes: upstream components built from source through the
+# Go module proxy and run as host processes by kube/cluster.sh (root and Go needed; see kube/README.md).
+e2e-kube: install native
+	@bash scripts/ensure-kube-tools.sh
+	pnpm exec vitest run --config e2e/vitest.kube.config.ts
+
+# Just the cluster, with the images and `meshctl install` (kube/up.sh); `make kube-down` removes it.
+kube-up: install native
+	@bash scripts/ensure-kube-tools.sh
+	@bash kube/up.sh
+
+kube-down:
+	@bash kube/cluster.sh down

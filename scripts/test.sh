@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make test`: type check, lint, unit tests (vitest), then the e2e suite on the local cluster.
+# `make test`: type check, lint, unit tests (vitest), then the e2e suite on the local cluster and on
+# a real single-node Kubernetes built from source.
 # Prints vitest's own summaries and, last, one plain line: `summary: N passed, N failed, N skipped`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +36,28 @@ if [ -f e2e/vitest.local.config.ts ]; then
   fi
 fi
 
+# The e2e suite on a real single-node Kubernetes (kube/cluster.sh: upstream components built from
+# source). Needs root and Go; required in CI (CI=true), where a host that cannot run it fails.
+kube_e2e_blocker() {
+  [ "$(id -u)" = 0 ] || { echo "it needs root (kubelet, containerd, kube-proxy, mounts); run 'sudo make test'"; return; }
+  command -v go >/dev/null || { echo "it needs Go 1.24 or newer on PATH to build Kubernetes from source"; return; }
+}
+if [ -f e2e/vitest.kube.config.ts ]; then
+  step "e2e on real Kubernetes (kube/cluster.sh)"
+  blocker=$(kube_e2e_blocker)
+  if [ -n "$blocker" ]; then
+    if [ -n "${CI:-}" ]; then
+      echo "e2e on real Kubernetes is required in CI, but $blocker"
+      status=1
+    else
+      echo "e2e on real Kubernetes skipped: $blocker"
+    fi
+  else
+    bash scripts/ensure-kube-tools.sh || status=1
+    pnpm exec vitest run --config e2e/vitest.kube.config.ts --reporter=default --reporter=json --outputFile.json="$results/kube.json" || status=1
+  fi
+fi
+
 node -e '
   const fs = require("fs");
   let p = 0, f = 0, s = 0;
@@ -44,5 +67,5 @@ node -e '
     p += r.numPassedTests; f += r.numFailedTests + (r.numFailedTestSuites || 0) * 0; s += r.numPendingTests + (r.numTodoTests || 0);
   }
   console.log(`\nsummary: ${p} passed, ${f} failed, ${s} skipped`);
-' "$results/unit.json" "$results/e2e.json"
+' "$results/unit.json" "$results/e2e.json" "$results/kube.json"
 exit $status

@@ -1,6 +1,7 @@
 /**
- * The one interface the e2e scenarios use; two implementations: the kind driver (a real
- * Kubernetes cluster in Docker) and the local driver (pods as network namespaces on this host).
+ * The one interface the e2e scenarios use; two implementations: the Kubernetes driver (kind, a
+ * real Kubernetes in Docker, or kube/cluster.sh's single-node cluster of upstream components run as
+ * host processes) and the local driver (pods as network namespaces on this host).
  */
 export interface ExecResult {
   code: number
@@ -14,7 +15,7 @@ export interface PodRef {
 }
 
 export interface ClusterDriver {
-  readonly name: 'kind' | 'local'
+  readonly name: 'kind' | 'kube' | 'local'
   /** Brings the cluster up with minimesh installed (or reuses it), ready for Bookinfo. */
   setup(): Promise<void>
   /** Applies YAML text (multi-document); rejects with the server's / webhook's message when refused. */

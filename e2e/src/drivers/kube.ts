@@ -1,8 +1,13 @@
 /**
- * The kind driver: the scenarios against the kind cluster "minimesh" (a real Kubernetes in
- * Docker) through @kubernetes/client-node, using meshctl's library (`Kube`, from @minimesh/cli).
- * kind-global-setup.ts has already created or reused the cluster, loaded the images and run
- * `meshctl install`; the gateway answers on the host through kind/cluster.yaml's port mapping.
+ * The Kubernetes driver: the scenarios against a real Kubernetes through @kubernetes/client-node,
+ * using meshctl's library (`Kube`, from @minimesh/cli). Two clusters use it, differing only in how
+ * they are reached:
+ * - kind: the kind cluster "minimesh" (a real Kubernetes in Docker); kind-global-setup.ts has
+ *   created or reused it, loaded the images and run `meshctl install`; the gateway answers on the
+ *   host through kind/cluster.yaml's port mapping;
+ * - kube: the single-node cluster of kube/cluster.sh (upstream components as host processes);
+ *   kube-global-setup.ts has brought it up and run `meshctl install`; the gateway's node port
+ *   answers on the node's address through kube-proxy.
  *
  * Everything applied here uses the field manager `minimesh-e2e`, never `meshctl`: a server-side
  * apply drops the fields its manager applied before and leaves out, so a partial apply (a label,
@@ -28,14 +33,37 @@ import { parsePodLoad, podLoadArgv } from '../pod-load.ts'
 
 const FIELD_MANAGER = 'minimesh-e2e'
 const MESH_NS = 'minimesh-system'
-const progress = (line: string) => console.log(`[kind] ${line}`)
+const progress = (line: string) => console.log(`[kube] ${line}`)
 
-export class KindDriver implements ClusterDriver {
-  readonly name = 'kind' as const
+/** How a driver reaches its cluster. */
+export interface KubeClusterTarget {
+  name: 'kind' | 'kube'
+  /** A kubeconfig file; default: $KUBECONFIG, else ~/.kube/config. */
+  kubeconfig?: string
+  context: string
+  gatewayUrl: string
+}
+
+/** The kind cluster "minimesh" (context overridable with MESH_E2E_KUBE_CONTEXT). */
+const KIND_TARGET: KubeClusterTarget = {
+  name: 'kind',
+  context: process.env.MESH_E2E_KUBE_CONTEXT ?? KIND_CONTEXT,
+  gatewayUrl: `http://127.0.0.1:${GATEWAY_HOST_PORT}`,
+}
+
+export class KubeDriver implements ClusterDriver {
+  readonly name: 'kind' | 'kube'
+  readonly target: KubeClusterTarget
   #kube: Kube | undefined
 
+  constructor(target: KubeClusterTarget = KIND_TARGET) {
+    this.name = target.name
+    this.target = target
+  }
+
   get kube(): Kube {
-    this.#kube ??= Kube.connect({ context: process.env.MESH_E2E_KUBE_CONTEXT ?? KIND_CONTEXT })
+    const { context, kubeconfig } = this.target
+    this.#kube ??= Kube.connect({ context, ...(kubeconfig ? { kubeconfig } : {}) })
     return this.#kube
   }
 
@@ -89,7 +117,7 @@ export class KindDriver implements ClusterDriver {
   }
 
   async gatewayUrl(): Promise<string> {
-    return `http://127.0.0.1:${GATEWAY_HOST_PORT}`
+    return this.target.gatewayUrl
   }
 
   async waitReady(namespace: string, selector: string, timeoutMs = 120_000): Promise<void> {
