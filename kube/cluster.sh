@@ -13,8 +13,8 @@
 #   bash kube/cluster.sh env            print KUBECONFIG=… for a shell
 #
 # State: $MESH_KUBE_STATE (default /var/lib/minimesh-kube); cache: $MESH_KUBE_CACHE (default
-# ~/.cache/minimesh-kube). Needs root, Go, containerd, runc, the CNI plugins, iptables, openssl,
-# buildah (scripts/ensure-kube-tools.sh installs them from Debian's packages).
+# ~/.cache/minimesh-kube). Needs root, Go, containerd, runc, the CNI plugins, iptables, openssl, curl
+# (scripts/ensure-kube-tools.sh installs them from Debian's packages).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -30,7 +30,7 @@ source "$KUBE_DIR/lib/down.sh"
 require_host() {
   [ "$(id -u)" = 0 ] || die "needs root (network namespaces, iptables, mounts, cgroups): run it with sudo"
   local tool missing=()
-  for tool in go containerd containerd-shim-runc-v2 runc ctr iptables iptables-save ip openssl curl buildah; do
+  for tool in go containerd containerd-shim-runc-v2 runc ctr iptables iptables-save ip openssl curl; do
     command -v "$tool" >/dev/null || missing+=("$tool")
   done
   for tool in bridge host-local portmap loopback; do

@@ -11,7 +11,7 @@ CACHE=${MESH_KUBE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/minimesh-kube}
 
 K8S_VERSION=v1.34.4
 NODE_NAME=minimesh-node
-NODE_IP=10.245.0.1          # on the dummy interface below; the API server advertises it
+NODE_IP=10.245.0.1          # on the link below (a veth pair); the API server advertises it
 NODE_LINK=mmkube0
 POD_CIDR=10.244.0.0/24
 CLUSTER_CIDR=10.244.0.0/16

@@ -26,8 +26,11 @@ host_network() {
   [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ] ||
     die "the kernel has no br_netfilter (kube-proxy's rules would not see bridged pod traffic)"
   sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
-  ip link add "$NODE_LINK" type dummy
+  # The node's address on a link of its own (a veth pair: dummy links need a module that not
+  # every kernel has), so the cluster never binds to or depends on the host's real addresses.
+  ip link add "$NODE_LINK" type veth peer name "${NODE_LINK}p"
   ip addr add "$NODE_IP/32" dev "$NODE_LINK"
+  ip link set "${NODE_LINK}p" up
   ip link set "$NODE_LINK" up
 }
 

@@ -1,4 +1,4 @@
-// The kind e2e driver (e2e/src/drivers/kind.ts) against the fake API server: what it can do
+// The Kubernetes e2e driver (e2e/src/drivers/kube.ts) with kind's target, against the fake API server: what it can do
 // without a cluster (apply, delete, pods, waitReady, restartControlPlane, gatewayUrl). exec, logs
 // and the service proxy need a real API server (WebSocket, proxy subresource) and run under `pnpm e2e`.
 import { mkdtempSync, writeFileSync } from 'node:fs'
@@ -20,7 +20,7 @@ interface Driver {
   setup(): Promise<void>
 }
 
-describe('KindDriver', () => {
+describe('KubeDriver (kind)', () => {
   let fake: FakeApiServer
   let driver: Driver
   const saved = { KUBECONFIG: process.env.KUBECONFIG }
@@ -30,10 +30,10 @@ describe('KindDriver', () => {
     writeFileSync(file, fake.kubeconfig('kind-minimesh'))
     process.env.KUBECONFIG = file
     // Loaded by path: the driver lives in the e2e workspace, outside this package's sources.
-    const mod = (await import(pathToFileURL(join(repoRoot(), 'e2e/src/drivers/kind.ts')).href)) as {
-      KindDriver: new () => Driver
+    const mod = (await import(pathToFileURL(join(repoRoot(), 'e2e/src/drivers/kube.ts')).href)) as {
+      KubeDriver: new () => Driver
     }
-    driver = new mod.KindDriver()
+    driver = new mod.KubeDriver()
   })
   afterAll(async () => {
     if (saved.KUBECONFIG === undefined) delete process.env.KUBECONFIG

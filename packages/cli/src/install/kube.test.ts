@@ -89,6 +89,46 @@ describe('Kube against an API server', () => {
     expect(read?.metadata.managedFields).toEqual([{ manager: 'meshctl', operation: 'Apply' }])
   })
 
+  it('applies every field as written, x-kubernetes-* schema extensions of a CRD included', async () => {
+    // client-node's model of JSONSchemaProps names them xKubernetes…: an object written with the
+    // API's own names must not lose them on the way (a real API server then rejects the CRD).
+    const schema = {
+      type: 'object',
+      properties: {
+        spec: {
+          type: 'object',
+          properties: {
+            tcp: { description: 'kept, not pruned', 'x-kubernetes-preserve-unknown-fields': true },
+            port: { 'x-kubernetes-int-or-string': true },
+            mode: { type: 'string', enum: ['A', 'B'], default: 'A' },
+            // Property names that look like schema keywords stay as they are.
+            default: { type: 'object', properties: { enum: { type: 'string' } } },
+            list: {
+              type: 'array',
+              items: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true, enum: [{}] },
+            },
+            any: { anyOf: [{ type: 'integer' }, { type: 'string', 'x-kubernetes-int-or-string': true }] },
+          },
+        },
+      },
+    }
+    await kube.apply({
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'things.example.dev' },
+      spec: {
+        group: 'example.dev',
+        names: { kind: 'Thing', plural: 'things' },
+        scope: 'Namespaced',
+        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: schema } }],
+      },
+    })
+    const sent = fake.requests.find((r) => r.method === 'PATCH')?.body as {
+      spec: { versions: { schema: { openAPIV3Schema: unknown } }[] }
+    }
+    expect(sent.spec.versions[0]?.schema.openAPIV3Schema).toEqual(schema)
+  })
+
   it('read and delete of a missing object are undefined and false, not errors', async () => {
     const ref = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'meshd', namespace: 'minimesh-system' }
     expect(await kube.read(ref)).toBeUndefined()

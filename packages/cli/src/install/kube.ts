@@ -14,6 +14,7 @@ import {
   PatchStrategy,
   type V1Status,
 } from '@kubernetes/client-node'
+import { forClientModel } from './client-model.ts'
 import { InstallError } from './errors.ts'
 
 /** The field manager of every server-side apply meshctl sends. */
@@ -313,7 +314,14 @@ export class Kube {
    */
   apply(obj: KubeObject, force = true, fieldManager = FIELD_MANAGER): Promise<KubeObject> {
     return this.#call('apply', refOf(obj), () =>
-      this.#objects.patch(obj, undefined, undefined, fieldManager, force, PatchStrategy.ServerSideApply),
+      this.#objects.patch(
+        forClientModel(obj),
+        undefined,
+        undefined,
+        fieldManager,
+        force,
+        PatchStrategy.ServerSideApply,
+      ),
     )
   }
 

@@ -64,6 +64,8 @@ export interface RecordedRequest {
   contentType?: string
   /** For writes: `<Kind> <ns>/<name>`. */
   target?: string
+  /** For PATCH: the JSON body as sent. */
+  body?: unknown
 }
 
 export interface FakeApiServer {
@@ -175,6 +177,7 @@ export async function startFakeApiServer(options: { stuck?: string[] } = {}): Pr
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
       ...(req.headers['content-type'] ? { contentType: req.headers['content-type'] } : {}),
+      ...(method === 'PATCH' && body ? { body: JSON.parse(body) } : {}),
     }
     requests.push(recorded)
     const parts = url.pathname.split('/').filter(Boolean)
