@@ -32,6 +32,12 @@ host_network() {
   ip addr add "$NODE_IP/32" dev "$NODE_LINK"
   ip link set "${NODE_LINK}p" up
   ip link set "$NODE_LINK" up
+  # Pods reach each other, Services (DNATed to pods) and the node; nothing else. Without this a
+  # packet to an address nothing in the cluster owns (a deleted Service's ClusterIP, still in a
+  # DNS cache) would leave through the host's default route.
+  iptables -w -N MMKUBE-EGRESS
+  iptables -w -A MMKUBE-EGRESS -i "$CNI_BRIDGE" ! -o "$CNI_BRIDGE" -j REJECT
+  iptables -w -I FORWARD 1 -j MMKUBE-EGRESS
 }
 
 start_etcd() {
@@ -53,7 +59,7 @@ start_apiserver() {
     --client-ca-file "$pki/ca.crt" \
     --kubelet-client-certificate "$pki/apiserver-kubelet-client.crt" \
     --kubelet-client-key "$pki/apiserver-kubelet-client.key" \
-    --kubelet-certificate-authority "$pki/ca.crt" \
+    --kubelet-certificate-authority "$pki/ca.crt" --kubelet-preferred-address-types InternalIP \
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
     --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
     --authorization-mode Node,RBAC \

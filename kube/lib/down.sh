@@ -48,8 +48,8 @@ remove_netns() {
   done
 }
 
-# Drops every chain named KUBE-* or CNI-* (kube-proxy's, the kubelet's, the CNI plugins') and every
-# rule that jumps to one, table by table, keeping everything else exactly as it was.
+# Drops every chain named KUBE-*, CNI-* or MMKUBE-* (kube-proxy's, the kubelet's, the CNI plugins',
+# this script's) and every rule that jumps to one, table by table, keeping everything else as it was.
 remove_iptables() {
   local save restore table dump
   for save in iptables-save ip6tables-save; do
@@ -57,8 +57,8 @@ remove_iptables() {
     restore=${save%-save}-restore
     for table in nat filter mangle; do
       dump=$("$save" -t "$table" 2>/dev/null) || continue
-      grep -qE '(KUBE|CNI)-' <<<"$dump" || continue
-      grep -vE '^:(KUBE|CNI)-|-A (KUBE|CNI)-|-j (KUBE|CNI)-|-g (KUBE|CNI)-' <<<"$dump" | "$restore" -T "$table" ||
+      grep -qE '(KUBE|CNI|MMKUBE)-' <<<"$dump" || continue
+      grep -vE '^:(KUBE|CNI|MMKUBE)-|-A (KUBE|CNI|MMKUBE)-|-j (KUBE|CNI|MMKUBE)-|-g (KUBE|CNI|MMKUBE)-' <<<"$dump" | "$restore" -T "$table" ||
         info "could not clean the $table table of $save (left as is)"
     done
   done

@@ -51,10 +51,24 @@ const KIND_TARGET: KubeClusterTarget = {
   gatewayUrl: `http://127.0.0.1:${GATEWAY_HOST_PORT}`,
 }
 
+/** The API groups of the resources meshd reads from the cluster and lists at /debug/configz. */
+const MESH_GROUPS = /^(networking\.istio\.io|policy\.minimesh\.dev|security\.istio\.io)\//
+const DELETED = '(deleted)'
+const configKey = (obj: KubeObject) => `${obj.kind}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`
+
+interface ConfigzObject {
+  kind: string
+  namespace?: string
+  name: string
+  resourceVersion?: string
+}
+
 export class KubeDriver implements ClusterDriver {
   readonly name: 'kind' | 'kube'
   readonly target: KubeClusterTarget
   #kube: Kube | undefined
+  /** Mesh resources applied (their resourceVersion) or deleted since meshd was last seen to read them. */
+  readonly #pending = new Map<string, string>()
 
   constructor(target: KubeClusterTarget = KIND_TARGET) {
     this.name = target.name
@@ -82,13 +96,17 @@ export class KubeDriver implements ClusterDriver {
 
   async apply(yaml: string, namespace = 'default'): Promise<void> {
     for (const obj of parseObjects(yaml, { namespace, source: 'e2e manifest' })) {
-      await this.kube.apply(obj, true, FIELD_MANAGER)
+      const applied = await this.kube.apply(obj, true, FIELD_MANAGER)
+      if (MESH_GROUPS.test(obj.apiVersion)) {
+        this.#pending.set(configKey(obj), String(applied.metadata.resourceVersion ?? ''))
+      }
     }
   }
 
   async delete(yaml: string, namespace = 'default'): Promise<void> {
     for (const obj of parseObjects(yaml, { namespace, source: 'e2e manifest' }).reverse()) {
       await this.kube.delete(refOf(obj))
+      if (MESH_GROUPS.test(obj.apiVersion)) this.#pending.set(configKey(obj), DELETED)
     }
   }
 
@@ -156,9 +174,28 @@ export class KubeDriver implements ClusterDriver {
   }
 
   async waitConfigPropagated(timeoutMs = 30_000): Promise<void> {
-    // Applies reach meshd through its watch and a 100 ms debounce: let that pass, then require
-    // two polls in a row where every proxy has ACKed everything.
-    await new Promise((r) => setTimeout(r, 500))
+    // First meshd must have read every mesh resource this driver applied or deleted, at the
+    // resourceVersion the API server gave it (its watch can lag the apply by more than any fixed
+    // pause); then two polls in a row where every proxy has ACKed everything.
+    const pending = new Map(this.#pending)
+    await waitUntil(
+      'meshd to read what was applied',
+      async () => {
+        const text = await this.kube.serviceProxyGet(MESH_NS, 'meshd', 15014, '/debug/configz')
+        const seen = new Map<string, string>()
+        for (const o of (typeof text === 'string' ? JSON.parse(text) : text).objects as ConfigzObject[])
+          seen.set(`${o.kind}/${o.namespace ?? ''}/${o.name}`, o.resourceVersion ?? '')
+        const behind = [...pending].filter(([key, rv]) =>
+          rv === DELETED ? seen.has(key) : seen.get(key) !== rv,
+        )
+        return {
+          done: behind.length === 0,
+          message: `meshd has not read ${behind.map(([k]) => k).join(', ')}`,
+        }
+      },
+      { timeoutMs, intervalMs: 100 },
+    )
+    for (const key of pending.keys()) this.#pending.delete(key)
     let streak = 0
     await waitUntil(
       'config propagation',

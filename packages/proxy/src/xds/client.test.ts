@@ -1,6 +1,7 @@
 // The discovery client against a real gRPC server (a small one made here with the same proto):
 // node and wildcard requests, ACK, NACK with error_detail keeping the last good configuration,
 // reconnect, a swap that does not disturb a request in flight, and incremental virtual hosts.
+import { createServer as createH2Server } from 'node:http2'
 import * as grpc from '@grpc/grpc-js'
 import {
   type DiscoveryRequest,
@@ -220,6 +221,8 @@ describe('discovery client', () => {
     // Every type was answered in full once (an empty list for virtual hosts) and is asked for again at its version.
     expect(again.map((r) => r.version_info)).toEqual(TYPE_ORDER.map(() => 'v3'))
     expect(proxy.xds?.stats.connects).toBe(2)
+    // A stream that had answered ends: the same channel (and connection) is used again.
+    expect(proxy.xds?.stats.channels).toBe(1)
   })
 
   it('applies incremental virtual hosts: added, changed, removed; a NACKed delta changes nothing', async () => {
@@ -270,5 +273,37 @@ describe('discovery client', () => {
     )
     expect(await via('one.test')).toBe('b')
     expect(proxy.store.versions[TypeUrl.VirtualHost]).toBe('v5')
+  })
+})
+
+describe('discovery client at an address where no control plane answers', () => {
+  it('opens a new channel (new name resolution and connection) after each stream that got no response', async () => {
+    // An HTTP/2 server that answers every request 404, as whatever holds a stale address might:
+    // gRPC sees UNIMPLEMENTED on a healthy connection and would keep reusing it forever.
+    let sessions = 0
+    const server = createH2Server()
+    server.on('session', () => sessions++)
+    server.on('stream', (stream) => {
+      stream.respond({ ':status': 404 })
+      stream.end()
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    const { port } = server.address() as { port: number }
+    const proxy = await startTestProxy(undefined, {
+      mode: 'router',
+      discoveryAddress: `127.0.0.1:${port}`,
+      identity: { workload: 'gw', namespace: 'minimesh-system', pod: 'gw-2', ip: '127.0.0.9', labels: {} },
+      xdsInitialBackoffMs: 20,
+      xdsMaxBackoffMs: 40,
+    })
+    try {
+      await expect.poll(() => proxy.xds?.stats.connects ?? 0, { timeout: 5000 }).toBeGreaterThanOrEqual(4)
+      expect(proxy.xds?.stats.lastError).toContain('UNIMPLEMENTED')
+      expect(proxy.xds?.stats.channels).toBeGreaterThanOrEqual(3)
+      await expect.poll(() => sessions, { timeout: 5000 }).toBeGreaterThanOrEqual(3)
+    } finally {
+      await proxy.close()
+      await new Promise<void>((r) => server.close(() => r()))
+    }
   })
 })

@@ -46,7 +46,15 @@ export class XdsClient {
   private backoff: number
   private closed = false
   private readonly listeners: ((e: XdsEvent) => void)[] = []
-  readonly stats = { connects: 0, acks: 0, nacks: 0, lastNack: '' as string, lastError: '' as string }
+  readonly stats = {
+    connects: 0,
+    /** gRPC channels opened (the first, then one after each stream that got no response). */
+    channels: 1,
+    acks: 0,
+    nacks: 0,
+    lastNack: '' as string,
+    lastError: '' as string,
+  }
 
   constructor(opts: XdsClientOptions) {
     this.opts = { initialBackoffMs: 500, maxBackoffMs: 30_000, ...opts }
@@ -63,16 +71,20 @@ export class XdsClient {
   }
 
   start(): void {
+    this.client = this.newChannel()
+    this.connect()
+  }
+
+  private newChannel(): DiscoveryServiceClient {
     const proto = loadDiscoveryProto()
     const Ctor = proto.minimesh.discovery.v1.DiscoveryService
-    this.client = new Ctor(this.opts.address, grpc.credentials.createInsecure(), {
+    return new Ctor(this.opts.address, grpc.credentials.createInsecure(), {
       'grpc.keepalive_time_ms': 30_000,
       'grpc.keepalive_timeout_ms': 10_000,
       'grpc.max_receive_message_length': 64 * 1024 * 1024,
       // Large state-of-the-world responses (a mesh-wide route table) arrive without window stalls.
       'grpc-node.flow_control_window': 16 * 1024 * 1024,
     }) as unknown as DiscoveryServiceClient
-    this.connect()
   }
 
   private connect(): void {
@@ -81,11 +93,21 @@ export class XdsClient {
     this.stream = stream
     this.stats.connects++
     let ended = false
+    let answered = false
     const onEnd = (why: string) => {
       if (ended) return
       ended = true
       if (this.stream === stream) this.stream = undefined
       if (this.closed) return
+      if (!answered) {
+        // Whatever answered at this address never sent a response (a connection to an address
+        // that no longer belongs to the control plane, e.g. a Service's ClusterIP from before it
+        // was recreated, still cached by DNS): a new channel resolves the name and connects again,
+        // where gRPC would keep reusing the established connection.
+        this.client?.close()
+        this.client = this.newChannel()
+        this.stats.channels++
+      }
       this.stats.lastError = why
       this.emit({ kind: 'disconnected', error: why })
       const delay = Math.round(this.backoff * (0.5 + Math.random() * 0.5))
@@ -97,6 +119,7 @@ export class XdsClient {
       this.timer = setTimeout(() => this.connect(), delay)
     }
     stream.on('data', (resp: DiscoveryResponse) => {
+      answered = true
       this.backoff = this.opts.initialBackoffMs
       this.onResponse(stream, resp)
     })
