@@ -35,6 +35,18 @@ if [ -f e2e/vitest.local.config.ts ]; then
   fi
 fi
 
+if [ -f scripts/test-images.sh ]; then
+  step "image tests: make images, then each image started with testcontainers"
+  if [ "$(id -u)" = 0 ]; then
+    bash scripts/test-images.sh --reporter=default --reporter=json --outputFile.json="$results/images.json" || status=1
+  elif [ "${CI:-}" = true ]; then
+    echo "image tests need root (buildah and podman) and are required in CI: run as root"
+    status=1
+  else
+    echo "image tests need root (building with buildah, running with podman); skipped. Run 'sudo make test' to include them."
+  fi
+fi
+
 node -e '
   const fs = require("fs");
   let p = 0, f = 0, s = 0;
@@ -44,5 +56,5 @@ node -e '
     p += r.numPassedTests; f += r.numFailedTests + (r.numFailedTestSuites || 0) * 0; s += r.numPendingTests + (r.numTodoTests || 0);
   }
   console.log(`\nsummary: ${p} passed, ${f} failed, ${s} skipped`);
-' "$results/unit.json" "$results/e2e.json"
+' "$results/unit.json" "$results/e2e.json" "$results/images.json"
 exit $status
