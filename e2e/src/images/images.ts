@@ -39,25 +39,6 @@ export async function mainProcessCommand(container: StartedTestContainer): Promi
   return output.split('\0').filter((arg) => arg !== '')
 }
 
-/** Everything the container has written to stdout and stderr so far (its log stream, drained). */
-export async function containerLogs(container: StartedTestContainer): Promise<string> {
-  const stream = await container.logs()
-  let text = ''
-  await new Promise<void>((resolve, reject) => {
-    stream.on('data', (chunk: Buffer | string) => {
-      text += chunk.toString()
-    })
-    stream.on('end', resolve)
-    stream.on('error', reject)
-    // A running container's log stream follows it: take what is there, then stop.
-    setTimeout(() => {
-      stream.destroy()
-      resolve()
-    }, 1000)
-  })
-  return text
-}
-
 /** The URL of a container port as the host reaches it. */
 export function url(container: StartedTestContainer, port: number, path = '/'): string {
   return `http://${container.getHost()}:${container.getMappedPort(port)}${path}`

@@ -5,7 +5,7 @@ import { createConnection } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { GenericContainer, type StartedTestContainer, Wait } from 'testcontainers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { containerLogs, image, mainProcessCommand, mainProcessUids, url } from './images.ts'
+import { image, mainProcessCommand, mainProcessUids, url } from './images.ts'
 
 const BOOKINFO = fileURLToPath(
   new URL('../../../packages/control-plane/src/testdata/bookinfo/', import.meta.url),
@@ -21,7 +21,9 @@ describe('meshd image', () => {
         CONFIG.map((f) => ({ source: BOOKINFO + f, target: `/etc/meshd/${f}`, mode: 0o644 })),
       )
       .withCommand(['--config-dir', '/etc/meshd'])
-      .withExposedPorts(15010, 15014)
+      // Every port the image EXPOSEs: podman lists the unpublished ones in PortBindings, and
+      // testcontainers would wait for them to be bound (testcontainers-node issue #1108).
+      .withExposedPorts(15010, 15012, 15014, 15017)
       .withWaitStrategy(Wait.forHttp('/healthz/ready', 15014).forStatusCode(200))
       .withStartupTimeout(90_000)
       .start()
@@ -31,13 +33,10 @@ describe('meshd image', () => {
     await meshd?.stop()
   })
 
-  it('is ready and says where it listens', async () => {
+  it('is ready', async () => {
     const res = await fetch(url(meshd, 15014, '/healthz/ready'))
     expect(res.status).toBe(200)
     expect(await res.text()).toBe('ok\n')
-    const listening = (await containerLogs(meshd)).split('\n').find((l) => l.includes('"meshd listening"'))
-    expect(listening).toBeDefined()
-    expect(JSON.parse(listening!)).toMatchObject({ grpc: '0.0.0.0:15010', monitoring: '0.0.0.0:15014' })
   })
 
   it('has read the configuration directory', async () => {
