@@ -65,7 +65,10 @@ if [ "$docker_engine" = 0 ]; then
   # test run leaves behind; that image cannot be pulled here (no registry reachable), so the reaper
   # is off: each test stops its own containers and networks, and this script stops the socket.
   export TESTCONTAINERS_RYUK_DISABLED=true
-  echo "DOCKER_HOST=$DOCKER_HOST (podman $(podman --version | awk '{ print $3 }')), TESTCONTAINERS_RYUK_DISABLED=true"
+  # podman publishes ports on this host. testcontainers takes a /.dockerenv file (which some VM
+  # images carry) to mean it runs inside a container and would go through the bridge's gateway.
+  export TESTCONTAINERS_HOST_OVERRIDE=${TESTCONTAINERS_HOST_OVERRIDE:-localhost}
+  echo "DOCKER_HOST=$DOCKER_HOST (podman $(podman --version | awk '{ print $3 }')), TESTCONTAINERS_RYUK_DISABLED=true, TESTCONTAINERS_HOST_OVERRIDE=$TESTCONTAINERS_HOST_OVERRIDE"
 fi
 
 step "image tests (testcontainers)"
