@@ -59,8 +59,9 @@ clean:
 	rm -rf node_modules packages/*/node_modules packages/*/dist apps/bookinfo/*/node_modules apps/bookinfo/*/dist .turbo
 
 # Every image in kind/images.txt (meshd, proxy, the four Bookinfo apps), tagged as the manifests
-# name them (0.1.0); needs Docker. The builds compile inside the images, so nothing else is needed first.
-images:
+# name them (0.1.0): with Docker where it answers, else with buildah as root (kind/images.sh). The
+# builds compile inside the images, so nothing but Node and npm (to read the registry config) is needed first.
+images: tools
 	@bash kind/images.sh
 
 # The e2e suite on a real single-node Kubernetes: upstream components built from source through the

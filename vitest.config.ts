@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs'
-import { defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
 
 // One vitest project per workspace package; tests run on source through the
 // `@minimesh/source` export condition, so nothing needs building first.
@@ -18,7 +18,14 @@ export default defineConfig({
     reporters: ['default'],
     projects: dirs.map((dir) => ({
       extends: true,
-      test: { name: dir.split('/').pop()!, root: dir, include: ['src/**/*.test.ts'], testTimeout: 20_000 },
+      test: {
+        name: dir.split('/').pop()!,
+        root: dir,
+        include: ['src/**/*.test.ts'],
+        // The image tests start containers; they run after `make images` (scripts/test-images.sh).
+        exclude: [...configDefaults.exclude, 'src/images/**'],
+        testTimeout: 20_000,
+      },
     })),
   },
 })

@@ -22,6 +22,19 @@ require_docker() {
     die "docker is installed but no Docker engine answers ('docker info' failed): start it (sudo systemctl start docker), or let your user reach it (sudo usermod -aG docker \$USER, then log in again)"
 }
 
+# Building without Docker (kind/images.sh): buildah and podman sharing one vfs image store, as root.
+require_buildah() {
+  [ "$(id -u)" = 0 ] ||
+    die "no Docker engine answers, and building with buildah needs root here: run 'sudo make images' (or start Docker)"
+  command -v buildah >/dev/null 2>&1 && command -v podman >/dev/null 2>&1 ||
+    die "no Docker engine answers and buildah/podman are not installed: run 'sudo bash scripts/ensure-image-tools.sh' (or install and start Docker)"
+  local driver
+  driver=$(podman info --format '{{.Store.GraphDriverName}}' 2>&1) || die "podman info failed: $driver"
+  [ "$driver" = vfs ] ||
+    die "podman's image store uses the $driver driver, not vfs: run 'sudo bash scripts/ensure-image-tools.sh'"
+  command -v npm >/dev/null 2>&1 || die "npm is not on PATH (it reads the npm registry configuration): run 'make install' first"
+}
+
 require_kind() {
   command -v kind >/dev/null 2>&1 ||
     die "kind is not installed: see https://kind.sigs.k8s.io/docs/user/quick-start/#installation (e.g. go install sigs.k8s.io/kind@latest)"

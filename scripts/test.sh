@@ -36,6 +36,22 @@ if [ -f e2e/vitest.local.config.ts ]; then
   fi
 fi
 
+if [ -f scripts/test-images.sh ]; then
+  step "image tests: make images, then each image started with testcontainers"
+  if [ "$(id -u)" = 0 ]; then
+    if bash scripts/test-images.sh --reporter=default --reporter=json --outputFile.json="$results/images.json"; then
+      images_built=1
+    else
+      status=1
+    fi
+  elif [ "${CI:-}" = true ]; then
+    echo "image tests need root (buildah and podman) and are required in CI: run as root"
+    status=1
+  else
+    echo "image tests need root (building with buildah, running with podman); skipped. Run 'sudo make test' to include them."
+  fi
+fi
+
 # The e2e suite on a real single-node Kubernetes (kube/cluster.sh: upstream components built from
 # source). Needs root and Go; required in CI (CI=true), where a host that cannot run it fails.
 kube_e2e_blocker() {
@@ -54,7 +70,8 @@ if [ -f e2e/vitest.kube.config.ts ]; then
     fi
   else
     bash scripts/ensure-kube-tools.sh || status=1
-    pnpm exec vitest run --config e2e/vitest.kube.config.ts --reporter=default --reporter=json --outputFile.json="$results/kube.json" || status=1
+    # The image tests have just built the images: kube/up.sh does not build them again.
+    SKIP_BUILD=${images_built:+1} pnpm exec vitest run --config e2e/vitest.kube.config.ts --reporter=default --reporter=json --outputFile.json="$results/kube.json" || status=1
   fi
 fi
 
@@ -67,5 +84,5 @@ node -e '
     p += r.numPassedTests; f += r.numFailedTests + (r.numFailedTestSuites || 0) * 0; s += r.numPendingTests + (r.numTodoTests || 0);
   }
   console.log(`\nsummary: ${p} passed, ${f} failed, ${s} skipped`);
-' "$results/unit.json" "$results/e2e.json" "$results/kube.json"
+' "$results/unit.json" "$results/e2e.json" "$results/images.json" "$results/kube.json"
 exit $status
