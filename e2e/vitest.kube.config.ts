@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config'
+import kind from './vitest.kind.config.ts'
 
 // `make e2e-kube` (`pnpm e2e:kube`): the same scenarios as `pnpm e2e`, through the same driver, on
 // the single-node cluster of kube/cluster.sh (upstream Kubernetes built from source, run as host
@@ -6,19 +7,11 @@ import { defineConfig } from 'vitest/config'
 // (images, cluster, `meshctl install`) and the teardown `kube/cluster.sh down`.
 // SKIP_BUILD=1 reuses built images; MESH_E2E_SKIP_UP=1 uses a cluster already up; MESH_E2E_KEEP=1 keeps it.
 export default defineConfig({
-  resolve: { conditions: ['@minimesh/source'] },
-  ssr: { resolve: { conditions: ['@minimesh/source'] } },
-  // The global setup runs in vitest's own `__vitest__` environment, which has its own resolve options.
-  environments: { __vitest__: { resolve: { conditions: ['@minimesh/source'] } } },
+  ...kind,
   test: {
-    root: import.meta.dirname,
+    ...kind.test,
     include: ['src/scenarios/**/*.e2e.ts', 'src/scenarios/**/*.kube.ts'],
     globalSetup: ['src/kube-global-setup.ts'],
     env: { E2E_DRIVER: 'kube' },
-    fileParallelism: false,
-    sequence: { concurrent: false },
-    testTimeout: 180_000,
-    hookTimeout: 900_000,
-    reporters: ['default'],
   },
 })

@@ -9,13 +9,14 @@ export PATH="$ROOT/.tools/node/bin:$ROOT/.tools/pnpm/bin:$ROOT/node_modules/.bin
 [ -d "$ROOT/node_modules" ] || die "the workspace is not installed: run 'make install' first"
 
 archives=$CACHE/project-images
-if [ "${SKIP_BUILD:-}" != 1 ]; then
-  step "the project's images (make images)"
-  bash "$ROOT/kind/images.sh"
-fi
-step "saving the project's images for containerd"
 mkdir -p "$archives"
-bash "$ROOT/kind/images.sh" --save "$archives"
+if [ "${SKIP_BUILD:-}" = 1 ]; then
+  step "the project's images, as built, saved for containerd"
+  bash "$ROOT/kind/images.sh" --no-build --save "$archives"
+else
+  step "the project's images (make images), saved for containerd"
+  bash "$ROOT/kind/images.sh" --save "$archives"
+fi
 
 bash "$KUBE_DIR/cluster.sh" up "$archives"/*.tar
 
