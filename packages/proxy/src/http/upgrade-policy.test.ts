@@ -120,9 +120,7 @@ describe('inbound policy on WebSocket upgrades', () => {
       expect(a).toContain('RESOURCE_EXHAUSTED: quota exceeded for default/websockets')
     }
     expect(app.upgrades()).toBe(ALLOWANCE)
-    await expect
-      .poll(() => proxy.accessLog.recent.filter((e) => e.response_flags === 'RL').length)
-      .toBe(2)
+    await expect.poll(() => proxy.accessLog.recent.filter((e) => e.response_flags === 'RL').length).toBe(2)
   })
 
   it('lets an authorization-shaped hook deny an upgrade (403) before it reaches the app', async () => {
