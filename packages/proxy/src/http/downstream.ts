@@ -18,7 +18,6 @@ export interface DownstreamResponse {
   end(chunk: Buffer): unknown
   destroy(err?: Error): unknown
   on(event: 'close', listener: () => void): unknown
-  prependListener(event: 'close', listener: () => void): unknown
   once(event: 'close' | 'drain', listener: () => void): unknown
 }
 

@@ -135,22 +135,23 @@ export class Exchange implements LeaseWaiter {
   start(): void {
     const timeoutMs = this.s.route?.raw.route?.timeoutMs ?? 0
     if (timeoutMs > 0) this.routeTimer = setTimeout(() => this.onRouteTimeout(), timeoutMs)
-    // Before the request's own 'close' listener (metrics, access log), so DC is in the record.
-    this.res.prependListener('close', () => {
-      if (!this.finished) {
-        addFlag(this.s.rec, Flag.DownstreamTermination)
-        this.current?.abort(ABORT_DOWNSTREAM)
-        this.finish()
-      }
-    })
+    this.s.exchange = this
     this.tryOnce()
+  }
+
+  /** The client went away (its response closed) before the exchange was over: flag DC, stop the try. */
+  onDownstreamClose(): void {
+    if (this.finished) return
+    addFlag(this.s.rec, Flag.DownstreamTermination)
+    this.current?.abort(ABORT_DOWNSTREAM)
+    this.finish()
   }
 
   private tryOnce(): void {
     if (this.finished) return
     const s = this.s
     const cluster = s.cluster!
-    const host = cluster.choose(s.hash, { address: s.conn.originalIp, port: s.conn.originalPort }, this.tried)
+    const host = cluster.choose(s.hash, s.conn.original, this.tried)
     if (!host) {
       this.reply(503, 'no healthy upstream', Flag.NoHealthyUpstream)
       return

@@ -34,7 +34,7 @@ class Tunnel implements Dispatcher.DispatchHandler, LeaseWaiter {
   open(): LocalReply | undefined {
     const s = this.s
     const cluster = s.cluster!
-    const host = cluster.choose(s.hash, { address: s.conn.originalIp, port: s.conn.originalPort })
+    const host = cluster.choose(s.hash, s.conn.original)
     if (!host) return { status: 503, body: 'no healthy upstream', flag: Flag.NoHealthyUpstream }
     const lease = Lease.acquire(cluster, host, this)
     if (lease instanceof Lease) this.granted(lease)

@@ -249,6 +249,7 @@ export class ListenerManager {
       direction: listener.trafficDirection,
       originalIp: dst.address,
       originalPort: dst.port,
+      original: dst,
       remoteAddress: plainAddress(socket.remoteAddress),
       isSelf:
         !capture || (dst.port === local.port && (dst.address === local.address || dst.address === '0.0.0.0')),

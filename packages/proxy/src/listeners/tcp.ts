@@ -70,7 +70,7 @@ export function proxyTcp(
     refuse(Flag.UpstreamConnectFailure)
     return
   }
-  const host = cluster.choose(undefined, { address: conn.originalIp, port: conn.originalPort })
+  const host = cluster.choose(undefined, conn.original)
   if (!host) {
     refuse(Flag.NoHealthyUpstream)
     return

@@ -17,7 +17,7 @@ type WithState = { [kState]?: RequestState }
 
 /** One listener function for every request's 'close' (no closure per request). */
 function finishOnClose(this: WithState): void {
-  this[kState]?.finish()
+  this[kState]?.closed()
 }
 
 /** Handles one request on an HTTP filter chain. */

@@ -82,6 +82,8 @@ export class RequestState {
   /** For a streamed body: its bytes once it has ended within the copy limit (a retry may replay them). */
   replay: (() => Buffer | undefined) | undefined
   retry: CompiledRetry | undefined
+  /** The HTTP exchange with the cluster, once dispatched (told when the client goes away). */
+  exchange: { onDownstreamClose(): void } | undefined
   private finished = false
 
   constructor(
@@ -106,6 +108,12 @@ export class RequestState {
     const res = this.res
     if (res) return res instanceof Http2ServerResponse ? res.stream.destroyed : res.destroyed
     return this.tunnel!.socket.destroyed
+  }
+
+  /** The downstream end closed: an exchange still running is told first, so DC is in the record. */
+  closed(): void {
+    this.exchange?.onDownstreamClose()
+    this.finish()
   }
 
   /** Records the request once it is over (metrics, access log) and lets draining count it out. */
