@@ -9,7 +9,8 @@
  *   state: after 2 s of warm-up, the first 10 s are reported on their own (startup_latency_ms: a
  *   sidecar's first seconds, while V8 still compiles and grows its heap), then the next 10 s;
  *   latency_cpu_us_per_request: CPU the upstream (direct) or both sidecars spent per request there;
- * - gc_per_100k_requests: collections V8 reports (--trace-gc) in a gateway under the wrk load;
+ * - gc_per_100k_requests: collections V8 reports (--trace-gc) in a gateway under wrk load for
+ *   warm-up + run, less those of a gateway that only starts and stops (at_startup);
  * - rss_mb: peak resident memory of mesh-proxy serving Bookinfo's configuration under wrk load;
  *   rss_at_peak_mb splits it into anonymous memory and file-backed pages (mostly the node binary,
  *   shared by every sidecar on a node); anon_mb: the peak of anonymous memory alone.
@@ -25,7 +26,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { StaticConfig } from '@minimesh/proxy'
 import { Pool } from 'undici'
-import { countGc, groupCpuSeconds, rssOf } from './procfs.ts'
+import { countGc, type GcCounts, groupCpuSeconds, rssOf } from './procfs.ts'
 import { bookinfoGateway, clientSidecar, gatewayBench, serverSidecar } from './proxy-config.ts'
 import { fixedRate, round, summarize, writeResult } from './stats.ts'
 
@@ -117,13 +118,13 @@ async function waitPort(port: number, timeoutMs = 10_000): Promise<void> {
   throw new Error(`nothing listening on 127.0.0.1:${port}`)
 }
 
-function start(cmd: string, args: string[], name: string, nodeOptions = ''): ChildProcess {
-  // Its own process group, so stopping it also stops nginx's worker processes. With node options
-  // (--trace-gc) stdout is kept for the caller to read.
+function start(cmd: string, args: string[], name: string, keepStdout = false): ChildProcess {
+  // Its own process group, so stopping it also stops nginx's worker processes. keepStdout: for
+  // the caller to read (--trace-gc).
   const child = spawn(cmd, args, {
-    stdio: ['ignore', nodeOptions ? 'pipe' : 'ignore', 'pipe'],
+    stdio: ['ignore', keepStdout ? 'pipe' : 'ignore', 'pipe'],
     detached: true,
-    env: { ...CHILD_ENV, NODE_OPTIONS: nodeOptions },
+    env: CHILD_ENV,
   })
   let err = ''
   child.stderr!.on('data', (d: Buffer) => {
@@ -157,13 +158,14 @@ function startMeshProxy(
   config: StaticConfig,
   name: string,
   extra: string[] = [],
-  nodeOptions = '',
+  nodeFlags: string[] = [],
 ): ChildProcess {
   const file = join(dir, `${name}.json`)
   writeFileSync(file, JSON.stringify(config))
   return start(
     process.execPath,
     [
+      ...nodeFlags,
       MESH_PROXY,
       'router',
       '--config',
@@ -179,7 +181,7 @@ function startMeshProxy(
       ...extra,
     ],
     name,
-    nodeOptions,
+    nodeFlags.length > 0,
   )
 }
 
@@ -239,6 +241,28 @@ async function latency(
   const cpuUs = round(((cpu() - before) / (LATENCY_RATE * LATENCY_S)) * 1e6, 1)
   await pool.close()
   return { startup, steady, cpuUs }
+}
+
+/**
+ * Collections a --trace-gc gateway makes over its life (start, `seconds` of wrk load, drain). V8
+ * prints the trace with C stdio, block-buffered into a pipe: it is whole only once the process
+ * has exited, so a run is one process; a run without load gives what start-up alone costs.
+ */
+async function gcCounts(upPort: number, seconds: number): Promise<GcCounts & { requests: number }> {
+  const port = await freePort()
+  const p = startMeshProxy(
+    gatewayBench(port, upPort),
+    `minimesh-gc-${seconds}`,
+    ['--access-log', 'off', '--port-map', `8080=${port}`],
+    ['--trace-gc'],
+  )
+  const gc = countGc(p.stdout!)
+  const closed = new Promise((r) => p.once('close', r))
+  await waitPort(port)
+  const requests = seconds > 0 ? wrkRun(port, seconds).requests : 0
+  signalGroup(p, 'SIGTERM')
+  await closed
+  return { requests, ...gc.counts }
 }
 
 let stopping = false
@@ -362,25 +386,15 @@ backend be
 
   // Garbage collections per 100k requests: a gateway like the rps one, with --trace-gc.
   console.error('garbage collections under wrk load (--trace-gc)…')
-  const gcPort = await freePort()
-  const traced = startMeshProxy(
-    gatewayBench(gcPort, upPort),
-    'minimesh-gc',
-    ['--access-log', 'off', '--port-map', `8080=${gcPort}`],
-    '--trace-gc',
-  )
-  const gc = countGc(traced.stdout!)
-  await waitPort(gcPort)
-  wrk(gcPort, WARM_S)
-  const gcBefore = { ...gc.counts }
-  const gcRun = wrkRun(gcPort, RUN_S)
-  const per100k = (n: number) => round((n * 100_000) / gcRun.requests, 1)
+  const idleGc = await gcCounts(upPort, 0)
+  const loadGc = await gcCounts(upPort, WARM_S + RUN_S)
+  const per100k = (n: number) => round((n * 100_000) / loadGc.requests, 1)
   const gcPer100k = {
-    requests: gcRun.requests,
-    scavenge: per100k(gc.counts.scavenge - gcBefore.scavenge),
-    mark_compact: per100k(gc.counts.markCompact - gcBefore.markCompact),
+    requests: loadGc.requests,
+    scavenge: per100k(loadGc.scavenge - idleGc.scavenge),
+    mark_compact: per100k(loadGc.markCompact - idleGc.markCompact),
+    at_startup: { scavenge: idleGc.scavenge, mark_compact: idleGc.markCompact },
   }
-  signalGroup(traced, 'SIGKILL')
   const direct = directRuns.steady
   const twoSidecars = sidecarRuns.steady
 
