@@ -8,8 +8,12 @@
  *   straight to the upstream and through client sidecar → server sidecar → upstream, in steady
  *   state: after 2 s of warm-up, the first 10 s are reported on their own (startup_latency_ms: a
  *   sidecar's first seconds, while V8 still compiles and grows its heap), then the next 10 s;
+ *   latency_cpu_us_per_request: CPU the upstream (direct) or both sidecars spent per request there;
+ * - gc_per_100k_requests: collections V8 reports (--trace-gc) in a gateway under wrk load for
+ *   warm-up + run, less those of a gateway that only starts and stops (at_startup);
  * - rss_mb: peak resident memory of mesh-proxy serving Bookinfo's configuration under wrk load;
- *   rss_at_peak_mb splits it into anonymous memory and file-backed pages (mostly the node binary).
+ *   rss_at_peak_mb splits it into anonymous memory and file-backed pages (mostly the node binary,
+ *   shared by every sidecar on a node); anon_mb: the peak of anonymous memory alone.
  * mesh-proxy runs as production images run it: the compiled build (bin/mesh-proxy.js → dist/),
  * rebuilt first when missing or older than the sources; its own launcher adds its V8 flags.
  * Installs nginx, haproxy and wrk from Debian when missing; stops everything it starts.
@@ -22,6 +26,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { StaticConfig } from '@minimesh/proxy'
 import { Pool } from 'undici'
+import { countGc, type GcCounts, groupCpuSeconds, rssOf } from './procfs.ts'
 import { bookinfoGateway, clientSidecar, gatewayBench, serverSidecar } from './proxy-config.ts'
 import { fixedRate, round, summarize, writeResult } from './stats.ts'
 
@@ -113,9 +118,14 @@ async function waitPort(port: number, timeoutMs = 10_000): Promise<void> {
   throw new Error(`nothing listening on 127.0.0.1:${port}`)
 }
 
-function start(cmd: string, args: string[], name: string): ChildProcess {
-  // Its own process group, so stopping it also stops nginx's worker processes.
-  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true, env: CHILD_ENV })
+function start(cmd: string, args: string[], name: string, keepStdout = false): ChildProcess {
+  // Its own process group, so stopping it also stops nginx's worker processes. keepStdout: for
+  // the caller to read (--trace-gc).
+  const child = spawn(cmd, args, {
+    stdio: ['ignore', keepStdout ? 'pipe' : 'ignore', 'pipe'],
+    detached: true,
+    env: CHILD_ENV,
+  })
   let err = ''
   child.stderr!.on('data', (d: Buffer) => {
     err += d
@@ -144,12 +154,18 @@ function startNginx(name: string, body: string): ChildProcess {
   return start('nginx', ['-c', file, '-p', dir], name)
 }
 
-function startMeshProxy(config: StaticConfig, name: string, extra: string[] = []): ChildProcess {
+function startMeshProxy(
+  config: StaticConfig,
+  name: string,
+  extra: string[] = [],
+  nodeFlags: string[] = [],
+): ChildProcess {
   const file = join(dir, `${name}.json`)
   writeFileSync(file, JSON.stringify(config))
   return start(
     process.execPath,
     [
+      ...nodeFlags,
       MESH_PROXY,
       'router',
       '--config',
@@ -165,6 +181,7 @@ function startMeshProxy(config: StaticConfig, name: string, extra: string[] = []
       ...extra,
     ],
     name,
+    nodeFlags.length > 0,
   )
 }
 
@@ -183,26 +200,6 @@ function wrk(port: number, seconds: number): number {
   return wrkRun(port, seconds).rps
 }
 
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
-
-/** CPU seconds (user + system) used so far by every process in a process group (nginx: master and worker). */
-function groupCpuSeconds(pgid: number): number {
-  let ticks = 0
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue
-    let stat: string
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    } catch {
-      continue // gone meanwhile
-    }
-    // Fields after the command name (which may hold spaces): state is field 3, pgrp 5, utime 14, stime 15.
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    if (Number(f[2]) === pgid) ticks += Number(f[11]) + Number(f[12])
-  }
-  return ticks / CLOCK_TICKS
-}
-
 /**
  * Requests per second through `port` after a warm-up, and the CPU time the process group behind
  * it spent per request meanwhile (µs): steadier than rps on a shared machine, and what limits a
@@ -218,8 +215,14 @@ function measureRps(port: number, pgid: number): { rps: number; cpuUs: number } 
 
 type Latency = { p50: number; p99: number }
 
-/** Latency at the fixed rate: the first window after warm-up (start-up), then the next one (steady state). */
-async function latency(port: number): Promise<{ startup: Latency; steady: Latency }> {
+/**
+ * Latency at the fixed rate: the first window after warm-up (start-up), then the next one (steady
+ * state), with the CPU time the `groups` spent per request in the steady window (µs).
+ */
+async function latency(
+  port: number,
+  groups: number[],
+): Promise<{ startup: Latency; steady: Latency; cpuUs: number }> {
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 32, pipelining: 1 })
   const get = async () => {
     const r = await pool.request({ path: '/', method: 'GET' })
@@ -232,17 +235,34 @@ async function latency(port: number): Promise<{ startup: Latency; steady: Latenc
     return { p50: s.p50, p99: s.p99 }
   }
   const startup = await window()
+  const cpu = () => groups.reduce((sum, g) => sum + groupCpuSeconds(g), 0)
+  const before = cpu()
   const steady = await window()
+  const cpuUs = round(((cpu() - before) / (LATENCY_RATE * LATENCY_S)) * 1e6, 1)
   await pool.close()
-  return { startup, steady }
+  return { startup, steady, cpuUs }
 }
 
-/** Resident memory (MB) of a process: total, anonymous (heaps, buffers) and file-backed (the node binary's code and data). */
-function rssOf(pid: number): { total: number; anon: number; file: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  const kb = (field: string) =>
-    Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN) / 1024
-  return { total: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') }
+/**
+ * Collections a --trace-gc gateway makes over its life (start, `seconds` of wrk load, drain). V8
+ * prints the trace with C stdio, block-buffered into a pipe: it is whole only once the process
+ * has exited, so a run is one process; a run without load gives what start-up alone costs.
+ */
+async function gcCounts(upPort: number, seconds: number): Promise<GcCounts & { requests: number }> {
+  const port = await freePort()
+  const p = startMeshProxy(
+    gatewayBench(port, upPort),
+    `minimesh-gc-${seconds}`,
+    ['--access-log', 'off', '--port-map', `8080=${port}`],
+    ['--trace-gc'],
+  )
+  const gc = countGc(p.stdout!)
+  const closed = new Promise((r) => p.once('close', r))
+  await waitPort(port)
+  const requests = seconds > 0 ? wrkRun(port, seconds).requests : 0
+  signalGroup(p, 'SIGTERM')
+  await closed
+  return { requests, ...gc.counts }
 }
 
 let stopping = false
@@ -353,11 +373,28 @@ backend be
 
   // Two sidecars on loopback: client proxy → server proxy → upstream.
   console.error('latency at 1,000 req/s: direct, two sidecars…')
-  startMeshProxy(serverSidecar(serverPort, upPort), 'server-sidecar', ['--access-log', 'off'])
-  startMeshProxy(clientSidecar(clientPort, serverPort), 'client-sidecar', ['--access-log', 'off'])
+  const server = startMeshProxy(serverSidecar(serverPort, upPort), 'server-sidecar', ['--access-log', 'off'])
+  const client = startMeshProxy(clientSidecar(clientPort, serverPort), 'client-sidecar', [
+    '--access-log',
+    'off',
+  ])
   await Promise.all([clientPort, serverPort].map((p) => waitPort(p)))
-  const directRuns = await latency(upPort)
-  const sidecarRuns = await latency(clientPort)
+  const directRuns = await latency(upPort, [upstream.pid!])
+  const sidecarRuns = await latency(clientPort, [client.pid!, server.pid!])
+  signalGroup(client, 'SIGKILL')
+  signalGroup(server, 'SIGKILL')
+
+  // Garbage collections per 100k requests: a gateway like the rps one, with --trace-gc.
+  console.error('garbage collections under wrk load (--trace-gc)…')
+  const idleGc = await gcCounts(upPort, 0)
+  const loadGc = await gcCounts(upPort, WARM_S + RUN_S)
+  const per100k = (n: number) => round((n * 100_000) / loadGc.requests, 1)
+  const gcPer100k = {
+    requests: loadGc.requests,
+    scavenge: per100k(loadGc.scavenge - idleGc.scavenge),
+    mark_compact: per100k(loadGc.markCompact - idleGc.markCompact),
+    at_startup: { scavenge: idleGc.scavenge, mark_compact: idleGc.markCompact },
+  }
   const direct = directRuns.steady
   const twoSidecars = sidecarRuns.steady
 
@@ -373,9 +410,11 @@ backend be
   const nodeArgs = readFileSync(`/proc/${bookinfo.pid}/cmdline`, 'utf8').split('\0')
   const nodeFlags = nodeArgs.slice(1, nodeArgs.indexOf(MESH_PROXY))
   let peak = rssOf(bookinfo.pid!)
+  let peakAnon = peak.anon
   const sample = () => {
     const now = rssOf(bookinfo.pid!)
     if (now.total > peak.total) peak = now
+    peakAnon = Math.max(peakAnon, now.anon)
   }
   const sampler = setInterval(sample, 100)
   const rpsBookinfo = Math.round(wrk(bookinfoPort, 5))
@@ -393,7 +432,10 @@ backend be
     ratio_vs_nginx: round(rps.minimesh / rps.nginx, 3),
     ratio_vs_haproxy: round(rps.minimesh / rps.haproxy, 3),
     cpu_us_per_request: cpuUs,
+    cpu_ratio_vs_nginx: round(cpuUs.minimesh / cpuUs.nginx, 2),
+    gc_per_100k_requests: gcPer100k,
     latency_ms: { rate: LATENCY_RATE, seconds: LATENCY_S, direct, two_sidecars: twoSidecars },
+    latency_cpu_us_per_request: { direct: directRuns.cpuUs, two_sidecars: sidecarRuns.cpuUs },
     added_latency_ms: { p50: round(twoSidecars.p50 - direct.p50), p99: round(twoSidecars.p99 - direct.p99) },
     startup_latency_ms: {
       direct: directRuns.startup,
@@ -405,13 +447,15 @@ backend be
     },
     rss_mb: round(peak.total, 1),
     rss_at_peak_mb: { anon: round(peak.anon, 1), file: round(peak.file, 1) },
+    anon_mb: round(peakAnon, 1),
     rss_load_rps: rpsBookinfo,
     load_average: { before: round(loadBefore, 2), after: round(loadavg()[0]!, 2) },
     goals: {
-      ratio_vs_nginx: '>= 0.8',
-      two_sidecars_added_p50_ms: '<= 0.5',
-      two_sidecars_added_p99_ms: '<= 2',
-      rss_mb: '<= 60',
+      ratio_vs_nginx: '>= 0.5',
+      cpu_ratio_vs_nginx: '<= 2',
+      two_sidecars_added_p50_ms: '<= 0.4',
+      two_sidecars_added_p99_ms: '<= 1.5',
+      anon_mb: '<= 40',
     },
     notes:
       'minimesh rps and latency runs have the access log off (Istio default); the rss run writes it to a file. latency_ms is steady state (the 10 s after the first 10 s at the rate); startup_latency_ms is that first window, sidecars started just before.',

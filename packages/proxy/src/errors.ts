@@ -18,6 +18,12 @@ export type ProxyErrorCode =
   | 'MESH_ERR_PROXY_UPSTREAM_TIMEOUT'
   | 'MESH_ERR_PROXY_OVERFLOW'
   | 'MESH_ERR_PROXY_NO_HEALTHY_UPSTREAM'
+  /** The inbound policy hook (quota, authorization) threw or rejected: the request gets 500. */
+  | 'MESH_ERR_PROXY_POLICY'
+  /** The downstream request broke off while the proxy read it (client gone): no reply is possible. */
+  | 'MESH_ERR_PROXY_DOWNSTREAM_RESET'
+  /** A request stage failed in a way it did not expect: the request gets 500 and an error log. */
+  | 'MESH_ERR_PROXY_STAGE'
 
 export class ProxyError extends Error {
   readonly code: ProxyErrorCode

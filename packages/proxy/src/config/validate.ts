@@ -5,7 +5,9 @@ import {
   type Cluster,
   type ClusterLoadAssignment,
   formatPath,
+  type HeaderOps,
   type Listener,
+  type Route,
   type RouteConfiguration,
   resourceName,
   TypeUrl,
@@ -76,9 +78,13 @@ export function validateResources(
     seen.add(name)
   })
   const has = (c: string) => clusterNames.has(c) || BUILTIN_NAMES.has(c)
-  // Every cluster a virtual host's routes name must exist.
+  // Every cluster a virtual host's routes name must exist; what routes write into requests and
+  // responses must not break the message apart (header injection).
   const checkHost = (vh: VirtualHost, name: string, at: string) => {
     vh.routes.forEach((route, r) => {
+      checkWrittenValues(route, (field, problem) => {
+        throw new ConfigError(name, `${label} ${name}: ${at}routes[${r}].${field}: ${problem}`)
+      })
       const where = `${label} ${name}: ${at}routes[${r}].route`
       route.route?.clusters.forEach((wc, c) => {
         if (!has(wc.name))
@@ -108,6 +114,48 @@ export function validateResources(
           throw new ConfigError(l.name, `Listener ${l.name}: ${at}.${field}: unknown cluster ${c}`)
       })
     }
+  }
+}
+
+/** A header name is a token (RFC 9110 §5.1); a value has no CR, LF or NUL (§5.5). */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+const BREAKS_VALUE = /[\r\n\0]/
+/** A request target or authority the proxy writes: no whitespace or control characters either. */
+const BREAKS_TARGET = /[\s\0]/
+
+function checkOps(
+  ops: HeaderOps | undefined,
+  at: string,
+  bad: (field: string, problem: string) => never,
+): void {
+  if (!ops) return
+  for (const kind of ['set', 'add'] as const)
+    for (const [k, v] of Object.entries(ops[kind] ?? {})) {
+      if (!TOKEN.test(k)) bad(`${at}.${kind}`, `header name ${JSON.stringify(k)} is not a token`)
+      if (BREAKS_VALUE.test(v)) bad(`${at}.${kind}.${k}`, 'header value contains CR, LF or NUL')
+    }
+  ;(ops.remove ?? []).forEach((k, i) => {
+    if (!TOKEN.test(k)) bad(`${at}.remove[${i}]`, `header name ${JSON.stringify(k)} is not a token`)
+  })
+}
+
+/** Header operations, rewrite and redirect values of a route (refused when they could inject). */
+function checkWrittenValues(route: Route, bad: (field: string, problem: string) => never): void {
+  checkOps(route.requestHeaders, 'requestHeaders', bad)
+  checkOps(route.responseHeaders, 'responseHeaders', bad)
+  route.route?.clusters.forEach((wc, c) => {
+    checkOps(wc.requestHeaders, `route.clusters[${c}].requestHeaders`, bad)
+    checkOps(wc.responseHeaders, `route.clusters[${c}].responseHeaders`, bad)
+  })
+  const rw = route.route?.rewrite
+  if (rw?.uri !== undefined && BREAKS_TARGET.test(rw.uri))
+    bad('route.rewrite.uri', 'contains whitespace or NUL')
+  if (rw?.authority !== undefined && BREAKS_TARGET.test(rw.authority))
+    bad('route.rewrite.authority', 'contains whitespace or NUL')
+  const rd = route.redirect
+  for (const f of ['host', 'path', 'scheme'] as const) {
+    const v = rd?.[f]
+    if (v !== undefined && BREAKS_TARGET.test(v)) bad(`redirect.${f}`, 'contains whitespace or NUL')
   }
 }
 

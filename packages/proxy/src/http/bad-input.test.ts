@@ -1,6 +1,8 @@
 // Bad input from downstream never reaches the application: malformed requests, oversized
-// heads and request-smuggling attempts are answered 400 by the proxy.
+// heads and request-smuggling attempts are answered 400 by the proxy; a configuration whose
+// rewritten values would inject headers is refused.
 import net from 'node:net'
+import type { Route } from '@minimesh/api'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningProxy } from '../proxy.ts'
 import {
@@ -66,6 +68,12 @@ describe('bad input', () => {
       'a bad chunk size',
       'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n',
     ],
+    ['a bare CR inside a header value', 'GET / HTTP/1.1\r\nHost: a\r\nX-A: one\rX-Injected: yes\r\n\r\n'],
+    ['a bare CR ending the request line', 'GET / HTTP/1.1\rHost: a\r\n\r\n'],
+    [
+      'Transfer-Encoding before Content-Length (TE.CL smuggling)',
+      'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n5c\r\nGPOST / HTTP/1.1\r\n\r\n0\r\n\r\n',
+    ],
     ['an oversized head', `GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${'a'.repeat(16 * 1024)}\r\n\r\n`],
   ]
 
@@ -75,6 +83,42 @@ describe('bad input', () => {
       const got = await raw(port, text)
       expect(got).toMatch(/^HTTP\/1\.1 400 /)
       expect(app.seen.length).toBe(before)
+    })
+  }
+
+  const injecting: [string, Route][] = [
+    [
+      'a header value with CR LF',
+      {
+        match: {},
+        requestHeaders: { set: { 'x-a': 'ok\r\nx-injected: yes' } },
+        route: { clusters: [{ name: 'c', weight: 1 }] },
+      },
+    ],
+    [
+      'a rewritten authority with CR LF',
+      {
+        match: {},
+        route: { clusters: [{ name: 'c', weight: 1 }], rewrite: { authority: 'a\r\nx-injected: yes' } },
+      },
+    ],
+    [
+      'a destination header name that is not a token',
+      {
+        match: {},
+        route: { clusters: [{ name: 'c', weight: 1, requestHeaders: { add: { 'x-a: b\r\nx-c': 'v' } } }] },
+      },
+    ],
+  ]
+  for (const [what, route] of injecting) {
+    it(`refuses a configuration with ${what} (header injection); the last good one keeps serving`, async () => {
+      const bad = gatewayConfig([route], [cluster('c')], [endpoints('c', [app])])
+      await expect(proxy.reload(bad)).rejects.toMatchObject({ code: 'MESH_ERR_PROXY_CONFIG_INVALID' })
+      const before = app.seen.length
+      const got = await raw(port, 'GET /after HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n')
+      expect(got).toMatch(/^HTTP\/1\.1 200 /)
+      expect(app.seen.length).toBe(before + 1)
+      expect(app.seen.at(-1)?.headers['x-injected']).toBeUndefined()
     })
   }
 

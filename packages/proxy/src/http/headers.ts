@@ -78,6 +78,7 @@ export interface RequestHeaderFacts {
   peer: string | undefined
   upgrade: string | undefined
   userAgent: string | undefined
+  contentType: string | undefined
   host: string | undefined
   contentLength: string | undefined
   chunked: boolean
@@ -91,6 +92,7 @@ export function newFacts(): RequestHeaderFacts {
     peer: undefined,
     upgrade: undefined,
     userAgent: undefined,
+    contentType: undefined,
     host: undefined,
     contentLength: undefined,
     chunked: false,
@@ -120,6 +122,9 @@ export function copyRequestHeaders(raw: readonly string[], facts: RequestHeaderF
         break
       case 'user-agent':
         facts.userAgent = value
+        break
+      case 'content-type':
+        facts.contentType ??= value
         break
       case ':authority':
         if (facts.host !== undefined) continue

@@ -2,20 +2,21 @@
 // forget. The copy's Host gets Envoy's `-shadow` suffix; its response is read and dropped.
 import type { Dispatcher } from 'undici'
 import type { ClusterRuntime } from '../cluster/cluster.ts'
+import { Lease } from '../cluster/lease.ts'
 
 class Drain implements Dispatcher.DispatchHandler {
-  private readonly release: () => void
-  constructor(release: () => void) {
-    this.release = release
+  private readonly lease: Lease
+  constructor(lease: Lease) {
+    this.lease = lease
   }
   onRequestStart(): void {}
   onResponseEnd(): void {
-    this.release()
+    this.lease.release()
   }
   onResponseStart(): void {}
   onResponseData(): void {}
   onResponseError(): void {
-    this.release()
+    this.lease.release()
   }
 }
 
@@ -33,14 +34,11 @@ export function mirror(
   body: Buffer | null,
 ): void {
   const host = cluster.choose(undefined)
-  if (!host || !cluster.breaker.tryAcquire()) return
+  // A mirror never waits for a slot: when the pool is full, the copy is dropped.
+  const lease = host && Lease.tryTake(cluster, host)
+  if (!lease) return
   const copy = headers.slice()
   for (let i = 0; i < copy.length; i += 2) if (copy[i] === 'host') copy[i + 1] = shadowHost(copy[i + 1]!)
-  host.active++
   cluster.stats.upstream_rq_total++
-  const release = () => {
-    host.active--
-    cluster.breaker.release()
-  }
-  host.dispatch({ path, method, headers: copy, body }, new Drain(release))
+  lease.host.dispatch({ path, method, headers: copy, body }, new Drain(lease))
 }

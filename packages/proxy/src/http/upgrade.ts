@@ -1,37 +1,63 @@
-// WebSocket (and other HTTP/1.1 Upgrade) requests: routed like any request, then sent upstream
-// with undici's upgrade support; on 101 the two sockets are joined byte for byte. An upstream
-// that declines the upgrade gets its response relayed and the connection closed.
-import { randomUUID } from 'node:crypto'
-import type { IncomingMessage } from 'node:http'
+// The Upgrade dispatch stage (WebSocket and other HTTP/1.1 upgrades): after the same stages as
+// any request, the upgrade is sent upstream with undici's upgrade support on a lease of the
+// cluster's pool; on 101 the two sockets are joined byte for byte until either side closes. An
+// upstream that declines the upgrade gets its response relayed and the connection closed.
 import type { Duplex } from 'node:stream'
 import type { Dispatcher } from 'undici'
-import { decodePeer, type ProxyContext } from '../context.ts'
-import type { ConnContext } from '../listeners/conn.ts'
-import type { RequestView } from '../routing/match.ts'
-import { applyHeaderOps, copyRequestHeaders, copyResponseHeaders, newFacts, PEER_HEADER } from './headers.ts'
-import { addFlag, Flag, type RequestRecord } from './record.ts'
-import { newRecord, resolve } from './request.ts'
+import type { PendingTicket } from '../cluster/circuit-breaker.ts'
+import { Lease, type LeaseWaiter, OVERFLOW_REASON } from '../cluster/lease.ts'
+import type { Outcome } from '../cluster/outlier.ts'
+import { type LocalReply, sendLocalReply } from '../pipeline/local-reply.ts'
+import type { RequestState } from '../pipeline/state.ts'
+import { copyResponseHeaders } from './headers.ts'
+import { Flag } from './record.ts'
 
-function rawResponse(status: number, reason: string, flat: readonly string[], body = ''): string {
+function rawHead(status: number, reason: string, flat: readonly string[]): string {
   let head = `HTTP/1.1 ${status} ${reason}\r\n`
   for (let i = 0; i < flat.length; i += 2) head += `${flat[i]}: ${flat[i + 1]}\r\n`
-  return `${head}\r\n${body}`
+  return `${head}\r\n`
 }
 
-class UpgradeHandler implements Dispatcher.DispatchHandler {
+class Tunnel implements Dispatcher.DispatchHandler, LeaseWaiter {
+  private readonly s: RequestState
   private readonly client: Duplex
-  private readonly head: Buffer
-  private readonly rec: RequestRecord
-  private readonly done: () => void
-  private readonly release: () => void
+  private lease: Lease | undefined
+  private ticket: PendingTicket | undefined
+  /** The upstream declined the upgrade; its answer is being relayed. */
   private relaying = false
 
-  constructor(client: Duplex, head: Buffer, rec: RequestRecord, release: () => void, done: () => void) {
-    this.client = client
-    this.head = head
-    this.rec = rec
-    this.release = release
-    this.done = done
+  constructor(s: RequestState) {
+    this.s = s
+    this.client = s.tunnel!.socket
+  }
+
+  open(): LocalReply | undefined {
+    const s = this.s
+    const cluster = s.cluster!
+    const host = cluster.choose(s.hash, s.conn.original)
+    if (!host) return { status: 503, body: 'no healthy upstream', flag: Flag.NoHealthyUpstream }
+    const lease = Lease.acquire(cluster, host, this)
+    if (lease instanceof Lease) this.granted(lease)
+    else if (lease) {
+      this.ticket = lease
+      this.client.once('close', () => this.ticket?.cancel())
+    } else return { status: 503, body: OVERFLOW_REASON, flag: Flag.UpstreamOverflow }
+    return undefined
+  }
+
+  granted(lease: Lease): void {
+    this.ticket = undefined
+    if (this.client.destroyed) {
+      lease.release()
+      return
+    }
+    this.lease = lease
+    const s = this.s
+    s.rec.attempts = 1
+    s.rec.upstreamHost = lease.host.key
+    lease.cluster.stats.upstream_rq_total++
+    const upgrade = s.facts.upgrade ?? 'websocket'
+    lease.host.dispatch({ path: s.path, method: s.rec.method, headers: s.headers, body: null, upgrade }, this)
   }
 
   onRequestStart(): void {}
@@ -42,24 +68,23 @@ class UpgradeHandler implements Dispatcher.DispatchHandler {
     _h: unknown,
     upstream: Duplex,
   ): void {
-    this.rec.status = status
+    this.s.rec.status = status
     const flat = copyResponseHeaders((controller.rawHeaders ?? []) as (Buffer | string)[], true)
-    this.client.write(rawResponse(status, 'Switching Protocols', flat))
-    if (this.head.length > 0) upstream.write(this.head)
-    upstream.pipe(this.client)
-    this.client.pipe(upstream)
+    const client = this.client
+    client.write(rawHead(status, 'Switching Protocols', flat))
+    const head = this.s.tunnel!.head
+    if (head.length > 0) upstream.write(head)
+    upstream.pipe(client)
+    client.pipe(upstream)
     const close = () => {
       upstream.destroy()
-      this.client.destroy()
+      client.destroy()
     }
     upstream.once('close', close)
-    this.client.once('close', close)
+    client.once('close', close)
     upstream.on('error', close)
-    this.client.on('error', close)
-    this.client.once('close', () => {
-      this.release()
-      this.done()
-    })
+    client.on('error', close)
+    client.once('close', () => this.end(status))
   }
 
   onResponseStart(
@@ -68,111 +93,41 @@ class UpgradeHandler implements Dispatcher.DispatchHandler {
     _h: unknown,
     reason: string,
   ): void {
-    // The upstream declined the upgrade: relay its answer and close.
-    this.rec.status = status
+    this.s.rec.status = status
     this.relaying = true
     const flat = copyResponseHeaders((controller.rawHeaders ?? []) as (Buffer | string)[])
     flat.push('connection', 'close')
-    this.client.write(rawResponse(status, reason || 'Upgrade Declined', flat))
+    this.client.write(rawHead(status, reason || 'Upgrade Declined', flat))
   }
 
   onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
-    this.rec.bytesSent += chunk.length
+    this.s.rec.bytesSent += chunk.length
     this.client.write(chunk)
   }
 
   onResponseEnd(): void {
     this.client.end()
-    this.release()
-    this.done()
+    this.end(this.s.rec.status)
   }
 
-  onResponseError(): void {
-    if (!this.relaying && this.rec.status === 0) {
-      addFlag(this.rec, Flag.UpstreamConnectFailure)
-      this.rec.status = 503
-      this.client.end(rawResponse(503, 'Service Unavailable', ['content-length', '0', 'connection', 'close']))
+  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+    if (!this.relaying && this.s.rec.status === 0) {
+      sendLocalReply(this.s, {
+        status: 503,
+        body: `upstream connect error or disconnect/reset before headers. reset reason: ${err.message}`,
+        flag: Flag.UpstreamConnectFailure,
+      })
     } else this.client.destroy()
-    this.release()
-    this.done()
+    this.end('local-failure')
+  }
+
+  private end(outcome: Outcome): void {
+    this.lease?.release(outcome)
+    this.s.finish()
   }
 }
 
-export function handleUpgrade(
-  ctx: ProxyContext,
-  conn: ConnContext,
-  req: IncomingMessage,
-  client: Duplex,
-  head: Buffer,
-): void {
-  ctx.inflight++
-  const rec = newRecord(conn, req)
-  let finished = false
-  const done = () => {
-    if (finished) return
-    finished = true
-    ctx.inflight--
-    const d = performance.now() - rec.startMs
-    ctx.metrics.record(rec, d)
-    if (ctx.accessLog.enabled) ctx.accessLog.write(rec, d)
-  }
-  const facts = newFacts()
-  const headers = copyRequestHeaders(req.rawHeaders, facts)
-  const url = req.url ?? '/'
-  const q = url.indexOf('?')
-  const view: RequestView = {
-    method: rec.method,
-    path: q < 0 ? url : url.slice(0, q),
-    query: q < 0 ? '' : url.slice(q + 1),
-    authority: facts.host ?? '',
-    headers: req.headers,
-    port: conn.originalPort,
-  }
-  rec.authority = view.authority
-  rec.requestId = facts.requestId ?? randomUUID()
-  if (facts.requestId === undefined) headers.push('x-request-id', rec.requestId)
-  if (conn.direction === 'INBOUND') rec.source = decodePeer(facts.peer)
-  else headers.push(PEER_HEADER, ctx.peerHeader)
-  const r = resolve(ctx, conn, view, rec)
-  if (!('cluster' in r)) {
-    rec.status = r.status
-    if (r.flag) addFlag(rec, r.flag)
-    client.end(
-      rawResponse(r.status, 'Upgrade Refused', [
-        ...(r.headers ?? []),
-        'content-length',
-        '0',
-        'connection',
-        'close',
-      ]),
-    )
-    done()
-    return
-  }
-  applyHeaderOps(headers, r.route?.requestHeaders)
-  applyHeaderOps(headers, r.weighted?.requestHeaders)
-  const cluster = r.cluster
-  rec.destinationService = cluster.config.service?.host ?? cluster.name
-  const host = cluster.choose(undefined, { address: conn.originalIp, port: conn.originalPort })
-  if (!host || !cluster.breaker.tryAcquire()) {
-    rec.status = 503
-    addFlag(rec, host ? Flag.UpstreamOverflow : Flag.NoHealthyUpstream)
-    client.end(rawResponse(503, 'Service Unavailable', ['content-length', '0', 'connection', 'close']))
-    done()
-    return
-  }
-  rec.upstreamHost = host.key
-  host.active++
-  let released = false
-  const release = () => {
-    if (released) return
-    released = true
-    host.active--
-    cluster.breaker.release()
-  }
-  const handler = new UpgradeHandler(client, head, rec, release, done)
-  host.dispatch(
-    { path: url, method: rec.method, headers, body: null, upgrade: facts.upgrade ?? 'websocket' },
-    handler,
-  )
+/** Dispatch stage of an Upgrade request. */
+export function openTunnel(s: RequestState): LocalReply | undefined {
+  return new Tunnel(s).open()
 }

@@ -11,6 +11,8 @@ export interface ConnContext {
   /** Original destination (SO_ORIGINAL_DST), or the local address when not redirected. */
   originalIp: string
   originalPort: number
+  /** The same, as one object (ORIGINAL_DST clusters pick their host by it). */
+  original: Destination
   remoteAddress: string
   /** The original destination is this very listener: passthrough would loop. */
   isSelf: boolean

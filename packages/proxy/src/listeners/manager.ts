@@ -10,8 +10,8 @@ import net from 'node:net'
 import type { Listener } from '@minimesh/api'
 import type { ProxyContext } from '../context.ts'
 import { ProxyError } from '../errors.ts'
-import { handleRequest, newRecord } from '../http/request.ts'
-import { handleUpgrade } from '../http/upgrade.ts'
+import { handleHttpRequest, handleUpgradeRequest } from '../pipeline/ends.ts'
+import { newRecord } from '../pipeline/state.ts'
 import {
   type ConnContext,
   type Destination,
@@ -20,9 +20,7 @@ import {
   plainAddress,
   setConn,
 } from './conn.ts'
-import { handleDirect } from './gateway.ts'
-import { handleInbound } from './inbound.ts'
-import { type Dispatch, handleOutbound, SNIFF_TIMEOUT_MS } from './outbound.ts'
+import { type Dispatch, handleConnection, type ListenerSide, SNIFF_TIMEOUT_MS } from './handler.ts'
 import { sniff } from './sniff.ts'
 import { proxyTcp } from './tcp.ts'
 
@@ -101,12 +99,12 @@ export class ListenerManager {
     })
     this.httpServer.on('request', (req, res) => {
       const conn = getConn(req.socket)
-      if (conn) handleRequest(ctx, conn, req, res)
+      if (conn) handleHttpRequest(ctx, conn, req, res)
       else res.destroy()
     })
     this.httpServer.on('upgrade', (req, socket, head) => {
       const conn = getConn(req.socket)
-      if (conn) handleUpgrade(ctx, conn, req, socket, head)
+      if (conn) handleUpgradeRequest(ctx, conn, req, socket, head)
       else socket.destroy()
     })
     this.httpServer.on('connect', (_req, socket) => {
@@ -133,7 +131,7 @@ export class ListenerManager {
     this.h2Server = http2.createServer({ settings: { maxHeaderListSize: opts.maxHeaderSize } })
     this.h2Server.on('request', (req, res) => {
       const conn = getConn(req.socket as net.Socket)
-      if (conn) handleRequest(ctx, conn, req, res)
+      if (conn) handleHttpRequest(ctx, conn, req, res)
       else res.stream.close(http2.constants.NGHTTP2_REFUSED_STREAM)
     })
     this.h2Server.on('session', (session) => {
@@ -251,13 +249,14 @@ export class ListenerManager {
       direction: listener.trafficDirection,
       originalIp: dst.address,
       originalPort: dst.port,
+      original: dst,
       remoteAddress: plainAddress(socket.remoteAddress),
       isSelf:
         !capture || (dst.port === local.port && (dst.address === local.address || dst.address === '0.0.0.0')),
     }
-    if (name === CAPTURE_OUTBOUND) handleOutbound(this.ctx, this.dispatch, socket, listener, dst, base)
-    else if (name === CAPTURE_INBOUND) handleInbound(this.dispatch, socket, listener, dst, base)
-    else handleDirect(this.dispatch, socket, listener, dst, base)
+    const side: ListenerSide =
+      name === CAPTURE_OUTBOUND ? 'outbound' : name === CAPTURE_INBOUND ? 'inbound' : 'gateway'
+    handleConnection(this.ctx, this.dispatch, side, socket, listener, dst, base)
   }
 
   /** Stops accepting on every listener (connections in progress continue). */

@@ -1,6 +1,7 @@
+import net from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { inCidr } from './filter-chain.ts'
-import { classifyFirstBytes } from './sniff.ts'
+import { classifyFirstBytes, type SniffVerdict, sniff } from './sniff.ts'
 
 describe('classifyFirstBytes', () => {
   it('tells HTTP/1.x request lines from other protocols', () => {
@@ -34,6 +35,54 @@ describe('classifyFirstBytes: the HTTP/2 preface', () => {
     expect(classifyFirstBytes(Buffer.from('POST /x HTTP/1.1\r\n'))).toBe('http')
     expect(classifyFirstBytes(Buffer.from('PUT /x HTTP/1.1\r\n'))).toBe('http')
     expect(classifyFirstBytes(Buffer.from('PATCH /x HTTP/1.1\r\n'))).toBe('http')
+  })
+})
+
+describe('sniff on a real connection', () => {
+  const REQUEST = 'GET / HTTP/1.1\r\nHost: a\r\n\r\n'
+
+  /**
+   * Sniffs one accepted connection (timeout 50 ms). Once sniffing has started, the client writes
+   * `send` (unless undefined), then the event loop is held for `stallMs`, as GC or a busy machine
+   * would hold it.
+   */
+  async function verdict(send: string | undefined, stallMs: number): Promise<SniffVerdict> {
+    let client: net.Socket | undefined
+    const got = new Promise<SniffVerdict>((resolve) => {
+      const server = net.createServer({ pauseOnConnect: true }, (socket) => {
+        sniff(socket, 50, (v) => {
+          resolve(v)
+          socket.destroy()
+          client?.destroy()
+          server.close()
+        })
+        // From the check phase, so that the next loop turn starts with the timers, then reads.
+        setTimeout(
+          () =>
+            setImmediate(() => {
+              if (send !== undefined) client!.write(send)
+              const until = performance.now() + stallMs
+              while (performance.now() < until);
+            }),
+          5,
+        )
+      })
+      server.listen(0, '127.0.0.1', () => {
+        client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1')
+        client.on('error', () => {})
+      })
+    })
+    return got
+  }
+
+  it('says tcp for a client that sends nothing within the timeout', async () => {
+    expect(await verdict(undefined, 0)).toBe('tcp')
+  })
+
+  it('says http for a request line, also when it came during a stall longer than the timeout', async () => {
+    expect(await verdict(REQUEST, 0)).toBe('http')
+    // When the loop resumes the timer is due before the socket is read: the bytes must still win.
+    expect(await verdict(REQUEST, 150)).toBe('http')
   })
 })
 

@@ -49,7 +49,10 @@ export function sniff(socket: Socket, timeoutMs: number, cb: (kind: SniffVerdict
     if (v !== 'more') finish(v)
   }
   const onEnd = () => finish('tcp')
-  const timer = setTimeout(() => finish('tcp'), timeoutMs)
+  // The event loop runs due timers before it reads sockets: after a stall longer than the timeout
+  // (GC, a busy machine), bytes already sent would lose to the timer. The verdict waits for the
+  // read that follows in the same loop turn (setImmediate runs after it).
+  const timer = setTimeout(() => setImmediate(finish, 'tcp'), timeoutMs)
   socket.on('data', onData)
   socket.once('end', onEnd)
   socket.once('close', onEnd)

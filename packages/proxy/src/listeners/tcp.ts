@@ -1,9 +1,11 @@
 // The TCP proxy: a downstream connection piped to one upstream connection (a host of the
 // chain's cluster, or for ORIGINAL_DST clusters the original destination itself), both ways,
-// with half-close passed on, over TLS when the cluster has tls. Connection-pool limits apply
-// (maxConnections); an outcome feeds outlier detection. Each connection gets one access-log line.
+// with half-close passed on, over TLS when the cluster has tls. It takes a lease of the
+// cluster's pool like any request (a wait while the pool is full, then overflow: the connection
+// is closed, flag UO); an outcome feeds outlier detection. One access-log line per connection.
 import net from 'node:net'
 import type { ClusterRuntime } from '../cluster/cluster.ts'
+import { Lease } from '../cluster/lease.ts'
 import type { ProxyContext } from '../context.ts'
 import { addFlag, Flag, type RequestRecord } from '../http/record.ts'
 import type { ConnContext } from './conn.ts'
@@ -58,25 +60,46 @@ export function proxyTcp(
     ctx.inflight--
     if (ctx.accessLog.enabled) ctx.accessLog.write(rec, performance.now() - rec.startMs)
   }
-  const isOriginal = cluster.config.type === 'ORIGINAL_DST'
-  if (isOriginal && conn.isSelf) {
-    // Passthrough to ourselves would loop forever.
-    addFlag(rec, Flag.UpstreamConnectFailure)
+  const refuse = (flag: string) => {
+    addFlag(rec, flag)
     socket.destroy()
     done()
+  }
+  // Passthrough to ourselves would loop forever.
+  if (cluster.config.type === 'ORIGINAL_DST' && conn.isSelf) {
+    refuse(Flag.UpstreamConnectFailure)
     return
   }
-  const host = cluster.choose(undefined, { address: conn.originalIp, port: conn.originalPort })
-  if (!host || !cluster.breaker.tryAcquire()) {
-    addFlag(rec, host ? Flag.UpstreamOverflow : Flag.NoHealthyUpstream)
-    if (host) cluster.stats.upstream_rq_pending_overflow++
-    socket.destroy()
-    done()
+  const host = cluster.choose(undefined, conn.original)
+  if (!host) {
+    refuse(Flag.NoHealthyUpstream)
     return
   }
+  let waiting = false
+  const waiter = {
+    granted: (lease: Lease) => {
+      waiting = false
+      pipeTo(lease, socket, rec, done)
+    },
+  }
+  const lease = Lease.acquire(cluster, host, waiter)
+  if (lease instanceof Lease) pipeTo(lease, socket, rec, done)
+  else if (!lease) refuse(Flag.UpstreamOverflow)
+  else {
+    // The client leaving while it waits gives its place up.
+    waiting = true
+    socket.once('close', () => {
+      if (!waiting) return
+      lease.cancel()
+      done()
+    })
+  }
+}
+
+/** Connects to the lease's host (over TLS when the cluster has tls) and joins the two sockets. */
+function pipeTo(lease: Lease, socket: net.Socket, rec: RequestRecord, done: () => void): void {
+  const { cluster, host } = lease
   rec.upstreamHost = host.key
-  host.active++
-  host.lastUsed = Date.now()
   // A cluster with tls: the bytes go over a TLS connection the proxy originates (no ALPN).
   const t = cluster.tls
   const upstream = t
@@ -90,13 +113,6 @@ export function proxyTcp(
         })
         .setNoDelay(true)
     : net.connect({ host: host.address, port: host.port, noDelay: true })
-  let released = false
-  const release = () => {
-    if (released) return
-    released = true
-    host.active--
-    cluster.breaker.release()
-  }
   const connectTimer = setTimeout(
     () => upstream.destroy(new Error('connect timeout')),
     cluster.config.connectTimeoutMs || 10_000,
@@ -126,7 +142,7 @@ export function proxyTcp(
     if (connected) cluster.stats.upstream_cx_active--
     rec.bytesSent = upstream.bytesRead
     rec.bytesReceived = upstream.bytesWritten
-    release()
+    lease.release()
     if (!socket.destroyed && !socket.writableEnded) socket.end()
     done()
   })

@@ -1,0 +1,94 @@
+// A connection accepted on a bound listener, handed to HTTP or TCP. One handler for every kind
+// of listener, parameterised by its side:
+// - outbound (virtualOutbound, 15001, iptables-captured from the app): the listener for the
+//   original destination, `<ip>_<port>` then `0.0.0.0_<port>`, else virtualOutbound's own chains;
+//   non-HTTP bytes on an HTTP chain go through as TCP to the passthrough (default) cluster;
+// - inbound (virtualInbound, 15006): the chain for the destination port; non-HTTP bytes on an
+//   HTTP chain go to the app as TCP (InboundPassthroughCluster by default);
+// - gateway (any listener that owns its port, such as the ingress gateway's 8080): the chain by
+//   the local port; whatever is not an HTTP/2 preface is HTTP/1.x, and its parser answers
+//   garbage with 400.
+// On an HTTP chain the first bytes decide between HTTP/1.x and HTTP/2 with prior knowledge (h2c).
+import type { Socket } from 'node:net'
+import type { FilterChain, Listener } from '@minimesh/api'
+import type { ProxyContext } from '../context.ts'
+import type { ConnContext, Destination } from './conn.ts'
+import { selectFilterChain } from './filter-chain.ts'
+import type { SniffVerdict } from './sniff.ts'
+
+export const SNIFF_TIMEOUT_MS = 100
+
+export type ListenerSide = 'outbound' | 'inbound' | 'gateway'
+
+/** The HTTP versions a connection can be handed over in. */
+type HttpKind = Exclude<SniffVerdict, 'tcp'>
+
+export interface Dispatch {
+  http(socket: Socket, conn: ConnContext, kind: HttpKind): void
+  tcp(socket: Socket, conn: ConnContext, cluster: string): void
+  sniffThen(socket: Socket, onHttp: (kind: HttpKind) => void, onTcp: () => void): void
+}
+
+interface SideRules {
+  /** The listener whose filter chains apply. */
+  listener(ctx: ProxyContext, bound: Listener, dst: Destination): Listener
+  /** Where non-HTTP bytes on an HTTP chain go (TCP); undefined: they are HTTP/1.x anyway. */
+  fallback(bound: Listener, chain: FilterChain): { cluster: string; chain: FilterChain } | undefined
+}
+
+const SIDES: Record<ListenerSide, SideRules> = {
+  outbound: {
+    listener: (ctx, capture, dst) => {
+      const ls = ctx.store.current.listeners
+      const own = (l: Listener | undefined) => (l && l.name !== capture.name ? l : undefined)
+      return own(ls.get(`${dst.address}_${dst.port}`)) ?? own(ls.get(`0.0.0.0_${dst.port}`)) ?? capture
+    },
+    fallback: (capture, chain) => ({
+      cluster: capture.defaultFilterChain?.tcp?.cluster ?? 'PassthroughCluster',
+      chain: capture.defaultFilterChain ?? chain,
+    }),
+  },
+  inbound: {
+    listener: (_ctx, bound) => bound,
+    fallback: (bound, chain) => ({
+      cluster: bound.defaultFilterChain?.tcp?.cluster ?? 'InboundPassthroughCluster',
+      chain,
+    }),
+  },
+  gateway: {
+    listener: (_ctx, bound) => bound,
+    fallback: () => undefined,
+  },
+}
+
+export function handleConnection(
+  ctx: ProxyContext,
+  d: Dispatch,
+  side: ListenerSide,
+  socket: Socket,
+  bound: Listener,
+  dst: Destination,
+  base: Omit<ConnContext, 'listener' | 'chain'>,
+): void {
+  const rules = SIDES[side]
+  const listener = rules.listener(ctx, bound, dst)
+  const chain = selectFilterChain(listener, dst.address, dst.port)
+  if (!chain) {
+    socket.destroy()
+    return
+  }
+  const conn: ConnContext = { ...base, listener, chain }
+  if (chain.tcp) {
+    d.tcp(socket, conn, chain.tcp.cluster)
+    return
+  }
+  d.sniffThen(
+    socket,
+    (kind) => d.http(socket, conn, kind),
+    () => {
+      const fb = rules.fallback(bound, chain)
+      if (fb) d.tcp(socket, { ...conn, chain: fb.chain }, fb.cluster)
+      else d.http(socket, conn, 'http')
+    },
+  )
+}
