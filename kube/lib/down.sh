@@ -77,7 +77,9 @@ cluster_down() {
   [ -d "$STATE" ] || { remove_links; return 0; }
   local name
   for name in kube-proxy kubelet kube-scheduler kube-controller-manager kube-apiserver; do kill_pidfile "$name"; done
+  local ids=()
   if [ -S "$CONTAINERD_SOCK" ]; then
+    mapfile -t ids < <(ctr_ containers list -q 2>/dev/null || true)
     local task
     for task in $(ctr_ tasks list -q 2>/dev/null || true); do ctr_ tasks kill -s SIGKILL "$task" >/dev/null 2>&1 || true; done
   fi
@@ -90,5 +92,8 @@ cluster_down() {
   unmount_state
   remove_iptables
   remove_links
+  # libcni's cached results for our sandboxes' loopback networks (containerd names them by id).
+  local id
+  for id in "${ids[@]}"; do rm -f /var/lib/cni/results/cni-loopback-"$id"-lo; done
   rm -rf "$STATE"
 }
