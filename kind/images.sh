@@ -170,7 +170,9 @@ prune_stale_cache() {
   for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
     local progress=0
     for id in $(sort -u "$keep" | comm -23 "$old" -); do
-      if podman image exists "$id" 2>/dev/null && podman rmi "$id" >/dev/null 2>&1; then
+      # Only untagged ones: a tagged image is somebody's image, whatever built it.
+      [ "$(podman image inspect --format '{{len .RepoTags}}' "$id" 2>/dev/null || echo gone)" = 0 ] || continue
+      if podman rmi "$id" >/dev/null 2>&1; then
         progress=1 removed=$((removed + 1))
       fi
     done
