@@ -149,6 +149,44 @@ buildah_setup() {
   build_mounts+=(-v "$corepack_home:/root/.cache/node/corepack")
 }
 
+# With --layers every step of every build leaves a cache image, and the vfs driver stores each as a
+# full copy of its root (a cold build of the six leaves tens of GB). Cache images that no current
+# build uses any more are removed after a successful run: kind/images.sh records, per image, the
+# cache images its last build made or reused (in $state_dir), and removes those recorded before
+# that neither the builds of this run nor the last builds of the images it did not build use.
+state_dir=${MESH_IMAGE_STATE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/minimesh/image-cache}
+state_key() { echo "$1" | tr '/:' '__'; }
+prune_stale_cache() {
+  mkdir -p "$state_dir"
+  local keep="$conf_dir/keep" old="$conf_dir/old" entry key image before removed=0 id
+  : >"$keep"
+  for entry in "${entries[@]}"; do
+    key=$(state_key "${entry%% *}")
+    if [ -f "$conf_dir/$key" ]; then cat "$conf_dir/$key" >>"$keep"; elif [ -f "$state_dir/$key" ]; then cat "$state_dir/$key" >>"$keep"; fi
+  done
+  cat "$state_dir"/* 2>/dev/null | sort -u >"$old" || true
+  before=$(df -Pk /var/lib/containers/storage | awk 'NR == 2 { print $4 }')
+  # Children before parents: go round while something is removed (an image with children is refused).
+  for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+    local progress=0
+    for id in $(sort -u "$keep" | comm -23 "$old" -); do
+      # Only untagged ones: a tagged image is somebody's image, whatever built it.
+      [ "$(podman image inspect --format '{{len .RepoTags}}' "$id" 2>/dev/null || echo gone)" = 0 ] || continue
+      if podman rmi "$id" >/dev/null 2>&1; then
+        progress=1 removed=$((removed + 1))
+      fi
+    done
+    [ "$progress" = 1 ] || break
+  done
+  for entry in "${entries[@]}"; do
+    key=$(state_key "${entry%% *}")
+    [ ! -f "$conf_dir/$key" ] || cp "$conf_dir/$key" "$state_dir/$key"
+  done
+  if [ "$removed" -gt 0 ]; then
+    echo "removed $removed stale cache images ($((($(df -Pk /var/lib/containers/storage | awk 'NR == 2 { print $4 }') - before) / 1048576)) GB freed)"
+  fi
+}
+
 if [ "$build" = 1 ]; then
   [ "$builder" = docker ] || buildah_setup
   total=$SECONDS
@@ -169,14 +207,18 @@ if [ "$build" = 1 ]; then
       set +e
       buildah bud --layers --pull=never --isolation=chroot --network=host "${build_mounts[@]}" \
         -f "$ROOT/$dockerfile" "${build_args[@]}" -t "$(stored_name "$image")" "$ROOT" 2>&1 |
+        tee "$conf_dir/build.log" |
         grep --line-buffered -v -E '^(Copying (blob|config)|Writing manifest|Storing signatures|Getting image source signatures)'
       rc=${PIPESTATUS[0]}
       set -e
       [ "$rc" = 0 ] || die "buildah bud of $image failed (output above)"
+      # The cache images this build made or reused (one per step), for prune_stale_cache.
+      sed -n -E 's/^--> (Using cache )?([0-9a-f]{11}).*/\2/p' "$conf_dir/build.log" | sort -u >"$conf_dir/$(state_key "$image")"
     fi
     echo "built $image in $((SECONDS - start))s"
   done
   echo "all ${#selected[@]} built in $((SECONDS - total))s ($builder)"
+  [ "$builder" = docker ] || prune_stale_cache
 fi
 
 step "images"
