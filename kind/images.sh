@@ -2,7 +2,7 @@
 # `make images`: builds every image in kind/images.txt with its stated tag, from the repository
 # root as the build context, with the same Dockerfiles either way:
 #   - with Docker where a Docker engine answers (`docker build`, its layer cache);
-#   - otherwise with buildah (`buildah bud --layers`, storage vfs, chroot isolation), as root, into
+#   - otherwise with buildah (`buildah bud --layers`, storage overlay or vfs, chroot isolation), as root, into
 #     the image store podman shares (scripts/ensure-image-tools.sh sets that up). The base image
 #     node:24.21.0-bookworm-slim is pulled, or, where no registry can be reached, built locally as a
 #     stand-in with the same name (kind/base-image.sh); an existing one is kept.
@@ -54,7 +54,7 @@ fi
 case "$builder" in
   docker) require_docker ;;
   buildah)
-    # Idempotent and quick when all is in place: packages, vfs storage, limits, short names.
+    # Idempotent and quick when all is in place: packages, storage, limits, short names.
     if [ "$(id -u)" = 0 ]; then bash "$ROOT/scripts/ensure-image-tools.sh" || exit 1; fi
     require_buildah
     ;;
@@ -149,8 +149,8 @@ buildah_setup() {
   build_mounts+=(-v "$corepack_home:/root/.cache/node/corepack")
 }
 
-# With --layers every step of every build leaves a cache image, and the vfs driver stores each as a
-# full copy of its root (a cold build of the six leaves tens of GB). Cache images that no current
+# With --layers every step of every build leaves a cache image (and where the store is vfs, each is a
+# full copy of its root: a cold build of the six leaves tens of GB). Cache images that no current
 # build uses any more are removed after a successful run: kind/images.sh records, per image, the
 # cache images its last build made or reused (in $state_dir), and removes those recorded before
 # that neither the builds of this run nor the last builds of the images it did not build use.

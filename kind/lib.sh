@@ -22,7 +22,8 @@ require_docker() {
     die "docker is installed but no Docker engine answers ('docker info' failed): start it (sudo systemctl start docker), or let your user reach it (sudo usermod -aG docker \$USER, then log in again)"
 }
 
-# Building without Docker (kind/images.sh): buildah and podman sharing one vfs image store, as root.
+# Building without Docker (kind/images.sh): buildah and podman sharing one image store (overlay, or
+# vfs where overlay does not mount), as root.
 require_buildah() {
   [ "$(id -u)" = 0 ] ||
     die "no Docker engine answers, and building with buildah needs root here: run 'sudo make images' (or start Docker)"
@@ -30,8 +31,8 @@ require_buildah() {
     die "no Docker engine answers and buildah/podman are not installed: run 'sudo bash scripts/ensure-image-tools.sh' (or install and start Docker)"
   local driver
   driver=$(podman info --format '{{.Store.GraphDriverName}}' 2>&1) || die "podman info failed: $driver"
-  [ "$driver" = vfs ] ||
-    die "podman's image store uses the $driver driver, not vfs: run 'sudo bash scripts/ensure-image-tools.sh'"
+  [ "$driver" = overlay ] || [ "$driver" = vfs ] ||
+    die "podman's image store uses the $driver driver, not overlay or vfs: run 'sudo bash scripts/ensure-image-tools.sh'"
   command -v npm >/dev/null 2>&1 || die "npm is not on PATH (it reads the npm registry configuration): run 'make install' first"
 }
 

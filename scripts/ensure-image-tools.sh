@@ -5,7 +5,7 @@
 #   - Debian packages: buildah, podman (with netavark), containerd, runc, containernetworking-plugins,
 #     debootstrap (the local stand-in for the Node base image, kind/base-image.sh), uidmap;
 #     `apt-get update` runs once, and only when something is missing.
-#   - /etc/containers/storage.conf: the vfs driver, so buildah, podman and the tests share one image
+#   - /etc/containers/storage.conf: one driver (overlay where it mounts, else vfs), so buildah, podman and the tests share one image
 #     store (written only when absent; an empty store made with another driver is reset).
 #   - /etc/containers/containers.conf.d/50-minimesh.conf: open-file and process limits (podman 4.3's
 #     defaults make Node fail to start in a container here).
@@ -57,29 +57,46 @@ fi
 mkdir -p /etc/containers/containers.conf.d /etc/containers/registries.conf.d
 marker="# written by minimesh scripts/ensure-image-tools.sh"
 
-# One storage driver for everything: vfs works on any filesystem and in nested containers.
+# One storage driver for buildah, podman and the tests. overlay when the kernel mounts it on the
+# image store's filesystem: each build step stores only what it changed. vfs otherwise (any
+# filesystem, nested containers): each step is a full copy of its root, and a cold build of the six
+# images takes tens of GB.
 storage_conf=/etc/containers/storage.conf
-if [ ! -f "$storage_conf" ]; then
-  # A store first opened with another driver (podman picks overlay when nothing says otherwise)
-  # refuses to open as vfs: reset it, but only when it holds nothing.
-  current=$(podman info --format '{{.Store.GraphDriverName}}' 2>/dev/null || echo unknown)
-  if [ "$current" != vfs ] && [ -d /var/lib/containers/storage ]; then
-    if [ -n "$(podman images -qa 2>/dev/null)$(podman ps -aq 2>/dev/null)" ]; then
-      die "/var/lib/containers/storage holds images or containers made with the $current driver; minimesh needs vfs: remove them (podman system reset) or write $storage_conf yourself"
-    fi
-    say "resetting the empty $current image store (it becomes vfs)"
-    podman system reset -f >/dev/null 2>&1 || true
+graphroot=/var/lib/containers/storage
+overlay_works() {
+  mkdir -p "$(dirname "$graphroot")"
+  local probe
+  probe=$(mktemp -d "$(dirname "$graphroot")/.minimesh-overlay-probe.XXXXXX")
+  mkdir -p "$probe/lower" "$probe/upper" "$probe/work" "$probe/merged"
+  local ok=1
+  if mount -t overlay overlay -o "lowerdir=$probe/lower,upperdir=$probe/upper,workdir=$probe/work" "$probe/merged" 2>/dev/null; then
+    umount "$probe/merged" && ok=0
   fi
-  say "writing $storage_conf (driver vfs)"
-  cat >"$storage_conf" <<EOF
-$marker
+  rm -rf "$probe"
+  return $ok
+}
+if overlay_works; then want_driver=overlay; else want_driver=vfs; fi
+want_storage="$marker
 [storage]
-driver = "vfs"
-runroot = "/run/containers/storage"
-graphroot = "/var/lib/containers/storage"
-EOF
-elif ! grep -qE '^[[:space:]]*driver[[:space:]]*=[[:space:]]*"vfs"' "$storage_conf"; then
-  die "$storage_conf sets another storage driver than vfs; minimesh's images need one driver shared by buildah and podman: set driver = \"vfs\" there (or remove the file to let this script write it)"
+driver = \"$want_driver\"
+runroot = \"/run/containers/storage\"
+graphroot = \"$graphroot\""
+if [ ! -f "$storage_conf" ] || { grep -qxF "$marker" "$storage_conf" && [ "$(cat "$storage_conf")" != "$want_storage" ]; }; then
+  # A store made with another driver does not open with this one. Ours (the file carries the
+  # marker) holds only images kind/images.sh rebuilds: reset it. Someone else's only when empty.
+  current=$(podman info --format '{{.Store.GraphDriverName}}' 2>/dev/null || echo unknown)
+  if [ "$current" != "$want_driver" ] && [ -d "$graphroot" ]; then
+    if ! grep -qxF "$marker" "$storage_conf" 2>/dev/null && [ -n "$(podman images -qa 2>/dev/null)$(podman ps -aq 2>/dev/null)" ]; then
+      die "$graphroot holds images or containers made with the $current driver; minimesh's image store uses $want_driver: remove them (podman system reset) or write $storage_conf yourself"
+    fi
+    say "resetting the $current image store (it becomes $want_driver; images are rebuilt)"
+    podman system reset -f >/dev/null 2>&1 || true
+    rm -rf "$graphroot"
+  fi
+  say "writing $storage_conf (driver $want_driver)"
+  printf '%s\n' "$want_storage" >"$storage_conf"
+elif ! grep -qE '^[[:space:]]*driver[[:space:]]*=[[:space:]]*"(overlay|vfs)"' "$storage_conf"; then
+  die "$storage_conf sets a storage driver minimesh does not use; set driver = \"overlay\" (or \"vfs\") there, or remove the file to let this script write it"
 fi
 
 conf=/etc/containers/containers.conf.d/50-minimesh.conf
@@ -111,5 +128,5 @@ if [ ! -f /etc/containers/policy.json ]; then
 fi
 
 driver=$(podman info --format '{{.Store.GraphDriverName}}' 2>&1) || die "podman info failed: $driver"
-[ "$driver" = vfs ] || die "podman uses the $driver storage driver, not vfs (see $storage_conf)"
+case "$driver" in overlay | vfs) ;; *) die "podman uses the $driver storage driver, not overlay or vfs (see $storage_conf)" ;; esac
 say "image tools ready: $(buildah --version | cut -d' ' -f1-3), $(podman --version), storage $driver"
