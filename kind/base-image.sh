@@ -80,8 +80,9 @@ bundled() {
 }
 npm_version=${NPM_VERSION:-$(bundled "upgrade npm")}
 corepack_version=${COREPACK_VERSION:-$(bundled "update corepack")}
-[ -n "$npm_version" ] && [ -n "$corepack_version" ] ||
+if [ -z "$npm_version" ] || [ -z "$corepack_version" ]; then
   die "could not read the bundled npm/corepack versions from node-linux-$arch@$NODE_VERSION's changelog: set NPM_VERSION and COREPACK_VERSION"
+fi
 echo "bundled with Node $NODE_VERSION: npm $npm_version, corepack $corepack_version"
 (cd "$work" && npm pack --silent "npm@$npm_version" "corepack@$corepack_version" >/dev/null) ||
   die "npm pack npm@$npm_version corepack@$corepack_version failed"

@@ -27,8 +27,9 @@ require_docker() {
 require_buildah() {
   [ "$(id -u)" = 0 ] ||
     die "no Docker engine answers, and building with buildah needs root here: run 'sudo make images' (or start Docker)"
-  command -v buildah >/dev/null 2>&1 && command -v podman >/dev/null 2>&1 ||
+  if ! command -v buildah >/dev/null 2>&1 || ! command -v podman >/dev/null 2>&1; then
     die "no Docker engine answers and buildah/podman are not installed: run 'sudo bash scripts/ensure-image-tools.sh' (or install and start Docker)"
+  fi
   local driver
   driver=$(podman info --format '{{.Store.GraphDriverName}}' 2>&1) || die "podman info failed: $driver"
   [ "$driver" = overlay ] || [ "$driver" = vfs ] ||

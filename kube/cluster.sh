@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # A real single-node Kubernetes on this host, as host processes: etcd (on tmpfs), kube-apiserver,
 # kube-controller-manager, kube-scheduler, kubelet on containerd (cgroupfs, a locally built pause
 # image), kube-proxy (iptables), CNI (bridge, host-local, portmap, loopback from Debian's

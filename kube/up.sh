@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # What kind/up.sh does for kind, on the single-node cluster of kube/cluster.sh: build the project's
 # images (`make images`: buildah where no Docker engine runs), bring the cluster up with them in
 # containerd, then `meshctl install` through its kubeconfig. `bash kube/cluster.sh down` undoes it.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure the host has what the mesh needs to run pods locally and to test capture rules:
-# iptables (iptables, iptables-restore, iptables-save, ip6tables…) and iproute2 (ip); and the
-# openssl command, which the proxy's TLS tests use to make throwaway certificates.
+# iptables (iptables, iptables-restore, iptables-save, ip6tables…) and iproute2 (ip); the
+# openssl command, which the proxy's TLS tests use to make throwaway certificates; and shellcheck,
+# which lints the kind/ and kube/ scripts.
 # Installs the missing ones with apt-get (running `apt-get update` once first). Needs root for that;
 # when nothing is missing it does nothing and needs nothing.
 set -euo pipefail
@@ -19,6 +20,11 @@ fi
 
 if ! command -v openssl >/dev/null 2>&1; then
   missing+=(openssl)
+fi
+
+# The shell scripts' lint (packages/cli/src/install/kind.test.ts).
+if ! command -v shellcheck >/dev/null 2>&1; then
+  missing+=(shellcheck)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then

@@ -1,5 +1,5 @@
+# shellcheck shell=bash disable=SC2034  # the names here are used by the files that source this one
 # Shared by kube/cluster.sh and its parts: paths, names, addresses, logging.
-# shellcheck shell=bash
 set -euo pipefail
 
 KUBE_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

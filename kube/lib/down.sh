@@ -18,10 +18,8 @@ kill_leftovers() {
   for pid in $(pgrep -f -- "$STATE/" || true); do
     [ "$pid" = $$ ] || kill -KILL "$pid" 2>/dev/null || true
   done
-  for pid in $(cat /sys/fs/cgroup/*/kubepods/cgroup.procs /sys/fs/cgroup/*/kubepods/*/cgroup.procs \
-      /sys/fs/cgroup/*/kubepods/*/*/cgroup.procs /sys/fs/cgroup/*/kubepods/*/*/*/cgroup.procs 2>/dev/null | sort -u); do
-    kill -KILL "$pid" 2>/dev/null || true
-  done
+  find /sys/fs/cgroup/*/kubepods -name cgroup.procs -exec cat {} + 2>/dev/null | sort -u |
+    while read -r pid; do kill -KILL "$pid" 2>/dev/null || true; done
 }
 
 remove_cgroups() {
@@ -35,7 +33,7 @@ remove_cgroups() {
 unmount_state() {
   local mnt
   # Deepest first; `umount -l` for what a dying shim still holds.
-  for mnt in $(awk -v s="$STATE" 'index($2, s) == 1 {print $2}' /proc/mounts | sort -r); do
+  awk -v s="$STATE" 'index($2, s) == 1 {print $2}' /proc/mounts | sort -r | while read -r mnt; do
     umount "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null || true
   done
 }
