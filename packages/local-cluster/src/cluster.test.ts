@@ -132,7 +132,7 @@ describe.skipIf(skip)(
     const echoPods = () =>
       cluster.get('pods', 'demo').filter((p) => p.metadata.labels?.app === 'echo') as Pod[]
 
-    it('runs a Deployment as pods named after it, each in its own netns, ready behind its readiness probe', () => {
+    it('runs a Deployment as pods named after it, each in its own netns, ready behind its readiness probe', async () => {
       const pods = echoPods()
       expect(pods).toHaveLength(2)
       for (const p of pods) {
@@ -152,8 +152,10 @@ describe.skipIf(skip)(
       expect(cluster.readiness({ namespace: 'demo', selector: 'app=echo' }).items.map((i) => i.name)).toEqual(
         ['echo'],
       )
-      const d = cluster.get('deploy', 'demo', 'echo')[0]!
-      expect(d.status).toMatchObject({ replicas: 2, readyReplicas: 2 })
+      // The Deployment's status follows its pods' readiness (as a controller's would), not in the same step.
+      await expect
+        .poll(() => cluster.get('deploy', 'demo', 'echo')[0]?.status, { timeout: 10_000 })
+        .toMatchObject({ replicas: 2, readyReplicas: 2 })
     })
 
     it('fills env from the downward API, expands $(VAR) in args, runs as runAsUser, after the init container', async () => {
