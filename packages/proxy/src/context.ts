@@ -5,6 +5,7 @@ import type { Logger } from 'pino'
 import type { AccessLog } from './admin/access-log.ts'
 import type { ProxyMetrics } from './admin/metrics.ts'
 import type { ConfigStore } from './config/store.ts'
+import type { CertificateStore } from './identity/certificates.ts'
 import type { PeerInfo } from './http/record.ts'
 import type { InboundPolicy } from './policy.ts'
 
@@ -20,6 +21,8 @@ export interface WorkloadIdentity {
 export interface ProxyContext {
   readonly store: ConfigStore
   readonly identity: WorkloadIdentity
+  /** This workload's mesh certificate (empty until one is obtained; empty forever without a CA). */
+  readonly certs: CertificateStore
   /** Value of x-minimesh-peer this proxy sends upstream. */
   readonly peerHeader: string
   readonly inboundPolicy: InboundPolicy | undefined

@@ -11,6 +11,7 @@ import { ProxyMetrics } from './admin/metrics.ts'
 import { ConfigStore } from './config/store.ts'
 import type { StaticConfig } from './config/validate.ts'
 import { encodePeer, type ProxyContext, type WorkloadIdentity } from './context.ts'
+import { CertificateStore } from './identity/certificates.ts'
 import type { OriginalDestinationFn } from './listeners/conn.ts'
 import { ListenerManager } from './listeners/manager.ts'
 import { defaultOriginalDestination } from './listeners/original-destination.ts'
@@ -26,6 +27,8 @@ export interface ProxyOptions {
   /** Static configuration: the object, or a YAML/JSON file path. */
   config?: StaticConfig | string
   identity?: Partial<WorkloadIdentity>
+  /** This workload's mesh certificate holder (a CSR client fills it); default: an empty one. */
+  certificates?: CertificateStore
   /** Extra node metadata sent to the control plane. */
   metadata?: Record<string, string>
   /** Admin (15000), Prometheus (15020) and readiness (15021) ports; 0 = any free port; null = off. */
@@ -118,6 +121,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
   const ctx: ProxyContext = {
     store,
     identity,
+    certs: options.certificates ?? new CertificateStore(),
     peerHeader: encodePeer(identity),
     inboundPolicy: options.inboundPolicy,
     metrics,

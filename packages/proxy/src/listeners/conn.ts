@@ -16,6 +16,13 @@ export interface ConnContext {
   remoteAddress: string
   /** The original destination is this very listener: passthrough would loop. */
   isSelf: boolean
+  /**
+   * The peer's principal (`cluster.local/ns/<ns>/sa/<sa>`, from the URI SAN of its verified mesh
+   * certificate) when the connection came over mTLS; undefined for plaintext.
+   */
+  peerPrincipal?: string | undefined
+  /** How the downstream connection was secured: 'mutual_tls' (mesh mTLS), 'tls' (gateway TLS), or none. */
+  security?: 'mutual_tls' | 'tls' | undefined
 }
 
 /** Where a redirected connection was going. */
