@@ -5,8 +5,8 @@ import type { Logger } from 'pino'
 import type { AccessLog } from './admin/access-log.ts'
 import type { ProxyMetrics } from './admin/metrics.ts'
 import type { ConfigStore } from './config/store.ts'
-import type { CertificateStore } from './identity/certificates.ts'
 import type { PeerInfo } from './http/record.ts'
+import type { CertificateStore } from './identity/certificates.ts'
 import type { InboundPolicy } from './policy.ts'
 
 export interface WorkloadIdentity {
