@@ -63,6 +63,11 @@ interface ConfigzObject {
   resourceVersion?: string
 }
 
+interface Configz {
+  snapshot?: { version: number } | null
+  objects: ConfigzObject[]
+}
+
 export class KubeDriver implements ClusterDriver {
   readonly name: 'kind' | 'kube'
   readonly target: KubeClusterTarget
@@ -178,12 +183,15 @@ export class KubeDriver implements ClusterDriver {
     // resourceVersion the API server gave it (its watch can lag the apply by more than any fixed
     // pause); then two polls in a row where every proxy has ACKed everything.
     const pending = new Map(this.#pending)
+    let snapshot: number | undefined
     await waitUntil(
       'meshd to read what was applied',
       async () => {
         const text = await this.kube.serviceProxyGet(MESH_NS, 'meshd', 15014, '/debug/configz')
+        const configz = (typeof text === 'string' ? JSON.parse(text) : text) as Configz
+        snapshot = configz.snapshot?.version
         const seen = new Map<string, string>()
-        for (const o of (typeof text === 'string' ? JSON.parse(text) : text).objects as ConfigzObject[])
+        for (const o of configz.objects)
           seen.set(`${o.kind}/${o.namespace ?? ''}/${o.name}`, o.resourceVersion ?? '')
         const behind = [...pending].filter(([key, rv]) =>
           rv === DELETED ? seen.has(key) : seen.get(key) !== rv,
@@ -201,7 +209,7 @@ export class KubeDriver implements ClusterDriver {
       'config propagation',
       async () => {
         const text = await this.kube.serviceProxyGet(MESH_NS, 'meshd', 15014, '/debug/syncz')
-        const state = proxiesSynced(typeof text === 'string' ? JSON.parse(text) : text)
+        const state = proxiesSynced(typeof text === 'string' ? JSON.parse(text) : text, snapshot)
         streak = state.done ? streak + 1 : 0
         return { done: streak >= 2, message: state.message }
       },

@@ -4,7 +4,7 @@
  * `meshctl local up`, the install manifests `meshctl manifest generate` makes, and the same
  * client calls `meshctl local apply|delete|get|exec|logs` use. Needs root.
  */
-import { installManifests } from '@minimesh/cli'
+import { installManifests, proxiesSynced } from '@minimesh/cli'
 import { LocalClusterClient, startSupervisor, stopSupervisor } from '@minimesh/local-cluster'
 import { parseAllDocuments } from 'yaml'
 import type { ClusterDriver, ExecResult, PodRef } from '../driver.ts'
@@ -125,22 +125,26 @@ export class LocalDriver implements ClusterDriver {
   }
 
   async waitConfigPropagated(timeoutMs = 30_000): Promise<void> {
-    // meshd debounces (100 ms quiet) before it pushes; then every proxy must have ACKed what it was sent.
+    // meshd debounces (100 ms quiet) before it builds a snapshot; then every proxy's configuration
+    // must come from the newest snapshot and be ACKed (a push still queued shows the older one synced).
     await sleep(400)
     const until = Date.now() + timeoutMs
     let last = ''
     while (Date.now() < until) {
-      const res = await fetch(`${MESHD_MONITORING}/debug/syncz`).catch(() => undefined)
-      if (res?.ok) {
-        const text = await res.text()
-        last = text
-        if (allAcked(JSON.parse(text) as unknown)) return
+      const [configz, syncz] = await Promise.all([
+        fetch(`${MESHD_MONITORING}/debug/configz?rejected=1`).catch(() => undefined),
+        fetch(`${MESHD_MONITORING}/debug/syncz`).catch(() => undefined),
+      ])
+      if (configz?.ok && syncz?.ok) {
+        const snapshot = ((await configz.json()) as { snapshot?: { version: number } | null }).snapshot
+          ?.version
+        const state = proxiesSynced(await syncz.json(), snapshot ?? Number.POSITIVE_INFINITY)
+        last = state.message
+        if (state.done) return
       }
       await sleep(200)
     }
-    throw new Error(
-      `proxies did not ACK the newest configuration within ${timeoutMs} ms: ${last.slice(0, 600)}`,
-    )
+    throw new Error(`proxies did not ACK the newest configuration within ${timeoutMs} ms: ${last}`)
   }
 
   async restartControlPlane(): Promise<void> {
@@ -161,25 +165,4 @@ export class LocalDriver implements ClusterDriver {
     if (process.env.MINIMESH_E2E_KEEP) return
     await stopSupervisor(RUN_DIR)
   }
-}
-
-/**
- * True when /debug/syncz shows every connected proxy with an ACK for every type it was sent:
- * each proxy entry lists, per type, the version sent and the version acked.
- */
-export function allAcked(syncz: unknown): boolean {
-  const proxies = Array.isArray(syncz) ? syncz : ((syncz as { proxies?: unknown[] })?.proxies ?? [])
-  if (proxies.length === 0) return false
-  return proxies.every((p) => {
-    const types =
-      (
-        p as {
-          types?: Record<
-            string,
-            { sent?: string | null; acked?: string | null; inflight?: boolean; pending?: boolean }
-          >
-        }
-      ).types ?? {}
-    return Object.values(types).every((t) => !t.inflight && !t.pending && (!t.sent || t.sent === t.acked))
-  })
 }

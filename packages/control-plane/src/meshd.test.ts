@@ -94,8 +94,10 @@ describe('meshd over a watched directory', () => {
     ])
     expect(registry[3]!.ports[0]!.endpoints.length).toBe(3)
     await proxy.until(() => proxy.received.length >= 4)
-    const sync = (await (await http('/debug/syncz')).json()) as { proxy: string }[]
+    const sync = (await (await http('/debug/syncz')).json()) as { proxy: string; snapshot: number | null }[]
     expect(sync.map((s) => s.proxy)).toEqual([node.id])
+    const configz = (await (await http('/debug/configz')).json()) as { snapshot: { version: number } }
+    expect(sync[0]!.snapshot).toBe(configz.snapshot.version)
     const dump = (await (await http(`/debug/config_dump?proxy=${encodeURIComponent(node.id)}`)).json()) as {
       clusters: { name: string }[]
     }

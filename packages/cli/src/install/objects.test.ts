@@ -78,4 +78,16 @@ describe('proxiesSynced (meshd /debug/syncz)', () => {
         .done,
     ).toBe(false)
   })
+
+  it('with a snapshot version, waits for proxies whose configuration comes from an older snapshot', () => {
+    const synced = { sent: 'v3', acked: 'v3', synced: true, inflight: false, pending: false }
+    const at = (snapshot: number | null) => [{ ...entry('a', synced), snapshot }]
+    expect(proxiesSynced(at(7), 7).done).toBe(true)
+    expect(proxiesSynced(at(8), 7).done).toBe(true)
+    const queued = proxiesSynced(at(6), 7)
+    expect(queued.done).toBe(false)
+    expect(queued.message).toContain('a not yet generated from snapshot 7 (at 6)')
+    expect(proxiesSynced(at(null), 7).done).toBe(false)
+    expect(proxiesSynced(at(6)).done).toBe(true)
+  })
 })

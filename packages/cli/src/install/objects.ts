@@ -79,6 +79,8 @@ export function appContainer(pod: PodLike): string {
 
 interface SynczEntry {
   proxy: string
+  /** The snapshot version the proxy's configuration was last generated from. */
+  snapshot?: number | null
   types?: Record<
     string,
     {
@@ -92,13 +94,20 @@ interface SynczEntry {
   >
 }
 
-/** meshd's /debug/syncz: done when at least one proxy is connected and every type of every proxy is ACKed. */
-export function proxiesSynced(syncz: unknown): { done: boolean; message: string } {
+/**
+ * meshd's /debug/syncz: done when at least one proxy is connected and every type of every proxy is
+ * ACKed; given `snapshot` (meshd's /debug/configz snapshot version), also only once every proxy's
+ * configuration was generated from that snapshot or a later one (a push still queued behind the
+ * debounce or the bounded push queue shows every type synced at the older version).
+ */
+export function proxiesSynced(syncz: unknown, snapshot?: number): { done: boolean; message: string } {
   if (!Array.isArray(syncz)) return { done: false, message: 'meshd /debug/syncz did not return a list' }
   const proxies = syncz as SynczEntry[]
   if (proxies.length === 0) return { done: false, message: 'no proxy is connected to meshd yet' }
   const behind: string[] = []
   for (const p of proxies) {
+    if (snapshot !== undefined && (p.snapshot ?? -1) < snapshot)
+      behind.push(`${p.proxy} not yet generated from snapshot ${snapshot} (at ${p.snapshot ?? '-'})`)
     for (const [type, s] of Object.entries(p.types ?? {})) {
       if (s.synced && !s.inflight && !s.pending) continue
       const nack = s.lastNack?.message ? `, NACK: ${s.lastNack.message}` : ''

@@ -15,6 +15,7 @@ export function syncz(discovery: DiscoveryServer) {
       namespace: c.proxy.namespace,
       peer: c.peer,
       connectedAt: new Date(c.connectedAt).toISOString(),
+      snapshot: c.snapshotVersion ?? null,
       types: Object.fromEntries(
         [...c.types.entries()].map(([type, s]) => [
           shortType(type),

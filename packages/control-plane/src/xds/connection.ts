@@ -42,6 +42,11 @@ export class Connection {
   readonly connectedAt = Date.now()
   readonly types = new Map<TypeUrl, TypeState>()
   closed = false
+  /**
+   * The snapshot this proxy's configuration was last generated from (a push that changed nothing
+   * for it counts): with every type ACKed, the proxy serves that snapshot.
+   */
+  snapshotVersion: number | undefined
   /** Responses go out gzip-compressed (the stream announced `grpc-encoding: gzip`). */
   readonly gzip: boolean
 

@@ -75,6 +75,8 @@ export class DiscoveryServer extends EventEmitter {
   private cache?: ResponseCache
   /** performance.now() of the first configuration event behind the current snapshot. */
   private changeAt?: number
+  /** Version of the current snapshot (each push records it on the connection it generates for). */
+  private snapshotVersion?: number
 
   constructor(options: DiscoveryServerOptions = {}) {
     super()
@@ -137,6 +139,7 @@ export class DiscoveryServer extends EventEmitter {
     this.ctx = pushContextOf(snapshot)
     this.cache = new ResponseCache(snapshot.version, this.controlPlaneId)
     this.changeAt = changeAt
+    this.snapshotVersion = snapshot.version
     for (const c of this.connections.values()) this.queue.add(c)
   }
 
@@ -281,6 +284,7 @@ export class DiscoveryServer extends EventEmitter {
     const cache = this.cache
     if (!ctx || !cache || conn.closed) return
     const generated = generate(ctx, conn.proxy)
+    conn.snapshotVersion = this.snapshotVersion
     const writes: Promise<void>[] = []
     let held = false
     for (const type of TYPE_ORDER) {
