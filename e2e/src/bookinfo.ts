@@ -88,3 +88,14 @@ export function countBy<T extends string>(items: readonly { version: T }[]): Rec
 export function report(scenario: string, details: Record<string, unknown>): void {
   console.log(`[e2e] ${scenario}: ${JSON.stringify(details)}`)
 }
+
+/** Sums the values of a Prometheus counter whose labels include every given pair. */
+export function counter(text: string, name: string, labels: Record<string, string>): number {
+  let sum = 0
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
+      sum += Number(line.slice(line.lastIndexOf(' ') + 1))
+  }
+  return sum
+}

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { binomialTestPValue } from '../binomial.ts'
-import { countBy, fixture, loadPage, loadPages, login, report, sample } from '../bookinfo.ts'
+import { countBy, counter, fixture, loadPage, loadPages, login, report, sample } from '../bookinfo.ts'
 import { currentDriver } from '../cluster.ts'
 import type { ClusterDriver, PodRef } from '../driver.ts'
 
@@ -22,17 +22,6 @@ async function route(...files: string[]) {
 async function unroute(...files: string[]) {
   for (const f of files) await driver.delete(sample(`networking/${f}`), NS)
   await driver.waitConfigPropagated()
-}
-
-/** Sums the values of a Prometheus counter whose labels include every given pair. */
-function counter(text: string, name: string, labels: Record<string, string>): number {
-  let sum = 0
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`)) continue
-    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
-      sum += Number(line.slice(line.lastIndexOf(' ') + 1))
-  }
-  return sum
 }
 
 beforeAll(async () => {
