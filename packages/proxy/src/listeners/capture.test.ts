@@ -146,6 +146,31 @@ describe('sidecar capture listeners', () => {
     expect(await tcpExchange(outbound(), undefined, '220 hello')).toContain('220 hello')
   })
 
+  it('keeps routing a client of a known HTTP service that is slower than the sniffing timeout', async () => {
+    // A loaded client can connect and write its request later than the sniff timeout: the
+    // destination is a service address its routes know, so it still gets HTTP routing (passthrough
+    // to the ClusterIP would reach an arbitrary endpoint, whatever the routes say).
+    const request = 'GET /reviews/1 HTTP/1.1\r\nHost: reviews:9080\r\nConnection: close\r\n\r\n'
+    const slow = (port: number) =>
+      new Promise<string>((resolve, reject) => {
+        const s = net.connect(port, '127.0.0.1', () => setTimeout(() => s.write(request), 400))
+        let got = ''
+        s.on('data', (d: Buffer) => {
+          got += d
+        })
+        s.on('error', reject)
+        s.on('close', () => resolve(got))
+      })
+    dst = { address: REVIEWS_IP, port: 9080 }
+    const outboundReply = await slow(outbound())
+    expect(outboundReply).toMatch(/^HTTP\/1\.1 200/)
+    expect(outboundReply).toContain('"name":"reviews"')
+    dst = { address: POD_IP, port: 9080 }
+    const inboundReply = await slow(inbound())
+    expect(inboundReply).toMatch(/^HTTP\/1\.1 200/)
+    expect(inboundReply).toContain('"name":"app"')
+  })
+
   it('refuses passthrough to itself instead of looping', async () => {
     dst = { address: '127.0.0.1', port: outbound() }
     await expect(tcpExchange(outbound(), 'x', 'never')).rejects.toThrow(/closed/)

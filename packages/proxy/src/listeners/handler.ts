@@ -17,6 +17,8 @@ import { selectFilterChain } from './filter-chain.ts'
 import type { SniffVerdict } from './sniff.ts'
 
 export const SNIFF_TIMEOUT_MS = 100
+/** How long a client of a known HTTP destination may stay silent before it is treated as TCP. */
+const SLOW_CLIENT_TIMEOUT_MS = 60_000
 
 export type ListenerSide = 'outbound' | 'inbound' | 'gateway'
 
@@ -26,7 +28,12 @@ type HttpKind = Exclude<SniffVerdict, 'tcp'>
 export interface Dispatch {
   http(socket: Socket, conn: ConnContext, kind: HttpKind): void
   tcp(socket: Socket, conn: ConnContext, cluster: string): void
-  sniffThen(socket: Socket, onHttp: (kind: HttpKind) => void, onTcp: () => void): void
+  sniffThen(
+    socket: Socket,
+    timeoutMs: number,
+    onHttp: (kind: HttpKind) => void,
+    onTcp: (timedOut: boolean) => void,
+  ): void
 }
 
 interface SideRules {
@@ -82,13 +89,31 @@ export function handleConnection(
     d.tcp(socket, conn, chain.tcp.cluster)
     return
   }
-  d.sniffThen(
-    socket,
-    (kind) => d.http(socket, conn, kind),
-    () => {
-      const fb = rules.fallback(bound, chain)
-      if (fb) d.tcp(socket, { ...conn, chain: fb.chain }, fb.cluster)
-      else d.http(socket, conn, 'http')
-    },
-  )
+  const onHttp = (kind: HttpKind) => d.http(socket, conn, kind)
+  const fallback = () => {
+    const fb = rules.fallback(bound, chain)
+    if (fb) d.tcp(socket, { ...conn, chain: fb.chain }, fb.cluster)
+    else d.http(socket, conn, 'http')
+  }
+  d.sniffThen(socket, SNIFF_TIMEOUT_MS, onHttp, (timedOut) => {
+    // A client that is only slow to send its request (a busy event loop, a loaded machine) to a
+    // port this proxy knows is HTTP must not lose its routing to a passthrough: wait for its bytes.
+    if (timedOut && declaredHttp(ctx, side, chain, dst))
+      d.sniffThen(socket, SLOW_CLIENT_TIMEOUT_MS, onHttp, fallback)
+    else fallback()
+  })
+}
+
+/**
+ * True when the connection's destination is known to speak HTTP: on the inbound side, a port of
+ * this workload's Services (a chain matched by port); on the outbound side, a service address
+ * the chain's routes name (its ClusterIP, with or without the port). Anything else on an HTTP
+ * port (another destination that happens to use it) may be a server-first protocol.
+ */
+function declaredHttp(ctx: ProxyContext, side: ListenerSide, chain: FilterChain, dst: Destination): boolean {
+  if (side === 'inbound') return chain.match?.destinationPort !== undefined
+  if (side !== 'outbound') return false
+  const name = chain.http?.routeConfigName
+  const rc = name === undefined ? undefined : ctx.store.current.routes.get(name)
+  return rc !== undefined && (rc.exact.has(`${dst.address}:${dst.port}`) || rc.exact.has(dst.address))
 }

@@ -20,7 +20,7 @@ import {
   plainAddress,
   setConn,
 } from './conn.ts'
-import { type Dispatch, handleConnection, type ListenerSide, SNIFF_TIMEOUT_MS } from './handler.ts'
+import { type Dispatch, handleConnection, type ListenerSide } from './handler.ts'
 import { sniff } from './sniff.ts'
 import { proxyTcp } from './tcp.ts'
 
@@ -155,8 +155,8 @@ export class ListenerManager {
         socket.resume()
       },
       tcp: (socket, conn, cluster) => proxyTcp(ctx, socket, conn, cluster),
-      sniffThen: (socket, onHttp, onTcp) =>
-        sniff(socket, SNIFF_TIMEOUT_MS, (kind) => (kind === 'tcp' ? onTcp() : onHttp(kind))),
+      sniffThen: (socket, timeoutMs, onHttp, onTcp) =>
+        sniff(socket, timeoutMs, (kind, timedOut) => (kind === 'tcp' ? onTcp(timedOut) : onHttp(kind))),
     }
   }
 

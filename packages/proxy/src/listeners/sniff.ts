@@ -26,13 +26,18 @@ export function classifyFirstBytes(buf: Buffer): SniffVerdict | 'more' {
 }
 
 /**
- * Peeks at a fresh connection. Calls back with the verdict once; the bytes read are unshifted
- * back so the next reader (HTTP parser or TCP pipe) sees the stream from its start.
+ * Peeks at a fresh connection. Calls back with the verdict once (`timedOut`: 'tcp' because the
+ * client sent nothing within the timeout, not because of what it sent); the bytes read are
+ * unshifted back so the next reader (HTTP parser or TCP pipe) sees the stream from its start.
  */
-export function sniff(socket: Socket, timeoutMs: number, cb: (kind: SniffVerdict) => void): void {
+export function sniff(
+  socket: Socket,
+  timeoutMs: number,
+  cb: (kind: SniffVerdict, timedOut: boolean) => void,
+): void {
   let buf: Buffer | undefined
   let done = false
-  const finish = (kind: SniffVerdict) => {
+  const finish = (kind: SniffVerdict, timedOut = false) => {
     if (done) return
     done = true
     clearTimeout(timer)
@@ -41,7 +46,7 @@ export function sniff(socket: Socket, timeoutMs: number, cb: (kind: SniffVerdict
     socket.removeListener('close', onEnd)
     socket.pause()
     if (buf) socket.unshift(buf)
-    cb(kind)
+    cb(kind, timedOut)
   }
   const onData = (chunk: Buffer) => {
     buf = buf ? Buffer.concat([buf, chunk]) : chunk
@@ -49,10 +54,11 @@ export function sniff(socket: Socket, timeoutMs: number, cb: (kind: SniffVerdict
     if (v !== 'more') finish(v)
   }
   const onEnd = () => finish('tcp')
+  const onTimeout = () => finish('tcp', true)
   // The event loop runs due timers before it reads sockets: after a stall longer than the timeout
   // (GC, a busy machine), bytes already sent would lose to the timer. The verdict waits for the
   // read that follows in the same loop turn (setImmediate runs after it).
-  const timer = setTimeout(() => setImmediate(finish, 'tcp'), timeoutMs)
+  const timer = setTimeout(() => setImmediate(onTimeout), timeoutMs)
   socket.on('data', onData)
   socket.once('end', onEnd)
   socket.once('close', onEnd)
