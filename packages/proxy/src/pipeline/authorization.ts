@@ -81,11 +81,11 @@ function stringTest(m: AuthzString): (v: string | undefined) => boolean {
   if (m.presence) return (v) => v !== undefined && v !== ''
   if (m.prefix !== undefined) {
     const p = m.prefix
-    return (v) => v !== undefined && v.startsWith(p)
+    return (v) => v?.startsWith(p) === true
   }
   if (m.suffix !== undefined) {
     const x = m.suffix
-    return (v) => v !== undefined && v.endsWith(x)
+    return (v) => v?.endsWith(x) === true
   }
   const e = m.exact
   return (v) => v === e
