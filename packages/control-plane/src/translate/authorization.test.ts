@@ -110,6 +110,35 @@ describe('which AuthorizationPolicies a sidecar gets', () => {
   })
 })
 
+describe('AuthorizationPolicies through the snapshot', () => {
+  it('a policy that fails validation is rejected and never reaches a proxy; its last good version keeps serving', () => {
+    const store = fixtureStore(PLATFORM)
+    const builder = new SnapshotBuilder()
+    const good = policy('deny-all', 'default', { action: 'DENY', rules: [{}] })
+    store.upsert(good, 'test')
+    const first = builder.build(store)
+    expect(first.authorizationPolicies.map((p) => p.metadata.name)).toEqual(['deny-all'])
+    store.upsert(
+      policy('deny-all', 'default', { action: 'CUSTOM', provider: { name: 'ext' }, rules: [{}] }),
+      'test',
+    )
+    store.upsert(
+      policy('bad-principal', 'default', { rules: [{ from: [{ source: { principals: ['spiffe://x'] } }] }] }),
+      'test',
+    )
+    const second = builder.build(store)
+    const status = second.status.filter((s) => s.kind === 'AuthorizationPolicy')
+    expect(status.map((s) => [s.name, s.state, s.servingPrevious ?? null])).toEqual([
+      ['bad-principal', 'rejected', false],
+      ['deny-all', 'rejected', true],
+    ])
+    expect(second.authorizationPolicies).toEqual([good])
+    const chain = inbound(translate(second, PROXIES['reviews-v2-sidecar']!)).filterChains[0]!
+    expect(chain.authorization?.deny?.map((p) => p.name)).toEqual(['default/deny-all'])
+    expect(chain.authorization?.allow).toBeUndefined()
+  })
+})
+
 describe('compileAuthorizationPolicy', () => {
   it('turns every field into a flat match with Istio value forms', () => {
     const p = compileAuthorizationPolicy(
