@@ -19,7 +19,7 @@ import { namespacedName, ROOT_NAMESPACE } from './names.ts'
 import type { ProxyInfo } from './proxy.ts'
 
 /** Istio's value forms: `*` present, `*abc` suffix, `abc*` prefix, else exact. */
-export function stringMatcher(v: string, lowerCase = false): AuthzString {
+function stringMatcher(v: string, lowerCase = false): AuthzString {
   const x = lowerCase ? v.toLowerCase() : v
   if (x === '*') return { presence: true }
   if (x.startsWith('*')) return { suffix: x.slice(1) }

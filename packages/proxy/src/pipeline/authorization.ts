@@ -236,7 +236,7 @@ export function evaluateAuthorization(c: CompiledAuthorization, a: AuthzAttribut
 }
 
 /** The connection-level attributes (a TCP connection's, and every request's on it). */
-export function connectionAttributes(conn: ConnContext): AuthzAttributes {
+function connectionAttributes(conn: ConnContext): AuthzAttributes {
   const ip = plainAddress(conn.remoteAddress)
   return {
     principal: conn.peerPrincipal,
@@ -275,7 +275,7 @@ function requestAttributes(s: RequestState): AuthzAttributes {
   return a
 }
 
-export const RBAC_DENIED: LocalReply = {
+const RBAC_DENIED: LocalReply = {
   status: 403,
   body: 'RBAC: access denied',
   flag: Flag.RbacAccessDenied,
