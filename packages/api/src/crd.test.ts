@@ -106,6 +106,6 @@ describe('CRDs', () => {
     expect(
       Array.isArray(docs) &&
         docs.map((d) => (d.toJS() as { spec: { names: { kind: string } } }).spec.names.kind),
-    ).toEqual(['VirtualService', 'DestinationRule', 'Gateway', 'QuotaPolicy'])
+    ).toEqual(['VirtualService', 'DestinationRule', 'Gateway', 'QuotaPolicy', 'AuthorizationPolicy'])
   })
 })

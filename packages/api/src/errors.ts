@@ -27,6 +27,12 @@ export const ApiErrorCode = {
   /** A QuotaPolicy host outside the policy's namespace (a policy applies only to its own namespace). */
   QuotaHostNamespace: 'MESH_ERR_API_QUOTA_HOST_NAMESPACE',
   UnknownGateway: 'MESH_ERR_API_UNKNOWN_GATEWAY',
+  /** An address block that is not an IP address or CIDR (AuthorizationPolicy ipBlocks, when values). */
+  Cidr: 'MESH_ERR_API_CIDR',
+  /** An AuthorizationPolicy `when` key minimesh does not know. */
+  ConditionKey: 'MESH_ERR_API_CONDITION_KEY',
+  /** A workload selector that selects no workload among the inputs (AuthorizationPolicy). */
+  NoMatchingWorkload: 'MESH_ERR_API_NO_MATCHING_WORKLOAD',
 } as const
 export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode]
 

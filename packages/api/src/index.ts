@@ -1,5 +1,10 @@
 export * from './analyze/index.ts'
 export type {
+  Authorization,
+  AuthzMatch,
+  AuthzPolicy,
+  AuthzRule,
+  AuthzString,
   Cluster,
   ClusterLoadAssignment,
   FilterChain,

@@ -19,6 +19,7 @@ export { DirectorySource, type DirectorySourceOptions } from './sources/director
 export { KubernetesSource, type KubernetesSourceOptions, loadKubeConfig } from './sources/kubernetes.ts'
 export { type ConfigSink, type ConfigSource, type KubeObject, objectKey } from './sources/source.ts'
 export { ConfigStore, type StoredObject } from './store.ts'
+export { compileAuthorization, compileAuthorizationPolicy } from './translate/authorization.ts'
 export {
   flatten,
   type GeneratedConfig,

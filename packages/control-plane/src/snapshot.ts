@@ -1,4 +1,5 @@
 import {
+  type AuthorizationPolicy,
   analyze,
   type DestinationRule,
   type Finding,
@@ -39,6 +40,7 @@ export interface Snapshot {
   readonly destinationRules: readonly DestinationRule[]
   readonly gateways: readonly Gateway[]
   readonly quotaPolicies: readonly QuotaPolicy[]
+  readonly authorizationPolicies: readonly AuthorizationPolicy[]
   /** Every object read, sorted by key. */
   readonly status: readonly ConfigStatus[]
   /** Problems with an origin (a file that does not parse), by origin. */
@@ -57,6 +59,7 @@ const MESH_GROUPS: Record<string, string> = {
   DestinationRule: 'networking.istio.io',
   Gateway: 'networking.istio.io',
   QuotaPolicy: 'policy.minimesh.dev',
+  AuthorizationPolicy: 'security.istio.io',
 }
 
 function isMesh(obj: KubeObject): boolean {
@@ -182,6 +185,7 @@ export class SnapshotBuilder {
       destinationRules: byKind('DestinationRule') as unknown as DestinationRule[],
       gateways: byKind('Gateway') as unknown as Gateway[],
       quotaPolicies: byKind('QuotaPolicy') as unknown as QuotaPolicy[],
+      authorizationPolicies: byKind('AuthorizationPolicy') as unknown as AuthorizationPolicy[],
       status,
       originProblems: new Map(store.originProblems()),
     }

@@ -1,6 +1,7 @@
 import type { Finding } from '../finding.ts'
 import { validateObject } from '../validate.ts'
 import { type SourcedObject, unsourced } from '../yaml/load.ts'
+import { checkAuthorizationSelectors } from './authorization.ts'
 import { checkConflictingVirtualServices } from './conflicts.ts'
 import { checkDuplicateResources } from './duplicates.ts'
 import { checkUnknownGateways } from './gateways.ts'
@@ -9,6 +10,7 @@ import { checkUnreachableOverrides } from './quota.ts'
 import { checkUnknownHosts } from './services.ts'
 import { checkUnknownSubsets } from './subsets.ts'
 
+export { MESH_ROOT_NAMESPACE } from './authorization.ts'
 export { gatewayKey } from './gateways.ts'
 export { hostMatches, resolveHost, serviceOfHost } from './hosts.ts'
 export type { AnalyzeOptions } from './inventory.ts'
@@ -21,6 +23,7 @@ const CHECKS = [
   checkConflictingVirtualServices,
   checkUnknownGateways,
   checkUnreachableOverrides,
+  checkAuthorizationSelectors,
 ] as const
 
 function isSourced(x: SourcedObject | Record<string, unknown>): x is SourcedObject {

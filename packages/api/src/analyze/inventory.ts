@@ -30,6 +30,15 @@ export interface ServiceInfo {
   selector: Record<string, string>
 }
 
+const CONTROLLERS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job'])
+
+/** Labels of the pods an object is or makes (a Pod; a workload controller's template), else undefined. */
+function workloadLabels(obj: Record<string, unknown>): Record<string, string> | undefined {
+  if (obj.apiVersion === 'v1' && obj.kind === 'Pod') return stringMap(rec(obj.metadata)?.labels)
+  if (typeof obj.kind !== 'string' || !CONTROLLERS.has(obj.kind)) return undefined
+  return stringMap(rec(rec(rec(obj.spec)?.template)?.metadata)?.labels)
+}
+
 /** The inputs sorted by kind, and the helpers every check shares. */
 export class Inventory {
   readonly entries: Entry[] = []
@@ -38,6 +47,9 @@ export class Inventory {
   readonly destinationRules: Entry[] = []
   readonly gateways: Entry[] = []
   readonly quotaPolicies: Entry[] = []
+  readonly authorizationPolicies: Entry[] = []
+  /** Pods, and the pod templates of workload controllers, among the inputs: their namespace and labels. */
+  readonly workloads: { entry: Entry; labels: Record<string, string> }[] = []
   readonly suffix: string
   /** The resource each cross-resource finding is about (to list findings in input order). */
   readonly origin = new WeakMap<Finding, Entry>()
@@ -68,6 +80,11 @@ export class Inventory {
         this.byFqdn.set(svc.fqdn, svc) // the last one given wins, as when applied in order
         continue
       }
+      const labels = workloadLabels(obj)
+      if (labels) {
+        this.workloads.push({ entry, labels })
+        continue
+      }
       switch (findKind(obj.apiVersion, obj.kind)?.kind) {
         case 'VirtualService':
           this.virtualServices.push(entry)
@@ -80,6 +97,9 @@ export class Inventory {
           break
         case 'QuotaPolicy':
           this.quotaPolicies.push(entry)
+          break
+        case 'AuthorizationPolicy':
+          this.authorizationPolicies.push(entry)
           break
       }
     }

@@ -4,6 +4,7 @@ import { cluster, clusterLoadAssignment } from './cluster.ts'
 import { listener } from './listener.ts'
 import { routeConfiguration, vhdsVirtualHost } from './route.ts'
 
+export * from './authorization.ts'
 export * from './cluster.ts'
 export * from './common.ts'
 export * from './listener.ts'

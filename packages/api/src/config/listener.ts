@@ -1,4 +1,5 @@
 import { array, boolean, type Infer, integer, object, optional, string } from '../schema/index.ts'
+import { authorization } from './authorization.ts'
 import { quotaRule } from './quota.ts'
 
 /**
@@ -25,6 +26,8 @@ export const filterChain = object(
     tcp: optional(object({ cluster: string() })),
     /** Server-side quota checks (inbound chains). */
     quotas: optional(array(quotaRule)),
+    /** AuthorizationPolicies of the workload (inbound chains), compiled. */
+    authorization: optional(authorization),
   },
   { oneOf: ['http', 'tcp'], oneOfRequired: true },
 )

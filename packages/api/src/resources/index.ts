@@ -1,10 +1,12 @@
 import type { Schema } from '../schema/index.ts'
+import { AuthorizationPolicyKind } from './authorization-policy.ts'
 import type { KindDefinition } from './common.ts'
 import { DestinationRuleKind } from './destination-rule.ts'
 import { GatewayKind } from './gateway.ts'
 import { QuotaPolicyKind } from './quota-policy.ts'
 import { VirtualServiceKind } from './virtual-service.ts'
 
+export * from './authorization-policy.ts'
 export * from './common.ts'
 export * from './destination-rule.ts'
 export * from './gateway.ts'
@@ -17,6 +19,7 @@ export const MESH_KINDS: readonly KindDefinition<Schema<unknown>>[] = [
   DestinationRuleKind,
   GatewayKind,
   QuotaPolicyKind,
+  AuthorizationPolicyKind,
 ] as unknown as KindDefinition<Schema<unknown>>[]
 
 /** The kind definition for an apiVersion/kind pair, accepting every served version (v1, v1beta1, v1alpha3). */

@@ -1,6 +1,7 @@
-import type { Cluster, FilterChain, QuotaRule } from '@minimesh/api'
+import type { Authorization, Cluster, FilterChain, QuotaRule } from '@minimesh/api'
 import { isHttp } from '../registry/protocol.ts'
 import { resolveTargetPort, type Service } from '../registry/registry.ts'
+import { authorizationFor } from './authorization.ts'
 import { inboundCluster } from './cds.ts'
 import { type PushContext, selects } from './context.ts'
 import { inboundClusterName, wildcardListenerName } from './names.ts'
@@ -25,12 +26,13 @@ export function servicesSelecting(ctx: PushContext, proxy: ProxyInfo): readonly 
 /**
  * Inbound configuration of a sidecar: for every container port a selecting service sends to, an
  * `inbound|<port>||` cluster (the app at 127.0.0.1) and a virtualInbound filter chain for that
- * destination port carrying the QuotaPolicies of those services.
+ * destination port carrying the QuotaPolicies of those services, and the workload's
+ * AuthorizationPolicies (also for the passthrough chain, to ports no service declares).
  */
 export function inboundConfig(
   ctx: PushContext,
   proxy: ProxyInfo,
-): { clusters: Cluster[]; chains: FilterChain[] } {
+): { clusters: Cluster[]; chains: FilterChain[]; authorization: Authorization | undefined } {
   const byPort = new Map<number, { cluster: Cluster; http: boolean; quotas: Map<string, QuotaRule> }>()
   for (const service of servicesSelecting(ctx, proxy)) {
     for (const port of service.ports) {
@@ -56,7 +58,9 @@ export function inboundConfig(
     }
   }
   const ports = [...byPort.keys()].sort((a, b) => a - b)
+  const authorization = authorizationFor(ctx, proxy)
   return {
+    authorization,
     clusters: ports.map((p) => byPort.get(p)!.cluster),
     chains: ports.map((p) => {
       const e = byPort.get(p)!
@@ -67,6 +71,7 @@ export function inboundConfig(
         match: { destinationPort: p },
         ...(e.http ? { http: { cluster } } : { tcp: { cluster } }),
         ...(quotas.length ? { quotas } : {}),
+        ...(authorization ? { authorization } : {}),
       }
     }),
   }

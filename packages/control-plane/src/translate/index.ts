@@ -118,8 +118,11 @@ export function generate(ctx: PushContext, proxy: ProxyInfo): GeneratedConfig {
   const labelsKey = JSON.stringify(Object.entries(proxy.labels).sort())
   const key = `inbound/${proxy.namespace}/${labelsKey}/${perPod ? `${proxy.podName}/${proxy.ip}` : ''}`
   const inbound = ctx.memo(key, () => {
-    const { clusters, chains } = inboundConfig(ctx, proxy)
-    return { clusters: { items: clusters }, listener: { items: [virtualInboundListener(chains)] } }
+    const { clusters, chains, authorization } = inboundConfig(ctx, proxy)
+    return {
+      clusters: { items: clusters },
+      listener: { items: [virtualInboundListener(chains, authorization)] },
+    }
   })
   return {
     [TypeUrl.Cluster]: [BUILTIN, inbound.clusters, out.clusters],

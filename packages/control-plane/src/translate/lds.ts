@@ -1,4 +1,4 @@
-import type { FilterChain, Listener } from '@minimesh/api'
+import type { Authorization, FilterChain, Listener } from '@minimesh/api'
 import { isHttp } from '../registry/protocol.ts'
 import type { PushContext } from './context.ts'
 import {
@@ -65,7 +65,7 @@ export function virtualOutboundListener(): Listener {
 }
 
 /** 0.0.0.0:15006, where iptables sends connections to the pod: a chain per inbound port, else passthrough. */
-export function virtualInboundListener(chains: FilterChain[]): Listener {
+export function virtualInboundListener(chains: FilterChain[], authorization?: Authorization): Listener {
   return {
     name: VIRTUAL_INBOUND_LISTENER,
     trafficDirection: 'INBOUND',
@@ -73,6 +73,10 @@ export function virtualInboundListener(chains: FilterChain[]): Listener {
     port: INBOUND_CAPTURE_PORT,
     bindToPort: true,
     filterChains: chains,
-    defaultFilterChain: { name: INBOUND_PASSTHROUGH_CLUSTER, tcp: { cluster: INBOUND_PASSTHROUGH_CLUSTER } },
+    defaultFilterChain: {
+      name: INBOUND_PASSTHROUGH_CLUSTER,
+      tcp: { cluster: INBOUND_PASSTHROUGH_CLUSTER },
+      ...(authorization ? { authorization } : {}),
+    },
   }
 }

@@ -28,6 +28,8 @@ export const Flag = {
   UpstreamReset: 'UR',
   /** Denied by policy (authorization). */
   Unauthorized: 'UAEX',
+  /** Denied by an AuthorizationPolicy (Envoy's RBAC filter). */
+  RbacAccessDenied: 'RBAC',
 } as const
 
 export type Direction = 'OUTBOUND' | 'INBOUND' | 'GATEWAY'

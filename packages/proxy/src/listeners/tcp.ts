@@ -8,6 +8,7 @@ import type { ClusterRuntime } from '../cluster/cluster.ts'
 import { Lease } from '../cluster/lease.ts'
 import type { ProxyContext } from '../context.ts'
 import { addFlag, Flag, type RequestRecord } from '../http/record.ts'
+import { authorizeConnection } from '../pipeline/authorization.ts'
 import type { ConnContext } from './conn.ts'
 
 function tcpRecord(conn: ConnContext, cluster: ClusterRuntime): RequestRecord {
@@ -64,6 +65,11 @@ export function proxyTcp(
     addFlag(rec, flag)
     socket.destroy()
     done()
+  }
+  // AuthorizationPolicies (inbound): a denied connection is closed before any upstream connect.
+  if (!authorizeConnection(ctx.log, conn)) {
+    refuse(Flag.RbacAccessDenied)
+    return
   }
   // Passthrough to ourselves would loop forever.
   if (cluster.config.type === 'ORIGINAL_DST' && conn.isSelf) {

@@ -1,8 +1,10 @@
 // The request path, in order. HTTP/1.x, HTTP/2 and Upgrade requests share every stage but the
-// last: how the request leaves (an HTTP exchange with retries, or a tunnel). Authorization and
-// authentication are inbound-policy hooks today and become stages beside checkInboundPolicy.
+// last: how the request leaves (an HTTP exchange with retries, or a tunnel). Authorization is a
+// stage of its own (before routing, as Envoy's RBAC filter before the router); quota and other
+// server-side hooks run in checkInboundPolicy.
 //
 //   readFacts          headers and facts (x-request-id, x-forwarded-*, peer metadata, the route view)
+//   checkAuthorization AuthorizationPolicies: inbound only                           (403 RBAC)
 //   resolveRoute       route configuration → virtual host → route → weighted cluster   (404 NR, 503 NC)
 //   checkInboundPolicy quota, authorization: inbound only                             (429 RL, 403, …)
 //   injectFault        delay and/or abort                                              (DI, FI)
@@ -15,6 +17,7 @@ import { Exchange } from '../http/forward.ts'
 import { mirror } from '../http/mirror.ts'
 import { addFlag, Flag } from '../http/record.ts'
 import { openTunnel } from '../http/upgrade.ts'
+import { checkAuthorization } from './authorization.ts'
 import { prepareBody } from './body.ts'
 import { readFacts } from './facts.ts'
 import { hashKey } from './lb-key.ts'
@@ -58,6 +61,7 @@ function forward(s: RequestState): undefined {
 
 const COMMON: readonly Stage[] = [
   readFacts,
+  checkAuthorization,
   resolveRoute,
   checkInboundPolicy,
   injectFault,
