@@ -27,6 +27,8 @@ export const ApiErrorCode = {
   /** A QuotaPolicy host outside the policy's namespace (a policy applies only to its own namespace). */
   QuotaHostNamespace: 'MESH_ERR_API_QUOTA_HOST_NAMESPACE',
   UnknownGateway: 'MESH_ERR_API_UNKNOWN_GATEWAY',
+  /** A Gateway server's credentialName Secret is not among the inputs. */
+  UnknownSecret: 'MESH_ERR_API_UNKNOWN_SECRET',
 } as const
 export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode]
 

@@ -2,6 +2,7 @@ export * from './analyze/index.ts'
 export type {
   Cluster,
   ClusterLoadAssignment,
+  DownstreamTls,
   FilterChain,
   HeaderOps,
   KeyValueMatcher,
@@ -13,6 +14,7 @@ export type {
   RouteAction,
   RouteConfiguration,
   RouteMatch,
+  Secret,
   StringMatcher,
   VhdsVirtualHost,
   VirtualHost,

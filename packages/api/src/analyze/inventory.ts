@@ -38,6 +38,8 @@ export class Inventory {
   readonly destinationRules: Entry[] = []
   readonly gateways: Entry[] = []
   readonly quotaPolicies: Entry[] = []
+  /** Namespaces holding a `v1 Secret` of each name among the inputs (Gateway credentialName). */
+  readonly secrets = new Map<string, Set<string>>()
   readonly suffix: string
   /** The resource each cross-resource finding is about (to list findings in input order). */
   readonly origin = new WeakMap<Finding, Entry>()
@@ -66,6 +68,12 @@ export class Inventory {
         }
         this.services.push(svc)
         this.byFqdn.set(svc.fqdn, svc) // the last one given wins, as when applied in order
+        continue
+      }
+      if (obj.apiVersion === 'v1' && obj.kind === 'Secret') {
+        const namespaces = this.secrets.get(entry.name) ?? new Set()
+        namespaces.add(entry.namespace)
+        this.secrets.set(entry.name, namespaces)
         continue
       }
       switch (findKind(obj.apiVersion, obj.kind)?.kind) {

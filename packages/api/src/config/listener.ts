@@ -1,5 +1,6 @@
 import { array, boolean, type Infer, integer, object, optional, string } from '../schema/index.ts'
 import { quotaRule } from './quota.ts'
+import { downstreamTls } from './secret.ts'
 
 /**
  * A filter chain: which connections it takes (by original destination port or address) and what
@@ -14,6 +15,11 @@ export const filterChain = object(
         destinationPort: optional(integer({ min: 1, max: 65535 })),
         /** Original destination addresses or CIDRs. */
         prefixRanges: optional(array(string())),
+        /**
+         * Gateway TLS chains: the SNI names (`*.example.com` wildcards) the chain takes; a chain
+         * naming the client's SNI beats one without names.
+         */
+        serverNames: optional(array(string())),
       }),
     ),
     http: optional(
@@ -23,6 +29,8 @@ export const filterChain = object(
       ),
     ),
     tcp: optional(object({ cluster: string() })),
+    /** Gateway chains: TLS terminated before the HTTP connection manager. */
+    tls: optional(downstreamTls),
     /** Server-side quota checks (inbound chains). */
     quotas: optional(array(quotaRule)),
   },
