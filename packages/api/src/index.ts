@@ -16,6 +16,7 @@ export type {
   RouteMatch,
   Secret,
   StringMatcher,
+  TlsVersion,
   VhdsVirtualHost,
   VirtualHost,
   WeightedCluster,

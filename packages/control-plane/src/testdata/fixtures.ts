@@ -96,4 +96,5 @@ export const SCENARIOS: Record<string, readonly string[]> = {
   'circuit-breaker': ['destination-rule-circuit-breaker.yaml'],
   quota: ['quota-policy.yaml'],
   'tls-origination': ['destination-rule-tls.yaml'],
+  'gateway-tls': ['gateway-tls.yaml'],
 }
