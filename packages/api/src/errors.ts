@@ -33,6 +33,8 @@ export const ApiErrorCode = {
   ConditionKey: 'MESH_ERR_API_CONDITION_KEY',
   /** A workload selector that selects no workload among the inputs (AuthorizationPolicy). */
   NoMatchingWorkload: 'MESH_ERR_API_NO_MATCHING_WORKLOAD',
+  /** A Gateway server's credentialName Secret is not among the inputs. */
+  UnknownSecret: 'MESH_ERR_API_UNKNOWN_SECRET',
 } as const
 export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode]
 

@@ -123,9 +123,9 @@ const INVALID: [name: string, yaml: string, expected: [code: string, path: strin
     [[C.Duplicate, 'spec.trafficPolicy.portLevelSettings[1]']],
   ],
   [
-    'unimplemented Gateway tls',
-    `${HEAD.gw}spec:\n  servers:\n  - port: {number: 8080, protocol: HTTP}\n    hosts: ["*"]\n    tls: {mode: SIMPLE} # <-\n`,
-    [[C.Unimplemented, 'spec.servers[0].tls']],
+    'unimplemented Gateway tls mode PASSTHROUGH',
+    `${HEAD.gw}spec:\n  servers:\n  - port: {number: 443, protocol: HTTPS}\n    hosts: ["*"]\n    tls: {mode: PASSTHROUGH} # <-\n`,
+    [[C.Unimplemented, 'spec.servers[0].tls.mode']],
   ],
   [
     'weight as a string',
@@ -272,9 +272,9 @@ const INVALID: [name: string, yaml: string, expected: [code: string, path: strin
     [[C.Range, 'spec.trafficPolicy.connectionPool.http.http1MaxPendingRequests']],
   ],
   [
-    'HTTPS gateway server',
-    `${HEAD.gw}spec:\n  servers:\n  - port: {number: 443, protocol: HTTPS} # <-\n    hosts: ["*"]\n`,
-    [[C.Enum, 'spec.servers[0].port.protocol']],
+    'TLS (passthrough) gateway server',
+    `${HEAD.gw}spec:\n  servers:\n  - port: {number: 443, protocol: TLS} # <-\n    hosts: ["*"]\n`,
+    [[C.Unimplemented, 'spec.servers[0].port.protocol']],
   ],
   [
     'gateway without servers',

@@ -10,6 +10,7 @@ import {
   validateObject,
 } from '@minimesh/api'
 import { buildRegistry, type Registry } from './registry/registry.ts'
+import { TLS_SECRET_KEYS } from './sources/normalize.ts'
 import { apiGroup, type KubeObject } from './sources/source.ts'
 import type { ConfigStore } from './store.ts'
 
@@ -41,13 +42,39 @@ export interface Snapshot {
   readonly gateways: readonly Gateway[]
   readonly quotaPolicies: readonly QuotaPolicy[]
   readonly authorizationPolicies: readonly AuthorizationPolicy[]
+  /**
+   * Secrets by `<namespace>/<name>`: their TLS keys only (tls.crt, tls.key, ca.crt, cert, key,
+   * cacert), decoded to text. Gateways' credentialName reads them.
+   */
+  readonly secrets: ReadonlyMap<string, SecretData>
   /** Every object read, sorted by key. */
   readonly status: readonly ConfigStatus[]
   /** Problems with an origin (a file that does not parse), by origin. */
   readonly originProblems: ReadonlyMap<string, readonly Finding[]>
 }
 
+/** The TLS keys of one Secret, decoded (PEM text). */
+export type SecretData = Readonly<Partial<Record<(typeof TLS_SECRET_KEYS)[number], string>>>
+
+/**
+ * A Secret's TLS keys as text: `data` (base64, as the API server and `kubectl get -o yaml` give
+ * it) and `stringData` (as people write it in a file; it wins, as the API server merges it).
+ */
+export function secretData(obj: KubeObject): SecretData {
+  const out: Partial<Record<(typeof TLS_SECRET_KEYS)[number], string>> = {}
+  const data = obj.data as Record<string, unknown> | undefined
+  const stringData = obj.stringData as Record<string, unknown> | undefined
+  for (const k of TLS_SECRET_KEYS) {
+    const plain = stringData?.[k]
+    const b64 = data?.[k]
+    if (typeof plain === 'string') out[k] = plain
+    else if (typeof b64 === 'string') out[k] = Buffer.from(b64, 'base64').toString('utf8')
+  }
+  return out
+}
+
 const CORE_KINDS = new Set([
+  'core/Secret',
   'core/Service',
   'core/Endpoints',
   'core/Pod',
@@ -94,6 +121,9 @@ export class SnapshotBuilder {
   build(store: ConfigStore): Snapshot {
     const core: KubeObject[] = []
     const services: KubeObject[] = []
+    /** Secrets' identities only, for analysis (a Gateway's credentialName). */
+    const secretRefs: KubeObject[] = []
+    const secrets = new Map<string, SecretData>()
     const status: ConfigStatus[] = []
     /** Mesh objects whose current version passes schema validation, or their last good version. */
     const candidates = new Map<string, KubeObject>()
@@ -111,6 +141,12 @@ export class SnapshotBuilder {
         resourceVersion: obj.metadata.resourceVersion,
       }
       seen.add(stored.key)
+      if (obj.kind === 'Secret' && apiGroup(obj.apiVersion) === 'core') {
+        secrets.set(`${obj.metadata.namespace}/${obj.metadata.name}`, secretData(obj))
+        secretRefs.push({ apiVersion: 'v1', kind: 'Secret', metadata: obj.metadata })
+        status.push({ ...base, state: 'accepted', findings: [] })
+        continue
+      }
       if (CORE_KINDS.has(`${apiGroup(obj.apiVersion)}/${obj.kind}`)) {
         core.push(obj)
         if (obj.kind === 'Service') services.push(obj)
@@ -141,7 +177,7 @@ export class SnapshotBuilder {
 
     // Cross-resource analysis over what would serve; errors reject the current version.
     const analysis = new Map<string, Finding[]>()
-    const inputs = [...candidates.values(), ...services]
+    const inputs = [...candidates.values(), ...services, ...secretRefs]
     for (const f of analyze(inputs)) {
       if (!f.kind || !MESH_GROUPS[f.kind]) continue
       const key = `${MESH_GROUPS[f.kind]}/${f.kind}/${f.namespace ?? 'default'}/${f.name ?? ''}`
@@ -186,6 +222,7 @@ export class SnapshotBuilder {
       gateways: byKind('Gateway') as unknown as Gateway[],
       quotaPolicies: byKind('QuotaPolicy') as unknown as QuotaPolicy[],
       authorizationPolicies: byKind('AuthorizationPolicy') as unknown as AuthorizationPolicy[],
+      secrets,
       status,
       originProblems: new Map(store.originProblems()),
     }

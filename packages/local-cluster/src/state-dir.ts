@@ -37,7 +37,8 @@ export class StateDir {
     } catch {}
     mkdirSync(dirname(path), { recursive: true })
     const tmp = join(dirname(path), `.${obj.metadata.name}.yaml.${process.pid}.${this.#seq++}.tmp`)
-    writeFileSync(tmp, text)
+    // A Secret's keys are readable by their owner only (meshd runs as the same user).
+    writeFileSync(tmp, text, { mode: obj.kind === 'Secret' ? 0o600 : 0o644 })
     renameSync(tmp, path)
     return true
   }

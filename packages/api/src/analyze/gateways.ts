@@ -2,7 +2,7 @@ import { ApiErrorCode } from '../errors.ts'
 import type { Finding } from '../finding.ts'
 import type { FieldPath } from '../schema/index.ts'
 import type { Entry, Inventory } from './inventory.ts'
-import { arr, rec, strings } from './read.ts'
+import { arr, rec, str, strings } from './read.ts'
 
 /**
  * `<namespace>/<name>` of a Gateway reference: `ns/name`, a bare `name` (the VirtualService's own
@@ -41,5 +41,29 @@ export function checkUnknownGateways(inv: Inventory): Finding[] {
       })
     })
   }
+  return out
+}
+
+/**
+ * A Gateway server whose `tls.credentialName` names a Secret that is not among the inputs
+ * (warning): the gateway leaves that server out until the Secret exists. The Secret belongs in the
+ * namespace of the gateway's pods, which the inputs do not say, so any namespace counts.
+ */
+export function checkMissingCredentials(inv: Inventory): Finding[] {
+  const out: Finding[] = []
+  for (const gw of inv.gateways)
+    arr(gw.spec.servers).forEach((s, i) => {
+      const name = str(rec(rec(s)?.tls)?.credentialName)
+      if (name === undefined || inv.secrets.has(name)) return
+      out.push(
+        inv.finding(
+          gw,
+          ['spec', 'servers', i, 'tls', 'credentialName'],
+          'warning',
+          ApiErrorCode.UnknownSecret,
+          `Secret "${name}" is not among the inputs: the gateway leaves this server out until a Secret of that name exists in the namespace of its pods`,
+        ),
+      )
+    })
   return out
 }

@@ -4,7 +4,7 @@ import { type SourcedObject, unsourced } from '../yaml/load.ts'
 import { checkAuthorizationSelectors } from './authorization.ts'
 import { checkConflictingVirtualServices } from './conflicts.ts'
 import { checkDuplicateResources } from './duplicates.ts'
-import { checkUnknownGateways } from './gateways.ts'
+import { checkMissingCredentials, checkUnknownGateways } from './gateways.ts'
 import { type AnalyzeOptions, Inventory } from './inventory.ts'
 import { checkUnreachableOverrides } from './quota.ts'
 import { checkUnknownHosts } from './services.ts'
@@ -22,6 +22,7 @@ const CHECKS = [
   checkUnknownHosts,
   checkConflictingVirtualServices,
   checkUnknownGateways,
+  checkMissingCredentials,
   checkUnreachableOverrides,
   checkAuthorizationSelectors,
 ] as const
@@ -33,7 +34,7 @@ function isSourced(x: SourcedObject | Record<string, unknown>): x is SourcedObje
 /**
  * Validates every object (validateObject) and checks them against each other: routes to subsets
  * no DestinationRule defines, hosts that match no Service, several VirtualServices for one mesh
- * host, Gateways that are not among the inputs, QuotaPolicy overrides that can never match, the
+ * host, Gateways that are not among the inputs, Gateway credentialName Secrets that are not, QuotaPolicy overrides that can never match, the
  * same object given twice.
  * Services among the inputs are Kubernetes `v1 Service` objects. Findings come grouped by input
  * object, in input order, and by line inside one object.

@@ -50,6 +50,8 @@ export class Inventory {
   readonly authorizationPolicies: Entry[] = []
   /** Pods, and the pod templates of workload controllers, among the inputs: their namespace and labels. */
   readonly workloads: { entry: Entry; labels: Record<string, string> }[] = []
+  /** Namespaces holding a `v1 Secret` of each name among the inputs (Gateway credentialName). */
+  readonly secrets = new Map<string, Set<string>>()
   readonly suffix: string
   /** The resource each cross-resource finding is about (to list findings in input order). */
   readonly origin = new WeakMap<Finding, Entry>()
@@ -83,6 +85,12 @@ export class Inventory {
       const labels = workloadLabels(obj)
       if (labels) {
         this.workloads.push({ entry, labels })
+        continue
+      }
+      if (obj.apiVersion === 'v1' && obj.kind === 'Secret') {
+        const namespaces = this.secrets.get(entry.name) ?? new Set()
+        namespaces.add(entry.namespace)
+        this.secrets.set(entry.name, namespaces)
         continue
       }
       switch (findKind(obj.apiVersion, obj.kind)?.kind) {

@@ -55,10 +55,11 @@ describe('proxy configuration model', () => {
     expect(validateProxyResource('type.example/Nope', {})[0]?.code).toBe('MESH_ERR_API_KIND')
   })
 
-  it('applies clusters and endpoints before listeners and routes, and routes before their virtual hosts', () => {
+  it('applies clusters and endpoints before listeners and routes, secrets before listeners, and routes before their virtual hosts', () => {
     expect(TYPE_ORDER).toEqual([
       TypeUrl.Cluster,
       TypeUrl.ClusterLoadAssignment,
+      TypeUrl.Secret,
       TypeUrl.Listener,
       TypeUrl.RouteConfiguration,
       TypeUrl.VirtualHost,

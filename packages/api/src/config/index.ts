@@ -3,6 +3,7 @@ import { checkValue } from '../schema/index.ts'
 import { cluster, clusterLoadAssignment } from './cluster.ts'
 import { listener } from './listener.ts'
 import { routeConfiguration, vhdsVirtualHost } from './route.ts'
+import { secret } from './secret.ts'
 
 export * from './authorization.ts'
 export * from './cluster.ts'
@@ -10,6 +11,7 @@ export * from './common.ts'
 export * from './listener.ts'
 export * from './quota.ts'
 export * from './route.ts'
+export * from './secret.ts'
 
 /** Type URLs of the resource kinds the control plane sends (Envoy's, in minimesh's own package). */
 export const TypeUrl = {
@@ -19,16 +21,20 @@ export const TypeUrl = {
   ClusterLoadAssignment: 'type.minimesh.dev/minimesh.config.v1.ClusterLoadAssignment',
   /** Virtual hosts of route configurations with `vhds` (VhdsVirtualHost). */
   VirtualHost: 'type.minimesh.dev/minimesh.config.v1.VirtualHost',
+  /** Certificates gateways terminate TLS with (sent to gateway proxies only). */
+  Secret: 'type.minimesh.dev/minimesh.config.v1.Secret',
 } as const
 export type TypeUrl = (typeof TypeUrl)[keyof typeof TypeUrl]
 
 /**
  * The order a proxy applies them in (as Envoy: clusters and endpoints before listeners and routes,
- * and a route configuration before its separately sent virtual hosts).
+ * secrets before the listeners that name them, and a route configuration before its separately
+ * sent virtual hosts).
  */
 export const TYPE_ORDER: readonly TypeUrl[] = [
   TypeUrl.Cluster,
   TypeUrl.ClusterLoadAssignment,
+  TypeUrl.Secret,
   TypeUrl.Listener,
   TypeUrl.RouteConfiguration,
   TypeUrl.VirtualHost,
@@ -40,6 +46,7 @@ const SCHEMAS: Record<TypeUrl, Schema<unknown>> = {
   [TypeUrl.Cluster]: cluster,
   [TypeUrl.ClusterLoadAssignment]: clusterLoadAssignment,
   [TypeUrl.VirtualHost]: vhdsVirtualHost,
+  [TypeUrl.Secret]: secret,
 }
 
 /**

@@ -1,6 +1,7 @@
 import { array, boolean, type Infer, integer, object, optional, string } from '../schema/index.ts'
 import { authorization } from './authorization.ts'
 import { quotaRule } from './quota.ts'
+import { downstreamTls } from './secret.ts'
 
 /**
  * A filter chain: which connections it takes (by original destination port or address) and what
@@ -15,6 +16,11 @@ export const filterChain = object(
         destinationPort: optional(integer({ min: 1, max: 65535 })),
         /** Original destination addresses or CIDRs. */
         prefixRanges: optional(array(string())),
+        /**
+         * Gateway TLS chains: the SNI names (`*.example.com` wildcards) the chain takes; a chain
+         * naming the client's SNI beats one without names.
+         */
+        serverNames: optional(array(string())),
       }),
     ),
     http: optional(
@@ -24,6 +30,8 @@ export const filterChain = object(
       ),
     ),
     tcp: optional(object({ cluster: string() })),
+    /** Gateway chains: TLS terminated before the HTTP connection manager. */
+    tls: optional(downstreamTls),
     /** Server-side quota checks (inbound chains). */
     quotas: optional(array(quotaRule)),
     /** AuthorizationPolicies of the workload (inbound chains), compiled. */

@@ -104,6 +104,7 @@ describe('install manifests', () => {
         '/endpoints',
         '/namespaces',
         '/pods',
+        '/secrets',
         '/services',
         'discovery.k8s.io/endpointslices',
         ...MESH_KINDS.map((k) => `${k.group}/${k.plural}`),

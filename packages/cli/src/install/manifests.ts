@@ -40,13 +40,16 @@ const fieldEnv = (name: string, fieldPath: string) => ({
 })
 const partOf = { 'app.kubernetes.io/part-of': 'minimesh' }
 
-/** ClusterRole rules: read Services, Endpoints, EndpointSlices, Pods, Namespaces and the mesh kinds; nothing else. */
+/** ClusterRole rules: read Services, Endpoints, EndpointSlices, Pods, Namespaces, Secrets and the mesh kinds; nothing else. */
 function meshdRules(): KubeObject[] {
   const read = ['get', 'list', 'watch']
   const groups = [...new Set(MESH_KINDS.map((k) => k.group))].sort()
   return [
     { apiGroups: [''], resources: ['services', 'endpoints', 'pods', 'namespaces'], verbs: read },
     { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: read },
+    // Gateway credentialName certificates, in whatever namespace the gateway pods run (Istio's
+    // istiod reads Secrets cluster-wide too); meshd keeps only their TLS keys.
+    { apiGroups: [''], resources: ['secrets'], verbs: read },
     ...groups.map((group) => ({
       apiGroups: [group],
       resources: MESH_KINDS.filter((k) => k.group === group)

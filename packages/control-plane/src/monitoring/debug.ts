@@ -75,9 +75,14 @@ export function registryz(snapshot: Snapshot | undefined) {
 export function configDump(discovery: DiscoveryServer, snapshot: Snapshot | undefined, proxyId: string) {
   const conn = discovery.connections.get(proxyId)
   if (!conn || !snapshot) return undefined
+  const ctx = pushContextOf(snapshot)
+  const config = flatten(generate(ctx, conn.proxy))
   return {
     proxy: conn.proxy,
     snapshot: snapshot.version,
-    ...flatten(generate(pushContextOf(snapshot), conn.proxy)),
+    ...config,
+    // Private keys are never shown (Envoy's config_dump redacts them too).
+    ...(config.secrets ? { secrets: config.secrets.map((s) => ({ ...s, privateKey: '[redacted]' })) } : {}),
+    ...(ctx.warnings.size > 0 ? { warnings: Object.fromEntries(ctx.warnings) } : {}),
   }
 }

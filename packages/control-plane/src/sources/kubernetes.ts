@@ -10,8 +10,9 @@ import {
   ERROR,
   KubeConfig,
   type KubernetesObject,
-  makeInformer,
+  ListWatch,
   UPDATE,
+  Watch,
 } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
 import { ControlPlaneError } from '../errors.ts'
@@ -61,7 +62,15 @@ interface WatchedKind {
   kind: string
   path: string
   list: (kc: KubeConfig) => Promise<{ items: unknown[]; metadata?: { resourceVersion?: string } }>
+  /** Server-side filter for list and watch (`type!=…`). */
+  fieldSelector?: string
 }
+
+/**
+ * Secrets meshd reads (Gateway credentialName): every type but the ones that never hold a
+ * gateway certificate and are many (as Istio's credentials controller filters them).
+ */
+const SECRET_FIELD_SELECTOR = 'type!=kubernetes.io/service-account-token,type!=helm.sh/release.v1'
 
 const crd = (group: string, version: string, kind: string, plural: string): WatchedKind => ({
   apiVersion: `${group}/${version}`,
@@ -100,6 +109,13 @@ function watchedKinds(endpoints: 'EndpointSlice' | 'Endpoints'): WatchedKind[] {
           path: '/apis/discovery.k8s.io/v1/endpointslices',
           list: (kc) => kc.makeApiClient(DiscoveryV1Api).listEndpointSliceForAllNamespaces(),
         },
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      path: '/api/v1/secrets',
+      fieldSelector: SECRET_FIELD_SELECTOR,
+      list: (kc) => core(kc).listSecretForAllNamespaces({ fieldSelector: SECRET_FIELD_SELECTOR }),
+    },
     crd('networking.istio.io', 'v1', 'VirtualService', 'virtualservices'),
     crd('networking.istio.io', 'v1', 'DestinationRule', 'destinationrules'),
     crd('networking.istio.io', 'v1', 'Gateway', 'gateways'),
@@ -153,13 +169,21 @@ export class KubernetesSource implements ConfigSource {
   private async startKind(def: WatchedKind, sink: ConfigSink): Promise<void> {
     let delay = this.backoff.initialMs
     let failures = 0
-    const informer = makeInformer<KubernetesObject>(this.kc, def.path, async () => {
-      const list = await def.list(this.kc)
-      delay = this.backoff.initialMs
-      if (failures > 0) this.log?.info({ kind: def.kind }, 'kubernetes: listing works again')
-      failures = 0
-      return list as never
-    })
+    // client-node's makeInformer, with the kind's field selector on the watch as on the list.
+    const informer = new ListWatch<KubernetesObject>(
+      def.path,
+      new Watch(this.kc),
+      async () => {
+        const list = await def.list(this.kc)
+        delay = this.backoff.initialMs
+        if (failures > 0) this.log?.info({ kind: def.kind }, 'kubernetes: listing works again')
+        failures = 0
+        return list as never
+      },
+      false,
+      undefined,
+      def.fieldSelector,
+    )
     this.informers.push(informer)
     const upsert = (obj: KubernetesObject) => {
       const o = normalize(def.apiVersion, def.kind, obj)

@@ -13,6 +13,9 @@ const strings = (v: unknown): Record<string, string> | undefined => {
   for (const [k, x] of Object.entries(r)) if (typeof x === 'string') out[k] = x
   return out
 }
+/** Keys of a Secret that hold TLS material (kubernetes.io/tls and Istio's generic form). */
+export const TLS_SECRET_KEYS = ['tls.crt', 'tls.key', 'ca.crt', 'cert', 'key', 'cacert'] as const
+
 const defined = (o: Obj): Obj => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined))
 
 /**
@@ -73,6 +76,13 @@ export function normalize(apiVersion: string, kind: string, input: unknown): Kub
     }
     case 'Endpoints':
       return { ...base, subsets: obj.subsets ?? [] }
+    case 'Secret': {
+      // Only the keys a gateway certificate is read from: other Secrets' contents never stay here.
+      const data = strings(obj.data) ?? {}
+      const kept: Record<string, string> = {}
+      for (const k of TLS_SECRET_KEYS) if (data[k] !== undefined) kept[k] = data[k]
+      return { ...base, type: obj.type, data: kept }
+    }
     case 'EndpointSlice':
       return {
         ...base,

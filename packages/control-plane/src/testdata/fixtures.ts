@@ -97,4 +97,5 @@ export const SCENARIOS: Record<string, readonly string[]> = {
   quota: ['quota-policy.yaml'],
   'tls-origination': ['destination-rule-tls.yaml'],
   authorization: ['authorization-policy.yaml'],
+  'gateway-tls': ['gateway-tls.yaml'],
 }

@@ -46,6 +46,11 @@ export class PushContext {
   readonly snapshot: Snapshot
   /** Generated per-namespace or per-gateway output, keyed by the generator. */
   readonly cache = new Map<string, unknown>()
+  /**
+   * Problems found while generating (a Gateway server whose Secret is missing or unusable: the
+   * server is left out), by what they are about; the discovery server logs each new one.
+   */
+  readonly warnings = new Map<string, string>()
   private readonly visibleServicesByNs = new Map<string, readonly Service[]>()
   private bySelectorLabel?: Map<string, Service[]>
   private readonly meshVsByNs = new Map<string, readonly VirtualService[]>()

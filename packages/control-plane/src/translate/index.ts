@@ -4,6 +4,7 @@ import {
   type ClusterLoadAssignment,
   type Listener,
   type RouteConfiguration,
+  type Secret,
   TypeUrl,
   type VhdsVirtualHost,
 } from '@minimesh/api'
@@ -38,6 +39,8 @@ export interface ProxyConfig {
   endpoints: ClusterLoadAssignment[]
   listeners: Listener[]
   routes: RouteConfiguration[]
+  /** Gateway proxies only, and only when there are any. */
+  secrets?: Secret[]
 }
 
 interface Outbound {
@@ -99,12 +102,13 @@ export function generate(ctx: PushContext, proxy: ProxyInfo): GeneratedConfig {
     const gateways = ctx.gatewaysFor(proxy.labels)
     const key = `router/${proxy.namespace}/${gateways.map((g) => namespacedName(g.metadata)).join(',')}`
     const gw = ctx.memo(key, () => {
-      const { listeners, routes } = gatewayConfig(ctx, gateways, out.clusterNames)
-      return { listeners: { items: listeners }, routes: { items: routes } }
+      const { listeners, routes, secrets } = gatewayConfig(ctx, gateways, out.clusterNames, proxy.namespace)
+      return { listeners: { items: listeners }, routes: { items: routes }, secrets: { items: secrets } }
     })
     return {
       [TypeUrl.Cluster]: [BUILTIN, out.clusters],
       [TypeUrl.ClusterLoadAssignment]: [out.endpoints],
+      [TypeUrl.Secret]: [gw.secrets],
       [TypeUrl.Listener]: [gw.listeners],
       [TypeUrl.RouteConfiguration]: [gw.routes],
       [TypeUrl.VirtualHost]: [],
@@ -127,6 +131,8 @@ export function generate(ctx: PushContext, proxy: ProxyInfo): GeneratedConfig {
   return {
     [TypeUrl.Cluster]: [BUILTIN, inbound.clusters, out.clusters],
     [TypeUrl.ClusterLoadAssignment]: [out.endpoints],
+    // Certificates go to gateways only: a sidecar never holds a gateway's private keys.
+    [TypeUrl.Secret]: [],
     [TypeUrl.Listener]: [VIRTUAL_OUTBOUND, inbound.listener, out.listeners],
     [TypeUrl.RouteConfiguration]: [out.routes],
     [TypeUrl.VirtualHost]: [out.virtualHosts],
@@ -136,6 +142,7 @@ export function generate(ctx: PushContext, proxy: ProxyInfo): GeneratedConfig {
 /** Flattens generated groups into one list per type. */
 export function flatten(config: GeneratedConfig): ProxyConfig {
   const all = <T>(type: TypeUrl) => config[type].flatMap((g) => g.items as T[])
+  const secrets = all<Secret>(TypeUrl.Secret)
   return {
     clusters: all<Cluster>(TypeUrl.Cluster),
     endpoints: all<ClusterLoadAssignment>(TypeUrl.ClusterLoadAssignment),
@@ -144,6 +151,7 @@ export function flatten(config: GeneratedConfig): ProxyConfig {
       all<RouteConfiguration>(TypeUrl.RouteConfiguration),
       all<VhdsVirtualHost>(TypeUrl.VirtualHost),
     ),
+    ...(secrets.length > 0 ? { secrets } : {}),
   }
 }
 

@@ -34,6 +34,7 @@ describe('golden translation of Bookinfo under Istio task configs', () => {
             [TypeUrl.ClusterLoadAssignment, config.endpoints],
             [TypeUrl.Listener, config.listeners],
             [TypeUrl.RouteConfiguration, config.routes],
+            [TypeUrl.Secret, config.secrets ?? []],
           ] as const)
             for (const r of list) expect(validateProxyResource(type, r)).toEqual([])
         })

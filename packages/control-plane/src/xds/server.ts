@@ -77,6 +77,8 @@ export class DiscoveryServer extends EventEmitter {
   private changeAt?: number
   /** Version of the current snapshot (each push records it on the connection it generates for). */
   private snapshotVersion?: number
+  /** Generation problems already logged. */
+  private readonly warned = new Set<string>()
 
   constructor(options: DiscoveryServerOptions = {}) {
     super()
@@ -278,6 +280,17 @@ export class DiscoveryServer extends EventEmitter {
     if (st.pending) this.queue.add(conn)
   }
 
+  /** Logs each problem generation found (a Gateway server left out for its Secret) once. */
+  private reportWarnings(ctx: PushContext): void {
+    for (const [key, message] of ctx.warnings) {
+      const id = `${key}\0${message}`
+      if (this.warned.has(id)) continue
+      if (this.warned.size > 10_000) this.warned.clear()
+      this.warned.add(id)
+      this.log?.warn({ about: key }, message)
+    }
+  }
+
   /** Generates the proxy's configuration and sends each subscribed type whose content changed. */
   private async push(conn: Connection): Promise<void> {
     const ctx = this.ctx
@@ -285,6 +298,7 @@ export class DiscoveryServer extends EventEmitter {
     if (!ctx || !cache || conn.closed) return
     const generated = generate(ctx, conn.proxy)
     conn.snapshotVersion = this.snapshotVersion
+    this.reportWarnings(ctx)
     const writes: Promise<void>[] = []
     let held = false
     for (const type of TYPE_ORDER) {

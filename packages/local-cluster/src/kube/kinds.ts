@@ -34,7 +34,8 @@ export const KINDS: readonly KindInfo[] = [
   core('Service', 'services', ['svc', 'service'], { forMeshd: true }),
   core('Endpoints', 'endpoints', ['ep'], { forMeshd: true }),
   core('Pod', 'pods', ['po', 'pod'], { role: 'runs', forMeshd: true }),
-  core('Secret', 'secrets', ['secret']),
+  // meshd reads Secrets for Gateway credentialName (TLS at the ingress gateway).
+  core('Secret', 'secrets', ['secret'], { forMeshd: true }),
   core('ConfigMap', 'configmaps', ['cm', 'configmap']),
   core('Deployment', 'deployments', ['deploy', 'deployment'], { group: 'apps', role: 'runs' }),
   core('MutatingWebhookConfiguration', 'mutatingwebhookconfigurations', ['mutatingwebhookconfiguration'], {

@@ -10,6 +10,7 @@ import {
   type Listener,
   type RouteConfiguration,
   resourceName,
+  type Secret,
   TYPE_ORDER,
   TypeUrl,
   type VhdsVirtualHost,
@@ -17,6 +18,7 @@ import {
 import { ClusterRuntime, type ClusterStats, newClusterStats } from '../cluster/cluster.ts'
 import { loadUpstreamTls, tlsFilesChanged, type UpstreamTls } from '../cluster/tls.ts'
 import { ConfigError } from '../errors.ts'
+import { checkSecret } from '../listeners/gateway-secrets.ts'
 import type { SourceIdentity } from '../routing/match.ts'
 import { type CompiledRouteConfig, compileRouteConfig, type VirtualHostCache } from '../routing/select.ts'
 import { BUILTIN_CLUSTERS, type StaticConfig, validateResources } from './validate.ts'
@@ -27,6 +29,8 @@ export interface Snapshot {
   readonly listeners: ReadonlyMap<string, Listener>
   readonly routes: ReadonlyMap<string, CompiledRouteConfig>
   readonly clusters: ReadonlyMap<string, ClusterRuntime>
+  /** Certificates gateway filter chains terminate TLS with, by Secret name. */
+  readonly secrets: ReadonlyMap<string, Secret>
 }
 
 type Raw = {
@@ -35,6 +39,7 @@ type Raw = {
   [TypeUrl.Cluster]: Map<string, Cluster>
   [TypeUrl.ClusterLoadAssignment]: Map<string, ClusterLoadAssignment>
   [TypeUrl.VirtualHost]: Map<string, VhdsVirtualHost>
+  [TypeUrl.Secret]: Map<string, Secret>
 }
 
 /** An incremental response's extra: the names it removes (its resources are the added and changed ones). */
@@ -55,6 +60,7 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
     [TypeUrl.Cluster]: new Map(),
     [TypeUrl.ClusterLoadAssignment]: new Map(),
     [TypeUrl.VirtualHost]: new Map(),
+    [TypeUrl.Secret]: new Map(),
   }
   /** Accepted version per type ('' before the first). */
   readonly versions: Record<TypeUrl, string> = {
@@ -63,6 +69,7 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
     [TypeUrl.Cluster]: '',
     [TypeUrl.ClusterLoadAssignment]: '',
     [TypeUrl.VirtualHost]: '',
+    [TypeUrl.Secret]: '',
   }
   /** Compiled virtual hosts by their accepted object: an unchanged host is not compiled again. */
   private readonly compiledHosts: VirtualHostCache = new WeakMap()
@@ -79,7 +86,13 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
     super()
     this.source = source
     for (const c of BUILTIN_CLUSTERS) this.clusters.set(c.name, new ClusterRuntime(c, this.statsFor(c.name)))
-    this.current = { serial: 0, listeners: new Map(), routes: new Map(), clusters: new Map(this.clusters) }
+    this.current = {
+      serial: 0,
+      listeners: new Map(),
+      routes: new Map(),
+      clusters: new Map(this.clusters),
+      secrets: new Map(),
+    }
   }
 
   /**
@@ -111,6 +124,9 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
         : this.raw[TypeUrl.Cluster].keys(),
     )
     validateResources(typeUrl, resources, clusterNames)
+    // A certificate that does not parse, or a key that is not its certificate's, is refused now.
+    if (typeUrl === TypeUrl.Secret) for (const r of resources as Secret[]) checkSecret(r)
+    if (typeUrl === TypeUrl.Listener) this.checkSecretNames(resources as Listener[])
     const next = new Map<string, unknown>()
     for (const n of kept) next.set(n, prev.get(n))
     for (const r of resources) next.set(resourceName(typeUrl, r as Record<string, unknown>), r)
@@ -142,6 +158,19 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
     this.publish()
   }
 
+  /** Every gateway chain's TLS must name a Secret this proxy has (they are applied first). */
+  private checkSecretNames(listeners: readonly Listener[]): void {
+    for (const l of listeners)
+      l.filterChains.forEach((fc, i) => {
+        const name = fc.tls?.secretName
+        if (name !== undefined && !this.raw[TypeUrl.Secret].has(name))
+          throw new ConfigError(
+            l.name,
+            `Listener ${l.name}: filterChains[${i}].tls.secretName: unknown Secret ${name}`,
+          )
+      })
+  }
+
   private compileRoutes(
     configs: ReadonlyMap<string, RouteConfiguration>,
     hosts: ReadonlyMap<string, VhdsVirtualHost>,
@@ -167,6 +196,7 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
       [TypeUrl.Listener]: cfg.listeners ?? [],
       [TypeUrl.RouteConfiguration]: cfg.routes ?? [],
       [TypeUrl.VirtualHost]: cfg.virtualHosts ?? [],
+      [TypeUrl.Secret]: cfg.secrets ?? [],
     }
     // Validate everything first so a bad file changes nothing.
     const clusterNames = new Set((cfg.clusters ?? []).map((c) => c?.name))
@@ -258,6 +288,7 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
       listeners: new Map(this.raw[TypeUrl.Listener]),
       routes: this.routes,
       clusters: this.clusters,
+      secrets: this.raw[TypeUrl.Secret],
     }
     this.emit('change', this.current)
   }
@@ -272,7 +303,9 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
     routes: RouteConfiguration[]
     clusters: Cluster[]
     endpoints: ClusterLoadAssignment[]
+    secrets?: Secret[]
   } {
+    const secrets = [...this.raw[TypeUrl.Secret].values()]
     return {
       versions: { ...this.versions },
       listeners: [...this.raw[TypeUrl.Listener].values()],
@@ -282,6 +315,8 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
       ),
       clusters: [...this.raw[TypeUrl.Cluster].values()],
       endpoints: [...this.raw[TypeUrl.ClusterLoadAssignment].values()],
+      // Private keys are never shown (as Envoy's config_dump).
+      ...(secrets.length > 0 ? { secrets: secrets.map((x) => ({ ...x, privateKey: '[redacted]' })) } : {}),
     }
   }
 

@@ -10,6 +10,7 @@ import {
   type Route,
   type RouteConfiguration,
   resourceName,
+  type Secret,
   TypeUrl,
   type VhdsVirtualHost,
   type VirtualHost,
@@ -49,6 +50,7 @@ const TYPE_LABEL: Record<TypeUrl, string> = {
   [TypeUrl.Cluster]: 'Cluster',
   [TypeUrl.ClusterLoadAssignment]: 'ClusterLoadAssignment',
   [TypeUrl.VirtualHost]: 'VirtualHost',
+  [TypeUrl.Secret]: 'Secret',
 }
 
 /**
@@ -167,4 +169,6 @@ export interface StaticConfig {
   virtualHosts?: VhdsVirtualHost[]
   clusters?: Cluster[]
   endpoints?: ClusterLoadAssignment[]
+  /** Certificates of gateway TLS filter chains. */
+  secrets?: Secret[]
 }

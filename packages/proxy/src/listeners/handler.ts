@@ -7,13 +7,15 @@
 //   HTTP chain go to the app as TCP (InboundPassthroughCluster by default);
 // - gateway (any listener that owns its port, such as the ingress gateway's 8080): the chain by
 //   the local port; whatever is not an HTTP/2 preface is HTTP/1.x, and its parser answers
-//   garbage with 400.
+//   garbage with 400. A gateway listener with TLS chains picks the chain by SNI and terminates
+//   TLS first (gateway-tls.ts).
 // On an HTTP chain the first bytes decide between HTTP/1.x and HTTP/2 with prior knowledge (h2c).
 import type { Socket } from 'node:net'
 import type { FilterChain, Listener } from '@minimesh/api'
 import type { ProxyContext } from '../context.ts'
 import type { ConnContext, Destination } from './conn.ts'
 import { selectFilterChain } from './filter-chain.ts'
+import { handleGatewayTls, terminatesTls } from './gateway-tls.ts'
 import type { SniffVerdict } from './sniff.ts'
 
 export const SNIFF_TIMEOUT_MS = 100
@@ -77,6 +79,11 @@ export function handleConnection(
   dst: Destination,
   base: Omit<ConnContext, 'listener' | 'chain'>,
 ): void {
+  // Gateway TLS: the chain is picked by the ClientHello's SNI, then TLS is terminated.
+  if (side === 'gateway' && terminatesTls(bound)) {
+    handleGatewayTls(ctx, d, socket, bound, dst, base)
+    return
+  }
   const rules = SIDES[side]
   const listener = rules.listener(ctx, bound, dst)
   const chain = selectFilterChain(listener, dst.address, dst.port)

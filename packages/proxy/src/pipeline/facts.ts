@@ -79,7 +79,8 @@ export function readFacts(s: RequestState): undefined {
     headers.push('x-forwarded-for', facts.forwardedFor)
     rec.forwardedFor = facts.forwardedFor
   }
-  if (facts.forwardedProto === undefined) headers.push('x-forwarded-proto', 'http')
+  if (facts.forwardedProto === undefined)
+    headers.push('x-forwarded-proto', conn.security === 'tls' ? 'https' : 'http')
   const id = ctx.identity
   if (conn.direction === 'INBOUND') {
     rec.source = decodePeer(facts.peer)

@@ -68,6 +68,7 @@ class TestServer {
         [TypeUrl.Listener]: c.listeners,
         [TypeUrl.RouteConfiguration]: c.routes,
         [TypeUrl.VirtualHost]: c.virtualHosts,
+        [TypeUrl.Secret]: c.secrets,
       }[t] ?? []
     )
   }
