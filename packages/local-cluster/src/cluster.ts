@@ -511,6 +511,7 @@ export class LocalCluster extends EventEmitter {
         '--token-jwks',
         this.#tokenIssuer().jwksFile,
       ],
+      controlPlaneDirs: [runPaths(this.runDir).meshdStateDir],
       tokens: this.#tokenIssuer(),
       envSources: () => envSourcesFor(this.#store, ns, this.#network.gatewayIp),
       hooks: {

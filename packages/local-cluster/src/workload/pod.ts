@@ -1,7 +1,7 @@
 // A pod's life on the host: its netns (or the host netns for the control plane), its volumes as
 // directories, init containers run to completion in order, then the containers as processes with
 // their probes. It reports every change so the cluster can keep Endpoints and the state dir current.
-import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, chownSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import type { Logger } from 'pino'
 import { LocalClusterError } from '../errors.ts'
@@ -25,6 +25,8 @@ export interface PodDeps {
   stateDir: string
   /** More flags for the control-plane image (its CA's state dir, the token keys). */
   controlPlaneArgs?: string[]
+  /** Directories the control plane writes (its state dir): made and given to its user. */
+  controlPlaneDirs?: string[]
   /** Signs projected ServiceAccount tokens; without it such volumes fail the pod. */
   tokens?: ServiceAccountTokenIssuer
   envSources: () => EnvSources
@@ -201,7 +203,13 @@ export class PodRunner {
     const { argv: raw, entry, fromImage } = containerArgv(this.#d.images, c)
     // Only what the spec wrote (command, args) names paths inside the container.
     const argv = raw.map((a, i) => (i < fromImage ? a : mapMountPaths(expandVars(a, env), mounts)))
-    if (entry.controlPlane) argv.push('--config-dir', this.#d.stateDir, ...(this.#d.controlPlaneArgs ?? []))
+    if (entry.controlPlane) {
+      argv.push('--config-dir', this.#d.stateDir, ...(this.#d.controlPlaneArgs ?? []))
+      for (const d of this.#d.controlPlaneDirs ?? []) {
+        mkdirSync(d, { recursive: true, mode: 0o700 })
+        chownSync(d, uid, gid)
+      }
+    }
     return { container: c, uid, gid, env, ready: false, argv }
   }
 
