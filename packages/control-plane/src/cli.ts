@@ -1,5 +1,6 @@
 // meshd: the minimesh control plane. Thin command line over startMeshd() (main.ts launches it).
 import { parseArgs } from 'node:util'
+import { parseDuration } from '@minimesh/api'
 import { pino } from 'pino'
 import { ControlPlaneError } from './errors.ts'
 import { startMeshd } from './meshd.ts'
@@ -13,7 +14,16 @@ or ~/.kube/config).
 
 Flags:
   --config-dir DIR            read configuration from the YAML/JSON files below DIR
-  --grpc-address HOST:PORT    discovery gRPC (default 0.0.0.0:15010)
+  --grpc-address HOST:PORT    discovery gRPC, plaintext (default 0.0.0.0:15010)
+  --secure-grpc-address H:P   certificate, discovery and quota gRPC over TLS (default 0.0.0.0:15012)
+  --state-dir DIR             meshd's own state: the mesh CA's root in DIR/ca (default: on Kubernetes
+                              the Secret minimesh-ca; elsewhere in memory, a new root each start)
+  --ca-dir DIR                plug-in CA: ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem
+                              (default DIR/cacerts of --state-dir, or the Secret cacerts on Kubernetes)
+  --token-jwks FILE           check callers' ServiceAccount tokens against these keys (the local
+                              cluster's); default on Kubernetes: TokenReview
+  --workload-cert-ttl DUR     workload certificate validity when a proxy asks for none (default 24h)
+  --max-workload-cert-ttl DUR longest workload certificate validity granted (default 2160h = 90 days)
   --monitoring-address H:P    /metrics, /healthz/ready, /debug/* (default 0.0.0.0:15014)
   --webhook-address H:P       injection and validation webhooks, HTTPS (default 0.0.0.0:15017)
   --webhook-cert FILE         webhook TLS certificate (PEM)
@@ -32,6 +42,12 @@ async function main(): Promise<number> {
       options: {
         'config-dir': { type: 'string' },
         'grpc-address': { type: 'string' },
+        'secure-grpc-address': { type: 'string' },
+        'state-dir': { type: 'string' },
+        'ca-dir': { type: 'string' },
+        'token-jwks': { type: 'string' },
+        'workload-cert-ttl': { type: 'string' },
+        'max-workload-cert-ttl': { type: 'string' },
         'monitoring-address': { type: 'string' },
         'webhook-address': { type: 'string' },
         'webhook-cert': { type: 'string' },
@@ -66,13 +82,27 @@ async function main(): Promise<number> {
     console.error(`meshd: --quota-backend must be memory or redis, got ${quotaBackend}`)
     return 2
   }
+  const ttl = (flag: string, fallback: string): number | undefined => {
+    const text = (values[flag] as string | undefined) ?? fallback
+    const ms = parseDuration(text)
+    if (ms === undefined || ms < 1000) {
+      console.error(`meshd: --${flag} must be a duration of at least 1s (24h, 90m, 3600s), got ${text}`)
+      return undefined
+    }
+    return Math.floor(ms / 1000)
+  }
+  const workloadCertTtl = ttl('workload-cert-ttl', '24h')
+  const maxWorkloadCertTtl = ttl('max-workload-cert-ttl', '2160h')
+  if (workloadCertTtl === undefined || maxWorkloadCertTtl === undefined) return 2
   const logger = pino({ name: 'meshd', level: (values['log-level'] as string | undefined) ?? 'info' })
   let meshd: Awaited<ReturnType<typeof startMeshd>>
   try {
     let source: import('./sources/source.ts').ConfigSource | undefined
+    let kubeConfig: import('@kubernetes/client-node').KubeConfig | undefined
     if (values['config-dir'] === undefined && endpoints) {
       const { KubernetesSource, loadKubeConfig } = await import('./sources/kubernetes.ts')
-      source = new KubernetesSource(loadKubeConfig(), { logger, endpoints })
+      kubeConfig = loadKubeConfig()
+      source = new KubernetesSource(kubeConfig, { logger, endpoints })
     }
     meshd = await startMeshd({
       configDir: values['config-dir'] as string | undefined,
@@ -82,8 +112,17 @@ async function main(): Promise<number> {
       webhookAddress: values['webhook-address'] as string | undefined,
       webhookCert: values['webhook-cert'] as string | undefined,
       webhookKey: values['webhook-key'] as string | undefined,
+      ca: {
+        address: (values['secure-grpc-address'] as string | undefined) ?? '0.0.0.0:15012',
+        stateDir: values['state-dir'] as string | undefined,
+        pluginDir: values['ca-dir'] as string | undefined,
+        tokenJwks: values['token-jwks'] as string | undefined,
+        kubeConfig,
+        workloadCertTtlSeconds: workloadCertTtl,
+        maxWorkloadCertTtlSeconds: maxWorkloadCertTtl,
+      },
       logger,
-      // The quota service shares the discovery gRPC server (15010).
+      // The quota service shares the discovery gRPC server (15010 and 15012).
       grpcServices: (server) =>
         addQuotaService(
           server,

@@ -19,6 +19,16 @@ export type ControlPlaneErrorCode =
   | 'MESH_ERR_XDS_NODE'
   /** A request names a type URL minimesh does not serve. */
   | 'MESH_ERR_XDS_TYPE'
+  /** The plug-in CA (`cacerts`) is incomplete or inconsistent (key does not match, chain does not verify). */
+  | 'MESH_ERR_CA_PLUGIN'
+  /** The CA's root cannot be read or kept (state dir, Secret `minimesh-ca`). */
+  | 'MESH_ERR_CA_STORE'
+  /** A CSR that cannot be parsed or whose signature does not verify. */
+  | 'MESH_ERR_CA_CSR'
+  /** A CSR that asks for an identity other than the caller's. */
+  | 'MESH_ERR_CA_IDENTITY'
+  /** A caller without a valid token (missing, malformed, expired, wrong audience, unknown pod). */
+  | 'MESH_ERR_CA_TOKEN'
 
 export class ControlPlaneError extends Error {
   readonly code: ControlPlaneErrorCode

@@ -1,4 +1,21 @@
 // @minimesh/control-plane: config sources, service registry, translator, discovery server (meshd).
+export {
+  CA_AUDIENCE,
+  type CallerIdentity,
+  type CaMaterial,
+  type CaStore,
+  CertificateAuthority,
+  FileCaStore,
+  JwksAuthenticator,
+  MemoryCaStore,
+  type MeshCa,
+  type MeshCaOptions,
+  type PodLookup,
+  SecretCaStore,
+  spiffeId,
+  type TokenAuthenticator,
+  TokenReviewAuthenticator,
+} from './ca/index.ts'
 export { ControlPlaneError, type ControlPlaneErrorCode } from './errors.ts'
 export { MESHD_LAUNCH } from './launch.ts'
 export { type Meshd, type MeshdOptions, startMeshd } from './meshd.ts'

@@ -30,6 +30,8 @@ function run(
 const local = [
   '--grpc-address',
   '127.0.0.1:0',
+  '--secure-grpc-address',
+  '127.0.0.1:0',
   '--monitoring-address',
   '127.0.0.1:0',
   '--webhook-address',

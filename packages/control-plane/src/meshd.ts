@@ -1,7 +1,9 @@
 import type * as grpc from '@grpc/grpc-js'
 import type { KubeConfig } from '@kubernetes/client-node'
 import { formatFinding } from '@minimesh/api'
+import type { InjectConfig } from '@minimesh/injector'
 import { type Logger, pino } from 'pino'
+import { type MeshCa, type MeshCaOptions, plaintextWithoutCa, startMeshCa } from './ca/index.ts'
 import { Metrics } from './monitoring/metrics.ts'
 import { createMonitoringServer, listenMonitoring, splitAddress } from './monitoring/server.ts'
 import { type Snapshot, SnapshotBuilder } from './snapshot.ts'
@@ -37,10 +39,19 @@ export interface MeshdOptions {
   grpcServices?: (server: grpc.Server) => void
   /** Process metrics (CPU, RSS, …) on /metrics. Default true. */
   processMetrics?: boolean
+  /**
+   * The mesh CA and gRPC over TLS (15012: certificate, discovery and quota services). Absent: no
+   * CA. Its kubeConfig defaults to meshd's when configuration comes from Kubernetes.
+   */
+  ca?: MeshCaOptions
+  /** Injection settings for the webhook (meshd adds caRootCert from its CA). */
+  injectConfig?: Partial<InjectConfig>
 }
 
 export interface Meshd {
-  readonly addresses: { grpc: string; monitoring: string; webhook?: string }
+  readonly addresses: { grpc: string; monitoring: string; webhook?: string; secureGrpc?: string }
+  /** The mesh CA, when meshd runs one. */
+  readonly ca: MeshCa | undefined
   /** The snapshot proxies are served from. */
   readonly snapshot: Snapshot | undefined
   readonly discovery: DiscoveryServer
@@ -64,11 +75,15 @@ export async function startMeshd(options: MeshdOptions = {}): Promise<Meshd> {
   const monitoringAddress = options.monitoringAddress ?? '0.0.0.0:15014'
   const webhookAddress = options.webhookAddress ?? '0.0.0.0:15017'
   for (const a of [grpcAddress, monitoringAddress, webhookAddress]) splitAddress(a)
+  const secureGrpcAddress = options.ca ? (options.ca.address ?? '0.0.0.0:15012') : undefined
+  if (secureGrpcAddress) splitAddress(secureGrpcAddress)
+  const kubeConfig =
+    options.source || options.configDir !== undefined ? undefined : (options.kubeConfig ?? loadKubeConfig())
   const source =
     options.source ??
-    (options.configDir !== undefined
-      ? new DirectorySource(options.configDir, { logger: log })
-      : new KubernetesSource(options.kubeConfig ?? loadKubeConfig(), { logger: log }))
+    (kubeConfig
+      ? new KubernetesSource(kubeConfig, { logger: log })
+      : new DirectorySource(options.configDir!, { logger: log }))
 
   const metrics = new Metrics({ processMetrics: options.processMetrics })
   const store = new ConfigStore()
@@ -147,14 +162,30 @@ export async function startMeshd(options: MeshdOptions = {}): Promise<Meshd> {
     closers.length = 0
   }
   try {
-    const grpcBound = await discovery.listen(grpcAddress)
+    let meshCa: MeshCa | undefined
+    if (options.ca) {
+      meshCa = await startMeshCa(
+        { ...options.ca, kubeConfig: options.ca.kubeConfig ?? kubeConfig },
+        { server: discovery.grpcServer, store, metrics, logger: log },
+      )
+      closers.push(async () => meshCa?.close())
+    }
+    const grpcBound = await discovery.listen(grpcAddress, meshCa ? plaintextWithoutCa(metrics) : undefined)
     closers.push(() => discovery.close())
+    const secureGrpcBound =
+      meshCa && secureGrpcAddress
+        ? await discovery.listen(secureGrpcAddress, meshCa.serving.credentials())
+        : undefined
     const monitoringBound = await listenMonitoring(monitoring, monitoringAddress)
     closers.push(() => monitoring.close())
     let webhook: WebhookHandle | undefined = await startWebhooks({
       address: webhookAddress,
       certFile: options.webhookCert,
       keyFile: options.webhookKey,
+      injectConfig: {
+        ...options.injectConfig,
+        ...(meshCa ? { caRootCert: meshCa.rootsPem } : {}),
+      },
       // No namespace lookup: the webhook configuration's namespaceSelector already chose the
       // namespace (the API server evaluates it before calling), and meshd's registry may not yet
       // have seen a label that was just added, which would skip injection for a labelled namespace.
@@ -172,6 +203,7 @@ export async function startMeshd(options: MeshdOptions = {}): Promise<Meshd> {
     log.info(
       {
         grpc: grpcBound,
+        secureGrpc: secureGrpcBound,
         monitoring: monitoringBound,
         webhook: webhook?.address,
         objects: store.size,
@@ -184,7 +216,9 @@ export async function startMeshd(options: MeshdOptions = {}): Promise<Meshd> {
         grpc: grpcBound,
         monitoring: monitoringBound,
         ...(webhook ? { webhook: webhook.address } : {}),
+        ...(secureGrpcBound ? { secureGrpc: secureGrpcBound } : {}),
       },
+      ca: meshCa,
       get snapshot() {
         return snapshot
       },

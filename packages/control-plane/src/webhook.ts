@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { createWebhookServer, type NamespaceLookup } from '@minimesh/injector'
+import { createWebhookServer, type InjectConfig, type NamespaceLookup } from '@minimesh/injector'
 import type { Logger } from 'pino'
 import { ControlPlaneError } from './errors.ts'
 import { splitAddress } from './monitoring/server.ts'
@@ -10,6 +10,8 @@ export interface WebhookOptions {
   keyFile?: string
   /** Namespace labels for the injection policy (meshd answers from its registry). */
   namespaceLookup?: NamespaceLookup
+  /** Injection settings (meshd's CA root as caRootCert, …); defaults for the rest. */
+  injectConfig?: Partial<InjectConfig>
   logger?: Logger
 }
 
@@ -39,6 +41,7 @@ export async function startWebhooks(options: WebhookOptions): Promise<WebhookHan
       certFile: options.certFile,
       keyFile: options.keyFile,
       namespaceLookup: options.namespaceLookup,
+      config: options.injectConfig,
       logger: log,
     })
   } catch (err) {

@@ -33,6 +33,7 @@ export interface InjectConfig {
   neverInjectNamespaces: string[]
   proxyResources?: ResourceRequirements
   initResources?: ResourceRequirements
+  caRootCert?: string
 }
 
 export const DEFAULT_INJECT_CONFIG: Readonly<InjectConfig> = Object.freeze({

@@ -47,6 +47,7 @@ import { type PodEntry, type ReconcileState, withPodStatus } from './workload/en
 import { envSourcesFor } from './workload/env-sources.ts'
 import { type ExecResult, type ExecSpec, execInPod } from './workload/exec.ts'
 import { PodRunner } from './workload/pod.ts'
+import { ServiceAccountTokenIssuer } from './workload/service-account-tokens.ts'
 import { assignClusterIp, resolveServicePort, serviceUrl } from './workload/services.ts'
 
 export { type ApplyResult, DEFAULT_NETWORK, LAST_APPLIED, type LocalClusterOptions } from './options.ts'
@@ -59,6 +60,7 @@ export class LocalCluster extends EventEmitter {
   readonly log: Logger
   readonly #exec: HostExec
   readonly #ledger: Ledger
+  #tokens?: ServiceAccountTokenIssuer
   readonly #network: Network
   readonly #store = new ObjectStore()
   readonly #state: StateDir
@@ -267,6 +269,12 @@ export class LocalCluster extends EventEmitter {
   logs(namespace: string, pod: string, container?: string): string {
     const path = this.logPath(namespace, pod, container)
     return existsSync(path) ? readFileSync(path, 'utf8') : ''
+  }
+
+  /** The ServiceAccount token issuer (its key made on first use, kept in the run dir). */
+  #tokenIssuer(): ServiceAccountTokenIssuer {
+    this.#tokens ??= new ServiceAccountTokenIssuer(runPaths(this.runDir).serviceAccountDir)
+    return this.#tokens
   }
 
   /** How to run a command in a pod's container: its netns, uid/gid and environment. */
@@ -496,6 +504,15 @@ export class LocalCluster extends EventEmitter {
       logDir: podLogDir(this.runDir, ns, runnerPod.metadata.name!),
       volumeDir: podVolumeDir(this.runDir, ns, runnerPod.metadata.name!),
       stateDir: this.stateDir,
+      // meshd keeps its CA in the run dir and checks pods' tokens with this cluster's public key.
+      controlPlaneArgs: [
+        '--state-dir',
+        runPaths(this.runDir).meshdStateDir,
+        '--token-jwks',
+        this.#tokenIssuer().jwksFile,
+      ],
+      controlPlaneDirs: [runPaths(this.runDir).meshdStateDir],
+      tokens: this.#tokenIssuer(),
       envSources: () => envSourcesFor(this.#store, ns, this.#network.gatewayIp),
       hooks: {
         onStart: (pid) =>

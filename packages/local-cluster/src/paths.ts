@@ -5,6 +5,9 @@
 //   logs/<ns>/<pod>/<container>.log
 //   pods/<ns>/<pod>/volumes/<volume>/
 //   supervisor.pid, supervisor.sock, supervisor.log, cluster.json (the options it runs with)
+//   serviceaccount/      the ServiceAccount token signing key and its public JWKS (meshd --token-jwks)
+//   meshd/               meshd's own state (--state-dir): the mesh CA root in meshd/ca/, a plug-in
+//                        CA in meshd/cacerts/; kept across down/up like the token key
 import { join } from 'node:path'
 
 export const DEFAULT_RUN_DIR = '/var/run/minimesh-local'
@@ -24,6 +27,8 @@ export function runPaths(runDir: string) {
     socket: join(runDir, 'supervisor.sock'),
     supervisorLog: join(runDir, 'supervisor.log'),
     clusterFile: join(runDir, 'cluster.json'),
+    serviceAccountDir: join(runDir, 'serviceaccount'),
+    meshdStateDir: join(runDir, 'meshd'),
   }
 }
 

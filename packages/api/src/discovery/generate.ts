@@ -10,7 +10,11 @@ import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const pkg = fileURLToPath(new URL('../..', import.meta.url))
-const PROTOS = ['minimesh/discovery/v1/discovery.proto', 'minimesh/quota/v1/quota.proto']
+const PROTOS = [
+  'minimesh/discovery/v1/discovery.proto',
+  'minimesh/quota/v1/quota.proto',
+  'minimesh/security/v1/ca.proto',
+]
 
 function walk(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import * as grpc from '@grpc/grpc-js'
 import * as protoLoader from '@grpc/proto-loader'
+import type { ProtoGrpcType as CaProtoGrpcType } from '../gen/ca.ts'
 import type { ProtoGrpcType } from '../gen/discovery.ts'
 import type { ProtoGrpcType as QuotaProtoGrpcType } from '../gen/quota.ts'
 
@@ -52,3 +53,27 @@ export type { AllocateRequest, AllocateRequest__Output } from '../gen/minimesh/q
 export type { AllocateResponse, AllocateResponse__Output } from '../gen/minimesh/quota/v1/AllocateResponse.ts'
 export type { QuotaServiceClient, QuotaServiceHandlers } from '../gen/minimesh/quota/v1/QuotaService.ts'
 export type { ReleaseRequest__Output } from '../gen/minimesh/quota/v1/ReleaseRequest.ts'
+
+export const CA_PROTO = 'minimesh/security/v1/ca.proto'
+let caCached: CaProtoGrpcType | undefined
+
+/** The certificate service definitions (`minimesh.security.v1.CertificateService`), loaded once. */
+export function loadCaProto(): CaProtoGrpcType {
+  caCached ??= grpc.loadPackageDefinition(
+    protoLoader.loadSync(CA_PROTO, LOADER_OPTIONS),
+  ) as unknown as CaProtoGrpcType
+  return caCached
+}
+
+export type {
+  CertificateRequest,
+  CertificateRequest__Output,
+} from '../gen/minimesh/security/v1/CertificateRequest.ts'
+export type {
+  CertificateResponse,
+  CertificateResponse__Output,
+} from '../gen/minimesh/security/v1/CertificateResponse.ts'
+export type {
+  CertificateServiceClient,
+  CertificateServiceHandlers,
+} from '../gen/minimesh/security/v1/CertificateService.ts'

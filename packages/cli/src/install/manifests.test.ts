@@ -92,10 +92,17 @@ describe('install manifests', () => {
     expect(proxy.ports.find((p: Obj) => p.containerPort === 8080)?.name).toBe('http')
   })
 
-  it('give meshd read-only RBAC on exactly what it watches', () => {
+  it('give meshd read-only RBAC on exactly what it watches, TokenReviews, and its CA Secrets', () => {
     const role = find('ClusterRole')[0]!
-    for (const r of role.rules) expect(r.verbs).toEqual(['get', 'list', 'watch'])
-    const resources = role.rules
+    const [reads, others] = [
+      role.rules.filter((r: Obj) => r.apiGroups[0] !== 'authentication.k8s.io'),
+      role.rules.filter((r: Obj) => r.apiGroups[0] === 'authentication.k8s.io'),
+    ]
+    expect(others).toEqual([
+      { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+    ])
+    for (const r of reads) expect(r.verbs).toEqual(['get', 'list', 'watch'])
+    const resources = reads
       .flatMap((r: Obj) => r.apiGroups.map((g: string) => r.resources.map((x: string) => `${g}/${x}`)))
       .flat()
       .sort()
@@ -116,6 +123,24 @@ describe('install manifests', () => {
       { kind: 'ServiceAccount', name: 'meshd', namespace: 'minimesh-system' },
     ])
     expect(find('ServiceAccount', 'meshd')).toHaveLength(1)
+    const secrets = find('Role')[0]!
+    expect(secrets.metadata.namespace).toBe('minimesh-system')
+    expect(secrets.rules).toEqual([
+      {
+        apiGroups: [''],
+        resources: ['secrets'],
+        resourceNames: ['minimesh-ca', 'cacerts'],
+        verbs: ['get', 'update'],
+      },
+      { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
+    ])
+    const rb = find('RoleBinding')[0]!
+    expect(rb.roleRef).toEqual({
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'Role',
+      name: secrets.metadata.name,
+    })
+    expect(rb.subjects).toEqual([{ kind: 'ServiceAccount', name: 'meshd', namespace: 'minimesh-system' }])
   })
 
   it('have Services that select their Deployments’ pods and Deployments whose selectors match their templates', () => {

@@ -40,7 +40,10 @@ const fieldEnv = (name: string, fieldPath: string) => ({
 })
 const partOf = { 'app.kubernetes.io/part-of': 'minimesh' }
 
-/** ClusterRole rules: read Services, Endpoints, EndpointSlices, Pods, Namespaces, Secrets and the mesh kinds; nothing else. */
+/**
+ * ClusterRole rules: read Services, Endpoints, EndpointSlices, Pods, Namespaces, Secrets and the
+ * mesh kinds; create TokenReviews (the CA checks callers' ServiceAccount tokens); nothing else.
+ */
 function meshdRules(): KubeObject[] {
   const read = ['get', 'list', 'watch']
   const groups = [...new Set(MESH_KINDS.map((k) => k.group))].sort()
@@ -50,6 +53,7 @@ function meshdRules(): KubeObject[] {
     // Gateway credentialName certificates, in whatever namespace the gateway pods run (Istio's
     // istiod reads Secrets cluster-wide too); meshd keeps only their TLS keys.
     { apiGroups: [''], resources: ['secrets'], verbs: read },
+    { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
     ...groups.map((group) => ({
       apiGroups: [group],
       resources: MESH_KINDS.filter((k) => k.group === group)
@@ -109,7 +113,12 @@ function meshd(ns: string, image: string, pullPolicy: string): KubeObject[] {
                   { name: 'http-monitoring', containerPort: 15014, protocol: 'TCP' },
                   { name: 'https-webhook', containerPort: 15017, protocol: 'TCP' },
                 ],
-                env: [fieldEnv('POD_NAME', 'metadata.name'), fieldEnv('POD_NAMESPACE', 'metadata.namespace')],
+                env: [
+                  fieldEnv('POD_NAME', 'metadata.name'),
+                  fieldEnv('POD_NAMESPACE', 'metadata.namespace'),
+                  // A SAN of meshd's 15012 serving certificate.
+                  fieldEnv('POD_IP', 'status.podIP'),
+                ],
                 readinessProbe: {
                   httpGet: { path: '/healthz/ready', port: 15014 },
                   initialDelaySeconds: 1,
@@ -249,6 +258,29 @@ export async function installManifests(options: InstallOptions = {}): Promise<Ku
         kind: 'ClusterRole',
         name: `minimesh-${MESHD}-${ns}`,
       },
+      subjects: [{ kind: 'ServiceAccount', name: MESHD, namespace: ns }],
+    },
+    // The mesh CA's Secrets in meshd's own namespace: its root (minimesh-ca, made at first start)
+    // and a plug-in CA (cacerts) when an operator provides one.
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: `minimesh-${MESHD}`, namespace: ns, labels: partOf },
+      rules: [
+        {
+          apiGroups: [''],
+          resources: ['secrets'],
+          resourceNames: ['minimesh-ca', 'cacerts'],
+          verbs: ['get', 'update'],
+        },
+        { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
+      ],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: `minimesh-${MESHD}`, namespace: ns, labels: partOf },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `minimesh-${MESHD}` },
       subjects: [{ kind: 'ServiceAccount', name: MESHD, namespace: ns }],
     },
     {

@@ -60,6 +60,34 @@ export class Metrics {
     registers: [this.registry],
   })
 
+  /** The certificate service (names after Istio's citadel_server_* ones). */
+  readonly caRequests = new Counter({
+    name: 'meshd_ca_csr_total',
+    help: 'Certificate signing requests received by the mesh CA.',
+    registers: [this.registry],
+  })
+  readonly caIssued = new Counter({
+    name: 'meshd_ca_certificates_issued_total',
+    help: 'Workload certificates issued by the mesh CA.',
+    registers: [this.registry],
+  })
+  readonly caRefused = new Counter({
+    name: 'meshd_ca_refusals_total',
+    help: 'Certificate requests refused, by reason (unauthenticated, identity_mismatch, bad_csr, not_tls, internal).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  })
+  readonly caRootExpiry = new Gauge({
+    name: 'meshd_ca_root_cert_expiry_timestamp',
+    help: 'When the root the mesh CA chains to expires (Unix seconds).',
+    registers: [this.registry],
+  })
+  readonly caCertExpiry = new Gauge({
+    name: 'meshd_ca_cert_expiry_timestamp',
+    help: 'When the certificate the mesh CA signs with (root or plug-in intermediate) expires (Unix seconds).',
+    registers: [this.registry],
+  })
+
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry })
   }

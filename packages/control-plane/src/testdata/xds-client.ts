@@ -40,13 +40,19 @@ export class TestProxy {
   constructor(
     address: string,
     node: { id: string; namespace?: string; labels?: Record<string, string> },
-    options: { incremental?: boolean } = {},
+    options: {
+      incremental?: boolean
+      /** TLS to 15012 (default plaintext). */
+      credentials?: grpc.ChannelCredentials
+      channelOptions?: grpc.ChannelOptions
+    } = {},
   ) {
     this.node = node
     this.incremental = options.incremental ?? false
     const Client = loadDiscoveryProto().minimesh.discovery.v1.DiscoveryService
-    this.client = new Client(address, grpc.credentials.createInsecure(), {
+    this.client = new Client(address, options.credentials ?? grpc.credentials.createInsecure(), {
       'grpc.use_local_subchannel_pool': 1,
+      ...options.channelOptions,
     })
     this.call = this.open()
   }

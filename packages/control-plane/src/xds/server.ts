@@ -115,10 +115,13 @@ export class DiscoveryServer extends EventEmitter {
     return this.server
   }
 
-  /** Binds `host:port`; resolves with the bound address (port 0 picks one). */
-  listen(address: string): Promise<string> {
+  /**
+   * Binds `host:port` (plaintext, or TLS with `credentials`: 15012); resolves with the bound
+   * address (port 0 picks one). Every bound port serves every added service.
+   */
+  listen(address: string, credentials = grpc.ServerCredentials.createInsecure()): Promise<string> {
     return new Promise((resolve, reject) => {
-      this.server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => {
+      this.server.bindAsync(address, credentials, (err, port) => {
         if (err) {
           const inUse = /EADDRINUSE|address already in use|No address added/i.test(err.message)
           reject(

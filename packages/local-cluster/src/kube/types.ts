@@ -113,7 +113,16 @@ export interface Volume {
   emptyDir?: Record<string, unknown>
   secret?: { secretName: string; items?: { key: string; path: string }[]; optional?: boolean }
   configMap?: { name: string; items?: { key: string; path: string }[]; optional?: boolean }
+  projected?: { sources?: ProjectedSource[]; defaultMode?: number }
   [key: string]: unknown
+}
+
+/** One source of a projected volume (Kubernetes' VolumeProjection). */
+export interface ProjectedSource {
+  serviceAccountToken?: { audience?: string; expirationSeconds?: number; path: string }
+  configMap?: { name: string; items?: { key: string; path: string }[]; optional?: boolean }
+  secret?: { name: string; items?: { key: string; path: string }[]; optional?: boolean }
+  downwardAPI?: { items?: { path: string; fieldRef?: { fieldPath: string } }[] }
 }
 
 export interface PodSpec {

@@ -21,7 +21,7 @@ function labelsText(m: Record<string, string> | undefined): string {
 }
 
 /** The downward API value of a fieldRef. */
-function fieldValue(pod: Pod, path: string, hostIp: string): string {
+export function fieldValue(pod: Pod, path: string, hostIp: string): string {
   const meta = pod.metadata
   const status = pod.status ?? {}
   const keyed = /^metadata\.(labels|annotations)\['([^']+)'\]$/.exec(path)

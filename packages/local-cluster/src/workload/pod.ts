@@ -1,16 +1,17 @@
 // A pod's life on the host: its netns (or the host netns for the control plane), its volumes as
 // directories, init containers run to completion in order, then the containers as processes with
 // their probes. It reports every change so the cluster can keep Endpoints and the state dir current.
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { chmodSync, chownSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import type { Logger } from 'pino'
 import { LocalClusterError } from '../errors.ts'
 import { containerArgv, type ImageTable } from '../images.ts'
-import type { Container, Pod } from '../kube/types.ts'
+import type { Container, Pod, ProjectedSource } from '../kube/types.ts'
 import type { Network, PodNetwork } from '../net/network.ts'
-import { containerEnv, type EnvSources, expandVars, mapMountPaths } from './env.ts'
+import { containerEnv, type EnvSources, expandVars, fieldValue, mapMountPaths } from './env.ts'
 import { ProbeLoop, type ProbeTarget } from './probe.ts'
 import { BACKOFF_CAP_MS, BACKOFF_START_MS, ContainerProcess, type ProcessHooks } from './process.ts'
+import type { ServiceAccountTokenIssuer } from './service-account-tokens.ts'
 
 export interface PodDeps {
   network: Network
@@ -22,6 +23,12 @@ export interface PodDeps {
   volumeDir: string
   /** meshd's state dir, added as `--config-dir` for the control-plane image. */
   stateDir: string
+  /** More flags for the control-plane image (its CA's state dir, the token keys). */
+  controlPlaneArgs?: string[]
+  /** Directories the control plane writes (its state dir): made and given to its user. */
+  controlPlaneDirs?: string[]
+  /** Signs projected ServiceAccount tokens; without it such volumes fail the pod. */
+  tokens?: ServiceAccountTokenIssuer
   envSources: () => EnvSources
   hooks: ProcessHooks
   /** Called after the pod's netns exists and before anything runs in it (writes its hosts file). */
@@ -54,6 +61,7 @@ export class PodRunner {
   readonly containers = new Map<string, ContainerRunState>()
   readonly initContainers = new Map<string, ContainerRunState>()
   #stopping = false
+  readonly #tokenTimers = new Set<NodeJS.Timeout>()
   readonly #d: PodDeps
   readonly #log: Logger
 
@@ -102,11 +110,78 @@ export class PodRunner {
         const path = items ? items.find((i) => i.key === key)?.path : key
         if (path) writeFileSync(join(dir, path), value, { mode: 0o644 })
       }
+      if (v.projected) this.#projected(v.name, v.projected.sources ?? [], dir, ns)
       // An emptyDir is writable by whichever user the containers run as.
       if (v.emptyDir) chmodSync(dir, 0o1777)
       out.push({ name: v.name, hostPath: dir })
     }
     return out
+  }
+
+  /**
+   * A projected volume: ServiceAccount tokens (refreshed at 80% of their life, as the kubelet
+   * does), configMap and secret keys, downward API fields, each at its path.
+   */
+  #projected(volume: string, sources: ProjectedSource[], dir: string, ns: string): void {
+    const src = this.#d.envSources()
+    const put = (path: string, text: string) => {
+      const file = join(dir, path)
+      mkdirSync(dirname(file), { recursive: true })
+      const tmp = `${file}.tmp`
+      writeFileSync(tmp, text, { mode: 0o644 })
+      renameSync(tmp, file)
+    }
+    for (const s of sources) {
+      if (s.serviceAccountToken) {
+        const t = s.serviceAccountToken
+        const tokens = this.#d.tokens
+        if (!tokens)
+          throw new LocalClusterError(
+            'MESH_ERR_LOCAL_INVALID',
+            `volume "${volume}": no token issuer for serviceAccountToken`,
+          )
+        const meta = this.pod.metadata
+        const request = {
+          namespace: ns,
+          serviceAccount: this.pod.spec.serviceAccountName ?? this.pod.spec.serviceAccount ?? 'default',
+          pod: { name: meta.name ?? '', uid: meta.uid ?? '' },
+          audience: t.audience ?? 'https://kubernetes.default.svc.cluster.local',
+          expirationSeconds: t.expirationSeconds ?? 3600,
+        }
+        const refresh = () => {
+          if (this.#stopping) return
+          const now = Date.now()
+          const { token, expiresAt } = tokens.issue(request, now)
+          put(t.path, token)
+          const timer = setTimeout(
+            () => {
+              this.#tokenTimers.delete(timer)
+              refresh()
+            },
+            (expiresAt - now) * 0.8,
+          )
+          timer.unref()
+          this.#tokenTimers.add(timer)
+        }
+        refresh()
+      } else if (s.configMap || s.secret) {
+        const ref = (s.configMap ?? s.secret)!
+        const data = s.configMap ? src.configMap(ns, ref.name) : src.secret(ns, ref.name)
+        if (!data && !ref.optional)
+          throw new LocalClusterError(
+            'MESH_ERR_LOCAL_NOT_FOUND',
+            `volume "${volume}": ${s.configMap ? 'configmap' : 'secret'} "${ref.name}" not found`,
+          )
+        for (const [key, value] of Object.entries(data ?? {})) {
+          const path = ref.items ? ref.items.find((i) => i.key === key)?.path : key
+          if (path) put(path, value)
+        }
+      } else if (s.downwardAPI) {
+        for (const item of s.downwardAPI.items ?? [])
+          if (item.fieldRef)
+            put(item.path, fieldValue(this.pod, item.fieldRef.fieldPath, this.#d.network.gatewayIp))
+      }
+    }
   }
 
   #prepare(
@@ -128,7 +203,13 @@ export class PodRunner {
     const { argv: raw, entry, fromImage } = containerArgv(this.#d.images, c)
     // Only what the spec wrote (command, args) names paths inside the container.
     const argv = raw.map((a, i) => (i < fromImage ? a : mapMountPaths(expandVars(a, env), mounts)))
-    if (entry.controlPlane) argv.push('--config-dir', this.#d.stateDir)
+    if (entry.controlPlane) {
+      argv.push('--config-dir', this.#d.stateDir, ...(this.#d.controlPlaneArgs ?? []))
+      for (const d of this.#d.controlPlaneDirs ?? []) {
+        mkdirSync(d, { recursive: true, mode: 0o700 })
+        chownSync(d, uid, gid)
+      }
+    }
     return { container: c, uid, gid, env, ready: false, argv }
   }
 
@@ -265,6 +346,8 @@ export class PodRunner {
   /** Stops every process (grace period from the spec, capped), then removes the netns and volumes. */
   async stop(): Promise<void> {
     this.#stopping = true
+    for (const t of this.#tokenTimers) clearTimeout(t)
+    this.#tokenTimers.clear()
     const grace = Math.min((this.pod.spec.terminationGracePeriodSeconds ?? 30) * 1000, this.#d.maxGraceMs)
     const all = [...this.containers.values(), ...this.initContainers.values()]
     for (const s of all) {
