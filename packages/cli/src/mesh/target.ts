@@ -98,7 +98,7 @@ export class DirectTarget implements MeshTarget {
       'with --meshd there is no cluster to reach a pod through: give --admin HOST:PORT',
     )
   }
-  async list(): Promise<LiveObject[]> {
+  async list(_kind: MeshKind, _namespace?: string): Promise<LiveObject[]> {
     throw new MeshTargetError(
       'MESH_ERR_CLI_TARGET',
       'with --meshd there is no cluster to read objects from: use --local or a kubeconfig',
