@@ -199,7 +199,10 @@ Exits 1 when there is an error, 0 otherwise (warnings alone exit 0).`,
     if (opts.output === 'json') io.out(`${JSON.stringify(findings, null, 2)}\n`)
     else {
       for (const f of findings) io.out(`${formatFinding(f)}\n`)
-      const where = `in ${plural(inputs.length, 'file')}`
+      const where =
+        inputs.length === 0
+          ? 'in the live cluster'
+          : `in ${plural(inputs.length, 'file')}${opts.live ? ' over the live cluster' : ''}`
       io.out(
         findings.length === 0
           ? `✔ No validation issues found ${where} (${plural(objects.length, 'object')})\n`

@@ -89,10 +89,17 @@ async function describeService(
   }
   const ports = ((svc.spec as Any)?.ports ?? []).map((p: Any) => `${p.port}/${p.name ?? p.protocol ?? 'TCP'}`)
   io.out(`Service: ${name}.${ns} (${ports.join(', ')})\n`)
-  const vss = (objects.VirtualService ?? []).filter((v) =>
-    ((v.spec as Any)?.hosts ?? []).some((h: string) =>
-      hostIs(h, name, v.metadata.namespace ?? 'default', ns),
-    ),
+  // Rules bound to gateways only (not `mesh`) do not route sidecar traffic to this service.
+  const forMesh = (v: LiveObject) => {
+    const gws = (v.spec as Any)?.gateways as string[] | undefined
+    return !gws || gws.length === 0 || gws.includes('mesh')
+  }
+  const vss = (objects.VirtualService ?? []).filter(
+    (v) =>
+      forMesh(v) &&
+      ((v.spec as Any)?.hosts ?? []).some((h: string) =>
+        hostIs(h, name, v.metadata.namespace ?? 'default', ns),
+      ),
   )
   if (vss.length === 0) io.out('  VirtualService: none (round robin over every endpoint)\n')
   for (const v of vss) {
