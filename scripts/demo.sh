@@ -5,7 +5,8 @@
 #                               destination-rule-all and virtual-service-all-v1; waits until ready
 #                               and prints the productpage URL and a few things to try.
 #   bash scripts/demo.sh down   removes everything `up` started (safe when nothing runs).
-# Safe to run twice: `up` on a running cluster re-applies the same objects, which changes nothing.
+# Safe to run twice: `up` on a running cluster re-applies Bookinfo (unchanged) but leaves the
+# routing rules alone once they exist, so routing the user changed is not reset.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -47,12 +48,17 @@ local_up() {
 
   say "deploying Bookinfo"
   meshctl local apply -f "$kube/bookinfo.yaml"
-  for f in "$kube/bookinfo-gateway.yaml" "$net/destination-rule-all.yaml" "$net/virtual-service-all-v1.yaml"; do
-    if [ -f "$f" ]; then meshctl local apply -f "$f"; else echo "  (no $f in this checkout; skipped)"; fi
-  done
+  meshctl local apply -f "$kube/bookinfo-gateway.yaml"
+  if meshctl local get vs reviews >/dev/null 2>&1; then
+    echo "  routing rules already exist: left as they are (delete them to start over:"
+    echo "  ./meshctl local delete -f $net/virtual-service-all-v1.yaml -f $net/destination-rule-all.yaml)"
+  else
+    meshctl local apply -f "$net/destination-rule-all.yaml" -f "$net/virtual-service-all-v1.yaml"
+  fi
 
-  say "waiting for Bookinfo to be ready"
+  say "waiting for Bookinfo to be ready and every proxy to have the routing"
   meshctl local wait -n default --timeout 300s
+  meshctl local wait --for=sync --timeout 120s
 
   url="$(meshctl local url)"
   say "Bookinfo is up"
@@ -60,13 +66,13 @@ local_up() {
 
   productpage:  $url/productpage
 
-  Try:
+  Try (--wait returns once every proxy has the change, so the next command sees it):
   1. Canary: 90% of reviews traffic to v1, 10% to v2, then count who answered:
-       ./meshctl local apply -f $net/virtual-service-reviews-90-10.yaml
+       ./meshctl local apply --wait -f $net/virtual-service-reviews-90-10.yaml
        for i in \$(seq 1 50); do curl -s $url/productpage | grep -o 'reviews-v[0-9]'; done | sort | uniq -c
 
   2. Route jason (and only jason) to reviews v2:
-       ./meshctl local apply -f $net/virtual-service-reviews-test-v2.yaml
+       ./meshctl local apply --wait -f $net/virtual-service-reviews-test-v2.yaml
        curl -s -c /tmp/jason -d username=jason $url/login >/dev/null
        curl -s -b /tmp/jason $url/productpage | grep -o 'reviews-v[0-9]'   # v2 for jason
        curl -s $url/productpage | grep -o 'reviews-v[0-9]'                 # v1 for everyone else
@@ -74,10 +80,13 @@ local_up() {
   3. Send everyone to reviews v3 (which calls ratings), limit ratings to 1 call a second per
      caller, and watch the stars go: the first page has them, the next ones in that second say
      "Ratings service is currently unavailable" (counted per page: 0, then 2):
-       ./meshctl local apply -f $net/virtual-service-reviews-v3.yaml -f $net/quota-ratings.yaml
+       ./meshctl local apply --wait -f $net/virtual-service-reviews-v3.yaml -f $net/quota-ratings.yaml
        for i in \$(seq 1 5); do curl -s $url/productpage | grep -c 'Ratings service is currently unavailable'; done
 
   Look around:  ./meshctl local get pods -o wide    ./meshctl local logs <pod> -c mesh-proxy
+                ./meshctl local get vs               (what meshd made of each rule: Accepted / Rejected: why)
+                ./meshctl proxy-status               (every proxy: synced or stale, last NACK)
+                ./meshctl proxy-config routes deploy/productpage-v1   (what that proxy serves)
   Stop it all:  make demo-down
 EOF
 }

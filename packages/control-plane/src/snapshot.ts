@@ -22,10 +22,14 @@ export interface ConfigStatus {
   name: string
   origin: string
   resourceVersion?: string
+  /** metadata.generation of the object as read (Kubernetes and the local cluster set it). */
+  generation?: number
   /** accepted: in use as read; rejected: failed validation or analysis; ignored: not a kind meshd reads. */
   state: 'accepted' | 'rejected' | 'ignored'
   /** For a rejected object: whether an earlier good version of it still serves. */
   servingPrevious?: boolean
+  /** The generation and resourceVersion of the version that serves (this one, or the previous good one). */
+  serving?: { generation?: number; resourceVersion?: string }
   /** Errors (why rejected) and warnings. */
   findings: Finding[]
 }
@@ -103,6 +107,12 @@ function compareAge(a: KubeObject, b: KubeObject): number {
   return na < nb ? -1 : na > nb ? 1 : 0
 }
 
+/** `{generation}` when the object has one (Kubernetes and the local cluster set it on write). */
+function generationOf(obj: KubeObject): { generation?: number } {
+  const g = obj.metadata.generation
+  return typeof g === 'number' ? { generation: g } : {}
+}
+
 /** Fills in the namespace an object without one lives in (as `kubectl apply` without -n). */
 function withNamespace(obj: KubeObject): KubeObject {
   if (obj.metadata.namespace || obj.kind === 'Namespace') return obj
@@ -139,6 +149,7 @@ export class SnapshotBuilder {
         name: obj.metadata.name,
         origin: stored.origin,
         resourceVersion: obj.metadata.resourceVersion,
+        ...generationOf(obj),
       }
       seen.add(stored.key)
       if (obj.kind === 'Secret' && apiGroup(obj.apiVersion) === 'core') {
@@ -204,8 +215,17 @@ export class SnapshotBuilder {
         name: cur.obj.metadata.name,
         origin: cur.origin,
         resourceVersion: cur.obj.metadata.resourceVersion,
+        ...generationOf(cur.obj),
         state: ok ? 'accepted' : 'rejected',
         ...(ok ? {} : { servingPrevious: prev !== undefined }),
+        ...(ok || prev
+          ? {
+              serving: {
+                ...generationOf((ok ? cur.obj : prev)!),
+                resourceVersion: (ok ? cur.obj : prev)!.metadata.resourceVersion,
+              },
+            }
+          : {}),
         findings: found,
       })
     }

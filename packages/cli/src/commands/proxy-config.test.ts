@@ -197,7 +197,7 @@ describe('meshctl proxy-config', () => {
     const t = io()
     expect(await runCli(['proxy-config', 'routes', '--admin', '127.0.0.1:1'], t.io)).toBe(1)
     expect(t.err.join('')).toMatch(
-      /cannot reach the proxy admin at http:\/\/127\.0\.0\.1:1\/config_dump .*port-forward 15000 \[MESH_ERR_CLI_PROXY_ADMIN\]/,
+      /cannot reach the proxy admin at http:\/\/127\.0\.0\.1:1\/config_dump .*name one: meshctl proxy-config routes POD\[\.NAMESPACE\] or deploy\/NAME .*\[MESH_ERR_CLI_PROXY_ADMIN\]/,
     )
     const u = io()
     expect(await runCli(['proxy-config', 'secrets'], u.io)).toBe(2)
