@@ -8,6 +8,14 @@ const crypto = webcrypto
 type CryptoKeyPair = webcrypto.CryptoKeyPair
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const
 
+/** The mesh's trust domain. */
+export const TRUST_DOMAIN = 'cluster.local'
+
+/** `spiffe://cluster.local/ns/<ns>/sa/<sa>`: the identity a workload's certificate carries. */
+export function spiffeIdOf(namespace: string, serviceAccount: string): string {
+  return `spiffe://${TRUST_DOMAIN}/ns/${namespace}/sa/${serviceAccount}`
+}
+
 type X509 = typeof import('@peculiar/x509')
 let x509Module: Promise<X509> | undefined
 

@@ -21,6 +21,8 @@ import { ConfigError } from '../errors.ts'
 export interface XdsClientOptions {
   /** `host:port` of the discovery server. */
   address: string
+  /** Channel credentials (default plaintext, 15010; TLS verified against the mesh roots on 15012). */
+  credentials?: grpc.ChannelCredentials
   node: Node
   store: ConfigStore
   log: Logger
@@ -78,7 +80,7 @@ export class XdsClient {
   private newChannel(): DiscoveryServiceClient {
     const proto = loadDiscoveryProto()
     const Ctor = proto.minimesh.discovery.v1.DiscoveryService
-    return new Ctor(this.opts.address, grpc.credentials.createInsecure(), {
+    return new Ctor(this.opts.address, this.opts.credentials ?? grpc.credentials.createInsecure(), {
       'grpc.keepalive_time_ms': 30_000,
       'grpc.keepalive_timeout_ms': 10_000,
       'grpc.max_receive_message_length': 64 * 1024 * 1024,
