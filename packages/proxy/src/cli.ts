@@ -30,7 +30,7 @@ const USAGE = `Usage: mesh-proxy sidecar|router [flags]
   --quota-address HOST:PORT      quota service (default: the discovery address)
   --quota-timeout-ms N           how long a quota check may take (default 200)
   --quota-fail-closed            refuse requests when the quota service cannot answer (default: admit)
-  --ca-root-cert PEM|FILE        mesh roots (default $MESH_CA_ROOT_CERT): get a workload certificate from
+  --ca-root-cert=PEM|FILE       mesh roots (default $MESH_CA_ROOT_CERT): get a workload certificate from
                                  meshd's CA and reach meshd (discovery, quota, CA) over TLS verified by them
   --ca-address HOST:PORT         certificate service (default $MESH_CA_ADDRESS, else the discovery host
                                  with port 15012); discovery and quota use it too when roots are given
