@@ -66,7 +66,7 @@ function parseLabels(text: string | undefined): Record<string, string> {
 }
 
 /** `host:port` with another port (IPv6 `[::1]:15010` too). */
-export function withPort(address: string, port: number): string {
+function withPort(address: string, port: number): string {
   const i = address.lastIndexOf(':')
   return `${i > 0 ? address.slice(0, i) : address}:${port}`
 }

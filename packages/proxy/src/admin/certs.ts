@@ -44,7 +44,7 @@ function sans(cert: X509Certificate): CertDetails['subject_alt_names'] {
 
 const oneLine = (name: string) => name.split('\n').join(', ')
 
-export function certDetails(pem: string, now = Date.now()): CertDetails {
+function certDetails(pem: string, now = Date.now()): CertDetails {
   const c = new X509Certificate(pem)
   const notAfter = new Date(c.validTo)
   return {

@@ -17,7 +17,7 @@ export interface CertificateAuthorityClient {
 }
 
 /** The projected token's path in an injected pod. */
-export const DEFAULT_TOKEN_FILE = '/var/run/secrets/tokens/minimesh-token'
+const DEFAULT_TOKEN_FILE = '/var/run/secrets/tokens/minimesh-token'
 
 /** Channel credentials for meshd on 15012: TLS, verified against the mesh roots (no client cert). */
 export function meshChannelCredentials(rootsPem: string): grpc.ChannelCredentials {
@@ -25,7 +25,7 @@ export function meshChannelCredentials(rootsPem: string): grpc.ChannelCredential
 }
 
 /** Reads the token (trimmed); throws MESH_ERR_PROXY_CA_TOKEN saying which file and why. */
-export async function readToken(tokenFile: string): Promise<string> {
+async function readToken(tokenFile: string): Promise<string> {
   let token: string
   try {
     token = (await readFile(tokenFile, 'utf8')).trim()

@@ -9,7 +9,7 @@ type CryptoKeyPair = webcrypto.CryptoKeyPair
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const
 
 /** The mesh's trust domain. */
-export const TRUST_DOMAIN = 'cluster.local'
+const TRUST_DOMAIN = 'cluster.local'
 
 /** `spiffe://cluster.local/ns/<ns>/sa/<sa>`: the identity a workload's certificate carries. */
 export function spiffeIdOf(namespace: string, serviceAccount: string): string {
