@@ -53,14 +53,25 @@ export interface GrpcCaClientOptions {
 /** Words of a TLS verification failure in grpc-js's "last error" text. */
 const TLS_FAILURE = /certificate|self[- ]signed|altnames|handshake|SSL|TLS|issuer/i
 
+/**
+ * A connection error to meshd's TLS port, said plainly when it is the handshake that failed
+ * (grpc-js passes Node's text on, whose hint about system CAs does not apply to the mesh root).
+ */
+export function explainTlsFailure(details: string): string {
+  if (!TLS_FAILURE.test(details)) return details
+  const core = details
+    .replace(/; if the root CA is installed locally, try running Node\.js with --use-system-ca\.?/, '')
+    .replace(/\s*Resolution note:\s*$/, '')
+  return `${core.trimEnd()} — TLS handshake refused: meshd’s serving certificate is not trusted by MESH_CA_ROOT_CERT or does not name this address`
+}
+
 function requestError(address: string, err: grpc.ServiceError): ProxyError {
-  const details = err.details || err.message
+  const raw = err.details || err.message
+  const details = err.code === grpc.status.UNAVAILABLE ? explainTlsFailure(raw) : raw
   const hint =
-    err.code === grpc.status.UNAVAILABLE && TLS_FAILURE.test(details)
-      ? ' — TLS handshake refused: meshd’s serving certificate is not trusted by MESH_CA_ROOT_CERT or does not name this address'
-      : err.code === grpc.status.UNAUTHENTICATED || err.code === grpc.status.PERMISSION_DENIED
-        ? ' — the CA did not accept this pod’s token or identity'
-        : ''
+    err.code === grpc.status.UNAUTHENTICATED || err.code === grpc.status.PERMISSION_DENIED
+      ? ' — the CA did not accept this pod’s token or identity'
+      : ''
   return new ProxyError(
     'MESH_ERR_PROXY_CA_REQUEST',
     `certificate request to ${address} failed: ${grpc.status[err.code] ?? err.code}: ${details}${hint}`,

@@ -172,7 +172,10 @@ describe('a proxy with the mesh CA', () => {
     const proxy = await start({ rootsPem: other.certPem })
     await expect.poll(() => proxy.xds?.stats.connects ?? 0, { timeout: 5000 }).toBeGreaterThanOrEqual(2)
     expect(proxy.store.ready).toBe(false)
-    expect(proxy.xds?.stats.lastError).toMatch(/certificate/i)
+    expect(proxy.xds?.stats.lastError).toMatch(
+      /UNAVAILABLE: .*unable to verify the first certificate — TLS handshake refused: meshd’s serving certificate is not trusted by MESH_CA_ROOT_CERT/,
+    )
+    expect(proxy.xds?.stats.lastError).not.toContain('--use-system-ca')
     expect(proxy.certificates?.stats.lastError).toMatch(/TLS handshake refused/)
     expect(proxy.ctx.certs.current).toBeUndefined()
     expect((await fetch(`http://127.0.0.1:${proxy.ports.health}/healthz/ready`)).status).toBe(503)

@@ -97,6 +97,8 @@ export interface TestCertificateServerOptions {
   tokens: Record<string, string>
   /** Lifetime when the request says 0 (default 24 h). */
   defaultTtlSeconds?: number
+  /** Names in the serving certificate (default localhost and 127.0.0.1). */
+  servingNames?: { dns: string[]; ips: string[] }
   /** Adds more services to the same TLS server before it binds. */
   services?: (server: grpc.Server) => void
 }
@@ -126,7 +128,8 @@ export class TestCertificateServer {
   /** Makes the root (once) and listens (on `port`, or a free one the first time). */
   async start(): Promise<void> {
     this.root ??= await createTestRoot()
-    this.#serving ??= await createServingCert(this.root)
+    const names = this.#opts.servingNames
+    this.#serving ??= await createServingCert(this.root, names?.dns, names?.ips)
     const server = new grpc.Server()
     const handlers: CertificateServiceHandlers = {
       CreateCertificate: (call, callback) =>

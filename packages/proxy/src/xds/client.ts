@@ -17,6 +17,7 @@ import {
 import type { Logger } from 'pino'
 import type { ConfigStore } from '../config/store.ts'
 import { ConfigError } from '../errors.ts'
+import { explainTlsFailure } from '../identity/ca-client.ts'
 
 export interface XdsClientOptions {
   /** `host:port` of the discovery server. */
@@ -125,7 +126,9 @@ export class XdsClient {
       this.backoff = this.opts.initialBackoffMs
       this.onResponse(stream, resp)
     })
-    stream.on('error', (err: Error) => onEnd(err.message))
+    stream.on('error', (err: Error) =>
+      onEnd(this.opts.credentials ? explainTlsFailure(err.message) : err.message),
+    )
     stream.on('end', () => onEnd('stream ended by server'))
     const { store, node } = this.opts
     for (const typeUrl of TYPE_ORDER) {
