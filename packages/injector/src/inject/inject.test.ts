@@ -78,6 +78,13 @@ describe('inject: with the mesh CA (caRootCert)', () => {
       { name: 'minimesh-token', mountPath: '/var/run/secrets/tokens', readOnly: true },
     ])
     expect(sidecarEnv(out).MESH_CA_ROOT_CERT).toBe(MESH_ROOT)
+    expect(proxy.args).toEqual([
+      'sidecar',
+      '--discovery-address',
+      'meshd.minimesh-system.svc:15010',
+      '--token-file',
+      '/var/run/secrets/tokens/minimesh-token',
+    ])
     expect(out.spec!.volumes!.at(-1)).toEqual({
       name: 'minimesh-token',
       projected: {

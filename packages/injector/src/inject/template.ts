@@ -68,7 +68,14 @@ export function proxyContainer(config: InjectConfig, ctx: ProxyContext): Contain
     image: config.image,
     imagePullPolicy: config.imagePullPolicy,
     command: ['mesh-proxy'],
-    args: ['sidecar', '--discovery-address', config.discoveryAddress],
+    // The token's path is spelt out (it is the proxy's default) so that a runtime that maps mount
+    // paths in args (the local cluster) points the proxy at its copy.
+    args: [
+      'sidecar',
+      '--discovery-address',
+      config.discoveryAddress,
+      ...(config.caRootCert !== undefined ? ['--token-file', `${TOKEN_DIR}/${TOKEN_VOLUME_NAME}`] : []),
+    ],
     ports: [
       { name: 'mesh-prom', containerPort: config.promPort, protocol: 'TCP' },
       { name: 'mesh-metrics', containerPort: config.statusPort, protocol: 'TCP' },

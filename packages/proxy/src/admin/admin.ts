@@ -93,9 +93,7 @@ export function adminHandlers(ctx: ProxyContext, info: AdminInfo): Record<string
     '/': () => [
       200,
       'text/plain',
-      ['/config_dump', '/listeners', '/routes', '/clusters', '/certs', '/stats', '/logging', '/ready'].join(
-        '\n',
-      ) + '\n',
+      `${['/config_dump', '/listeners', '/routes', '/clusters', '/certs', '/stats', '/logging', '/ready'].join('\n')}\n`,
     ],
     '/config_dump': () => json({ node: info.node, ...ctx.store.dump() }),
     '/listeners': () =>
