@@ -244,23 +244,29 @@ describe('a proxy with the mesh CA', () => {
       expect(ca.issued.at(-1)?.validitySeconds).toBe(3600)
     })
 
-    it('fails clearly at start when the roots are not a certificate', async () => {
-      const bad = spawn(process.execPath, ['--conditions=@minimesh/source', MAIN, 'sidecar'], {
+    const fails = async (args: string[], env: Record<string, string>) => {
+      const bad = spawn(process.execPath, ['--conditions=@minimesh/source', MAIN, 'sidecar', ...args], {
         stdio: ['ignore', 'ignore', 'pipe'],
-        env: {
-          ...process.env,
-          MESH_DISCOVERY_ADDRESS: 'meshd:15010',
-          MESH_CA_ROOT_CERT: join(dir, 'nope.pem'),
-        },
+        env: { ...process.env, MESH_DISCOVERY_ADDRESS: 'meshd:15010', ...env },
       })
       let err = ''
       bad.stderr!.on('data', (d: Buffer) => {
         err += d
       })
       const code = await new Promise<number | null>((r) => bad.once('exit', r))
-      expect(code).toBe(1)
-      expect(err).toMatch(
+      return { code, err }
+    }
+
+    it('fails clearly at start when the roots are not a certificate, or the lifetime is not a duration', async () => {
+      const roots = await fails([], { MESH_CA_ROOT_CERT: join(dir, 'nope.pem') })
+      expect(roots.code).toBe(1)
+      expect(roots.err).toMatch(
         /mesh-proxy: MESH_CA_ROOT_CERT: neither PEM nor a readable file: .*nope\.pem .*\[MESH_ERR_PROXY_CA_ROOTS\]/,
+      )
+      const ttl = await fails(['--workload-cert-ttl', '500ms'], { MESH_CA_ROOT_CERT: ca.rootPem })
+      expect(ttl.code).toBe(1)
+      expect(ttl.err).toContain(
+        'mesh-proxy: --workload-cert-ttl: not a duration of at least 1s: 500ms [MESH_ERR_PROXY_BAD_OPTION]',
       )
     })
   })
