@@ -50,3 +50,15 @@ export const PROXY_DATA_DIR = '/var/run/minimesh'
 
 /** Sidecar env the proxy reads to answer rewritten probes on its status port. */
 export const APP_PROBERS_ENV = 'MESH_KUBE_APP_PROBERS'
+
+/**
+ * The projected ServiceAccount token the proxy shows meshd's CA (audience `minimesh-ca`, 12 h),
+ * mounted read-only at `/var/run/secrets/tokens/minimesh-token`; added only with a mesh CA.
+ */
+export const TOKEN_VOLUME_NAME = 'minimesh-token'
+export const TOKEN_DIR = '/var/run/secrets/tokens'
+export const TOKEN_AUDIENCE = 'minimesh-ca'
+export const TOKEN_EXPIRATION_SECONDS = 43_200
+
+/** Sidecar env with the mesh roots (PEM): the proxy then gets its certificate from meshd's CA. */
+export const CA_ROOT_CERT_ENV = 'MESH_CA_ROOT_CERT'

@@ -1,6 +1,7 @@
-// meshctl proxy-config routes|clusters|listeners|endpoints [POD]: reads a proxy's admin endpoint
-// (a pod's through the cluster, --admin, or 127.0.0.1:15000 inside a pod) and prints what the
-// proxy is actually serving, as tables (or the admin JSON with -o json).
+// meshctl proxy-config routes|clusters|listeners|endpoints|secret [POD]: reads a proxy's admin
+// endpoint (a pod's through the cluster, --admin, or 127.0.0.1:15000 inside a pod) and prints what
+// the proxy is actually serving, as tables (or the admin JSON with -o json). `secret` is its
+// workload certificate (/certs): identity, chain, roots, validity and renewal.
 import { parseArgs } from 'node:util'
 import {
   type MeshTarget,
@@ -11,7 +12,7 @@ import {
 } from '../mesh/target.ts'
 import { type Command, type CommandIo, UsageError } from './types.ts'
 
-const KINDS = ['routes', 'clusters', 'listeners', 'endpoints'] as const
+const KINDS = ['routes', 'clusters', 'listeners', 'endpoints', 'secret'] as const
 type Kind = (typeof KINDS)[number]
 
 interface StringMatcher {
@@ -61,6 +62,24 @@ interface ClusterView {
   /** Absent from a proxy older than TLS origination. */
   tls?: string
   hosts: { address: string; port: number; health: string; ejected: boolean; ejectionCount: number }[]
+}
+interface CertDetails {
+  serial_number: string
+  subject: string
+  subject_alt_names: Record<string, string>[]
+  valid_from: string
+  expiration_time: string
+}
+/** The admin's /certs (the proxy's CertsView). */
+interface CertsView {
+  identity: string | null
+  certificates: { cert_chain: CertDetails[]; ca_cert: CertDetails[] }[]
+  rotation: {
+    next_attempt: string | null
+    failures: number
+    consecutive_failures: number
+    last_error: string | null
+  } | null
 }
 interface ConfigDump {
   listeners: Listener[]
@@ -184,6 +203,47 @@ export function endpointsTable(clusters: ClusterView[]): string {
   return table(['ENDPOINT', 'STATUS', 'OUTLIER CHECK', 'CLUSTER'], rows)
 }
 
+/** `3d4h`, `23h59m`, `59m30s`, `12s`, or `expired`. */
+export function expiresIn(ms: number): string {
+  if (ms <= 0) return 'expired'
+  const s = Math.floor(ms / 1000)
+  const [d, h, m, sec] = [Math.floor(s / 86_400), Math.floor(s / 3600) % 24, Math.floor(s / 60) % 60, s % 60]
+  if (d > 0) return `${d}d${h}h`
+  if (h > 0) return `${h}h${m}m`
+  if (m > 0) return `${m}m${sec}s`
+  return `${sec}s`
+}
+
+function certRow(kind: string, c: CertDetails, now: number): string[] {
+  const san = c.subject_alt_names.map((n) => Object.values(n)[0] ?? '').join(',')
+  const expires = Date.parse(c.expiration_time)
+  return [
+    kind,
+    san || c.subject,
+    c.serial_number,
+    c.valid_from,
+    c.expiration_time,
+    expiresIn(expires - now),
+    Date.parse(c.valid_from) <= now && now < expires ? 'true' : 'false',
+  ]
+}
+
+/** The workload certificate as istioctl's `proxy-config secret` shows it, with the identity on top. */
+export function secretTable(view: CertsView, now = Date.now()): string {
+  const r = view.rotation
+  const renewal = r
+    ? `renewal: ${r.next_attempt ?? '-'}${r.consecutive_failures > 0 ? ` (retrying after ${r.consecutive_failures} failure(s): ${r.last_error})` : ''}\n`
+    : ''
+  const bundle = view.certificates[0]
+  if (!view.identity || !bundle)
+    return `no workload certificate: ${r ? 'the first one is not in yet' : 'this proxy has no mesh CA configured (MESH_CA_ROOT_CERT)'}\n${renewal}`
+  const rows = [
+    ...bundle.cert_chain.map((c, i) => certRow(i === 0 ? 'Cert Chain' : 'Intermediate', c, now)),
+    ...bundle.ca_cert.map((c) => certRow('ROOTCA', c, now)),
+  ]
+  return `identity: ${view.identity}\n${renewal}${table(['TYPE', 'SUBJECT / SAN', 'SERIAL NUMBER', 'NOT BEFORE', 'NOT AFTER', 'EXPIRES IN', 'VALID'], rows)}`
+}
+
 async function fetchJson<T>(admin: string, path: string, via?: string): Promise<T> {
   const url = `http://${admin}${path}`
   let res: Response
@@ -299,8 +359,8 @@ export async function withProxyAdmin<T>(
 
 export const proxyConfig: Command = {
   name: 'proxy-config',
-  summary: "show a proxy's listeners, routes, clusters or endpoints (from its admin endpoint)",
-  usage: `meshctl proxy-config routes|clusters|listeners|endpoints [POD[.NS] | deploy/NAME] [-n NS] [-o json]
+  summary: "show a proxy's listeners, routes, clusters, endpoints or certificate (from its admin endpoint)",
+  usage: `meshctl proxy-config routes|clusters|listeners|endpoints|secret [POD[.NS] | deploy/NAME] [-n NS] [-o json]
                      [--admin HOST:PORT] [--local | --kubeconfig FILE --context NAME]
 
 With a POD (or deploy/NAME: its first running pod), reads that pod's proxy admin (127.0.0.1:15000
@@ -311,6 +371,11 @@ pod's network namespace, on Kubernetes through the API server's port-forward. Wi
     const parsed = parseCliArgs(args)
     const { kind, json } = parsed
     return withProxyAdmin(parsed, async (admin, via) => {
+      if (kind === 'secret') {
+        const view = await fetchJson<CertsView>(admin, '/certs', via)
+        io.out(json ? `${JSON.stringify(view, null, 2)}\n` : secretTable(view))
+        return 0
+      }
       if (kind === 'clusters' || kind === 'endpoints') {
         const clusters = await fetchJson<ClusterView[]>(admin, '/clusters', via)
         if (json)

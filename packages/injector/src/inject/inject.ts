@@ -9,10 +9,11 @@ import {
   PROXY_VOLUME_NAME,
   REWRITE_PROBES_ANNOTATION,
   STATUS_ANNOTATION,
+  TOKEN_VOLUME_NAME,
 } from '../names.ts'
 import { type ProbeRewrite, rewriteProbes } from './probes.ts'
 import type { SidecarStatus } from './status.ts'
-import { initContainer, proxyContainer, proxyVolume } from './template.ts'
+import { initContainer, proxyContainer, proxyVolume, tokenVolume } from './template.ts'
 import { initArgs } from './traffic.ts'
 import { workloadName } from './workload.ts'
 
@@ -31,7 +32,7 @@ export function isInjected(pod: Pod): boolean {
   )
 }
 
-function checkPod(pod: Pod): asserts pod is Pod & { spec: PodSpec } {
+function checkPod(pod: Pod, config: InjectConfig): asserts pod is Pod & { spec: PodSpec } {
   if (!isRecord(pod) || !isRecord(pod.spec) || !Array.isArray(pod.spec.containers)) {
     throw new InjectError('MESH_ERR_INJECT_INVALID_POD', 'not a pod: spec.containers is missing')
   }
@@ -49,11 +50,11 @@ function checkPod(pod: Pod): asserts pod is Pod & { spec: PodSpec } {
       throw new InjectError('MESH_ERR_INJECT_INVALID_POD', `spec.${key} is not a list`)
     }
   }
-  if (pod.spec.volumes?.some((v) => v?.name === PROXY_VOLUME_NAME)) {
-    throw new InjectError(
-      'MESH_ERR_INJECT_CONFLICT',
-      `the pod already has a volume named ${PROXY_VOLUME_NAME}`,
-    )
+  const ours = config.caRootCert !== undefined ? [PROXY_VOLUME_NAME, TOKEN_VOLUME_NAME] : [PROXY_VOLUME_NAME]
+  for (const name of ours) {
+    if (pod.spec.volumes?.some((v) => v?.name === name)) {
+      throw new InjectError('MESH_ERR_INJECT_CONFLICT', `the pod already has a volume named ${name}`)
+    }
   }
   if (pod.metadata !== undefined && !isRecord(pod.metadata)) {
     throw new InjectError('MESH_ERR_INJECT_INVALID_POD', 'metadata is not an object')
@@ -94,7 +95,7 @@ export function inject(
   context: InjectContext = {},
 ): Pod {
   if (isInjected(pod)) return cloneJson(pod)
-  checkPod(pod)
+  checkPod(pod, config)
   const out = cloneJson(pod) as Pod & { spec: PodSpec }
   const created: string[] = []
   if (out.metadata === undefined) {
@@ -132,6 +133,11 @@ export function inject(
     created.push('spec.volumes')
   }
   spec.volumes.push(proxyVolume())
+  const volumes = [PROXY_VOLUME_NAME]
+  if (config.caRootCert !== undefined) {
+    spec.volumes.push(tokenVolume())
+    volumes.push(TOKEN_VOLUME_NAME)
+  }
 
   if (meta.annotations === undefined) {
     meta.annotations = {}
@@ -154,7 +160,7 @@ export function inject(
   const status: SidecarStatus = {
     initContainers: [INIT_CONTAINER_NAME],
     containers: [PROXY_CONTAINER_NAME],
-    volumes: [PROXY_VOLUME_NAME],
+    volumes,
     annotations: added,
   }
   if (created.length) status.created = created
