@@ -17,6 +17,13 @@ export const STATUS_ANNOTATION = 'sidecar.minimesh.dev/status'
 /** `"false"` keeps the app's HTTP/TCP probes as they are (they then go through capture). */
 export const REWRITE_PROBES_ANNOTATION = 'sidecar.minimesh.dev/rewriteAppHTTPProbers'
 
+/**
+ * Lifetime of the pod's workload certificate (`1h`, `90s`; the proxy renews at half of it), as
+ * Istio's SECRET_TTL proxy setting; meshd's --max-workload-cert-ttl caps it. Only with a mesh CA.
+ */
+export const WORKLOAD_CERT_TTL_ANNOTATION = 'sidecar.minimesh.dev/workloadCertTTL'
+export const WORKLOAD_CERT_TTL_ENV = 'MESH_WORKLOAD_CERT_TTL'
+
 /** Capture tuning per pod, as Istio's `traffic.sidecar.istio.io/*`; each maps to one mesh-init flag. */
 export const TrafficAnnotation = {
   /** -i: outbound CIDRs to capture ('*' = all). */

@@ -105,6 +105,24 @@ describe('inject: with the mesh CA (caRootCert)', () => {
     ])
   })
 
+  it('passes the workloadCertTTL annotation on as MESH_WORKLOAD_CERT_TTL, and refuses a bad one', () => {
+    const pod = productpagePod()
+    pod.metadata!.annotations = {
+      ...pod.metadata!.annotations,
+      'sidecar.minimesh.dev/workloadCertTTL': '90s',
+    }
+    expect(sidecarEnv(inject(pod, caConfig)).MESH_WORKLOAD_CERT_TTL).toBe('90s')
+    expect(sidecarEnv(inject(pod)).MESH_WORKLOAD_CERT_TTL).toBeUndefined()
+    expect(sidecarEnv(out).MESH_WORKLOAD_CERT_TTL).toBeUndefined()
+    pod.metadata!.annotations['sidecar.minimesh.dev/workloadCertTTL'] = 'soon'
+    expect(() => inject(pod, caConfig)).toThrow(
+      expect.objectContaining({
+        code: 'MESH_ERR_INJECT_BAD_ANNOTATION',
+        message: expect.stringContaining('sidecar.minimesh.dev/workloadCertTTL: "soon" is not a duration'),
+      }),
+    )
+  })
+
   it('adds nothing about the CA without the root', () => {
     const plain = inject(productpagePod())
     expect(JSON.stringify(plain)).not.toMatch(/minimesh-token|MESH_CA_ROOT_CERT/)
