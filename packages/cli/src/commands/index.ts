@@ -25,6 +25,10 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
   },
   analyze: { summary: 'check mesh config files', load: async () => (await import('./analyze.ts')).analyze },
   'kube-inject': { summary: 'add sidecars', load: async () => (await import('./kube-inject.ts')).kubeInject },
+  dashboard: {
+    summary: 'open the mesh dashboard',
+    load: async () => (await import('./dashboard.ts')).dashboard,
+  },
   'proxy-config': {
     summary: "show a proxy's routes, clusters, listeners, endpoints",
     load: async () => (await import('./proxy-config.ts')).proxyConfig,
