@@ -1,14 +1,22 @@
 // minimesh dashboard: renders the state the server streams at api/events (Server-Sent Events).
 // Plain browser JavaScript and SVG, no build step. URLs are relative, so the page also works under
 // a path prefix (a proxy in front of it).
-'use strict'
 
 const $ = (sel) => document.querySelector(sel)
 const esc = (s) =>
-  String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c])
+  String(s).replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c],
+  )
 const fmtRate = (r) => (r >= 100 ? r.toFixed(0) : r >= 10 ? r.toFixed(1) : r.toFixed(2))
-const fmtPct = (s) => (s === undefined || s === null ? '–' : `${(s * 100).toFixed(s < 1 && s > 0.99 ? 1 : 0)}%`)
-const fmtMs = (ms) => (ms === undefined || ms === null ? '–' : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 1 : 0)} ms`)
+const fmtPct = (s) =>
+  s === undefined || s === null ? '–' : `${(s * 100).toFixed(s < 1 && s > 0.99 ? 1 : 0)}%`
+const fmtMs = (ms) =>
+  ms === undefined || ms === null
+    ? '–'
+    : ms >= 1000
+      ? `${(ms / 1000).toFixed(2)} s`
+      : `${ms.toFixed(ms < 10 ? 1 : 0)} ms`
 const LOCK = '\u{1F512}'
 
 const NODE_W = 150
@@ -41,7 +49,7 @@ function layout(nodes, edges) {
   let rows = 0
   for (const [d, list] of cols) {
     list.sort((a, b) => (a.id < b.id ? -1 : 1))
-    list.forEach((n, i) => pos.set(n.id, { x: 20 + d * COL_GAP, y: 20 + i * ROW_GAP }))
+    for (const [i, n] of list.entries()) pos.set(n.id, { x: 20 + d * COL_GAP, y: 20 + i * ROW_GAP })
     rows = Math.max(rows, list.length)
   }
   return { pos, width: 40 + Math.max(...[...cols.keys(), 0]) * COL_GAP + NODE_W, height: 40 + rows * ROW_GAP }
@@ -64,7 +72,10 @@ function renderGraph(graph) {
     const x2 = b.x
     const y2 = b.y + NODE_H / 2
     const mx = (x1 + x2) / 2
-    const path = b.x > a.x ? `M ${x1} ${y1} C ${mx} ${y1}, ${mx} ${y2}, ${x2} ${y2}` : `M ${x1} ${y1} C ${x1 + 80} ${y1 - 60}, ${x2 - 80} ${y2 - 60}, ${x2} ${y2}`
+    const path =
+      b.x > a.x
+        ? `M ${x1} ${y1} C ${mx} ${y1}, ${mx} ${y2}, ${x2} ${y2}`
+        : `M ${x1} ${y1} C ${x1 + 80} ${y1 - 60}, ${x2 - 80} ${y2 - 60}, ${x2} ${y2}`
     const lx = (x1 + x2) / 2
     const ly = (y1 + y2) / 2 - 4 + (b.x > a.x ? 0 : -45)
     const failing = e.successRate !== undefined && e.successRate < 0.95
@@ -82,7 +93,12 @@ function renderGraph(graph) {
   }
   for (const n of graph.nodes) {
     const p = pos.get(n.id)
-    const title = n.kind === 'unknown' ? 'outside the mesh' : n.kind === 'service' ? 'service (no workload answered)' : `${n.workload}${n.namespace ? `.${n.namespace}` : ''}`
+    const title =
+      n.kind === 'unknown'
+        ? 'outside the mesh'
+        : n.kind === 'service'
+          ? 'service (no workload answered)'
+          : `${n.workload}${n.namespace ? `.${n.namespace}` : ''}`
     parts.push(
       `<g class="node ${n.kind}" data-node="${esc(n.id)}" transform="translate(${p.x},${p.y})">` +
         `<title>${esc(title)}</title>` +
@@ -119,7 +135,9 @@ function spark(values, fixedMax) {
   if (pts.length < 2) return `<svg class="spark" width="${w}" height="${h}"></svg>`
   const max = fixedMax ?? Math.max(...pts.map(([, v]) => v), 1e-9)
   const n = Math.max(values.length - 1, 1)
-  const line = pts.map(([i, v]) => `${((i / n) * w).toFixed(1)},${(h - 2 - (v / max) * (h - 4)).toFixed(1)}`).join(' ')
+  const line = pts
+    .map(([i, v]) => `${((i / n) * w).toFixed(1)},${(h - 2 - (v / max) * (h - 4)).toFixed(1)}`)
+    .join(' ')
   return `<svg class="spark" width="${w}" height="${h}"><polyline points="${line}"/></svg>`
 }
 
@@ -132,7 +150,10 @@ function renderWorkloads(workloads, history) {
       return (
         `<tr data-workload="${esc(w)}"><td>${esc(w)}</td><td class="muted">${esc(g.direction)}</td>` +
         `<td class="num">${fmtRate(g.rps)}</td><td class="num">${fmtPct(g.successRate)}</td><td class="num">${fmtMs(g.p99Ms)}</td>` +
-        `<td>${spark(h.map((p) => p.rps))}</td><td>${spark(h.map((p) => p.successRate), 1)}</td><td>${spark(h.map((p) => p.p99Ms))}</td></tr>`
+        `<td>${spark(h.map((p) => p.rps))}</td><td>${spark(
+          h.map((p) => p.successRate),
+          1,
+        )}</td><td>${spark(h.map((p) => p.p99Ms))}</td></tr>`
       )
     })
     .join('')
@@ -157,11 +178,19 @@ function renderProxies(proxies) {
     .map((p) => {
       const types = Object.entries(p.types)
       const versions = types
-        .map(([t, s]) => `<span class="${s.synced ? 'ok' : 'bad'}" title="${esc(t)}">${esc(t)} ${esc(s.sent ?? '–')}/${esc(s.acked ?? '–')}${s.synced ? ' ✓' : ''}</span>`)
+        .map(
+          ([t, s]) =>
+            `<span class="${s.synced ? 'ok' : 'bad'}" title="${esc(t)}">${esc(t)} ${esc(s.sent ?? '–')}/${esc(s.acked ?? '–')}${s.synced ? ' ✓' : ''}</span>`,
+        )
         .join(' ')
       const nacks = types.filter(([, s]) => s.lastNack)
       const nack = nacks.length
-        ? nacks.map(([t, s]) => `<div class="nack">${esc(t)} v${esc(s.lastNack.version)}: ${esc(s.lastNack.message)}</div>`).join('')
+        ? nacks
+            .map(
+              ([t, s]) =>
+                `<div class="nack">${esc(t)} v${esc(s.lastNack.version)}: ${esc(s.lastNack.message)}</div>`,
+            )
+            .join('')
         : '<span class="muted">none</span>'
       return `<tr data-proxy="${esc(p.proxy)}"><td>${esc(p.pod)}.${esc(p.namespace)}</td><td>${esc(p.type)}</td><td>${esc(new Date(p.connectedAt).toLocaleTimeString())}</td><td>${versions}</td><td>${nack}</td></tr>`
     })
@@ -169,7 +198,8 @@ function renderProxies(proxies) {
 }
 
 function render(s) {
-  $('#status').textContent = `${s.connectedTo} · metrics from ${s.metricsSource === 'prometheus' ? 'Prometheus' : 'the proxies'} · updated ${new Date(s.at).toLocaleTimeString()}`
+  $('#status').textContent =
+    `${s.connectedTo} · metrics from ${s.metricsSource === 'prometheus' ? 'Prometheus' : 'the proxies'} · updated ${new Date(s.at).toLocaleTimeString()}`
   $('#window').textContent = `(rates over the last ${s.windowSeconds} s)`
   const errors = $('#errors')
   errors.hidden = s.errors.length === 0

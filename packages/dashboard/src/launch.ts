@@ -59,7 +59,11 @@ function executable(path: string): boolean {
 export async function launchDashboard(o: LaunchOptions = {}): Promise<Launched> {
   const log = o.log ?? (() => {})
   const target =
-    o.target && o.target !== 'auto' ? o.target : o.meshdUrl || supervisorStatus(o.runDir).running ? 'local' : 'kube'
+    o.target && o.target !== 'auto'
+      ? o.target
+      : o.meshdUrl || supervisorStatus(o.runDir).running
+        ? 'local'
+        : 'kube'
   const prom = o.prometheus ?? 'auto'
   const url = /^https?:\/\//.test(prom) ? prom : undefined
   let endpoints: MeshEndpoints
@@ -75,7 +79,7 @@ export async function launchDashboard(o: LaunchOptions = {}): Promise<Launched> 
   } else {
     const wantLocal = prom === 'addon' || (prom === 'auto' && hasBinary(o.prometheusBinary ?? 'prometheus'))
     if (wantLocal) {
-      log('starting Prometheus (the addon\'s scrape jobs, targets from the local cluster)')
+      log("starting Prometheus (the addon's scrape jobs, targets from the local cluster)")
       local = await startLocalPrometheus({
         cluster: { get: (kind) => new LocalClusterClient(o.runDir).get(kind) },
         ...(o.prometheusBinary ? { binary: o.prometheusBinary } : {}),

@@ -55,10 +55,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   for (const [route, file] of Object.entries(STATIC)) {
     app.get(route, async (_req, reply) => {
       const body = await readFile(join(PUBLIC_DIR, file), 'utf8')
-      return reply
-        .type(TYPES[file.split('.').pop()!]!)
-        .header('cache-control', 'no-store')
-        .send(body)
+      return reply.type(TYPES[file.split('.').pop()!]!).header('cache-control', 'no-store').send(body)
     })
   }
   app.get('/api/state', async (_req, reply) => {

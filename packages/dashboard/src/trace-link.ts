@@ -17,7 +17,11 @@ function zipkinService(node: GraphNode): string {
 }
 
 /** The Zipkin UI search URL for traces across an edge; undefined for an edge from outside the mesh. */
-export function traceLink(zipkinUrl: string, source?: GraphNode, destination?: GraphNode): string | undefined {
+export function traceLink(
+  zipkinUrl: string,
+  source?: GraphNode,
+  destination?: GraphNode,
+): string | undefined {
   if (!destination) return undefined
   const base = zipkinUrl.replace(/\/$/, '')
   const ui = base.endsWith('/zipkin') ? base : `${base}/zipkin`

@@ -51,11 +51,13 @@ export const dashboard: Command = {
       throw new UsageError((err as Error).message)
     }
     // `--prometheus URL` reads as a flag and a positional.
-    const promUrl = (values['prometheus-url'] as string | undefined) ?? (values.prometheus ? positionals[0] : undefined)
+    const promUrl =
+      (values['prometheus-url'] as string | undefined) ?? (values.prometheus ? positionals[0] : undefined)
     if (positionals.length > (promUrl && !values['prometheus-url'] ? 1 : 0))
       throw new UsageError(`unexpected argument ${positionals.at(-1)}`)
     const port = values.port === undefined ? 20001 : Number(values.port)
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: not a port: ${values.port}`)
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new UsageError(`--port: not a port: ${values.port}`)
     const d = await launchDashboard({
       target: values.local ? 'local' : values.kube || values.context || values.kubeconfig ? 'kube' : 'auto',
       ...(values.meshd ? { meshdUrl: values.meshd as string } : {}),
@@ -68,7 +70,9 @@ export const dashboard: Command = {
       ...(values.window ? { windowSeconds: Number(values.window) } : {}),
       log: (line) => io.out(`${line}\n`),
     })
-    io.out(`dashboard: ${d.url} (${d.endpoints.describe}; metrics from ${d.endpoints.prometheus ?? 'the proxies'}); Ctrl-C to stop\n`)
+    io.out(
+      `dashboard: ${d.url} (${d.endpoints.describe}; metrics from ${d.endpoints.prometheus ?? 'the proxies'}); Ctrl-C to stop\n`,
+    )
     if (!values['no-open'] && (process.env.DISPLAY || process.env.WAYLAND_DISPLAY)) {
       const opener = process.platform === 'darwin' ? 'open' : 'xdg-open'
       spawn(opener, [d.url], { stdio: 'ignore', detached: true })

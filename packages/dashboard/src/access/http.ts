@@ -21,7 +21,10 @@ export function plainGet(timeoutMs = 3000): HttpGet {
     }
     const body = await res.text()
     if (!res.ok)
-      throw new DashboardError('MESH_ERR_DASHBOARD_FETCH', `GET ${url}: ${res.status} ${body.slice(0, 200).trim()}`)
+      throw new DashboardError(
+        'MESH_ERR_DASHBOARD_FETCH',
+        `GET ${url}: ${res.status} ${body.slice(0, 200).trim()}`,
+      )
     return body
   }
 }

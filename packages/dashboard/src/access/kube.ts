@@ -1,8 +1,9 @@
 // The dashboard on Kubernetes, from a workstation: meshd, every proxy and the Prometheus addon
 // are read through the API server's proxy subresources (services/<name>:<port>/proxy,
 // pods/<name>:<port>/proxy), with the kubeconfig's credentials. No port-forward, nothing exposed.
-import { request } from 'node:https'
+
 import { request as httpRequest } from 'node:http'
+import { request } from 'node:https'
 import { KubeConfig } from '@kubernetes/client-node'
 import { DashboardError } from '../errors.ts'
 import type { HttpGet, MeshEndpoints } from './http.ts'
@@ -35,17 +36,21 @@ function kubeGet(kc: KubeConfig, timeoutMs = 5000): HttpGet {
     return new Promise<string>((resolve, reject) => {
       const fail = (message: string, cause?: unknown) =>
         reject(new DashboardError('MESH_ERR_DASHBOARD_FETCH', `GET ${url}: ${message}`, { cause }))
-      const req = (u.protocol === 'https:' ? request : httpRequest)(u, { ...opts, timeout: timeoutMs }, (res) => {
-        let body = ''
-        res.setEncoding('utf8')
-        res.on('data', (c: string) => {
-          body += c
-        })
-        res.on('end', () => {
-          if ((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300) resolve(body)
-          else fail(`${res.statusCode} ${body.slice(0, 200).trim()}`)
-        })
-      })
+      const req = (u.protocol === 'https:' ? request : httpRequest)(
+        u,
+        { ...opts, timeout: timeoutMs },
+        (res) => {
+          let body = ''
+          res.setEncoding('utf8')
+          res.on('data', (c: string) => {
+            body += c
+          })
+          res.on('end', () => {
+            if ((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300) resolve(body)
+            else fail(`${res.statusCode} ${body.slice(0, 200).trim()}`)
+          })
+        },
+      )
       req.on('timeout', () => req.destroy(new Error(`no answer in ${timeoutMs} ms`)))
       req.on('error', (err) => fail(err.message, err))
       req.end()
@@ -61,9 +66,13 @@ export function kubeEndpoints(options: KubeEndpointsOptions = {}): MeshEndpoints
     else kc.loadFromDefault()
     if (options.context) kc.setCurrentContext(options.context)
   } catch (err) {
-    throw new DashboardError('MESH_ERR_DASHBOARD_FETCH', `cannot load the kubeconfig: ${(err as Error).message}`, {
-      cause: err,
-    })
+    throw new DashboardError(
+      'MESH_ERR_DASHBOARD_FETCH',
+      `cannot load the kubeconfig: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    )
   }
   const server = kc.getCurrentCluster()?.server
   if (!server)

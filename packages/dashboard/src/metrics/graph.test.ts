@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { buildGraph, type BucketRate, type RequestRate } from './graph.ts'
+import { type BucketRate, buildGraph, type RequestRate } from './graph.ts'
 import { histogramQuantile } from './histogram.ts'
 import { parsePrometheusText } from './parse.ts'
 import { ratesBetween } from './rates.ts'
@@ -45,8 +45,14 @@ describe('buildGraph', () => {
 
   it('counts 5xx and resets as failures, mTLS by connection_security_policy, p99 from the buckets', () => {
     const requests: RequestRate[] = [
-      { labels: L('source', 'reviews-v2', 'ratings-v1', '200', { connection_security_policy: 'mutual_tls' }), rate: 3 },
-      { labels: L('source', 'reviews-v2', 'ratings-v1', '503', { connection_security_policy: 'mutual_tls' }), rate: 1 },
+      {
+        labels: L('source', 'reviews-v2', 'ratings-v1', '200', { connection_security_policy: 'mutual_tls' }),
+        rate: 3,
+      },
+      {
+        labels: L('source', 'reviews-v2', 'ratings-v1', '503', { connection_security_policy: 'mutual_tls' }),
+        rate: 1,
+      },
       { labels: L('source', 'reviews-v2', 'details-v1', '0'), rate: 2 },
     ]
     const base = L('source', 'reviews-v2', 'ratings-v1')
@@ -70,7 +76,17 @@ describe('buildGraph', () => {
 
   it('a request no workload answered (503 NR) goes to the service node', () => {
     const g = buildGraph(
-      [{ labels: { ...L('source', 'productpage-v1', 'x'), destination_workload: 'unknown', destination_service: 'ratings.default.svc.cluster.local', response_code: '503' }, rate: 1 }],
+      [
+        {
+          labels: {
+            ...L('source', 'productpage-v1', 'x'),
+            destination_workload: 'unknown',
+            destination_service: 'ratings.default.svc.cluster.local',
+            response_code: '503',
+          },
+          rate: 1,
+        },
+      ],
       [],
     )
     expect(g.edges[0]).toMatchObject({ destination: 'svc:ratings.default.svc.cluster.local', successRate: 0 })
@@ -80,8 +96,19 @@ describe('buildGraph', () => {
 
 describe('histogramQuantile', () => {
   it('interpolates as PromQL, answers the highest finite bound in +Inf, nothing for an empty histogram', () => {
-    expect(histogramQuantile(0.5, [{ le: 1, value: 0 }, { le: 3, value: 10 }, { le: Infinity, value: 10 }])).toBe(2)
-    expect(histogramQuantile(0.99, [{ le: 5, value: 1 }, { le: Infinity, value: 10 }])).toBe(5)
+    expect(
+      histogramQuantile(0.5, [
+        { le: 1, value: 0 },
+        { le: 3, value: 10 },
+        { le: Infinity, value: 10 },
+      ]),
+    ).toBe(2)
+    expect(
+      histogramQuantile(0.99, [
+        { le: 5, value: 1 },
+        { le: Infinity, value: 10 },
+      ]),
+    ).toBe(5)
     expect(histogramQuantile(0.99, [{ le: Infinity, value: 0 }])).toBeUndefined()
   })
 })
@@ -91,7 +118,11 @@ describe('parsePrometheusText and ratesBetween', () => {
     const t0 = parsePrometheusText(
       '# HELP x\nminimesh_requests_total{reporter="source",source_workload="a\\"b"} 10\nminimesh_request_duration_milliseconds_bucket{le="+Inf",reporter="source"} 10\nother 1\n',
     )
-    expect(t0[0]).toEqual({ name: 'minimesh_requests_total', labels: { reporter: 'source', source_workload: 'a"b' }, value: 10 })
+    expect(t0[0]).toEqual({
+      name: 'minimesh_requests_total',
+      labels: { reporter: 'source', source_workload: 'a"b' },
+      value: 10,
+    })
     const t1 = parsePrometheusText(
       'minimesh_requests_total{reporter="source",source_workload="a\\"b"} 30\nminimesh_request_duration_milliseconds_bucket{le="+Inf",reporter="source"} 4\nminimesh_requests_total{reporter="destination"} 5\n',
     )

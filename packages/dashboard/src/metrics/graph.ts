@@ -127,18 +127,22 @@ export function buildGraph(requests: readonly RequestRate[], buckets: readonly B
   // Which edges have a client-side report: those use only it.
   const clientReported = new Set<string>()
   for (const r of requests)
-    if (r.labels.reporter === 'source') clientReported.add(`${sourceId(r.labels)}\x00${destinationId(r.labels)}`)
+    if (r.labels.reporter === 'source')
+      clientReported.add(`${sourceId(r.labels)}\x00${destinationId(r.labels)}`)
   const useSeries = (l: Record<string, string>): boolean => {
     const key = `${sourceId(l)}\x00${destinationId(l)}`
     return l.reporter === 'source' || !clientReported.has(key)
   }
 
-  const edges = new Map<string, Acc & { source: string; destination: string; service: string; reporter: string }>()
+  const edges = new Map<
+    string,
+    Acc & { source: string; destination: string; service: string; reporter: string }
+  >()
   const inbound = new Map<string, Acc>()
   const outbound = new Map<string, Acc>()
   const acc = (m: Map<string, Acc>, k: string) => {
-    let a = m.get(k)
-    if (!a) m.set(k, (a = newAcc()))
+    const a = m.get(k) ?? newAcc()
+    m.set(k, a)
     return a
   }
   const add = (a: Acc, r: RequestRate) => {
@@ -160,7 +164,13 @@ export function buildGraph(requests: readonly RequestRate[], buckets: readonly B
     const key = `${src}\x00${dst}`
     let e = edges.get(key)
     if (!e) {
-      e = { ...newAcc(), source: src, destination: dst, service: l.destination_service ?? '', reporter: l.reporter ?? '' }
+      e = {
+        ...newAcc(),
+        source: src,
+        destination: dst,
+        service: l.destination_service ?? '',
+        reporter: l.reporter ?? '',
+      }
       edges.set(key, e)
     }
     add(e, r)
@@ -170,7 +180,11 @@ export function buildGraph(requests: readonly RequestRate[], buckets: readonly B
     const src = sourceId(l)
     const dst = destinationId(l)
     const target =
-      l.reporter === 'destination' ? inbound.get(dst) : l.reporter === 'source' ? outbound.get(src) : undefined
+      l.reporter === 'destination'
+        ? inbound.get(dst)
+        : l.reporter === 'source'
+          ? outbound.get(src)
+          : undefined
     if (target) target.buckets.set(b.le, (target.buckets.get(b.le) ?? 0) + b.rate)
     if (!useSeries(l)) continue
     const e = edges.get(`${src}\x00${dst}`)

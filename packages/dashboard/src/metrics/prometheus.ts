@@ -26,10 +26,15 @@ export async function promQuery(get: HttpGet, base: string, expr: string): Promi
   try {
     parsed = JSON.parse(body)
   } catch (err) {
-    throw new DashboardError('MESH_ERR_DASHBOARD_PROMQL', `Prometheus at ${base} answered no JSON`, { cause: err })
+    throw new DashboardError('MESH_ERR_DASHBOARD_PROMQL', `Prometheus at ${base} answered no JSON`, {
+      cause: err,
+    })
   }
   if (parsed.status !== 'success' || parsed.data?.resultType !== 'vector')
-    throw new DashboardError('MESH_ERR_DASHBOARD_PROMQL', `query ${expr}: ${parsed.error ?? 'no vector result'}`)
+    throw new DashboardError(
+      'MESH_ERR_DASHBOARD_PROMQL',
+      `query ${expr}: ${parsed.error ?? 'no vector result'}`,
+    )
   return parsed.data.result ?? []
 }
 

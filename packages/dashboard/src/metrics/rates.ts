@@ -22,7 +22,10 @@ function keyOf(s: Sample): string {
  * Rates between an earlier and a later scrape of the same proxy. A series absent earlier started
  * from 0 within the interval (the proxy creates a series on its first request).
  */
-export function ratesBetween(earlier: Scrape, later: Scrape): { requests: RequestRate[]; buckets: BucketRate[] } {
+export function ratesBetween(
+  earlier: Scrape,
+  later: Scrape,
+): { requests: RequestRate[]; buckets: BucketRate[] } {
   const seconds = (later.at - earlier.at) / 1000
   const requests: RequestRate[] = []
   const buckets: BucketRate[] = []

@@ -8,7 +8,16 @@ import { parseAllDocuments } from 'yaml'
 import { DashboardError } from '../errors.ts'
 
 /** apps/addons/prometheus.yaml in this checkout. */
-export const ADDON_MANIFEST = join(import.meta.dirname, '..', '..', '..', '..', 'apps', 'addons', 'prometheus.yaml')
+export const ADDON_MANIFEST = join(
+  import.meta.dirname,
+  '..',
+  '..',
+  '..',
+  '..',
+  'apps',
+  'addons',
+  'prometheus.yaml',
+)
 
 export interface ScrapeConfig {
   job_name: string
@@ -29,18 +38,29 @@ export function readAddonConfig(manifestPath = ADDON_MANIFEST): PrometheusConfig
   try {
     text = readFileSync(manifestPath, 'utf8')
   } catch (err) {
-    throw new DashboardError('MESH_ERR_DASHBOARD_ADDON', `cannot read ${manifestPath}: ${(err as Error).message}`, {
-      cause: err,
-    })
+    throw new DashboardError(
+      'MESH_ERR_DASHBOARD_ADDON',
+      `cannot read ${manifestPath}: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    )
   }
   for (const doc of parseAllDocuments(text)) {
-    const o = doc.toJS() as { kind?: string; metadata?: { name?: string }; data?: Record<string, string> } | null
+    const o = doc.toJS() as {
+      kind?: string
+      metadata?: { name?: string }
+      data?: Record<string, string>
+    } | null
     if (o?.kind === 'ConfigMap' && o.data?.['prometheus.yml']) {
       const cfg = parseAllDocuments(o.data['prometheus.yml'])[0]?.toJS() as PrometheusConfig | undefined
       if (cfg && Array.isArray(cfg.scrape_configs)) return cfg
     }
   }
-  throw new DashboardError('MESH_ERR_DASHBOARD_ADDON', `${manifestPath} has no ConfigMap with a prometheus.yml`)
+  throw new DashboardError(
+    'MESH_ERR_DASHBOARD_ADDON',
+    `${manifestPath} has no ConfigMap with a prometheus.yml`,
+  )
 }
 
 /** The file a job's targets are kept in. */
@@ -55,7 +75,10 @@ export function localConfig(addon: PrometheusConfig, targetsDir: string): Promet
     scrape_configs: addon.scrape_configs.map((job) => {
       const { kubernetes_sd_configs, ...rest } = job
       if (!kubernetes_sd_configs) return job
-      return { ...rest, file_sd_configs: [{ files: [targetsFile(targetsDir, job.job_name)], refresh_interval: '5s' }] }
+      return {
+        ...rest,
+        file_sd_configs: [{ files: [targetsFile(targetsDir, job.job_name)], refresh_interval: '5s' }],
+      }
     }),
   }
 }
@@ -74,7 +97,9 @@ interface Meta {
 }
 export interface PodLike {
   metadata: Meta
-  spec?: { containers?: { name: string; ports?: { name?: string; containerPort: number; protocol?: string }[] }[] }
+  spec?: {
+    containers?: { name: string; ports?: { name?: string; containerPort: number; protocol?: string }[] }[]
+  }
   status?: { podIP?: string; phase?: string; conditions?: { type: string; status: string }[] }
 }
 export interface EndpointsLike {
@@ -179,7 +204,8 @@ export function jobTargets(
       const names = sd.namespaces?.names
       const inNs = (m: Meta) => !names || names.includes(m.namespace ?? 'default')
       if (sd.role === 'pod') groups.push(...podTargets(pods.filter((p) => inNs(p.metadata))))
-      else if (sd.role === 'endpoints') groups.push(...endpointsTargets(endpoints.filter((e) => inNs(e.metadata))))
+      else if (sd.role === 'endpoints')
+        groups.push(...endpointsTargets(endpoints.filter((e) => inNs(e.metadata))))
     }
     if (job.kubernetes_sd_configs) out.set(job.job_name, groups)
   }

@@ -67,9 +67,13 @@ export async function startLocalPrometheus(options: LocalPrometheusOptions): Pro
   const url = `http://127.0.0.1:${port}`
 
   const refreshTargets = async () => {
-    const [pods, endpoints] = await Promise.all([options.cluster.get('pods'), options.cluster.get('endpoints')])
+    const [pods, endpoints] = await Promise.all([
+      options.cluster.get('pods'),
+      options.cluster.get('endpoints'),
+    ])
     const jobs = jobTargets(addon, pods as unknown as PodLike[], endpoints as unknown as EndpointsLike[])
-    for (const [job, groups] of jobs) writeAtomic(targetsFile(targetsDir, job), `${JSON.stringify(groups, null, 2)}\n`)
+    for (const [job, groups] of jobs)
+      writeAtomic(targetsFile(targetsDir, job), `${JSON.stringify(groups, null, 2)}\n`)
   }
   let child: ChildProcess | undefined
   let timer: NodeJS.Timeout | undefined
@@ -109,7 +113,12 @@ export async function startLocalPrometheus(options: LocalPrometheusOptions): Pro
         ),
       )
       child!.once('exit', (code) =>
-        reject(new DashboardError('MESH_ERR_DASHBOARD_PROMETHEUS', `prometheus exited (${code}): ${log.trim().split('\n').slice(-3).join(' | ')}`)),
+        reject(
+          new DashboardError(
+            'MESH_ERR_DASHBOARD_PROMETHEUS',
+            `prometheus exited (${code}): ${log.trim().split('\n').slice(-3).join(' | ')}`,
+          ),
+        ),
       )
     })
     exited.catch(() => {})
@@ -122,7 +131,16 @@ export async function startLocalPrometheus(options: LocalPrometheusOptions): Pro
       }
     })()
     const deadline = new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new DashboardError('MESH_ERR_DASHBOARD_PROMETHEUS', `prometheus not ready at ${url} in 30 s: ${log.slice(-500)}`)), 30_000).unref(),
+      setTimeout(
+        () =>
+          reject(
+            new DashboardError(
+              'MESH_ERR_DASHBOARD_PROMETHEUS',
+              `prometheus not ready at ${url} in 30 s: ${log.slice(-500)}`,
+            ),
+          ),
+        30_000,
+      ).unref(),
     )
     await Promise.race([ready, exited, deadline])
   } catch (err) {
