@@ -19,9 +19,9 @@ const fmtMs = (ms) =>
       : `${ms.toFixed(ms < 10 ? 1 : 0)} ms`
 const LOCK = '\u{1F512}'
 
-const NODE_W = 150
+const NODE_W = 190
 const NODE_H = 40
-const COL_GAP = 230
+const COL_GAP = 340
 const ROW_GAP = 70
 
 /** Columns by longest path from a node without callers (cycles cut), rows by name. */

@@ -8,14 +8,14 @@ import { buildGraph, type GraphEdge, type MeshGraph } from './metrics/graph.ts'
 import { prometheusRates } from './metrics/prometheus.ts'
 import { traceLink } from './trace-link.ts'
 
-export interface TypeSync {
+interface TypeSync {
   sent: string | null
   acked: string | null
   synced: boolean
   lastNack: { version: string; message: string; at: string } | null
 }
 
-export interface ProxySync {
+interface ProxySync {
   proxy: string
   type: string
   namespace: string
@@ -24,7 +24,7 @@ export interface ProxySync {
   types: Record<string, TypeSync>
 }
 
-export interface RejectedConfig {
+interface RejectedConfig {
   key: string
   kind: string
   namespace?: string

@@ -4,7 +4,7 @@
 import type { GraphNode } from './metrics/graph.ts'
 
 /** `reviews-v2` with version `v2` → `reviews`. */
-export function canonicalService(node: GraphNode): string {
+function canonicalService(node: GraphNode): string {
   const suffix = `-${node.version}`
   return node.version !== 'unknown' && node.workload.endsWith(suffix)
     ? node.workload.slice(0, -suffix.length)

@@ -45,7 +45,7 @@ export interface GraphEdge {
   mtls: number
 }
 
-export interface Golden {
+interface Golden {
   rps: number
   successRate: number | undefined
   p99Ms: number | undefined

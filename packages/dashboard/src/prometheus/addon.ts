@@ -19,7 +19,7 @@ export const ADDON_MANIFEST = join(
   'prometheus.yaml',
 )
 
-export interface ScrapeConfig {
+interface ScrapeConfig {
   job_name: string
   kubernetes_sd_configs?: { role: string; namespaces?: { names: string[] } }[]
   file_sd_configs?: { files: string[]; refresh_interval?: string }[]
@@ -131,7 +131,7 @@ function metaLabels(prefix: string, m: Meta): Record<string, string> {
 const host = (ip: string, port: number) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`)
 
 /** What kubernetes_sd role `pod` discovers: one target per container port of every pod with an IP. */
-export function podTargets(pods: readonly PodLike[]): TargetGroup[] {
+function podTargets(pods: readonly PodLike[]): TargetGroup[] {
   const out: TargetGroup[] = []
   for (const p of pods) {
     const ip = p.status?.podIP
@@ -164,7 +164,7 @@ export function podTargets(pods: readonly PodLike[]): TargetGroup[] {
 }
 
 /** What kubernetes_sd role `endpoints` discovers: one target per address and port of every Endpoints. */
-export function endpointsTargets(endpoints: readonly EndpointsLike[]): TargetGroup[] {
+function endpointsTargets(endpoints: readonly EndpointsLike[]): TargetGroup[] {
   const out: TargetGroup[] = []
   for (const e of endpoints) {
     for (const s of e.subsets ?? []) {

@@ -20,7 +20,7 @@ import {
 } from './addon.ts'
 
 /** Where the pods and Endpoints come from (a LocalClusterClient fits). */
-export interface ObjectLister {
+interface ObjectLister {
   get(kind: string): Promise<Record<string, unknown>[]>
 }
 
