@@ -8,6 +8,7 @@ import { binomialTestPValue } from '../binomial.ts'
 import { countBy, counter, fixture, loadPage, loadPages, login, report, sample } from '../bookinfo.ts'
 import { currentDriver } from '../cluster.ts'
 import type { ClusterDriver, PodRef } from '../driver.ts'
+import { dashboardScenarios } from './dashboard.ts'
 
 const NS = 'default'
 const SIGNIFICANCE = 0.001
@@ -254,3 +255,5 @@ describe(`Bookinfo traffic management (${process.env.E2E_DRIVER ?? 'local'} clus
     expect(rv1 - rv0).toBe(n)
   })
 })
+
+dashboardScenarios(() => ({ driver, gw, productpage }))
