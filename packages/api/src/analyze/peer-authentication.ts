@@ -80,12 +80,12 @@ export function checkMtlsConflicts(inv: Inventory): Finding[] {
     const strict = strictFor(inv, svc.entry.namespace, svc.selector)
     if (!strict) continue
     const policies: [unknown, FieldPath][] = [[dr.spec.trafficPolicy, ['spec', 'trafficPolicy']]]
-    arr(rec(dr.spec.trafficPolicy)?.portLevelSettings).forEach((p, i) =>
-      policies.push([p, ['spec', 'trafficPolicy', 'portLevelSettings', i]]),
-    )
-    arr(dr.spec.subsets).forEach((s, i) =>
-      policies.push([rec(s)?.trafficPolicy, ['spec', 'subsets', i, 'trafficPolicy']]),
-    )
+    arr(rec(dr.spec.trafficPolicy)?.portLevelSettings).forEach((p, i) => {
+      policies.push([p, ['spec', 'trafficPolicy', 'portLevelSettings', i]])
+    })
+    arr(dr.spec.subsets).forEach((s, i) => {
+      policies.push([rec(s)?.trafficPolicy, ['spec', 'subsets', i, 'trafficPolicy']])
+    })
     for (const [policy, path] of policies) {
       if (str(rec(rec(policy)?.tls)?.mode) !== 'DISABLE') continue
       out.push(
