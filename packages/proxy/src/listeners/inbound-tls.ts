@@ -5,9 +5,10 @@
 // connection before the proxy has a certificate); PERMISSIVE hands plaintext on as it came (and
 // TLS too while it has no certificate: then the app sees the TLS, as with DISABLE).
 import type { Socket } from 'node:net'
-import { type TLSSocket, TLSSocket as TlsSocket } from 'node:tls'
+import { type TLSSocket, Server as TlsServer } from 'node:tls'
 import { peerPrincipalOf, SERVER_ALPN } from '../cluster/mesh-tls.ts'
 import type { ProxyContext } from '../context.ts'
+import type { CertificateStore, WorkloadCertificate } from '../identity/certificates.ts'
 import { sniffTls } from './sniff.ts'
 
 /** A handshake that has not completed in this time is abandoned (Envoy's transport_socket_connect_timeout is 10 s too). */
@@ -19,6 +20,53 @@ export type InboundTlsVerdict =
   | { kind: 'plaintext' }
   | { kind: 'mtls'; socket: TLSSocket; principal: string | undefined }
   | { kind: 'refused'; reason: MtlsRefusal }
+
+type Pending = (tls: TLSSocket | undefined) => void
+
+/**
+ * The TLS server of one workload certificate (never listening: connections are handed to it).
+ * node:tls's own server does what a hand-made server TLSSocket does not: it checks the client's
+ * chain against the mesh roots (destroying the connection when it fails or is missing), sets
+ * `authorized`, applies the handshake timeout, and ends the socket's connecting state (HTTP/2
+ * sessions wait for it).
+ */
+interface CertServer {
+  cert: WorkloadCertificate
+  server: TlsServer
+  /** Handshakes in progress by connection (remote address and port, local port). */
+  pending: Map<string, Pending>
+}
+
+const servers = new WeakMap<CertificateStore, CertServer>()
+
+const connKey = (s: Socket) => `${s.remoteAddress}|${s.remotePort}|${s.localPort}`
+
+function serverFor(certs: CertificateStore, cert: WorkloadCertificate): CertServer {
+  const had = servers.get(certs)
+  if (had?.cert === cert) return had
+  const pending = new Map<string, Pending>()
+  const server = new TlsServer({
+    cert: cert.certChainPem,
+    key: cert.keyPem,
+    ca: cert.rootsPem,
+    requestCert: true,
+    rejectUnauthorized: true,
+    ALPNProtocols: SERVER_ALPN,
+    handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+  })
+  const settle = (tls: TLSSocket, ok: boolean) => {
+    const key = connKey(tls)
+    const cb = pending.get(key)
+    if (!cb) return
+    pending.delete(key)
+    cb(ok ? tls : undefined)
+  }
+  server.on('secureConnection', (tls) => settle(tls, true))
+  server.on('tlsClientError', (_err, tls) => settle(tls, false))
+  const entry = { cert, server, pending }
+  servers.set(certs, entry)
+  return entry
+}
 
 /**
  * Decides how a fresh inbound connection is secured, terminating mesh mTLS when it is TLS. Calls
@@ -37,44 +85,30 @@ export function acceptInbound(
     cb({ kind: 'refused', reason })
   }
   sniffTls(socket, sniffTimeoutMs, (isTls) => {
-    const secureContext = ctx.certs.secureContext
+    const cert = ctx.certs.current
     if (!isTls) return mode === 'STRICT' ? refuse('plaintext') : cb({ kind: 'plaintext' })
-    if (!secureContext) return mode === 'STRICT' ? refuse('no_certificate') : cb({ kind: 'plaintext' })
-    // The sniffed bytes were put back on the socket; TLSSocket feeds them to the handshake first.
-    const tls = new TlsSocket(socket, {
-      isServer: true,
-      secureContext,
-      requestCert: true,
-      rejectUnauthorized: true,
-      ALPNProtocols: SERVER_ALPN,
-    })
+    if (!cert) return mode === 'STRICT' ? refuse('no_certificate') : cb({ kind: 'plaintext' })
+    const { server, pending } = serverFor(ctx.certs, cert)
+    const key = connKey(socket)
     let settled = false
-    const timer = setTimeout(() => tls.destroy(), HANDSHAKE_TIMEOUT_MS)
-    timer.unref()
-    tls.on('error', (err) => {
-      tls.destroy()
-      socket.destroy()
+    const done: Pending = (tls) => {
       if (settled) return
       settled = true
-      clearTimeout(timer)
-      ctx.log.debug({ err, remote: socket.remoteAddress }, 'inbound mTLS handshake failed')
-      ctx.metrics.mtlsRefused('handshake')
-      cb({ kind: 'refused', reason: 'handshake' })
-    })
-    tls.once('close', () => {
-      clearTimeout(timer)
-      if (settled) return
-      settled = true
-      ctx.metrics.mtlsRefused('handshake')
-      cb({ kind: 'refused', reason: 'handshake' })
-    })
-    tls.once('secure', () => {
-      if (settled) return
-      settled = true
-      clearTimeout(timer)
+      if (!tls) {
+        ctx.log.debug({ remote: socket.remoteAddress }, 'inbound mTLS handshake failed')
+        refuse('handshake')
+        return
+      }
       // Reading starts with whoever takes the decrypted stream (HTTP server, sniffing, TCP pipe).
       tls.pause()
       cb({ kind: 'mtls', socket: tls, principal: peerPrincipalOf(tls) })
+    }
+    pending.set(key, done)
+    socket.once('close', () => {
+      if (pending.get(key) === done) pending.delete(key)
+      done(undefined)
     })
+    // The sniffed bytes were put back on the socket; the TLS socket feeds them to the handshake.
+    server.emit('connection', socket)
   })
 }
