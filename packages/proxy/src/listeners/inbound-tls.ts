@@ -84,7 +84,10 @@ export function acceptInbound(
     socket.destroy()
     cb({ kind: 'refused', reason })
   }
-  sniffTls(socket, sniffTimeoutMs, (isTls) => {
+  // STRICT takes nothing but TLS: a slow client gets the handshake's time to send its ClientHello.
+  // PERMISSIVE decides at the sniffing timeout, so that a server-first protocol still works.
+  const wait = mode === 'STRICT' ? HANDSHAKE_TIMEOUT_MS : sniffTimeoutMs
+  sniffTls(socket, wait, (isTls) => {
     const cert = ctx.certs.current
     if (!isTls) return mode === 'STRICT' ? refuse('plaintext') : cb({ kind: 'plaintext' })
     if (!cert) return mode === 'STRICT' ? refuse('no_certificate') : cb({ kind: 'plaintext' })
