@@ -10,7 +10,8 @@
  *   a full mTLS handshake (client certificate, no session resumption) and one HTTP/1.1 request
  *   with `connection: close`, from 32 concurrent clients in this process; beside it the same
  *   figure for plaintext connections to the plaintext server sidecar; cpu_us_per_connection: the
- *   server sidecar's CPU per connection.
+ *   server sidecar's CPU per connection; bare_node_tls_server: the peer, a node:tls server with the
+ *   same certificates and client-certificate check answering a fixed 200 (what TLS alone costs).
  * The sidecars are the compiled proxy (dist/, rebuilt when older than the sources) with the
  * workload certificates of a test mesh CA (ECDSA P-256, SPIFFE URI SANs) in their certificate
  * stores; the upstream is one nginx worker with a fixed answer.
@@ -38,6 +39,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const BUILT = join(ROOT, 'packages/proxy/dist/index.js')
 const SOURCES = ['packages/proxy/src', 'packages/api/src'].map((d) => join(ROOT, d))
 const LAUNCHER = fileURLToPath(new URL('./mesh-sidecar.ts', import.meta.url))
+const TLS_PEER = fileURLToPath(new URL('./tls-peer.ts', import.meta.url))
 /** mesh-proxy's own start-up settings (packages/proxy/src/main.ts), without the source condition. */
 const CHILD_ENV = { ...process.env, NODE_OPTIONS: '', MALLOC_ARENA_MAX: '2' }
 const NODE_FLAGS = ['--max-semi-space-size=4']
@@ -205,9 +207,9 @@ async function main(): Promise<void> {
   const [clientCerts, serverCerts] = await Promise.all([certDir('bench-client'), certDir('upstream')])
   const direct = await ca.issue('default', 'bench-direct')
 
-  const [upPort, plainClient, plainServer, mtlsClient, mtlsServer] = (await Promise.all(
-    Array.from({ length: 5 }, freePort),
-  )) as [number, number, number, number, number]
+  const [upPort, plainClient, plainServer, mtlsClient, mtlsServer, peerPort] = (await Promise.all(
+    Array.from({ length: 6 }, freePort),
+  )) as [number, number, number, number, number, number]
   const upstreamConf = join(dir, 'upstream.conf')
   writeFileSync(
     upstreamConf,
@@ -230,7 +232,10 @@ http {
   const pClient = sidecar(meshClientSidecar(plainClient, plainServer, false), 'plain-client')
   const mServer = sidecar(meshServerSidecar(mtlsServer, upPort, true), 'mtls-server', serverCerts)
   const mClient = sidecar(meshClientSidecar(mtlsClient, mtlsServer, true), 'mtls-client', clientCerts)
-  await Promise.all([upPort, plainClient, plainServer, mtlsClient, mtlsServer].map((p) => waitPort(p)))
+  const tlsPeer = start(process.execPath, [TLS_PEER, String(peerPort), serverCerts], 'tls-peer')
+  await Promise.all(
+    [upPort, plainClient, plainServer, mtlsClient, mtlsServer, peerPort].map((p) => waitPort(p)),
+  )
 
   const loadBefore = loadavg()[0]!
   const targets = {
@@ -281,6 +286,17 @@ http {
     mServer.pid!,
   )
   const plainConn = await connectionsPerSecond(plainServer, undefined, pServer.pid!)
+  const peerConn = await connectionsPerSecond(
+    peerPort,
+    {
+      ca: ca.rootPem,
+      cert: direct.certChainPem,
+      key: direct.keyPem,
+      checkServerIdentity: () => undefined,
+      ALPNProtocols: ['http/1.1'],
+    },
+    tlsPeer.pid!,
+  )
 
   const b = best as Record<Name, Window & { cpuUs: number }>
   const lat = (n: Name) => ({ p50: b[n].p50, p99: b[n].p99 })
@@ -312,7 +328,9 @@ http {
       concurrency: HANDSHAKE_CONCURRENCY,
       mtls: mtlsConn,
       plaintext_connections: plainConn,
+      bare_node_tls_server: peerConn,
       ratio_vs_plaintext: round(mtlsConn.per_second / Math.max(plainConn.per_second, 1), 3),
+      ratio_vs_bare_node_tls: round(mtlsConn.per_second / Math.max(peerConn.per_second, 1), 3),
     },
     load_average: { before: round(loadBefore, 2), after: round(loadavg()[0]!, 2) },
     notes:
