@@ -5,7 +5,7 @@ import type { Entry, Inventory } from './inventory.ts'
 import { arr, rec, str, stringMap } from './read.ts'
 
 /** Istio's root namespace for minimesh: policies there without a selector apply mesh-wide. */
-export const MESH_ROOT_NAMESPACE = 'minimesh-system'
+const MESH_ROOT_NAMESPACE = 'minimesh-system'
 
 const selects = (selector: Record<string, string>, labels: Record<string, string>) =>
   Object.entries(selector).every(([k, v]) => labels[k] === v)

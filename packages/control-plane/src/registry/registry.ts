@@ -39,7 +39,7 @@ export interface Endpoint {
 }
 
 /** The annotation the injector leaves on a pod it added the sidecar to. */
-export const SIDECAR_STATUS_ANNOTATION = 'sidecar.minimesh.dev/status'
+const SIDECAR_STATUS_ANNOTATION = 'sidecar.minimesh.dev/status'
 
 export interface PodInfo {
   name: string

@@ -112,7 +112,7 @@ function meshConnector(
 }
 
 /** Mesh mTLS settings of a cluster's hosts. */
-export interface MeshTlsSettings {
+interface MeshTlsSettings {
   policy: MeshTlsPolicy
   certs: CertificateStore
   cluster: Cluster

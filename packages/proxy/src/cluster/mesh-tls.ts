@@ -13,7 +13,7 @@ import { principalOf } from '../identity/certificates.ts'
  * `http/1.1` (undici picks HTTP/2 by it) plus `minimesh`, which marks a mesh peer and is what a
  * TCP connection gets.
  */
-export const MESH_ALPN = 'minimesh'
+const MESH_ALPN = 'minimesh'
 export const CLIENT_ALPN = {
   http: ['http/1.1', MESH_ALPN],
   http2: ['h2', MESH_ALPN],
@@ -22,7 +22,7 @@ export const CLIENT_ALPN = {
 /** What an inbound capture chain accepts (its preference first). */
 export const SERVER_ALPN = ['h2', 'http/1.1', MESH_ALPN]
 
-export const TRUST_DOMAIN = 'cluster.local'
+const TRUST_DOMAIN = 'cluster.local'
 
 /** How a cluster's hosts are secured: 'all' (ISTIO_MUTUAL), 'auto' (by endpoint tlsMode), 'off'. */
 export type MeshTlsPolicy = 'all' | 'auto' | 'off'
@@ -57,7 +57,7 @@ export function expectedPeerIds(cluster: Cluster, ep: LbEndpoint): readonly stri
 }
 
 /** The URI SANs of a peer certificate. */
-export function uriSans(cert: PeerCertificate | undefined): string[] {
+function uriSans(cert: PeerCertificate | undefined): string[] {
   const text = cert?.subjectaltname
   if (!text) return []
   const out: string[] = []
@@ -69,7 +69,7 @@ export function uriSans(cert: PeerCertificate | undefined): string[] {
 }
 
 /** The mesh principal (`cluster.local/ns/<ns>/sa/<sa>`) of a verified peer certificate, if it has a SPIFFE id. */
-export function principalOfCert(cert: PeerCertificate | undefined): string | undefined {
+function principalOfCert(cert: PeerCertificate | undefined): string | undefined {
   const id = uriSans(cert).find((u) => u.startsWith('spiffe://'))
   return id === undefined ? undefined : principalOf(id)
 }
@@ -80,7 +80,7 @@ export function peerPrincipalOf(socket: TLSSocket): string | undefined {
 }
 
 /** checkServerIdentity for mesh peers: the certificate must carry one of the wanted URI SANs. */
-export function meshIdentityCheck(
+function meshIdentityCheck(
   wanted: readonly string[] | undefined,
 ): (host: string, cert: PeerCertificate) => Error | undefined {
   return (_host, cert) => {
@@ -98,7 +98,7 @@ export function meshIdentityCheck(
 }
 
 /** Istio's SNI for a mesh connection: `outbound_.<port>_.<subset>_.<host>`. */
-export function meshSni(cluster: Cluster): string | undefined {
+function meshSni(cluster: Cluster): string | undefined {
   if (cluster.tls?.sni) return cluster.tls.sni
   const s = cluster.service
   return s ? `outbound_.${s.port}_.${s.subset ?? ''}_.${s.host}` : undefined

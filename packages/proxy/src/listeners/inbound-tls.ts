@@ -12,9 +12,9 @@ import type { CertificateStore, WorkloadCertificate } from '../identity/certific
 import { sniffTls } from './sniff.ts'
 
 /** A handshake that has not completed in this time is abandoned (Envoy's transport_socket_connect_timeout is 10 s too). */
-export const HANDSHAKE_TIMEOUT_MS = 10_000
+const HANDSHAKE_TIMEOUT_MS = 10_000
 
-export type MtlsRefusal = 'plaintext' | 'no_certificate' | 'handshake'
+type MtlsRefusal = 'plaintext' | 'no_certificate' | 'handshake'
 
 export type InboundTlsVerdict =
   | { kind: 'plaintext' }
