@@ -17,7 +17,8 @@ const HANDSHAKE_TIMEOUT_MS = 10_000
 type MtlsRefusal = 'plaintext' | 'no_certificate' | 'handshake'
 
 export type InboundTlsVerdict =
-  | { kind: 'plaintext' }
+  /** silent: nothing came within the sniffing timeout (a server-first protocol: TCP). */
+  | { kind: 'plaintext'; silent: boolean }
   | { kind: 'mtls'; socket: TLSSocket; principal: string | undefined }
   | { kind: 'refused'; reason: MtlsRefusal }
 
@@ -87,10 +88,10 @@ export function acceptInbound(
   // STRICT takes nothing but TLS: a slow client gets the handshake's time to send its ClientHello.
   // PERMISSIVE decides at the sniffing timeout, so that a server-first protocol still works.
   const wait = mode === 'STRICT' ? HANDSHAKE_TIMEOUT_MS : sniffTimeoutMs
-  sniffTls(socket, wait, (isTls) => {
+  sniffTls(socket, wait, (isTls, silent) => {
     const cert = ctx.certs.current
-    if (!isTls) return mode === 'STRICT' ? refuse('plaintext') : cb({ kind: 'plaintext' })
-    if (!cert) return mode === 'STRICT' ? refuse('no_certificate') : cb({ kind: 'plaintext' })
+    if (!isTls) return mode === 'STRICT' ? refuse('plaintext') : cb({ kind: 'plaintext', silent })
+    if (!cert) return mode === 'STRICT' ? refuse('no_certificate') : cb({ kind: 'plaintext', silent: false })
     const { server, pending } = serverFor(ctx.certs, cert)
     const key = connKey(socket)
     let settled = false

@@ -274,6 +274,39 @@ describe('PERMISSIVE', () => {
   })
 })
 
+describe('PERMISSIVE: a server-first protocol', () => {
+  it("a client that sends nothing gets the app's banner (TCP), on an HTTP chain too", async () => {
+    const banner = net.createServer((c) => {
+      c.write('220 hello\r\n')
+      c.on('error', () => {})
+    })
+    await new Promise<void>((r) => banner.listen(0, '127.0.0.1', r))
+    const bannerPort = (banner.address() as net.AddressInfo).port
+    const server = await serverSidecar('PERMISSIVE', {
+      dst: () => ({ address: '127.0.0.1', port: bannerPort }),
+      edit: (c) => {
+        c.listeners!.find((l) => l.name === 'virtualInbound')!.filterChains.push({
+          name: 'http-on-banner-port',
+          match: { destinationPort: bannerPort },
+          http: { cluster: 'inbound|9080||' },
+          mtls: { mode: 'PERMISSIVE' },
+        })
+      },
+    })
+    const got = await new Promise<string>((resolve, reject) => {
+      const s = net.connect(server.port, '127.0.0.1')
+      s.on('data', (d: Buffer) => {
+        resolve(`${d}`)
+        s.destroy()
+      })
+      s.on('error', reject)
+    })
+    expect(got).toBe('220 hello\r\n')
+    await server.proxy.close()
+    banner.close()
+  })
+})
+
 describe('DISABLE', () => {
   it('takes plaintext, and passes a TLS ClientHello through to the app untouched', async () => {
     // A TLS app behind the passthrough chain, with a certificate of its own (not the mesh's).

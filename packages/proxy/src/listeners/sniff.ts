@@ -71,10 +71,14 @@ const TLS_HANDSHAKE = 0x16
 
 /**
  * Peeks at the first byte of a fresh connection: a TLS handshake record or not. A client that
- * sends nothing within the timeout is not TLS. The bytes read are put back on the socket, which
- * is left paused.
+ * sends nothing within the timeout is not TLS (and `silent`: a server-first protocol). The bytes
+ * read are put back on the socket, which is left paused.
  */
-export function sniffTls(socket: Socket, timeoutMs: number, cb: (isTls: boolean) => void): void {
+export function sniffTls(
+  socket: Socket,
+  timeoutMs: number,
+  cb: (isTls: boolean, silent: boolean) => void,
+): void {
   let done = false
   const finish = (isTls: boolean, chunk?: Buffer) => {
     if (done) return
@@ -85,7 +89,7 @@ export function sniffTls(socket: Socket, timeoutMs: number, cb: (isTls: boolean)
     socket.removeListener('close', onEnd)
     socket.pause()
     if (chunk) socket.unshift(chunk)
-    cb(isTls)
+    cb(isTls, chunk === undefined)
   }
   const onData = (chunk: Buffer) => finish(chunk[0] === TLS_HANDSHAKE, chunk)
   const onEnd = () => finish(false)
