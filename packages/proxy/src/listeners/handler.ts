@@ -18,7 +18,7 @@ import type { ProxyContext } from '../context.ts'
 import type { ConnContext, Destination } from './conn.ts'
 import { selectFilterChain } from './filter-chain.ts'
 import { handleGatewayTls, terminatesTls } from './gateway-tls.ts'
-import type { InboundTlsVerdict } from './inbound-tls.ts' (proxy: mesh mTLS client side (ISTIO_MUTUAL, auto mTLS by endpoint tlsMode; pools per certificate, SAN = endpoint SPIFFE id), inbound termination on STRICT/PERMISSIVE chains (TLS sniffed by first byte), peer principals in records, metrics (source_principal, destination_principal, connection_security_policy) and access log; test mesh CA)
+import type { InboundTlsVerdict } from './inbound-tls.ts'
 import type { SniffVerdict } from './sniff.ts'
 
 export const SNIFF_TIMEOUT_MS = 100
@@ -103,7 +103,8 @@ export function handleConnection(
   if (mtls === 'STRICT' || mtls === 'PERMISSIVE') {
     d.inboundTls(socket, mtls, (v) => {
       if (v.kind === 'plaintext') serve(socket, conn, v.silent)
-      else if (v.kind === 'mtls') serve(v.socket, { ...conn, peerPrincipal: v.principal, security: 'mutual_tls' })
+      else if (v.kind === 'mtls')
+        serve(v.socket, { ...conn, peerPrincipal: v.principal, security: 'mutual_tls' })
     })
     return
   }
