@@ -56,9 +56,8 @@ export function expectedPeerIds(cluster: Cluster, ep: LbEndpoint): readonly stri
   return undefined
 }
 
-/** The URI SANs of a peer certificate. */
-function uriSans(cert: PeerCertificate | undefined): string[] {
-  const text = cert?.subjectaltname
+/** The URI SANs in a certificate's subject alt names (`URI:spiffe://…, DNS:…`; Node quotes odd values). */
+function uriSans(text: string | undefined): string[] {
   if (!text) return []
   const out: string[] = []
   for (const m of text.matchAll(/URI:("(?:[^"\\]|\\.)*"|[^,]*)(?:, |$)/g)) {
@@ -69,14 +68,15 @@ function uriSans(cert: PeerCertificate | undefined): string[] {
 }
 
 /** The mesh principal (`cluster.local/ns/<ns>/sa/<sa>`) of a verified peer certificate, if it has a SPIFFE id. */
-function principalOfCert(cert: PeerCertificate | undefined): string | undefined {
-  const id = uriSans(cert).find((u) => u.startsWith('spiffe://'))
-  return id === undefined ? undefined : principalOf(id)
-}
-
-/** The verified peer's principal on a secured socket (undefined when not authorized). */
+/**
+ * The verified peer's principal on a secured socket (undefined when not authorized or without a
+ * SPIFFE id). The X509Certificate object parses lazily: only the SANs are read (the legacy
+ * getPeerCertificate() computes three fingerprints and more for every connection).
+ */
 export function peerPrincipalOf(socket: TLSSocket): string | undefined {
-  return socket.authorized ? principalOfCert(socket.getPeerCertificate()) : undefined
+  if (!socket.authorized) return undefined
+  const id = uriSans(socket.getPeerX509Certificate()?.subjectAltName).find((u) => u.startsWith('spiffe://'))
+  return id === undefined ? undefined : principalOf(id)
 }
 
 /** checkServerIdentity for mesh peers: the certificate must carry one of the wanted URI SANs. */
@@ -84,7 +84,7 @@ function meshIdentityCheck(
   wanted: readonly string[] | undefined,
 ): (host: string, cert: PeerCertificate) => Error | undefined {
   return (_host, cert) => {
-    const have = uriSans(cert)
+    const have = uriSans(cert.subjectaltname)
     if (!wanted) {
       if (have.some((u) => u.startsWith('spiffe://'))) return undefined
     } else if (have.some((u) => wanted.includes(u))) return undefined
