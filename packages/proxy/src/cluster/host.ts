@@ -195,10 +195,21 @@ export class Host {
    */
   meshContext(): SecureContext | undefined {
     const m = this.settings.mesh
-    if (!m || this.settings.tls || !endpointWantsMeshTls(m.policy, this.endpoint)) return undefined
+    if (!m || !this.wantsMeshTls) return undefined
     const context = m.certs.secureContext
     if (!context) m.onNoCertificate()
     return context
+  }
+
+  /** Requests to this endpoint want mesh mTLS (ISTIO_MUTUAL, or auto mTLS to a sidecar endpoint). */
+  get wantsMeshTls(): boolean {
+    const m = this.settings.mesh
+    return m !== undefined && !this.settings.tls && endpointWantsMeshTls(m.policy, this.endpoint)
+  }
+
+  /** How requests to this endpoint go now: 'mutual_tls', or 'none' (plaintext, or no certificate yet). */
+  get transport(): 'mutual_tls' | 'none' {
+    return this.wantsMeshTls && this.settings.mesh?.certs.secureContext ? 'mutual_tls' : 'none'
   }
 
   /** The principal of the mesh peer behind this endpoint: the one it proved, else the one expected. */

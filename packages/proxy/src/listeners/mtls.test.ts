@@ -357,6 +357,17 @@ describe('client side: auto mTLS and DestinationRule tls', () => {
     const upstream = client.proxy.accessLog.recent.slice(-4).map((e) => e.upstream_peer_principal)
     expect(upstream.filter((p) => p === REVIEWS_SA)).toHaveLength(2)
     expect(upstream.filter((p) => p === null)).toHaveLength(2)
+    const clusters = (await (
+      await fetch(`http://127.0.0.1:${client.proxy.ports.admin}/clusters`)
+    ).json()) as {
+      name: string
+      hosts: { port: number; mtls: string }[]
+    }[]
+    const hosts = clusters.find((c) => c.name === REVIEWS)!.hosts
+    expect(hosts.map((h) => [h.port, h.mtls])).toEqual([
+      [strict.port, 'mutual_tls'],
+      [app.port, 'none'],
+    ])
     await client.proxy.close()
   })
 
