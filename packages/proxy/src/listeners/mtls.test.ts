@@ -515,6 +515,66 @@ describe('gRPC and TCP over mTLS', () => {
   })
 })
 
+describe('WebSocket over mTLS', () => {
+  it('an Upgrade goes through both sidecars and the tunnel carries bytes both ways', async () => {
+    const ws = http.createServer((_req, res) => res.end('not an upgrade'))
+    ws.on('upgrade', (_req, socket: net.Socket) => {
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n')
+      // One echo, then the app ends the tunnel (and both sidecars log it).
+      socket.on('data', (d: Buffer) => socket.end(`echo:${d}`))
+      socket.on('error', () => socket.destroy())
+    })
+    await new Promise<void>((r) => ws.listen(0, '127.0.0.1', r))
+    const wsPort = (ws.address() as net.AddressInfo).port
+    const server = await serverSidecar('STRICT', {
+      edit: (c) => {
+        c.clusters!.find((x) => x.name === 'inbound|9080||')!.loadAssignment!.endpoints[0]!.port = wsPort
+      },
+    })
+    const client = await clientSidecar([{ port: server.port, tlsMode: 'istio' }])
+    const got = await new Promise<string>((resolve) => {
+      const sock = net.connect(client.proxy.ports.listeners.virtualOutbound!, '127.0.0.1', () =>
+        sock.write(
+          'GET /chat HTTP/1.1\r\nHost: reviews:9080\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+            'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+        ),
+      )
+      let text = ''
+      let sent = false
+      sock.on('data', (d: Buffer) => {
+        text += d.toString('latin1')
+        if (!sent && text.includes('\r\n\r\n')) {
+          sent = true
+          sock.write('ping')
+        }
+        if (text.includes('echo:ping')) {
+          sock.destroy()
+          resolve(text)
+        }
+      })
+      sock.on('error', () => resolve(text))
+      setTimeout(() => {
+        sock.destroy()
+        resolve(text)
+      }, 3000)
+    })
+    expect(got).toMatch(/^HTTP\/1\.1 101 /)
+    expect(got).toContain('echo:ping')
+    // The tunnel's access-log line is written when it closes.
+    for (let i = 0; i < 100 && !server.proxy.accessLog.recent.some((e) => e.path === '/chat'); i++)
+      await new Promise((r) => setTimeout(r, 20))
+    expect(server.proxy.accessLog.recent.find((e) => e.path === '/chat')).toMatchObject({
+      path: '/chat',
+      downstream_peer_principal: PRODUCTPAGE,
+      connection_security_policy: 'mutual_tls',
+    })
+    await client.proxy.close()
+    await server.proxy.close()
+    ws.closeAllConnections()
+    ws.close()
+  })
+})
+
 describe('certificate rotation', () => {
   it('loses no request while both sides rotate, and new connections use the new certificate', async () => {
     const server = await serverSidecar('STRICT')
