@@ -110,9 +110,11 @@ describe('install and uninstall against an API server', () => {
     expect(patches.every((p) => p.query.fieldManager === 'meshctl' && p.query.force === 'true')).toBe(true)
     const targets = patches.map((p) => p.target)
     expect(targets[0]).toBe('CustomResourceDefinition virtualservices.networking.istio.io')
-    expect(targets.slice(-2)).toEqual([
+    // The gateway after the webhooks: its pods must go through the injector (gateway template).
+    expect(targets.slice(-3)).toEqual([
       'MutatingWebhookConfiguration minimesh-sidecar-injector',
       'ValidatingWebhookConfiguration minimesh-validator',
+      `Deployment ${NS}/minimesh-ingressgateway`,
     ])
     // meshd's rollout was read before the first webhook configuration was applied, the gateway's after.
     const index = (pred: (r: RecordedRequest) => boolean) => fake.requests.findIndex(pred)

@@ -2,9 +2,10 @@
 // CRD (pure), and the two flows over a small Kube interface (server-side apply as `meshctl`).
 //
 // Install: refuse CRDs someone else owns (Istio's: minimesh serves the same networking.istio.io
-// API) → CRDs, wait until Established → namespace, RBAC, Secret, Services, Deployments → wait for
-// meshd's rollout → the webhook configurations (failurePolicy Fail: they go last, once meshd
-// answers, so nothing is refused while it starts) → wait for the other rollouts (the gateway).
+// API) → CRDs, wait until Established → namespace, RBAC, Secret, Services, meshd's Deployment →
+// wait for meshd's rollout → the webhook configurations (failurePolicy Fail: they go last, once
+// meshd answers, so nothing is refused while it starts) → the other Deployments (the gateway, whose
+// pods must go through the injector's gateway template to get the mesh identity) → wait for them.
 import { InstallError } from './errors.ts'
 import { describeRef, FIELD_MANAGER, type KubeObject, type ObjectRef, refOf } from './kube.ts'
 import { deploymentRollout, podsReadiness, type WaitState, waitUntil } from './wait.ts'
@@ -214,17 +215,20 @@ export async function installObjects(
       )
     }
   }
-  for (const obj of rest) await apply(obj)
-  const deployments = rest.filter((o) => o.kind === 'Deployment')
   // meshd first: the webhook configurations must not point at a webhook that is not answering yet.
-  const meshd = deployments.filter((d) => d.metadata.name === 'meshd')
-  const others = deployments.filter((d) => d.metadata.name !== 'meshd')
+  // The other Deployments after the webhooks: a gateway pod made before the MutatingWebhookConfiguration
+  // exists would never get the mesh identity.
+  const isDeployment = (o: KubeObject) => o.kind === 'Deployment'
+  const meshd = rest.filter((d) => isDeployment(d) && d.metadata.name === 'meshd')
+  const others = rest.filter((d) => isDeployment(d) && d.metadata.name !== 'meshd')
+  for (const obj of rest) if (!others.includes(obj)) await apply(obj)
   const waitRollout = async (dep: KubeObject) => {
     progress(`waiting for the rollout of ${describeRef(refOf(dep))}`)
     await waitUntil(`rollout of ${describeRef(refOf(dep))}`, () => rolloutState(kube, dep), waitOpts)
   }
   if (options.wait !== false) for (const dep of meshd) await waitRollout(dep)
   for (const wh of webhooks) await apply(wh)
+  for (const dep of others) await apply(dep)
   if (options.wait !== false) for (const dep of others) await waitRollout(dep)
 }
 
