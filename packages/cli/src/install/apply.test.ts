@@ -132,6 +132,32 @@ describe('install and uninstall against an API server', () => {
     expect(lines).toContain('  deployment "minimesh-ingressgateway" successfully rolled out')
   })
 
+  it('deletes gateway pods admitted without the injector (no status annotation) so they are made again', async () => {
+    await start()
+    const set = installSet()
+    const gw = set.find((o) => o.metadata.name === 'minimesh-ingressgateway')!
+    const tpl = (gw.spec as { template: { metadata: { labels: Record<string, string> } } }).template
+    tpl.metadata.labels['sidecar.minimesh.dev/template'] = 'gateway'
+    const pod = (name: string, annotations?: Record<string, string>): KubeObject => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name,
+        namespace: NS,
+        labels: { app: 'minimesh-ingressgateway' },
+        ...(annotations ? { annotations } : {}),
+      },
+    })
+    fake.seed(pod('minimesh-ingressgateway-old'))
+    fake.seed(pod('minimesh-ingressgateway-ok', { 'sidecar.minimesh.dev/status': '{}' }))
+    await installObjects(kube, set, options())
+    const deletes = fake.requests.filter((r) => r.method === 'DELETE').map((r) => r.target)
+    expect(deletes).toEqual([`Pod ${NS}/minimesh-ingressgateway-old`])
+    expect(lines).toContain(
+      `pod ${NS}/minimesh-ingressgateway-old was created without the injector (no mesh identity); deleting it so it is made again through the webhook`,
+    )
+  })
+
   it("refuses a CRD of the same name that is not minimesh's (Istio's), naming it and how to resolve", async () => {
     await start()
     const istio = crd('virtualservices.networking.istio.io', {
