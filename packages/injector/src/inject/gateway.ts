@@ -24,7 +24,7 @@ import type { ProxyAdditions, SidecarStatus } from './status.ts'
 import { tokenVolume } from './template.ts'
 
 /** The template a pod asks for with its label; undefined for the sidecar's (no label, or `sidecar`). */
-export function requestedTemplate(pod: Pod): string | undefined {
+function requestedTemplate(pod: Pod): string | undefined {
   const t = pod.metadata?.labels?.[TEMPLATE_LABEL]?.trim()
   return t === undefined || t === '' || t === SIDECAR_TEMPLATE ? undefined : t
 }
@@ -95,7 +95,7 @@ function checkNoClash(spec: PodSpec, proxy: Container): void {
  * The gateway template: fills the mesh identity into the pod's `mesh-proxy` container. Pure; a pod
  * that already carries the status annotation comes back unchanged (a copy).
  */
-export function injectGateway(pod: Pod, config: InjectConfig): Pod {
+function injectGateway(pod: Pod, config: InjectConfig): Pod {
   if (pod.metadata?.annotations?.[STATUS_ANNOTATION] !== undefined) return cloneJson(pod)
   proxyOf(pod)
   if (config.caRootCert === undefined) return cloneJson(pod)
