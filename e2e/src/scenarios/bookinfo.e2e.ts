@@ -52,6 +52,23 @@ describe(`Bookinfo traffic management (${process.env.E2E_DRIVER ?? 'local'} clus
     expect(counts).toEqual({ v1: 100 })
   })
 
+  it('1b. all-v1 through a gateway with the mesh identity: its proxy holds the certificate of its ServiceAccount', async () => {
+    // The gateway template gave the gateway's proxy the mesh roots and its CA token (install-time
+    // manifests cannot carry meshd's root); admin /certs on 127.0.0.1:15000 inside its pod.
+    const [gateway] = await driver.pods('minimesh-system', 'minimesh=ingressgateway')
+    expect(gateway).toBeDefined()
+    const res = await driver.fetchFromPod(gateway!, 'http://127.0.0.1:15000/certs')
+    expect(res.status).toBe(200)
+    const certs = JSON.parse(res.body) as {
+      identity: string | null
+      certificates: { cert_chain: { subject_alt_names: { uri?: string }[] }[] }[]
+    }
+    report('gateway-identity', { identity: certs.identity })
+    const spiffe = 'spiffe://cluster.local/ns/minimesh-system/sa/minimesh-ingressgateway'
+    expect(certs.identity).toBe(spiffe)
+    expect(certs.certificates[0]?.cert_chain[0]?.subject_alt_names).toContainEqual({ uri: spiffe })
+  })
+
   it('2. header routing (reviews-test-v2): jason always gets v2 (black stars), anonymous never', async () => {
     await route('virtual-service-reviews-test-v2.yaml')
     const cookie = await login(gw, 'jason')

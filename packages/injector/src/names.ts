@@ -69,3 +69,13 @@ export const TOKEN_EXPIRATION_SECONDS = 43_200
 
 /** Sidecar env with the mesh roots (PEM): the proxy then gets its certificate from meshd's CA. */
 export const CA_ROOT_CERT_ENV = 'MESH_CA_ROOT_CERT'
+
+/**
+ * Pod label naming the injection template (Istio: `inject.istio.io/templates`, a label here so the
+ * MutatingWebhookConfiguration's objectSelector can see it). `gateway`: the pod runs the mesh's
+ * proxy itself (an ingress gateway) and only that container gets the mesh identity; no init
+ * container, no sidecar. Absent or `sidecar`: the usual sidecar injection.
+ */
+export const TEMPLATE_LABEL = 'sidecar.minimesh.dev/template'
+export const GATEWAY_TEMPLATE = 'gateway'
+export const SIDECAR_TEMPLATE = 'sidecar'

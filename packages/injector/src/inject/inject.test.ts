@@ -5,7 +5,7 @@ import { stringify } from 'yaml'
 import { DEFAULT_INJECT_CONFIG, resolveInjectConfig } from '../config.ts'
 import type { Pod } from '../kube.ts'
 import { checkNoStaleGoldens, expectGolden } from '../testdata/golden.ts'
-import { CASES, type PodCase, productpagePod } from '../testdata/pods.ts'
+import { CASES, gatewayPod, type PodCase, productpagePod } from '../testdata/pods.ts'
 import { jsonPatch } from '../webhook/patch.ts'
 import { inject, isInjected } from './inject.ts'
 import { shouldInject } from './policy.ts'
@@ -65,6 +65,17 @@ describe('inject: golden pods', () => {
       `# productpage with the injector configured with meshd's CA root (caRootCert)\n${stringify(out)}`,
     )
     expectGolden('mesh-ca.patch.json', `${JSON.stringify(jsonPatch(input, out), null, 2)}\n`)
+  })
+
+  it('gateway: the gateway template fills the identity into the mesh-proxy container, nothing else', () => {
+    const input = deepFreeze(gatewayPod())
+    const decision = shouldInject(input, { name: 'minimesh-system' })
+    const out = inject(input, caConfig)
+    expectGolden(
+      'gateway.yaml',
+      `# the ingress gateway's pod (label sidecar.minimesh.dev/template: gateway) with meshd's CA root\n# decision: ${JSON.stringify(decision)}\n${stringify(out)}`,
+    )
+    expectGolden('gateway.patch.json', `${JSON.stringify(jsonPatch(input, out), null, 2)}\n`)
   })
 })
 

@@ -13,6 +13,7 @@ import {
   TOKEN_VOLUME_NAME,
   WORKLOAD_CERT_TTL_ANNOTATION,
 } from '../names.ts'
+import { injectTemplate } from './gateway.ts'
 import { type ProbeRewrite, rewriteProbes } from './probes.ts'
 import type { SidecarStatus } from './status.ts'
 import { initContainer, proxyContainer, proxyVolume, tokenVolume } from './template.ts'
@@ -109,6 +110,9 @@ export function inject(
   config: InjectConfig = DEFAULT_INJECT_CONFIG,
   context: InjectContext = {},
 ): Pod {
+  // A pod labelled for another template (the gateway's) gets that instead.
+  const templated = injectTemplate(pod, config)
+  if (templated) return templated
   if (isInjected(pod)) return cloneJson(pod)
   checkPod(pod, config)
   const out = cloneJson(pod) as Pod & { spec: PodSpec }
