@@ -9,6 +9,7 @@ import { countBy, counter, fixture, loadPage, loadPages, login, report, sample }
 import { currentDriver } from '../cluster.ts'
 import type { ClusterDriver, PodRef } from '../driver.ts'
 import { dashboardScenarios } from './dashboard.ts'
+import { securityScenarios } from './security.ts'
 
 const NS = 'default'
 const SIGNIFICANCE = 0.001
@@ -274,3 +275,4 @@ describe(`Bookinfo traffic management (${process.env.E2E_DRIVER ?? 'local'} clus
 })
 
 dashboardScenarios(() => ({ driver, gw, productpage }))
+securityScenarios(() => ({ driver, gw, productpage }))
