@@ -9,6 +9,7 @@ import { parseAppProbers } from './admin/app-probes.ts'
 import { ProxyError } from './errors.ts'
 import { startProxy } from './proxy.ts'
 import type { QuotaInboundPolicy } from './quota/index.ts'
+import { tracingFromFlags } from './tracing/config.ts'
 
 const USAGE = `Usage: mesh-proxy sidecar|router [flags]
   --discovery-address HOST:PORT  meshd discovery (default $MESH_DISCOVERY_ADDRESS)
@@ -26,7 +27,11 @@ const USAGE = `Usage: mesh-proxy sidecar|router [flags]
   --max-header-kb N              largest request head accepted (default 60)
   --quota-address HOST:PORT      quota service (default: the discovery address)
   --quota-timeout-ms N           how long a quota check may take (default 200)
-  --quota-fail-closed            refuse requests when the quota service cannot answer (default: admit)`
+  --quota-fail-closed            refuse requests when the quota service cannot answer (default: admit)
+  --trace-collector URL|H:P      send spans there: Zipkin /api/v2/spans or OTLP/HTTP /v1/traces
+                                 (default $MESH_TRACE_COLLECTOR; none: tracing off)
+  --trace-format zipkin|otlp     span format (default $MESH_TRACE_FORMAT, else zipkin)
+  --trace-sampling PERCENT       traces this proxy starts that are sampled (default $MESH_TRACE_SAMPLING, else 1)`
 
 function int(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined
@@ -76,6 +81,9 @@ export async function main(argv: string[]): Promise<void> {
       'quota-address': { type: 'string' },
       'quota-timeout-ms': { type: 'string' },
       'quota-fail-closed': { type: 'boolean' },
+      'trace-collector': { type: 'string' },
+      'trace-format': { type: 'string' },
+      'trace-sampling': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -112,6 +120,11 @@ export async function main(argv: string[]): Promise<void> {
           // when the disk lags behind the request rate.
           pino.destination({ dest: accessLogFlag, sync: true, append: true })
   const drainSeconds = Number(values['drain-seconds'] ?? 5)
+  const tracing = tracingFromFlags({
+    collector: values['trace-collector'] ?? env.MESH_TRACE_COLLECTOR,
+    format: values['trace-format'] ?? env.MESH_TRACE_FORMAT,
+    sampling: values['trace-sampling'] ?? env.MESH_TRACE_SAMPLING,
+  })
   const labels = parseLabels(env.MESH_POD_LABELS)
   const quotaAddress = values['quota-address'] ?? discoveryAddress
   let quota: QuotaInboundPolicy | undefined
@@ -145,6 +158,7 @@ export async function main(argv: string[]): Promise<void> {
     drainTimeoutMs: drainSeconds * 1000,
     maxHeaderSize: Number(values['max-header-kb'] ?? 60) * 1024,
     ...(quota ? { inboundPolicy: quota } : {}),
+    ...(tracing ? { tracing } : {}),
     appProbers: parseAppProbers(env.MESH_KUBE_APP_PROBERS),
   })
   if (quota) proxy.ctx.metrics.addSource(quota.registry)
