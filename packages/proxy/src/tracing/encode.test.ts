@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { newRecord } from '../pipeline/state.ts'
 import type { ConnContext } from '../listeners/conn.ts'
+import { newRecord } from '../pipeline/state.ts'
 import { encodeOtlp } from './otlp.ts'
 import type { FinishedSpan, LocalNode } from './span.ts'
 import { spanName } from './span.ts'
@@ -81,7 +81,16 @@ describe('Zipkin v2 JSON', () => {
 
   it('leaves parentId out of a root span and tags the mTLS peer of a server span', () => {
     const [z] = JSON.parse(
-      encodeZipkin([finished({ parentId: undefined, kind: 'SERVER', peerPrincipal: 'cluster.local/ns/default/sa/bookinfo-productpage' })], node),
+      encodeZipkin(
+        [
+          finished({
+            parentId: undefined,
+            kind: 'SERVER',
+            peerPrincipal: 'cluster.local/ns/default/sa/bookinfo-productpage',
+          }),
+        ],
+        node,
+      ),
     )
     expect(z.parentId).toBeUndefined()
     expect(z.kind).toBe('SERVER')
@@ -92,9 +101,14 @@ describe('Zipkin v2 JSON', () => {
 
 describe('OTLP/HTTP JSON', () => {
   it('is an ExportTraceServiceRequest with hex ids, numeric kinds and nanoseconds as strings', () => {
-    const body = JSON.parse(encodeOtlp([finished(), finished({ kind: 'SERVER', spanId: 'bbbbbbbbbbbbbbbb' })], node))
+    const body = JSON.parse(
+      encodeOtlp([finished(), finished({ kind: 'SERVER', spanId: 'bbbbbbbbbbbbbbbb' })], node),
+    )
     const rs = body.resourceSpans[0]
-    expect(rs.resource.attributes).toContainEqual({ key: 'service.name', value: { stringValue: 'productpage.default' } })
+    expect(rs.resource.attributes).toContainEqual({
+      key: 'service.name',
+      value: { stringValue: 'productpage.default' },
+    })
     const [client, server] = rs.scopeSpans[0].spans
     expect(client).toMatchObject({
       traceId: '4bf92f3577b34da6a3ce929d0e0e4736',

@@ -61,7 +61,14 @@ async function collector(
 describe('SpanExporter', () => {
   it('sends full batches at once and the rest on flush, every span once', async () => {
     const c = await collector((_b, res) => res.writeHead(202).end())
-    const e = new SpanExporter({ url: c.url, format: 'zipkin', node, log, batchSize: 10, flushIntervalMs: 60_000 })
+    const e = new SpanExporter({
+      url: c.url,
+      format: 'zipkin',
+      node,
+      log,
+      batchSize: 10,
+      flushIntervalMs: 60_000,
+    })
     for (let i = 1; i <= 25; i++) e.add(span(i))
     await e.flush()
     const ids = c.bodies.flatMap((b) => (JSON.parse(b) as { id: string }[]).map((s) => s.id))
@@ -102,7 +109,14 @@ describe('SpanExporter', () => {
   it('counts a refused batch (HTTP 400) and goes on with the next', async () => {
     let n = 0
     const c = await collector((_b, res) => res.writeHead(n++ === 0 ? 400 : 202).end())
-    const e = new SpanExporter({ url: c.url, format: 'otlp', node, log, batchSize: 5, flushIntervalMs: 60_000 })
+    const e = new SpanExporter({
+      url: c.url,
+      format: 'otlp',
+      node,
+      log,
+      batchSize: 5,
+      flushIntervalMs: 60_000,
+    })
     for (let i = 1; i <= 10; i++) e.add(span(i))
     await e.flush()
     expect(e.stats).toMatchObject({ sent: 5, droppedExportFailed: 5, reportsSent: 1, reportsFailed: 1 })

@@ -31,7 +31,9 @@ describe('traceparent', () => {
   })
 
   it('reads a future version by its first four fields', () => {
-    expect(parseTraceparent(`cc${TP.slice(2)}-what-comes-next`)?.traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736')
+    expect(parseTraceparent(`cc${TP.slice(2)}-what-comes-next`)?.traceId).toBe(
+      '4bf92f3577b34da6a3ce929d0e0e4736',
+    )
   })
 })
 
@@ -84,8 +86,19 @@ describe('readContext', () => {
 
   it('falls back to B3 multi, then B3 single; 64-bit ids are padded', () => {
     expect(
-      readContext(['x-b3-traceid', 'A3CE929D0E0E4736', 'x-b3-spanid', '00f067aa0ba902b7', 'x-b3-sampled', '1']),
-    ).toMatchObject({ traceId: '0000000000000000a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', sampled: true })
+      readContext([
+        'x-b3-traceid',
+        'A3CE929D0E0E4736',
+        'x-b3-spanid',
+        '00f067aa0ba902b7',
+        'x-b3-sampled',
+        '1',
+      ]),
+    ).toMatchObject({
+      traceId: '0000000000000000a3ce929d0e0e4736',
+      spanId: '00f067aa0ba902b7',
+      sampled: true,
+    })
     expect(readContext(['b3', '80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-0'])).toMatchObject({
       traceId: '80f198ee56343ba864fe8b2a57d3eff7',
       sampled: false,
@@ -93,8 +106,21 @@ describe('readContext', () => {
     })
     // A broken traceparent does not hide a good B3 context; tracestate goes with the traceparent.
     expect(
-      readContext(['traceparent', 'bad', 'tracestate', 'a=1', 'x-b3-traceid', 'a3ce929d0e0e4736', 'x-b3-spanid', '00f067aa0ba902b7']),
-    ).toMatchObject({ traceId: '0000000000000000a3ce929d0e0e4736', sampled: undefined, tracestate: undefined })
+      readContext([
+        'traceparent',
+        'bad',
+        'tracestate',
+        'a=1',
+        'x-b3-traceid',
+        'a3ce929d0e0e4736',
+        'x-b3-spanid',
+        '00f067aa0ba902b7',
+      ]),
+    ).toMatchObject({
+      traceId: '0000000000000000a3ce929d0e0e4736',
+      sampled: undefined,
+      tracestate: undefined,
+    })
   })
 
   it('takes a sampling decision without ids (b3: 0, x-b3-flags: 1)', () => {
@@ -106,7 +132,20 @@ describe('readContext', () => {
 
 describe('writeContext', () => {
   it('replaces every trace header and keeps the others in order', () => {
-    const h = ['host', 'a', 'traceparent', TP, 'x-b3-spanid', 'old', 'accept', '*/*', 'b3', 'old', 'x-b3-sampled', '1']
+    const h = [
+      'host',
+      'a',
+      'traceparent',
+      TP,
+      'x-b3-spanid',
+      'old',
+      'accept',
+      '*/*',
+      'b3',
+      'old',
+      'x-b3-sampled',
+      '1',
+    ]
     writeContext(h, {
       traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
       spanId: 'aaaaaaaaaaaaaaaa',
@@ -147,7 +186,15 @@ describe('writeContext', () => {
       const h: string[] = []
       const traceId = newTraceId()
       const spanId = newSpanId()
-      writeContext(h, { traceId, spanId, parentId: undefined, sampled, debug, tracestate: undefined, single: false })
+      writeContext(h, {
+        traceId,
+        spanId,
+        parentId: undefined,
+        sampled,
+        debug,
+        tracestate: undefined,
+        single: false,
+      })
       expect(readContext(h)).toMatchObject({ traceId, spanId, sampled, debug })
     }
   })
