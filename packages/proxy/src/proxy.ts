@@ -163,7 +163,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
     ctx.tracer = new Tracer(
       options.tracing,
       {
-        serviceName: `${identity.workload}.${identity.namespace}`,
+        serviceName: `${identity.labels.app ?? identity.workload}.${identity.namespace}`,
         ip: identity.ip,
         nodeId: node.id ?? identity.pod,
         workload: identity.workload,

@@ -13,6 +13,7 @@ import {
 import { type ProbeRewrite, rewriteProbes } from './probes.ts'
 import type { SidecarStatus } from './status.ts'
 import { initContainer, proxyContainer, proxyVolume } from './template.ts'
+import { tracingEnv } from './tracing.ts'
 import { initArgs } from './traffic.ts'
 import { workloadName } from './workload.ts'
 
@@ -119,6 +120,7 @@ export function inject(
     labels: meta.labels ?? {},
     appPorts: ports,
     probers: probes.probers,
+    tracingEnv: tracingEnv(config, podAnnotations),
   })
 
   if (spec.initContainers === undefined) {

@@ -42,6 +42,8 @@ export interface ProxyContext {
   labels: Labels
   appPorts: number[]
   probers: Record<string, AppProber>
+  /** MESH_TRACE_* (inject/tracing.ts). */
+  tracingEnv?: EnvVar[]
 }
 
 /** The sidecar: the proxy, as uid/gid 1337 (never captured), read-only root filesystem. */
@@ -57,6 +59,7 @@ export function proxyContainer(config: InjectConfig, ctx: ProxyContext): Contain
     { name: 'MESH_DISCOVERY_ADDRESS', value: config.discoveryAddress },
   ]
   if (Object.keys(ctx.probers).length) env.push({ name: APP_PROBERS_ENV, value: JSON.stringify(ctx.probers) })
+  if (ctx.tracingEnv) env.push(...ctx.tracingEnv)
   const c: Container = {
     name: PROXY_CONTAINER_NAME,
     image: config.image,

@@ -1,0 +1,45 @@
+// Tracing in the install: meshd gets --trace-* (its injector passes them to every sidecar as
+// MESH_TRACE_*), and the ingress gateway, which is not injected, gets the same MESH_TRACE_* env.
+import type { KubeObject } from './manifests.ts'
+
+export interface TracingInstallOptions {
+  /** Collector URL: Zipkin's http://HOST:9411/api/v2/spans or OTLP/HTTP's http://HOST:4318/v1/traces. */
+  collector: string
+  format?: 'zipkin' | 'otlp'
+  /** Percentage of the traces a proxy starts that are sampled (default 1, as Istio's). */
+  sampling?: number
+}
+
+interface Container {
+  name: string
+  args?: string[]
+  env?: { name: string; value?: string }[]
+}
+
+function containers(o: KubeObject): Container[] {
+  const spec = (o.spec as { template?: { spec?: { containers?: Container[] } } } | undefined)?.template?.spec
+  return spec?.containers ?? []
+}
+
+/** Adds the tracing flags and env to meshd's and the gateway's Deployments, in place. */
+export function addTracing(objects: KubeObject[], tracing: TracingInstallOptions | undefined): KubeObject[] {
+  if (!tracing) return objects
+  const args = ['--trace-collector', tracing.collector]
+  const env = [{ name: 'MESH_TRACE_COLLECTOR', value: tracing.collector }]
+  if (tracing.format) {
+    args.push('--trace-format', tracing.format)
+    env.push({ name: 'MESH_TRACE_FORMAT', value: tracing.format })
+  }
+  if (tracing.sampling !== undefined) {
+    args.push('--trace-sampling', String(tracing.sampling))
+    env.push({ name: 'MESH_TRACE_SAMPLING', value: String(tracing.sampling) })
+  }
+  for (const o of objects) {
+    if (o.kind !== 'Deployment') continue
+    for (const c of containers(o)) {
+      if (c.name === 'discovery') c.args = [...(c.args ?? []), ...args]
+      else if (c.name === 'mesh-proxy') c.env = [...(c.env ?? []), ...env]
+    }
+  }
+  return objects
+}
