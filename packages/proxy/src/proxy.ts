@@ -166,7 +166,8 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
         serviceName: `${identity.labels.app ?? identity.workload}.${identity.namespace}`,
         ip: identity.ip,
         nodeId: node.id ?? identity.pod,
-        workload: identity.workload,
+        canonicalService:
+          identity.labels['service.istio.io/canonical-name'] ?? identity.labels.app ?? identity.workload,
         namespace: identity.namespace,
       },
       log,

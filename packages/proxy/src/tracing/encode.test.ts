@@ -10,7 +10,7 @@ const node: LocalNode = {
   serviceName: 'productpage.default',
   ip: '198.18.0.7',
   nodeId: 'sidecar~198.18.0.7~productpage-v1-1.default~default.svc.cluster.local',
-  workload: 'productpage',
+  canonicalService: 'productpage',
   namespace: 'default',
 }
 

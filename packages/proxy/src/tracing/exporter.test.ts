@@ -9,7 +9,13 @@ import { newRecord } from '../pipeline/state.ts'
 import { SpanExporter } from './exporter.ts'
 import type { FinishedSpan } from './span.ts'
 
-const node = { serviceName: 'a.default', ip: '127.0.0.1', nodeId: 'n', workload: 'a', namespace: 'default' }
+const node = {
+  serviceName: 'a.default',
+  ip: '127.0.0.1',
+  nodeId: 'n',
+  canonicalService: 'a',
+  namespace: 'default',
+}
 const log = pino({ level: 'silent' })
 
 function span(i: number): FinishedSpan {

@@ -16,11 +16,12 @@ export interface ActiveSpan {
 
 /** What this proxy is, for every span it sends (Zipkin's localEndpoint, OTLP's resource). */
 export interface LocalNode {
-  /** `<workload>.<namespace>`, as Istio names a proxy's service in traces. */
+  /** `<app>.<namespace>`, as Istio names a proxy's service in traces. */
   serviceName: string
   ip: string
   nodeId: string
-  workload: string
+  /** Istio's canonical service: the `service.istio.io/canonical-name` or `app` label, else the workload. */
+  canonicalService: string
   namespace: string
 }
 
@@ -69,7 +70,7 @@ export function spanTags(span: FinishedSpan, node: LocalNode): Record<string, st
     response_size: String(rec.bytesSent),
     response_flags: rec.flags || '-',
     'peer.address': rec.downstreamRemote,
-    'istio.canonical_service': node.workload,
+    'istio.canonical_service': node.canonicalService,
     'istio.namespace': node.namespace,
   }
   if (rec.upstreamCluster) {
