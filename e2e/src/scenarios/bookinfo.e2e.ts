@@ -8,6 +8,7 @@ import { binomialTestPValue } from '../binomial.ts'
 import { countBy, counter, fixture, loadPage, loadPages, login, report, sample } from '../bookinfo.ts'
 import { currentDriver } from '../cluster.ts'
 import type { ClusterDriver, PodRef } from '../driver.ts'
+import { tracingScenarios } from './tracing.ts'
 
 const NS = 'default'
 const SIGNIFICANCE = 0.001
@@ -253,4 +254,6 @@ describe(`Bookinfo traffic management (${process.env.E2E_DRIVER ?? 'local'} clus
     expect(pp1 - pp0).toBe(n)
     expect(rv1 - rv0).toBe(n)
   })
+
+  tracingScenarios(() => ({ driver, gw }))
 })
