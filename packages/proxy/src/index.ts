@@ -10,4 +10,6 @@ export { CertificateStore, principalOf, type WorkloadCertificate } from './ident
 export type { Destination, OriginalDestinationFn } from './listeners/conn.ts'
 export type { InboundPolicy, InboundRequestInfo, PolicyDecision } from './policy.ts'
 export { type ProxyMode, type ProxyOptions, type RunningProxy, startProxy } from './proxy.ts'
+export type { TraceFormat } from './tracing/exporter.ts'
+export type { TracingOptions } from './tracing/tracer.ts'
 export { XdsClient, type XdsEvent } from './xds/client.ts'

@@ -40,7 +40,7 @@ export function zipkinSkipReason(): string | undefined {
   return jarError
 }
 
-export async function freePort(host = '127.0.0.1'): Promise<number> {
+async function freePort(host = '127.0.0.1'): Promise<number> {
   const srv = net.createServer()
   await new Promise<void>((r) => srv.listen(0, host, r))
   const port = (srv.address() as net.AddressInfo).port

@@ -30,7 +30,7 @@ export interface ExporterOptions {
   timeoutMs?: number
 }
 
-export interface ExporterStats {
+interface ExporterStats {
   sent: number
   droppedQueueFull: number
   droppedExportFailed: number

@@ -14,7 +14,7 @@ interface KeyValue {
   value: { stringValue: string }
 }
 
-export interface OtlpSpan {
+interface OtlpSpan {
   traceId: string
   spanId: string
   parentSpanId?: string
@@ -35,7 +35,7 @@ function nanos(us: number): string {
   return `${Math.round(us)}000`
 }
 
-export function toOtlp(span: FinishedSpan, node: LocalNode): OtlpSpan {
+function toOtlp(span: FinishedSpan, node: LocalNode): OtlpSpan {
   const tags = spanTags(span, node)
   const o: OtlpSpan = {
     traceId: span.traceId,

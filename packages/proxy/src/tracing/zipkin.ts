@@ -9,7 +9,7 @@ interface ZipkinEndpoint {
   port?: number
 }
 
-export interface ZipkinSpan {
+interface ZipkinSpan {
   traceId: string
   id: string
   parentId?: string
@@ -32,7 +32,7 @@ function endpoint(ip: string, port: number | undefined, serviceName?: string): Z
   return e
 }
 
-export function toZipkin(span: FinishedSpan, node: LocalNode): ZipkinSpan {
+function toZipkin(span: FinishedSpan, node: LocalNode): ZipkinSpan {
   const z: ZipkinSpan = {
     traceId: span.traceId,
     id: span.spanId,

@@ -1,8 +1,0 @@
-export type { ExporterStats, TraceFormat } from './exporter.ts'
-export { SpanExporter } from './exporter.ts'
-export { encodeOtlp } from './otlp.ts'
-export type { IncomingContext, OutgoingContext } from './propagation.ts'
-export { readContext, writeContext } from './propagation.ts'
-export type { ActiveSpan, FinishedSpan, LocalNode } from './span.ts'
-export { DEFAULT_COLLECTOR_PATH, DEFAULT_SAMPLING, Tracer, type TracingOptions } from './tracer.ts'
-export { encodeZipkin } from './zipkin.ts'
