@@ -48,7 +48,7 @@ export function tracingScenarios(env: () => { driver: ClusterDriver; gw: string 
         const meshd = await podNames(driver, 'minimesh-system', 'app=meshd')
         const gateway = await podNames(driver, 'minimesh-system', 'minimesh=ingressgateway')
         const manifests = await installManifests({ tracing: { collector, sampling: 100 } })
-        await driver.apply(manifests.map((o) => stringify(o)).join('---\n'))
+        await driver.apply(manifests.map((o) => stringify(o, { aliasDuplicateObjects: false })).join('---\n'))
         await rolled(driver, 'minimesh-system', 'app=meshd', meshd)
         await rolled(driver, 'minimesh-system', 'minimesh=ingressgateway', gateway)
         // Bookinfo's pods made again: injected with MESH_TRACE_*.
