@@ -65,7 +65,7 @@ describe('Zipkin v2 JSON', () => {
       timestamp: 1_764_000_000_123_456,
       duration: 1500,
       localEndpoint: { serviceName: 'productpage.default', ipv4: '198.18.0.7' },
-      remoteEndpoint: { ipv4: '198.18.0.9', port: 9080 },
+      remoteEndpoint: { serviceName: 'details.default', ipv4: '198.18.0.9', port: 9080 },
       tags: expect.objectContaining({
         'http.method': 'GET',
         'http.url': 'http://details:9080/details/0?x=1',
@@ -96,6 +96,10 @@ describe('Zipkin v2 JSON', () => {
     expect(z.kind).toBe('SERVER')
     expect(z.tags['peer.principal']).toBe('cluster.local/ns/default/sa/bookinfo-productpage')
     expect(z.remoteEndpoint).toEqual({ ipv4: '198.18.0.7' })
+    const rec = finished().rec
+    rec.source = { workload: 'productpage-v1', namespace: 'default', labels: { app: 'productpage' } }
+    const [z2] = JSON.parse(encodeZipkin([finished({ kind: 'SERVER', rec })], node))
+    expect(z2.remoteEndpoint.serviceName).toBe('productpage.default')
   })
 })
 

@@ -1,7 +1,7 @@
 // OTLP/HTTP with the JSON encoding (POST /v1/traces, content-type application/json):
 // ExportTraceServiceRequest of opentelemetry-proto, with the JSON mapping's rules (ids as hex, not
 // base64; enums as numbers; 64-bit integers as strings). One resource (this proxy), one scope.
-import { type FinishedSpan, type LocalNode, spanName, spanTags } from './span.ts'
+import { type FinishedSpan, type LocalNode, remoteServiceName, spanName, spanTags } from './span.ts'
 
 /** opentelemetry.proto.trace.v1.Span.SpanKind */
 const KIND = { SERVER: 2, CLIENT: 3 } as const
@@ -37,6 +37,8 @@ function nanos(us: number): string {
 
 function toOtlp(span: FinishedSpan, node: LocalNode): OtlpSpan {
   const tags = spanTags(span, node)
+  const peer = remoteServiceName(span)
+  if (peer) tags['peer.service'] = peer
   const o: OtlpSpan = {
     traceId: span.traceId,
     spanId: span.spanId,

@@ -85,6 +85,23 @@ export function spanTags(span: FinishedSpan, node: LocalNode): Record<string, st
   return tags
 }
 
+/**
+ * The other side's service name as Istio's proxies report it (`reviews.default`): for a client span
+ * the destination service's name and namespace (from the cluster's host), for a server span the
+ * calling workload's app and namespace (its peer metadata). Zipkin's remoteServiceName.
+ */
+export function remoteServiceName(span: FinishedSpan): string | undefined {
+  const rec = span.rec
+  if (span.kind === 'SERVER') {
+    const src = rec.source
+    return src ? `${src.labels.app ?? src.workload}.${src.namespace}` : undefined
+  }
+  const c = rec.upstreamCluster
+  if (!c?.startsWith('outbound|')) return undefined
+  const host = c.slice(c.lastIndexOf('|') + 1).split('.')
+  return host.length >= 2 && host[0] && host[1] ? `${host[0]}.${host[1]}` : host[0] || undefined
+}
+
 /** Splits `ip:port` (an upstream host key or a downstream address) for an endpoint. */
 export function splitHostPort(a: string | undefined): { ip: string; port: number | undefined } | undefined {
   if (!a) return undefined

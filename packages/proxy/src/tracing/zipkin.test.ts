@@ -310,6 +310,13 @@ describe.skipIf(skip !== undefined)('tracing to a real Zipkin', () => {
       const p = s.parentId ? byId.get(s.parentId) : undefined
       if (p) expect(s.timestamp!).toBeGreaterThanOrEqual(p.timestamp! - 1000)
     }
+    // Each hop names the other side's service (the dashboard's trace links search by it).
+    const r = await fetch(`${zipkin.url}/api/v2/remoteServices?serviceName=productpage.default`)
+    expect(((await r.json()) as string[]).sort()).toEqual([
+      'details.default',
+      'minimesh-ingressgateway.minimesh-system',
+      'reviews.default',
+    ])
     // One x-request-id all the way.
     expect(new Set(spans.map((s) => s.tags?.['guid:x-request-id'])).size).toBe(1)
   })

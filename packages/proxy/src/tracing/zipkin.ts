@@ -1,6 +1,13 @@
 // Zipkin v2 JSON (POST /api/v2/spans, a JSON array of spans): https://zipkin.io/zipkin-api/.
 // Timestamps and durations in microseconds; ids lower-case hex; tags string to string.
-import { type FinishedSpan, type LocalNode, spanName, spanTags, splitHostPort } from './span.ts'
+import {
+  type FinishedSpan,
+  type LocalNode,
+  remoteServiceName,
+  spanName,
+  spanTags,
+  splitHostPort,
+} from './span.ts'
 
 interface ZipkinEndpoint {
   serviceName?: string
@@ -47,7 +54,8 @@ function toZipkin(span: FinishedSpan, node: LocalNode): ZipkinSpan {
   if (span.debug) z.debug = true
   // The other side: the caller for a server span, the upstream host for a client span.
   const remote = splitHostPort(span.kind === 'SERVER' ? span.rec.downstreamRemote : span.rec.upstreamHost)
-  if (remote) z.remoteEndpoint = endpoint(remote.ip, remote.port)
+  const remoteName = remoteServiceName(span)
+  if (remote || remoteName) z.remoteEndpoint = endpoint(remote?.ip ?? '', remote?.port, remoteName)
   return z
 }
 
