@@ -14,6 +14,7 @@
  * - tracing: rps and CPU per request of the same gateway with tracing off, at 1% and at 100%
  *   sampling (spans exported to a collector sink in this process that counts them), in alternating
  *   rounds, best of each; and the two sidecars' latency at the fixed rate with 100% sampling;
+ *   and (bench/src/tracing-hot-path.ts) the stage's and the hook's CPU cost per request in-process;
  * - rss_mb: peak resident memory of mesh-proxy serving Bookinfo's configuration under wrk load;
  *   rss_at_peak_mb splits it into anonymous memory and file-backed pages (mostly the node binary,
  *   shared by every sidecar on a node); anon_mb: the peak of anonymous memory alone.
@@ -33,6 +34,7 @@ import { Pool } from 'undici'
 import { countGc, type GcCounts, groupCpuSeconds, rssOf } from './procfs.ts'
 import { bookinfoGateway, clientSidecar, gatewayBench, serverSidecar } from './proxy-config.ts'
 import { fixedRate, round, summarize, writeResult } from './stats.ts'
+import { tracingHotPath } from './tracing-hot-path.ts'
 
 const WRK_ARGS = ['-t1', '-c64']
 const WARM_S = 2
@@ -492,6 +494,8 @@ backend be
   const direct = directRuns.steady
   const twoSidecars = sidecarRuns.steady
   const tracing = await tracingCost(upPort)
+  console.error('tracing hot path, in-process…')
+  const tracingHot = await tracingHotPath()
 
   // Memory: Bookinfo's configuration under load (access log on, written to a file).
   console.error('rss under load with Bookinfo configuration…')
@@ -533,6 +537,7 @@ backend be
     latency_cpu_us_per_request: { direct: directRuns.cpuUs, two_sidecars: sidecarRuns.cpuUs },
     added_latency_ms: { p50: round(twoSidecars.p50 - direct.p50), p99: round(twoSidecars.p99 - direct.p99) },
     tracing: {
+      hot_path: tracingHot,
       ...tracing,
       two_sidecars_added_latency_ms_100pct: {
         p50: round(tracing.two_sidecars_latency_ms_100pct.p50 - direct.p50),
