@@ -21,15 +21,25 @@ export async function runCli(argv: string[], io: CommandIo): Promise<number> {
     return 2
   }
   const cmd = await entry.load()
-  if (rest.includes('--help') || rest.includes('-h')) {
-    io.out(`${cmd.summary}\n\nUsage: ${cmd.usage}\n`)
+  const dash = rest.indexOf('--')
+  const flags = dash < 0 ? rest : rest.slice(0, dash)
+  if (flags.includes('--help') || flags.includes('-h')) {
+    io.out(
+      cmd.help?.(flags.filter((a) => a !== '--help' && a !== '-h')) ??
+        `${cmd.summary}\n\nUsage: ${cmd.usage}\n`,
+    )
     return 0
   }
   try {
     return await cmd.run(rest, io)
   } catch (err) {
     if (err instanceof UsageError) {
-      io.err(`meshctl ${name}: ${err.message}\nUsage: ${cmd.usage}\n`)
+      const sub = cmd.help?.(rest)
+      io.err(
+        sub
+          ? `meshctl ${name}: ${err.message}\n${sub.split('\n').find((l) => l.startsWith('Usage:'))}\n`
+          : `meshctl ${name}: ${err.message}\nUsage: ${cmd.usage}\n`,
+      )
       return 2
     }
     const e = err as Error & { code?: string }

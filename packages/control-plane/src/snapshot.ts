@@ -5,6 +5,7 @@ import {
   type Finding,
   type Gateway,
   hasErrors,
+  type PeerAuthentication,
   type QuotaPolicy,
   type VirtualService,
   validateObject,
@@ -22,10 +23,14 @@ export interface ConfigStatus {
   name: string
   origin: string
   resourceVersion?: string
+  /** metadata.generation of the object as read (Kubernetes and the local cluster set it). */
+  generation?: number
   /** accepted: in use as read; rejected: failed validation or analysis; ignored: not a kind meshd reads. */
   state: 'accepted' | 'rejected' | 'ignored'
   /** For a rejected object: whether an earlier good version of it still serves. */
   servingPrevious?: boolean
+  /** The generation and resourceVersion of the version that serves (this one, or the previous good one). */
+  serving?: { generation?: number; resourceVersion?: string }
   /** Errors (why rejected) and warnings. */
   findings: Finding[]
 }
@@ -47,6 +52,7 @@ export interface Snapshot {
    * cacert), decoded to text. Gateways' credentialName reads them.
    */
   readonly secrets: ReadonlyMap<string, SecretData>
+  readonly peerAuthentications: readonly PeerAuthentication[]
   /** Every object read, sorted by key. */
   readonly status: readonly ConfigStatus[]
   /** Problems with an origin (a file that does not parse), by origin. */
@@ -87,6 +93,7 @@ const MESH_GROUPS: Record<string, string> = {
   Gateway: 'networking.istio.io',
   QuotaPolicy: 'policy.minimesh.dev',
   AuthorizationPolicy: 'security.istio.io',
+  PeerAuthentication: 'security.istio.io',
 }
 
 function isMesh(obj: KubeObject): boolean {
@@ -101,6 +108,12 @@ function compareAge(a: KubeObject, b: KubeObject): number {
   const na = `${a.metadata.namespace ?? ''}/${a.metadata.name}`
   const nb = `${b.metadata.namespace ?? ''}/${b.metadata.name}`
   return na < nb ? -1 : na > nb ? 1 : 0
+}
+
+/** `{generation}` when the object has one (Kubernetes and the local cluster set it on write). */
+function generationOf(obj: KubeObject): { generation?: number } {
+  const g = obj.metadata.generation
+  return typeof g === 'number' ? { generation: g } : {}
 }
 
 /** Fills in the namespace an object without one lives in (as `kubectl apply` without -n). */
@@ -139,6 +152,7 @@ export class SnapshotBuilder {
         name: obj.metadata.name,
         origin: stored.origin,
         resourceVersion: obj.metadata.resourceVersion,
+        ...generationOf(obj),
       }
       seen.add(stored.key)
       if (obj.kind === 'Secret' && apiGroup(obj.apiVersion) === 'core') {
@@ -204,8 +218,17 @@ export class SnapshotBuilder {
         name: cur.obj.metadata.name,
         origin: cur.origin,
         resourceVersion: cur.obj.metadata.resourceVersion,
+        ...generationOf(cur.obj),
         state: ok ? 'accepted' : 'rejected',
         ...(ok ? {} : { servingPrevious: prev !== undefined }),
+        ...(ok || prev
+          ? {
+              serving: {
+                ...generationOf((ok ? cur.obj : prev)!),
+                resourceVersion: (ok ? cur.obj : prev)!.metadata.resourceVersion,
+              },
+            }
+          : {}),
         findings: found,
       })
     }
@@ -223,6 +246,7 @@ export class SnapshotBuilder {
       quotaPolicies: byKind('QuotaPolicy') as unknown as QuotaPolicy[],
       authorizationPolicies: byKind('AuthorizationPolicy') as unknown as AuthorizationPolicy[],
       secrets,
+      peerAuthentications: byKind('PeerAuthentication') as unknown as PeerAuthentication[],
       status,
       originProblems: new Map(store.originProblems()),
     }

@@ -33,6 +33,11 @@ export interface InjectConfig {
   neverInjectNamespaces: string[]
   proxyResources?: ResourceRequirements
   initResources?: ResourceRequirements
+  /**
+   * PEM of the mesh roots (meshd's CA). When set, the sidecar gets MESH_CA_ROOT_CERT and the
+   * projected ServiceAccount token `minimesh-token` (audience minimesh-ca), with which it asks
+   * meshd's CA for its certificate and reaches meshd over TLS (15012). Absent: neither is added.
+   */
   caRootCert?: string
   /**
    * Where sidecars send spans and what share of the traces they start is sampled (meshd's
@@ -87,6 +92,15 @@ export function resolveInjectConfig(partial: Partial<InjectConfig> = {}): Inject
     }
   }
   if (!c.image) throw new InjectError('MESH_ERR_INJECT_BAD_CONFIG', 'image: must not be empty')
+  if (
+    c.caRootCert !== undefined &&
+    !/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/.test(c.caRootCert)
+  ) {
+    throw new InjectError(
+      'MESH_ERR_INJECT_BAD_CONFIG',
+      'caRootCert: not a PEM certificate (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----)',
+    )
+  }
   if (!/^[^\s:]+:\d+$/.test(c.discoveryAddress)) {
     throw new InjectError(
       'MESH_ERR_INJECT_BAD_CONFIG',

@@ -193,9 +193,10 @@ export class LocalCluster extends EventEmitter {
           'kubernetes.io/metadata.name': obj.metadata.name!,
         }
       }
+      const owner = `${info.kind} ${obj.metadata.namespace}/${obj.metadata.name}`
       if (info.kind === 'Deployment')
-        this.#checkImages({ spec: (obj as Deployment).spec.template.spec } as Pod)
-      if (info.kind === 'Pod') this.#checkImages(obj as Pod)
+        this.#checkImages({ spec: (obj as Deployment).spec.template.spec } as Pod, owner)
+      if (info.kind === 'Pod') this.#checkImages(obj as Pod, owner)
       const existing = this.#store.find(info, obj.metadata.namespace, obj.metadata.name!)
       if (existing?.metadata.annotations?.[LAST_APPLIED] === lastApplied) {
         staged.push({ obj: existing, info, warnings: [], unchanged: true })
@@ -379,12 +380,20 @@ export class LocalCluster extends EventEmitter {
     if (this.#down) throw new LocalClusterError('MESH_ERR_LOCAL_NOT_RUNNING', 'the local cluster is down')
   }
 
-  #checkImages(pod: Pod): void {
+  /** Every container's image has a local entrypoint (and tag); errors name `owner` (`Deployment ns/name`). */
+  #checkImages(pod: Pod, owner: string): void {
     for (const c of [...(pod.spec.initContainers ?? []), ...(pod.spec.containers ?? [])]) {
-      if (!c.image) throw new LocalClusterError('MESH_ERR_LOCAL_INVALID', `container "${c.name}": no image`)
+      if (!c.image)
+        throw new LocalClusterError('MESH_ERR_LOCAL_INVALID', `${owner}: container "${c.name}": no image`)
     }
-    for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers])
-      containerArgv(this.options.images, c)
+    for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
+      try {
+        containerArgv(this.options.images, c)
+      } catch (err) {
+        const e = err as LocalClusterError
+        throw new LocalClusterError(e.code, `${owner}: ${e.message}`, { cause: err })
+      }
+    }
   }
 
   #webhookConfigs(kind: string): WebhookConfiguration[] {
@@ -512,6 +521,7 @@ export class LocalCluster extends EventEmitter {
         this.#tokenIssuer().jwksFile,
       ],
       controlPlaneDirs: [runPaths(this.runDir).meshdStateDir],
+      onControlPlaneUser: (uid, gid) => this.#state.setSecretOwner(uid, gid),
       tokens: this.#tokenIssuer(),
       envSources: () => envSourcesFor(this.#store, ns, this.#network.gatewayIp),
       hooks: {

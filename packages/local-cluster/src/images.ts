@@ -1,6 +1,6 @@
 // The image table: this project's images mapped to entrypoints in the checkout, so a container
 // `image: minimesh/proxy:0.1.0, command: [mesh-proxy]` runs `node … packages/proxy/src/main.ts`.
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { LocalClusterError } from './errors.ts'
@@ -15,6 +15,8 @@ export interface ImageEntry {
   entrypoint?: string
   /** The container's command is run as a host command in the pod's netns (stand-in test images). */
   anyCommand?: boolean
+  /** The tags built of this image (kind/images.txt); absent: any tag runs. */
+  tags?: readonly string[]
   /** The control plane: runs in the host netns on the bridge address, with `--config-dir <state dir>` added. */
   controlPlane?: boolean
 }
@@ -33,9 +35,23 @@ export function nodeEntry(root: string, file: string): string[] {
 
 const BOOKINFO_APPS = ['productpage', 'details', 'reviews', 'ratings'] as const
 
+/** image → tags, from the checkout's kind/images.txt (`minimesh/meshd:0.1.0  Dockerfile …`). */
+export function builtTags(root: string): Map<string, string[]> {
+  const tags = new Map<string, string[]>()
+  const file = join(root, 'kind/images.txt')
+  if (!existsSync(file)) return tags
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const ref = line.replace(/#.*/, '').trim().split(/\s+/)[0]
+    const m = ref ? /^(.+):([^:/]+)$/.exec(ref) : null
+    if (m) tags.set(m[1]!, [...(tags.get(m[1]!) ?? []), m[2]!])
+  }
+  return tags
+}
+
 /** The project's images (DESIGN.md "Images", contracts "Binaries in the checkout"). */
 export function defaultImageTable(root = checkoutRoot()): ImageEntry[] {
-  return [
+  const tags = builtTags(root)
+  return withTags(tags, [
     {
       image: 'minimesh/proxy',
       binaries: {
@@ -55,7 +71,19 @@ export function defaultImageTable(root = checkoutRoot()): ImageEntry[] {
       binaries: { [app]: nodeEntry(root, `apps/bookinfo/${app}/src/main.ts`) },
       entrypoint: app,
     })),
-  ]
+  ])
+}
+
+function withTags(tags: Map<string, string[]>, table: ImageEntry[]): ImageEntry[] {
+  return table.map((e) => (tags.has(e.image) ? { ...e, tags: tags.get(e.image)! } : e))
+}
+
+/** `minimesh/proxy:0.1.0` → `0.1.0`; no tag → `latest`; a digest → undefined (not checked). */
+export function imageTag(image: string): string | undefined {
+  if (image.includes('@')) return undefined
+  const slash = image.lastIndexOf('/')
+  const colon = image.lastIndexOf(':')
+  return colon > slash ? image.slice(colon + 1) : 'latest'
 }
 
 /** `registry.example:5000/minimesh/proxy:0.1.0@sha256:…` → `minimesh/proxy`. */
@@ -95,6 +123,13 @@ export function containerArgv(
     throw new LocalClusterError(
       'MESH_ERR_LOCAL_IMAGE',
       `container "${c.name}": image "${c.image ?? ''}" has no local entrypoint in the image table (known: ${known})`,
+    )
+  }
+  const tag = imageTag(c.image!)
+  if (entry.tags && tag !== undefined && !entry.tags.includes(tag)) {
+    throw new LocalClusterError(
+      'MESH_ERR_LOCAL_IMAGE',
+      `container "${c.name}": image "${c.image}": tag "${tag}" does not exist here (this checkout's ${entry.image} is tagged ${entry.tags.join(', ')})`,
     )
   }
   const command = c.command ?? []

@@ -3,11 +3,14 @@
 // Configuration comes from meshd over gRPC (--discovery-address) or from a file (--config).
 // Workload identity comes from the environment the injector sets (POD_NAME, POD_NAMESPACE,
 // INSTANCE_IP, SERVICE_ACCOUNT, MESH_WORKLOAD_NAME, MESH_POD_LABELS, MESH_APP_PORTS).
+// With the mesh roots (--ca-root-cert / MESH_CA_ROOT_CERT) the proxy gets its certificate from
+// meshd's CA, and talks to meshd (discovery, quota, CA) over TLS on 15012 instead of 15010.
 import { parseArgs } from 'node:util'
+import type { ChannelCredentials } from '@grpc/grpc-js'
 import pino from 'pino'
 import { parseAppProbers } from './admin/app-probes.ts'
 import { ProxyError } from './errors.ts'
-import { startProxy } from './proxy.ts'
+import { type CaOptions, startProxy } from './proxy.ts'
 import type { QuotaInboundPolicy } from './quota/index.ts'
 import { tracingFromFlags } from './tracing/config.ts'
 
@@ -28,6 +31,13 @@ const USAGE = `Usage: mesh-proxy sidecar|router [flags]
   --quota-address HOST:PORT      quota service (default: the discovery address)
   --quota-timeout-ms N           how long a quota check may take (default 200)
   --quota-fail-closed            refuse requests when the quota service cannot answer (default: admit)
+  --ca-root-cert=PEM|FILE       mesh roots (default $MESH_CA_ROOT_CERT): get a workload certificate from
+                                 meshd's CA and reach meshd (discovery, quota, CA) over TLS verified by them
+  --ca-address HOST:PORT         certificate service (default $MESH_CA_ADDRESS, else the discovery host
+                                 with port 15012); discovery and quota use it too when roots are given
+  --token-file FILE              ServiceAccount token for the CA (default /var/run/secrets/tokens/minimesh-token)
+  --workload-cert-ttl DURATION   certificate lifetime to ask for, e.g. 24h (default $MESH_WORKLOAD_CERT_TTL,
+                                 else the CA's default); renewed at half life
   --trace-collector URL|H:P      send spans there: Zipkin /api/v2/spans or OTLP/HTTP /v1/traces
                                  (default $MESH_TRACE_COLLECTOR; none: tracing off)
   --trace-format zipkin|otlp     span format (default $MESH_TRACE_FORMAT, else zipkin)
@@ -60,6 +70,64 @@ function parseLabels(text: string | undefined): Record<string, string> {
   )
 }
 
+/** `host:port` with another port (IPv6 `[::1]:15010` too). */
+function withPort(address: string, port: number): string {
+  const i = address.lastIndexOf(':')
+  return `${i > 0 ? address.slice(0, i) : address}:${port}`
+}
+
+/** A duration flag (`24h`, `90m`, `3600s`, or plain seconds) in whole seconds. */
+function seconds(
+  parseDuration: (text: string) => number | undefined,
+  flag: string,
+  v: string | undefined,
+): number | undefined {
+  if (v === undefined || v === '') return undefined
+  const ms = /^\d+$/.test(v) ? Number(v) * 1000 : parseDuration(v)
+  if (ms === undefined || ms < 1000)
+    throw new ProxyError('MESH_ERR_PROXY_BAD_OPTION', `${flag}: not a duration of at least 1s: ${v}`)
+  return Math.round(ms / 1000)
+}
+
+/** The CA and TLS-to-meshd settings, when mesh roots are given; undefined otherwise. */
+async function meshTls(
+  values: Record<string, string | boolean | string[] | undefined>,
+  env: NodeJS.ProcessEnv,
+  discoveryAddress: string | undefined,
+): Promise<{ ca: CaOptions; credentials: ChannelCredentials } | undefined> {
+  const str = (k: string) => values[k] as string | undefined
+  const rootsFlag = str('ca-root-cert') ?? env.MESH_CA_ROOT_CERT
+  if (!rootsFlag) return undefined
+  const from = str('ca-root-cert') !== undefined ? '--ca-root-cert' : 'MESH_CA_ROOT_CERT'
+  const { readRoots } = await import('./identity/chain.ts')
+  const { meshChannelCredentials } = await import('./identity/ca-client.ts')
+  const rootsPem = readRoots(rootsFlag, from)
+  const address =
+    str('ca-address') ??
+    env.MESH_CA_ADDRESS ??
+    (discoveryAddress ? withPort(discoveryAddress, 15012) : undefined)
+  if (!address)
+    throw new ProxyError(
+      'MESH_ERR_PROXY_BAD_OPTION',
+      `${from} is given but not where the CA is: give --ca-address (or --discovery-address)`,
+    )
+  // Loaded here: a proxy without a CA does not load the API package's index at start.
+  const { parseDuration } = await import('@minimesh/api')
+  const ttlSeconds =
+    seconds(parseDuration, '--workload-cert-ttl', str('workload-cert-ttl')) ??
+    seconds(parseDuration, 'MESH_WORKLOAD_CERT_TTL', env.MESH_WORKLOAD_CERT_TTL)
+  const tokenFile = str('token-file')
+  return {
+    ca: {
+      address,
+      rootsPem,
+      ...(tokenFile ? { tokenFile } : {}),
+      ...(ttlSeconds !== undefined ? { ttlSeconds } : {}),
+    },
+    credentials: meshChannelCredentials(rootsPem),
+  }
+}
+
 export async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -81,6 +149,10 @@ export async function main(argv: string[]): Promise<void> {
       'quota-address': { type: 'string' },
       'quota-timeout-ms': { type: 'string' },
       'quota-fail-closed': { type: 'boolean' },
+      'ca-root-cert': { type: 'string' },
+      'ca-address': { type: 'string' },
+      'token-file': { type: 'string' },
+      'workload-cert-ttl': { type: 'string' },
       'trace-collector': { type: 'string' },
       'trace-format': { type: 'string' },
       'trace-sampling': { type: 'string' },
@@ -126,19 +198,23 @@ export async function main(argv: string[]): Promise<void> {
     sampling: values['trace-sampling'] ?? env.MESH_TRACE_SAMPLING,
   })
   const labels = parseLabels(env.MESH_POD_LABELS)
-  const quotaAddress = values['quota-address'] ?? discoveryAddress
+  const mesh = await meshTls(values, env, discoveryAddress)
+  // With the mesh roots, meshd is reached on its TLS port (the CA's address) for everything.
+  const xdsAddress = mesh ? mesh.ca.address : discoveryAddress
+  const quotaAddress = values['quota-address'] ?? xdsAddress
   let quota: QuotaInboundPolicy | undefined
   if (quotaAddress) {
     // gRPC is loaded only when a quota service (or meshd) is configured.
     const { grpcQuotaClient, QuotaInboundPolicy } = await import('./quota/index.ts')
     quota = new QuotaInboundPolicy({
-      client: grpcQuotaClient(quotaAddress, Number(values['quota-timeout-ms'] ?? 200)),
+      client: grpcQuotaClient(quotaAddress, Number(values['quota-timeout-ms'] ?? 200), mesh?.credentials),
       failOpen: !values['quota-fail-closed'],
     })
   }
   const proxy = await startProxy({
     mode,
-    ...(values.config ? { config: values.config } : { discoveryAddress: discoveryAddress! }),
+    ...(values.config ? { config: values.config } : { discoveryAddress: xdsAddress! }),
+    ...(mesh ? { ca: mesh.ca, discoveryRootsPem: mesh.ca.rootsPem } : {}),
     identity: {
       workload: env.MESH_WORKLOAD_NAME ?? labels.app ?? env.POD_NAME ?? 'unknown',
       namespace: env.POD_NAMESPACE ?? 'default',
@@ -163,7 +239,13 @@ export async function main(argv: string[]): Promise<void> {
   })
   if (quota) proxy.ctx.metrics.addSource(quota.registry)
   log.info(
-    { mode, node: proxy.node.id, ports: proxy.ports, listeners: proxy.ports.listeners },
+    {
+      mode,
+      node: proxy.node.id,
+      ports: proxy.ports,
+      listeners: proxy.ports.listeners,
+      ...(mesh ? { ca: mesh.ca.address, discovery: xdsAddress, tls: true } : {}),
+    },
     'mesh-proxy started',
   )
   let stopping = false

@@ -24,6 +24,8 @@ export interface ProxyContext {
   readonly identity: WorkloadIdentity
   /** This workload's mesh certificate (empty until one is obtained; empty forever without a CA). */
   readonly certs: CertificateStore
+  /** A CA is configured: the proxy is not ready until its first certificate is in. */
+  readonly certificateRequired?: boolean
   /** Value of x-minimesh-peer this proxy sends upstream. */
   readonly peerHeader: string
   readonly inboundPolicy: InboundPolicy | undefined

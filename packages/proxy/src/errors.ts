@@ -24,6 +24,14 @@ export type ProxyErrorCode =
   | 'MESH_ERR_PROXY_DOWNSTREAM_RESET'
   /** A request stage failed in a way it did not expect: the request gets 500 and an error log. */
   | 'MESH_ERR_PROXY_STAGE'
+  /** The mesh roots (MESH_CA_ROOT_CERT) are missing, unreadable or not PEM certificates. */
+  | 'MESH_ERR_PROXY_CA_ROOTS'
+  /** The ServiceAccount token for the CA could not be read. */
+  | 'MESH_ERR_PROXY_CA_TOKEN'
+  /** The CA refused or failed a certificate request, or could not be reached (retried with backoff). */
+  | 'MESH_ERR_PROXY_CA_REQUEST'
+  /** The CA's answer is not a usable chain for this workload (wrong key, identity, signer or dates). */
+  | 'MESH_ERR_PROXY_CA_CHAIN'
 
 export class ProxyError extends Error {
   readonly code: ProxyErrorCode

@@ -11,7 +11,9 @@ import { ProxyMetrics } from './admin/metrics.ts'
 import { ConfigStore } from './config/store.ts'
 import type { StaticConfig } from './config/validate.ts'
 import { encodePeer, type ProxyContext, type WorkloadIdentity } from './context.ts'
+import type { CertificateAuthorityClient } from './identity/ca-client.ts'
 import { CertificateStore } from './identity/certificates.ts'
+import type { CertificateRotator } from './identity/rotation.ts'
 import type { OriginalDestinationFn } from './listeners/conn.ts'
 import { ListenerManager } from './listeners/manager.ts'
 import { defaultOriginalDestination } from './listeners/original-destination.ts'
@@ -20,6 +22,23 @@ import type { TracingOptions } from './tracing/tracer.ts'
 import type { XdsClient } from './xds/client.ts'
 
 export type ProxyMode = 'sidecar' | 'router'
+
+/** meshd's CA: where this workload's certificate comes from (see identity/). */
+export interface CaOptions {
+  /** `host:port` of the certificate service (meshd's 15012). */
+  address: string
+  /** Mesh roots (PEM): the CA's serving certificate and mesh peers are verified against these. */
+  rootsPem: string
+  /** The projected ServiceAccount token (default /var/run/secrets/tokens/minimesh-token). */
+  tokenFile?: string
+  /** Requested certificate lifetime in seconds (0 or absent: the CA's default, 24 h). */
+  ttlSeconds?: number
+  /** Retry backoff after a failed request (defaults 1 s doubling up to 60 s). */
+  initialBackoffMs?: number
+  maxBackoffMs?: number
+  /** Another source of certificates than the gRPC client (tests). */
+  client?: CertificateAuthorityClient
+}
 
 export interface ProxyOptions {
   mode?: ProxyMode
@@ -30,6 +49,13 @@ export interface ProxyOptions {
   identity?: Partial<WorkloadIdentity>
   /** This workload's mesh certificate holder (a CSR client fills it); default: an empty one. */
   certificates?: CertificateStore
+  /**
+   * meshd's CA: the first certificate is requested at start and renewed at half life into
+   * `ctx.certs`; the proxy is ready only once it is in. Absent: no certificate (plaintext mesh).
+   */
+  ca?: CaOptions
+  /** Mesh roots (PEM) to verify meshd's certificate: discovery goes over TLS (15012); absent = plaintext. */
+  discoveryRootsPem?: string
   /** Extra node metadata sent to the control plane. */
   metadata?: Record<string, string>
   /** Admin (15000), Prometheus (15020) and readiness (15021) ports; 0 = any free port; null = off. */
@@ -72,6 +98,8 @@ export interface RunningProxy {
   readonly ctx: ProxyContext
   readonly store: ConfigStore
   readonly xds: XdsClient | undefined
+  /** Renews the workload certificate (when a CA is configured). */
+  readonly certificates: CertificateRotator | undefined
   readonly accessLog: AccessLog
   readonly node: Node
   ports: { admin?: number; stats?: number; health?: number; readonly listeners: Record<string, number> }
@@ -100,6 +128,33 @@ function watchTlsFiles(store: ConfigStore, log: Logger, intervalMs: number): Nod
   return timer
 }
 
+/** Starts the certificate rotation for this workload's SPIFFE id (the first request is under way). */
+async function startCertificates(ca: CaOptions, ctx: ProxyContext): Promise<CertificateRotator> {
+  const [{ CertificateRotator }, { grpcCaClient }, { spiffeIdOf }] = await Promise.all([
+    import('./identity/rotation.ts'),
+    import('./identity/ca-client.ts'),
+    import('./identity/csr.ts'),
+  ])
+  const rotator = new CertificateRotator({
+    store: ctx.certs,
+    ca:
+      ca.client ??
+      grpcCaClient({
+        address: ca.address,
+        rootsPem: ca.rootsPem,
+        ...(ca.tokenFile ? { tokenFile: ca.tokenFile } : {}),
+      }),
+    spiffeId: spiffeIdOf(ctx.identity.namespace, ctx.identity.serviceAccount),
+    rootsPem: ca.rootsPem,
+    log: ctx.log,
+    ttlSeconds: ca.ttlSeconds ?? 0,
+    ...(ca.initialBackoffMs !== undefined ? { initialBackoffMs: ca.initialBackoffMs } : {}),
+    ...(ca.maxBackoffMs !== undefined ? { maxBackoffMs: ca.maxBackoffMs } : {}),
+  })
+  rotator.start()
+  return rotator
+}
+
 function identityFrom(partial: Partial<WorkloadIdentity> | undefined): WorkloadIdentity {
   return {
     workload: partial?.workload ?? 'unknown',
@@ -115,16 +170,18 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
   const mode = options.mode ?? 'sidecar'
   const log = options.logger ?? pino({ name: 'mesh-proxy', level: 'info' }, pino.destination(2))
   const identity = identityFrom(options.identity)
-  const store = new ConfigStore({ labels: identity.labels, namespace: identity.namespace })
+  const certs = options.certificates ?? new CertificateStore()
+  const store = new ConfigStore({ labels: identity.labels, namespace: identity.namespace }, certs)
   const accessLog = new AccessLog(
     options.accessLog === 'off' || options.accessLog === undefined ? undefined : options.accessLog,
     options.accessLogKeep ?? 0,
   )
-  const metrics = new ProxyMetrics(store)
+  const metrics = new ProxyMetrics(store, certs)
   const ctx: ProxyContext = {
     store,
     identity,
-    certs: options.certificates ?? new CertificateStore(),
+    certs,
+    certificateRequired: options.ca !== undefined,
     peerHeader: encodePeer(identity),
     inboundPolicy: options.inboundPolicy,
     metrics,
@@ -156,6 +213,12 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
     ip_addresses: [identity.ip],
     labels: identity.labels,
     metadata: { proxy: 'minimesh', mode, ...options.metadata },
+  }
+  let certificates: CertificateRotator | undefined
+  if (options.ca) {
+    // Loaded on demand, as the discovery client: a proxy without a CA never loads @peculiar/x509.
+    certificates = await startCertificates(options.ca, ctx)
+    metrics.addSource({ metrics: () => certificates?.metrics() ?? '' })
   }
   if (options.tracing) {
     // Loaded only when tracing is on.
@@ -190,7 +253,11 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
     options.adminPort,
     15000,
     adminHost,
-    adminHandlers(ctx, { node: { ...node }, listenerPorts: () => manager.ports }),
+    adminHandlers(ctx, {
+      node: { ...node },
+      listenerPorts: () => manager.ports,
+      rotation: () => certificates?.status,
+    }),
   )
   ports.stats = await start(options.statsPort, 15020, '0.0.0.0', {
     ...metricsHandlers(ctx),
@@ -209,8 +276,12 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
     await manager.sync()
   } else if (options.discoveryAddress) {
     const { XdsClient } = await import('./xds/client.ts')
+    const credentials = options.discoveryRootsPem
+      ? (await import('./identity/ca-client.ts')).meshChannelCredentials(options.discoveryRootsPem)
+      : undefined
     xds = new XdsClient({
       address: options.discoveryAddress,
+      ...(credentials ? { credentials } : {}),
       node,
       store,
       log,
@@ -237,6 +308,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
       ctx.draining = true
       if (tlsReload) clearInterval(tlsReload)
       xds?.close()
+      certificates?.close()
       await manager.stopAccepting()
       manager.closeAll()
       accessLog.flush()
@@ -256,11 +328,13 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
     ctx,
     store,
     xds,
+    certificates,
     accessLog,
     node,
     ports,
     async whenReady() {
       while (!store.ready) await new Promise((r) => setTimeout(r, 10))
+      await certificates?.whenReady()
       await manager.sync()
     },
     async reload(config: StaticConfig) {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { liveObjects } from './analyze.ts'
 
 const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url))
 
@@ -98,10 +99,10 @@ describe('meshctl analyze', () => {
   it('exits 1 on a bad file and prints every finding with its exact line', async () => {
     const r = await meshctl(['analyze', '-f', 'good/services.yaml', '-f', 'bad.yaml'], { cwd: dir })
     expect(r.stdout.split('\n')).toEqual([
-      'bad.yaml:9 VirtualService default/ratings spec.http[0].route[0].destination.subset: subset "v3" of host "ratings" is not defined: no DestinationRule for ratings.default.svc.cluster.local among the inputs [MESH_ERR_API_UNKNOWN_SUBSET]',
+      'bad.yaml:9 VirtualService default/ratings spec.http[0].route[0].destination.subset: warning: subset "v3" of host "ratings" is not defined: no DestinationRule for ratings.default.svc.cluster.local among the inputs; not checked (give the file that defines it too, or analyze the live cluster: meshctl analyze --live -f …) [MESH_ERR_API_UNKNOWN_SUBSET]',
       'bad.yaml:10 VirtualService default/ratings spec.http[0].timeout: expected a duration string with a unit, got the number 10 (write e.g. "10s") [MESH_ERR_API_DURATION]',
       'bad.yaml:12 VirtualService default/ratings spec.http[1].route[0].destination.host: warning: host "ratingz" (ratingz.default.svc.cluster.local) matches no Service among the inputs [MESH_ERR_API_UNKNOWN_HOST]',
-      '2 errors, 1 warning in 2 files',
+      '1 error, 2 warnings in 2 files',
       '',
     ])
     expect(r.code).toBe(1)
@@ -165,8 +166,65 @@ describe('meshctl analyze', () => {
     const empty = await meshctl(['analyze', '-f', 'empty'], { cwd: dir })
     expect(empty.stderr).toContain('no .yaml, .yml, .json files in empty')
     expect(empty.code).toBe(1)
-    const usage = await meshctl(['analyze'], { cwd: dir })
-    expect(usage.stderr).toMatch(/^meshctl analyze: give at least one file or directory with -f/)
-    expect(usage.code).toBe(2)
+    // Without -f it reads the live cluster, and says when there is none to read.
+    const live = await meshctl(['analyze', '--kubeconfig', join(dir, 'no-kubeconfig')], { cwd: dir })
+    expect(live.stderr).toMatch(/^meshctl analyze: cannot read the kubeconfig .*no-kubeconfig/)
+    expect(live.code).toBe(1)
+  })
+
+  it('checks one sample file alone without erring about rules that live in another file', async () => {
+    const sample = fileURLToPath(
+      new URL(
+        '../../../../apps/bookinfo/kube/networking/virtual-service-reviews-test-v2.yaml',
+        import.meta.url,
+      ),
+    )
+    const r = await meshctl(['analyze', '-f', sample], { cwd: dir })
+    expect(r.stdout).toMatch(
+      /destination\.subset: warning: subset "v2" of host "reviews" is not defined: no DestinationRule for reviews\.default\.svc\.cluster\.local among the inputs; not checked \(give the file that defines it too, or analyze the live cluster/,
+    )
+    expect(r.stdout).toMatch(/\n0 errors, \d+ warnings in 1 file\n$/)
+    expect(r.code).toBe(0)
+    // A rule that is there but lacks the subset is still an error.
+    writeFileSync(
+      join(dir, 'dr-v1-only.yaml'),
+      'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: reviews}\nspec:\n  host: reviews\n  subsets: [{name: v1, labels: {version: v1}}]\n',
+    )
+    const both = await meshctl(['analyze', '-f', sample, '-f', 'dr-v1-only.yaml'], { cwd: dir })
+    expect(both.stdout).toMatch(
+      /destination\.subset: subset "v2" is not defined by DestinationRule default\/reviews \(dr-v1-only\.yaml:1\), which defines v1/,
+    )
+    expect(both.code).toBe(1)
+  })
+
+  it('--live analyzes the cluster objects with the files over them', async () => {
+    const cluster = [
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'reviews', namespace: 'default' },
+        spec: { ports: [{ name: 'http', port: 9080 }] },
+      },
+      {
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'DestinationRule',
+        metadata: { name: 'reviews', namespace: 'default' },
+        spec: { host: 'reviews', subsets: [{ name: 'v1', labels: { version: 'v1' } }] },
+        status: { conditions: [] },
+      },
+    ]
+    // The cluster, as a target that lists these objects (a recording edge, named so).
+    const target = {
+      description: 'test cluster',
+      meshd: async () => ({}) as never,
+      forward: async () => ({}) as never,
+      list: async (kind: string) => cluster.filter((o) => o.kind === kind) as never,
+    }
+    const live = await liveObjects(target)
+    expect(live.map((o) => o.file)).toEqual([
+      'cluster:service/default/reviews',
+      'cluster:destinationrule/default/reviews',
+    ])
+    expect(live[1]!.object.status).toBeUndefined()
   })
 })

@@ -7,7 +7,56 @@ import {
   loadYaml,
   type SourcedObject,
 } from '@minimesh/api'
+import {
+  type LiveObject,
+  type MeshKind,
+  type MeshTarget,
+  resolveTarget,
+  TARGET_OPTIONS,
+} from '../mesh/target.ts'
 import { type Command, type CommandIo, UsageError } from './types.ts'
+
+const LIVE_KINDS: MeshKind[] = ['Service', 'VirtualService', 'DestinationRule', 'Gateway', 'QuotaPolicy']
+
+/** Every object of the kinds analyze checks, from the live cluster, named `cluster:kind/ns/name`. */
+export async function liveObjects(target: MeshTarget, namespace?: string): Promise<SourcedObject[]> {
+  const out: SourcedObject[] = []
+  for (const kind of LIVE_KINDS) {
+    let items: LiveObject[]
+    try {
+      items = await target.list(kind, namespace)
+    } catch (err) {
+      if (/not found|could not find|404|unknown resource type/i.test((err as Error).message)) continue
+      throw err
+    }
+    for (const o of items) {
+      const { status: _status, ...object } = o
+      out.push({
+        object: object as Record<string, unknown>,
+        file: `cluster:${kind.toLowerCase()}/${o.metadata.namespace ?? 'default'}/${o.metadata.name}`,
+        lineOf: () => undefined,
+      })
+    }
+  }
+  return out
+}
+
+/**
+ * Files checked alone cannot see what lives elsewhere: a route to a subset of a host for which no
+ * DestinationRule is among the inputs at all is a warning (not checked), not an error. A rule that
+ * is there but lacks the subset stays an error.
+ */
+export function filesOnly(findings: Finding[]): Finding[] {
+  return findings.map((f) =>
+    f.code === 'MESH_ERR_API_UNKNOWN_SUBSET' && /no DestinationRule for .* among the inputs/.test(f.message)
+      ? {
+          ...f,
+          severity: 'warning' as const,
+          message: `${f.message}; not checked (give the file that defines it too, or analyze the live cluster: meshctl analyze --live -f …)`,
+        }
+      : f,
+  )
+}
 
 const EXTENSIONS = ['.yaml', '.yml', '.json']
 const STDIN = '<stdin>'
@@ -21,10 +70,12 @@ interface Options {
   files: string[]
   namespace?: string
   output: 'text' | 'json'
+  live: boolean
+  target: Record<string, string | boolean>
 }
 
 function parseArgs(args: string[]): Options {
-  const opts: Options = { files: [], output: 'text' }
+  const opts: Options = { files: [], output: 'text', live: false, target: {} }
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1
@@ -41,11 +92,13 @@ function parseArgs(args: string[]): Options {
       const o = value()
       if (o !== 'text' && o !== 'json') throw new UsageError(`--output must be text or json, got "${o}"`)
       opts.output = o
-    } else if (arg === '-' || !arg.startsWith('-')) opts.files.push(arg)
+    } else if (flag === '--live') opts.live = true
+    else if (flag === '--local') opts.target.local = true
+    else if (flag.startsWith('--') && flag.slice(2) in TARGET_OPTIONS) opts.target[flag.slice(2)] = value()
+    else if (arg === '-' || !arg.startsWith('-')) opts.files.push(arg)
     else throw new UsageError(`unknown flag ${arg}`)
   }
-  if (opts.files.length === 0)
-    throw new UsageError('give at least one file or directory with -f (- for stdin)')
+  if (opts.files.length === 0) opts.live = true
   return opts
 }
 
@@ -98,10 +151,16 @@ const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`
 export const analyze: Command = {
   name: 'analyze',
   summary: 'check mesh config files: validate each object, then cross-check subsets, hosts, gateways, quotas',
-  usage: `meshctl analyze -f FILE_OR_DIR [-f FILE_OR_DIR…] [-n NAMESPACE] [-o text|json]
+  usage: `meshctl analyze [-f FILE_OR_DIR…] [--live] [-n NAMESPACE] [-o text|json]
 
   -f, --filename   a YAML or JSON file, a directory (read recursively for .yaml, .yml, .json),
-                   or - for stdin; repeat for several
+                   or - for stdin; repeat for several. Files given together are checked together;
+                   a subset whose host has no DestinationRule among them is a warning (not checked)
+  --live           check against the live cluster's Services, VirtualServices, DestinationRules,
+                   Gateways and QuotaPolicies (the default without -f); with -f, the files as they
+                   would be once applied over the cluster's objects (--local, --kubeconfig FILE,
+                   --context NAME choose the cluster; default: a running local cluster, else
+                   Kubernetes)
   -n, --namespace  namespace of objects that name none (default: default)
   -o, --output     text (default): one line per finding, then a summary; json: the findings
 
@@ -111,19 +170,39 @@ Exits 1 when there is an error, 0 otherwise (warnings alone exit 0).`,
     const opts = parseArgs(args)
     const inputs = await readInputs(opts.files, io)
     const objects: SourcedObject[] = []
-    const findings: Finding[] = []
+    let findings: Finding[] = []
     for (const [name, text] of inputs) {
       const loaded = loadYaml(text, name)
       findings.push(...loaded.findings)
       objects.push(...loaded.objects)
     }
-    findings.push(...analyzeObjects(objects, { defaultNamespace: opts.namespace }))
+    let live: SourcedObject[] = []
+    if (opts.live) {
+      const target = resolveTarget(opts.target)
+      live = await liveObjects(target, opts.files.length === 0 ? opts.namespace : undefined)
+      // A file's object replaces the cluster's one of the same kind, namespace and name (what
+      // applying the file would do).
+      const key = (o: Record<string, unknown>) => {
+        const m = (o.metadata ?? {}) as { name?: string; namespace?: string }
+        return `${String(o.kind)}/${m.namespace ?? opts.namespace ?? 'default'}/${m.name}`
+      }
+      const fromFiles = new Set(objects.map((o) => key(o.object)))
+      live = live.filter((o) => !fromFiles.has(key(o.object)))
+      if (opts.output === 'text') io.err(`analyzing ${live.length} objects from ${target.description}\n`)
+    }
+    const analyzed = analyzeObjects([...live, ...objects], { defaultNamespace: opts.namespace })
+    findings.push(...(opts.live ? analyzed : filesOnly(analyzed)))
+    // Findings about the cluster's own objects are shown only when no files were given.
+    if (opts.live && opts.files.length > 0) findings = findings.filter((f) => !f.file?.startsWith('cluster:'))
     const errors = findings.filter((f) => f.severity === 'error').length
     const warnings = findings.length - errors
     if (opts.output === 'json') io.out(`${JSON.stringify(findings, null, 2)}\n`)
     else {
       for (const f of findings) io.out(`${formatFinding(f)}\n`)
-      const where = `in ${plural(inputs.length, 'file')}`
+      const where =
+        inputs.length === 0
+          ? 'in the live cluster'
+          : `in ${plural(inputs.length, 'file')}${opts.live ? ' over the live cluster' : ''}`
       io.out(
         findings.length === 0
           ? `✔ No validation issues found ${where} (${plural(objects.length, 'object')})\n`

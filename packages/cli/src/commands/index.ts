@@ -25,6 +25,22 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
   },
   analyze: { summary: 'check mesh config files', load: async () => (await import('./analyze.ts')).analyze },
   'kube-inject': { summary: 'add sidecars', load: async () => (await import('./kube-inject.ts')).kubeInject },
+  describe: {
+    summary: 'which rules apply to a pod or service, their effect, and what its proxy serves',
+    load: async () => (await import('./describe.ts')).describe,
+  },
+  'proxy-status': {
+    summary: "every proxy's config versions sent and ACKed, last NACK, synced or stale",
+    load: async () => (await import('./proxy-status.ts')).proxyStatus,
+  },
+  wait: {
+    summary: 'wait until every proxy has the current mesh configuration (--for=sync)',
+    load: async () => (await import('./wait.ts')).wait,
+  },
+  dashboard: {
+    summary: 'open the mesh dashboard',
+    load: async () => (await import('./dashboard.ts')).dashboard,
+  },
   'proxy-config': {
     summary: "show a proxy's routes, clusters, listeners, endpoints",
     load: async () => (await import('./proxy-config.ts')).proxyConfig,

@@ -127,6 +127,23 @@ describe.skipIf(skip)(skip ? `meshctl local (skipped: ${skip})` : 'meshctl local
       /^meshctl local: the local cluster does not run Job \(batch\/v1\).* \[MESH_ERR_LOCAL_KIND\]\n$/,
     )
     expect((await run('local', 'get', 'frobs')).err).toMatch(/unknown resource type "frobs"/)
+    // An image the local cluster cannot run, or a tag never built, is refused naming the Deployment.
+    writeFileSync(
+      join(dir, 'bad-tag.yaml'),
+      manifests.split('---\n')[2]!.replace('details:0.1.0', 'details:9.9.9'),
+    )
+    const badTag = await run('local', 'apply', '-f', 'bad-tag.yaml')
+    expect(badTag.code).toBe(1)
+    expect(badTag.err).toMatch(
+      /^meshctl local: Deployment cli\/details-v1: container "details": image "minimesh\/bookinfo-details:9\.9\.9": tag "9\.9\.9" does not exist here .*\[MESH_ERR_LOCAL_IMAGE\]\n$/,
+    )
+    writeFileSync(
+      join(dir, 'bad-image.yaml'),
+      manifests.split('---\n')[2]!.replace('minimesh/bookinfo-details:0.1.0', 'nginx:1.27'),
+    )
+    expect((await run('local', 'apply', '-f', 'bad-image.yaml')).err).toMatch(
+      /^meshctl local: Deployment cli\/details-v1: container "details": image "nginx:1\.27" has no local entrypoint/,
+    )
     const deleted = await run('local', 'delete', 'deploy', 'details-v1', '-n', 'cli')
     expect(deleted.out).toBe('deployment "details-v1" deleted\n')
     expect((await run('local', 'get', 'pods', '-n', 'cli')).err).toBe(

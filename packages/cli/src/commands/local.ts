@@ -8,6 +8,7 @@ import { type ParseArgsOptionsConfig, parseArgs } from 'node:util'
 import {
   type ApplyResult,
   defaultRunDir,
+  type KubeObject,
   kindByName,
   LocalClusterClient,
   type ObjectRef,
@@ -19,25 +20,67 @@ import {
 import { installManifests } from '../install/manifests.ts'
 import { formatObjects } from '../local/format.ts'
 import { readManifests } from '../local/read-manifests.ts'
+import { type Configz, findConfig, MESH_RESOURCE_KINDS, statusObject, statusText } from '../mesh/configz.ts'
+import { rejectedAmong, type WantedVersion, waitMeshdRead, waitProxiesSynced } from '../mesh/sync.ts'
+import { LocalTarget } from '../mesh/target.ts'
+import { resolvePod } from './proxy-config.ts'
 import { type Command, type CommandIo, UsageError } from './types.ts'
+import { waitForSync } from './wait.ts'
+
+/** Each subcommand's synopsis and what it does (`meshctl local SUB --help` prints its own). */
+const SUBCOMMAND_HELP: Record<string, { synopsis: string; summary: string; details?: string }> = {
+  up: {
+    synopsis: 'up [--bare] [--no-wait] [--timeout 300s] [--bridge mm0] [--pod-cidr C] [--service-cidr C]',
+    summary: 'start the local cluster and install the mesh (meshd, gateway)',
+  },
+  apply: {
+    synopsis: 'apply -f FILE|DIR|- [-n NS] [--wait] [--timeout 60s]',
+    summary: 'create or update objects (admission webhooks apply)',
+    details: `Prints a warning for each mesh resource meshd rejects (its previous version keeps serving).
+--wait: then returns only once every proxy has ACKed configuration that includes the change; exits 1
+when a resource was rejected or the proxies do not ACK within --timeout (naming them).`,
+  },
+  delete: {
+    synopsis: 'delete -f FILE | KIND NAME… [-n NS] [--ignore-not-found] [--wait] [--timeout 60s]',
+    summary: 'delete objects (--wait: until every proxy has ACKed configuration without them)',
+  },
+  get: {
+    synopsis: 'get KIND [NAME] [-n NS | -A] [-l SEL] [-o wide|yaml|json|name]',
+    summary: 'list objects; mesh resources show what meshd made of them (STATUS, status.conditions)',
+  },
+  logs: { synopsis: 'logs POD [-c CONTAINER] [-n NS] [-f]', summary: "a container's log" },
+  exec: { synopsis: 'exec POD [-c CONTAINER] [-n NS] -- COMMAND [ARGS…]', summary: 'run a command in a pod' },
+  wait: {
+    synopsis: 'wait [-n NS] [-l SEL] [--timeout 300s] [--for=ready|sync]',
+    summary: 'until Deployments and Pods are ready (--for=sync: until every proxy has the config)',
+  },
+  'port-forward': {
+    synopsis: 'port-forward POD [LOCAL:]REMOTE [-n NS] [--address 127.0.0.1]',
+    summary: 'forward a local port to 127.0.0.1:REMOTE inside a pod (e.g. its proxy admin, 15000)',
+  },
+  url: { synopsis: 'url', summary: "the ingress gateway's URL from this host" },
+  status: { synopsis: 'status', summary: 'whether a cluster runs' },
+  down: { synopsis: 'down', summary: 'stop every pod and remove every netns, veth, rule and process' },
+}
+
+const COMMON = `Every subcommand takes --run-dir DIR (default $MINIMESH_LOCAL_RUN_DIR or /var/run/minimesh-local).
+Needs root, iproute2 and iptables.`
 
 const USAGE = `meshctl local <subcommand> [flags]
 
 Subcommands:
-  up [--bare] [--no-wait] [--timeout 300s] [--bridge mm0] [--pod-cidr C] [--service-cidr C]
-                                   start the local cluster and install the mesh (meshd, gateway)
-  apply -f FILE|DIR|- [-n NS]      create or update objects (admission webhooks apply)
-  delete -f FILE | KIND NAME… [-n NS] [--ignore-not-found]
-  get KIND [NAME] [-n NS | -A] [-l SEL] [-o wide|yaml|json|name]
-  logs POD [-c CONTAINER] [-n NS] [-f]
-  exec POD [-c CONTAINER] [-n NS] -- COMMAND [ARGS…]
-  wait [-n NS] [-l SEL] [--timeout 300s]   until Deployments and Pods are ready
-  url                              the ingress gateway's URL from this host
-  status                           whether a cluster runs
-  down                             stop every pod and remove every netns, veth, rule and process
+${Object.values(SUBCOMMAND_HELP)
+  .map((h) => `  ${h.synopsis}\n      ${h.summary}`)
+  .join('\n')}
 
-Every subcommand takes --run-dir DIR (default $MINIMESH_LOCAL_RUN_DIR or /var/run/minimesh-local).
-Needs root, iproute2 and iptables.`
+${COMMON}`
+
+/** `meshctl local apply --help`: that subcommand's usage only. */
+export function subcommandUsage(sub: string): string | undefined {
+  const h = SUBCOMMAND_HELP[sub]
+  if (!h) return undefined
+  return `${h.summary}\n\nUsage: meshctl local ${h.synopsis}\n${h.details ? `\n${h.details}\n` : ''}\n${COMMON}\n`
+}
 
 function duration(text: string | undefined, fallbackMs: number): number {
   if (!text) return fallbackMs
@@ -137,14 +180,78 @@ async function down(args: string[], io: CommandIo): Promise<number> {
   return 0
 }
 
+/**
+ * After apply or delete: asks meshd what it made of the mesh resources among `refs` (a warning for
+ * each rejected one) and, with --wait, waits until every proxy has ACKed configuration with the
+ * change. Returns the exit code.
+ */
+async function checkWithMeshd(
+  io: CommandIo,
+  client: LocalClusterClient,
+  refs: ObjectRef[],
+  opts: { wait: boolean; timeoutMs: number; deleted?: boolean },
+): Promise<number> {
+  const mesh = refs.filter((r) => MESH_RESOURCE_KINDS.has(r.kind))
+  if (mesh.length === 0 && !opts.wait) return 0
+  const wanted: WantedVersion[] = []
+  for (const r of mesh) {
+    const ns = r.namespace ?? 'default'
+    const [obj] = opts.deleted ? [] : await client.get(r.kind, ns, r.name)
+    wanted.push({
+      kind: r.kind,
+      namespace: ns,
+      name: r.name,
+      resourceVersion: obj ? String(obj.metadata.resourceVersion ?? '') : null,
+    })
+  }
+  const target = new LocalTarget(client.runDir)
+  const progress = (m: string) => (opts.wait ? io.err(`  waiting: ${m}\n`) : undefined)
+  let configz: Configz
+  try {
+    configz = await waitMeshdRead(target, wanted, {
+      timeoutMs: opts.wait ? opts.timeoutMs : 10_000,
+      onProgress: progress,
+    })
+  } catch (err) {
+    if (opts.wait) throw err
+    io.err(`Note: could not check with meshd whether it accepted them: ${(err as Error).message}\n`)
+    return 0
+  }
+  const rejected = rejectedAmong(configz, wanted)
+  for (const o of rejected)
+    io.err(
+      `Warning: ${o.kind.toLowerCase()}/${o.name} -n ${o.namespace ?? 'default'} rejected by meshd: ${statusText(o).replace(/^Rejected: /, '')}\n`,
+    )
+  if (!opts.wait) return 0
+  const t0 = Date.now()
+  const proxies = await waitProxiesSynced(target, configz.snapshot!.version, {
+    timeoutMs: opts.timeoutMs,
+    onProgress: progress,
+    allowNoProxies: true,
+  })
+  io.out(
+    `synced: ${proxies.length} ${proxies.length === 1 ? 'proxy has' : 'proxies have'} ACKed snapshot ${configz.snapshot!.version} (${((Date.now() - t0) / 1000).toFixed(1)}s)\n`,
+  )
+  return rejected.length > 0 ? 1 : 0
+}
+
 async function apply(args: string[], io: CommandIo): Promise<number> {
   const { values } = parse(args, {
     filename: { type: 'string', short: 'f', multiple: true },
     namespace: { type: 'string', short: 'n' },
+    wait: { type: 'boolean' },
+    timeout: { type: 'string' },
   })
   const objects = await readManifests(values.filename ?? [], io.cwd, io.stdin, values.namespace)
-  printApplied(io, await new LocalClusterClient(values['run-dir']).apply(objects))
-  return 0
+  const client = new LocalClusterClient(values['run-dir'])
+  const results = await client.apply(objects)
+  printApplied(io, results)
+  return checkWithMeshd(
+    io,
+    client,
+    results.map((r) => r.ref),
+    { wait: values.wait === true, timeoutMs: duration(values.timeout, 60_000) },
+  )
 }
 
 async function del(args: string[], io: CommandIo): Promise<number> {
@@ -152,6 +259,8 @@ async function del(args: string[], io: CommandIo): Promise<number> {
     filename: { type: 'string', short: 'f', multiple: true },
     namespace: { type: 'string', short: 'n' },
     'ignore-not-found': { type: 'boolean' },
+    wait: { type: 'boolean' },
+    timeout: { type: 'string' },
   })
   let refs: ObjectRef[]
   if (values.filename?.length) {
@@ -175,11 +284,15 @@ async function del(args: string[], io: CommandIo): Promise<number> {
       namespace: values.namespace ?? 'default',
     }))
   }
-  const deleted = await new LocalClusterClient(values['run-dir']).delete(refs, {
-    ignoreNotFound: values['ignore-not-found'],
-  })
+  const client = new LocalClusterClient(values['run-dir'])
+  const deleted = await client.delete(refs, { ignoreNotFound: values['ignore-not-found'] })
   for (const r of deleted) io.out(`${r.kind.toLowerCase()} "${r.name}" deleted\n`)
-  return 0
+  if (!values.wait) return 0
+  return checkWithMeshd(io, client, deleted, {
+    wait: true,
+    timeoutMs: duration(values.timeout, 60_000),
+    deleted: true,
+  })
 }
 
 async function get(args: string[], io: CommandIo): Promise<number> {
@@ -199,12 +312,43 @@ async function get(args: string[], io: CommandIo): Promise<number> {
   const client = new LocalClusterClient(values['run-dir'])
   const items = await client.get(info.kind, ns, name, values.selector)
   if (name && items.length === 0) throw new Error(`${info.plural} "${name}" not found`)
+  if (MESH_RESOURCE_KINDS.has(info.kind) && items.length > 0) await withMeshStatus(client, items)
   if (items.length === 0 && !values.output) {
     io.err(ns ? `No resources found in ${ns} namespace.\n` : 'No resources found\n')
     return 0
   }
   io.out(formatObjects(items, values.output, all && info.namespaced))
   return 0
+}
+
+/**
+ * Fills in each mesh resource's status from meshd (/debug/configz): the local cluster has no API
+ * server meshd could write status to, so meshctl asks meshd when it reads, and shows it where
+ * Kubernetes keeps it (status.conditions, observedGeneration, validationMessages).
+ */
+async function withMeshStatus(client: LocalClusterClient, items: KubeObject[]): Promise<void> {
+  let configz: Configz
+  try {
+    configz = await new LocalTarget(client.runDir).meshd<Configz>('/debug/configz')
+  } catch {
+    return // no meshd (a bare cluster): no status to show
+  }
+  for (const o of items) {
+    const found = findConfig(configz, o.kind, o.metadata.namespace, o.metadata.name ?? '')
+    const current = found && found.resourceVersion === o.metadata.resourceVersion
+    ;(o as { status?: unknown }).status = current
+      ? statusObject(found)
+      : {
+          conditions: [
+            {
+              type: 'Reconciled',
+              status: 'Unknown',
+              reason: 'NotRead',
+              message: 'Pending: meshd has not read this version yet',
+            },
+          ],
+        }
+  }
 }
 
 async function logs(args: string[], io: CommandIo): Promise<number> {
@@ -257,7 +401,12 @@ async function wait(args: string[], io: CommandIo): Promise<number> {
     'all-namespaces': { type: 'boolean', short: 'A' },
     selector: { type: 'string', short: 'l' },
     timeout: { type: 'string' },
+    for: { type: 'string' },
   })
+  if (values.for === 'sync')
+    return waitForSync(new LocalTarget(values['run-dir']), io, duration(values.timeout, 60_000))
+  if (values.for !== undefined && values.for !== 'ready')
+    throw new UsageError(`--for must be ready or sync, got "${values.for}"`)
   const ns = values['all-namespaces'] ? undefined : (values.namespace ?? 'default')
   await waitFor(
     io,
@@ -266,6 +415,30 @@ async function wait(args: string[], io: CommandIo): Promise<number> {
     values.selector,
     duration(values.timeout, 300_000),
   )
+  return 0
+}
+
+async function portForward(args: string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parse(args, {
+    namespace: { type: 'string', short: 'n' },
+    address: { type: 'string' },
+  })
+  const [podArg, ports] = positionals
+  if (!podArg || !ports) throw new UsageError('port-forward needs a POD and [LOCAL:]REMOTE')
+  const m = /^(?:(\d+):)?(\d+)$/.exec(ports)
+  if (!m) throw new UsageError(`bad port "${ports}" (use 15000 or 8000:15000)`)
+  const remote = Number(m[2])
+  const target = new LocalTarget(values['run-dir'])
+  const pod = await resolvePod(target, podArg, values.namespace)
+  // Check the pod exists and runs before listening (execSpec names what is wrong).
+  await target.client.execSpec(pod.namespace, pod.name)
+  const fwd = await target.forward(pod.namespace, pod.name, remote, {
+    host: values.address ?? '127.0.0.1',
+    port: m[1] ? Number(m[1]) : remote,
+  })
+  io.out(`Forwarding from ${fwd.address} -> ${pod.namespace}/${pod.name}:${remote} (Ctrl-C to stop)\n`)
+  await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()))
+  await fwd.close()
   return 0
 }
 
@@ -290,6 +463,7 @@ async function status(args: string[], io: CommandIo): Promise<number> {
 }
 
 const SUBCOMMANDS: Record<string, (args: string[], io: CommandIo) => Promise<number>> = {
+  'port-forward': portForward,
   up,
   down,
   apply,
@@ -306,6 +480,7 @@ export const local: Command = {
   name: 'local',
   summary: 'run a local cluster (pods as network namespaces on this host) and drive it like kubectl',
   usage: USAGE,
+  help: (args) => (args[0] ? subcommandUsage(args[0]) : undefined),
   async run(args, io) {
     const [sub, ...rest] = args
     const fn = sub ? SUBCOMMANDS[sub] : undefined

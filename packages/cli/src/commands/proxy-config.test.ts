@@ -7,8 +7,19 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../run.ts'
+import { expiresIn, secretTable } from './proxy-config.ts'
 
 const MESH_PROXY = fileURLToPath(new URL('../../../proxy/src/main.ts', import.meta.url))
+/** The proxy package's test certificate service, loaded by path as mesh-proxy is run by path. */
+const TEST_CA = fileURLToPath(new URL('../../../proxy/src/testdata/test-ca.ts', import.meta.url))
+
+interface TestCertificateServer {
+  rootPem: string
+  address: string
+  issued: { serial: string }[]
+  start(): Promise<void>
+  stop(): void
+}
 
 const config = {
   listeners: [
@@ -197,10 +208,124 @@ describe('meshctl proxy-config', () => {
     const t = io()
     expect(await runCli(['proxy-config', 'routes', '--admin', '127.0.0.1:1'], t.io)).toBe(1)
     expect(t.err.join('')).toMatch(
-      /cannot reach the proxy admin at http:\/\/127\.0\.0\.1:1\/config_dump .*port-forward 15000 \[MESH_ERR_CLI_PROXY_ADMIN\]/,
+      /cannot reach the proxy admin at http:\/\/127\.0\.0\.1:1\/config_dump .*name one: meshctl proxy-config routes POD\[\.NAMESPACE\] or deploy\/NAME .*\[MESH_ERR_CLI_PROXY_ADMIN\]/,
     )
     const u = io()
     expect(await runCli(['proxy-config', 'secrets'], u.io)).toBe(2)
     expect(u.err.join('')).toContain('unexpected argument secrets')
+  })
+
+  it('secret: a proxy without a mesh CA has no workload certificate', async () => {
+    const t = io()
+    expect(await runCli(['proxy-config', 'secret', '--admin', admin], t.io)).toBe(0)
+    expect(t.out.join('')).toBe(
+      'no workload certificate: this proxy has no mesh CA configured (MESH_CA_ROOT_CERT)\n',
+    )
+  })
+})
+
+// A mesh-proxy that got its certificate from a test certificate service (real gRPC over TLS, the
+// proxy package's stand-in for meshd's CA).
+describe('meshctl proxy-config secret', () => {
+  let child: ChildProcess
+  let ca: TestCertificateServer
+  let admin = ''
+
+  beforeAll(async () => {
+    const { TestCertificateServer } = (await import(TEST_CA)) as {
+      TestCertificateServer: new (o: { tokens: Record<string, string> }) => TestCertificateServer
+    }
+    ca = new TestCertificateServer({ tokens: { 't-reviews': 'default/reviews' } })
+    await ca.start()
+    const dir = mkdtempSync(join(tmpdir(), 'proxy-config-secret-'))
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(config))
+    writeFileSync(join(dir, 'token'), 't-reviews')
+    child = spawn(
+      process.execPath,
+      [
+        '--conditions=@minimesh/source',
+        MESH_PROXY,
+        'router',
+        ...['--config', join(dir, 'config.json'), '--admin-port', '0', '--stats-port', '0'],
+        ...['--health-port', '0', '--port-map', '8080=0', '--bind-address', '127.0.0.1'],
+        ...['--ca-address', ca.address, `--ca-root-cert=${ca.rootPem}`, '--token-file', join(dir, 'token')],
+        ...['--workload-cert-ttl', '2h'],
+      ],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, POD_NAMESPACE: 'default', SERVICE_ACCOUNT: 'reviews' },
+      },
+    )
+    const ports = await new Promise<{ admin: number; health: number }>((resolve, reject) => {
+      let err = ''
+      child.stderr!.on('data', (d: Buffer) => {
+        err += d
+        const line = err.split('\n').find((l) => l.includes('mesh-proxy started'))
+        if (line) resolve((JSON.parse(line) as { ports: { admin: number; health: number } }).ports)
+      })
+      child.once('exit', (code) => reject(new Error(`mesh-proxy exited ${code}: ${err}`)))
+    })
+    admin = `127.0.0.1:${ports.admin}`
+    // Ready means the configuration and the first certificate are in.
+    const deadline = Date.now() + 10_000
+    while ((await fetch(`http://127.0.0.1:${ports.health}/healthz/ready`)).status !== 200) {
+      if (Date.now() > deadline) throw new Error('mesh-proxy did not become ready')
+      await new Promise((r) => setTimeout(r, 50))
+    }
+  })
+  afterAll(() => {
+    child.kill('SIGKILL')
+    ca.stop()
+  })
+
+  it('prints the identity, the chain and the roots with their expiry', async () => {
+    const t = io()
+    expect(await runCli(['proxy-config', 'secret', '--admin', admin], t.io)).toBe(0)
+    const lines = t.out.join('').split('\n')
+    expect(lines[0]).toBe('identity: spiffe://cluster.local/ns/default/sa/reviews')
+    expect(lines[1]).toMatch(/^renewal: \d{4}-\d\d-\d\dT/)
+    expect(lines[2]).toMatch(
+      /^TYPE\s+SUBJECT \/ SAN\s+SERIAL NUMBER\s+NOT BEFORE\s+NOT AFTER\s+EXPIRES IN\s+VALID$/,
+    )
+    const serial = ca.issued.at(-1)!.serial.toLowerCase()
+    expect(lines[3]).toMatch(
+      new RegExp(
+        `^Cert Chain\\s+spiffe://cluster\\.local/ns/default/sa/reviews\\s+${serial}\\s+\\S+\\s+\\S+\\s+1h59m\\s+true$`,
+      ),
+    )
+    expect(lines[4]).toMatch(
+      /^ROOTCA\s+CN=minimesh test root, O=cluster\.local\s+[0-9a-f]+\s+\S+\s+\S+\s+23h5\dm\s+true$/,
+    )
+    expect(lines[5]).toBe('')
+    const j = io()
+    expect(await runCli(['proxy-config', 'secret', '--admin', admin, '-o', 'json'], j.io)).toBe(0)
+    const view = JSON.parse(j.out.join('')) as { identity: string; certificates: { cert_chain: unknown[] }[] }
+    expect(view.identity).toBe('spiffe://cluster.local/ns/default/sa/reviews')
+    expect(view.certificates[0]?.cert_chain).toHaveLength(1)
+  })
+})
+
+describe('secret table', () => {
+  it('formats how long is left, and says when the proxy is retrying', () => {
+    expect([
+      expiresIn(-1),
+      expiresIn(12_500),
+      expiresIn(3_599_000),
+      expiresIn(86_399_000),
+      expiresIn(90_000_000),
+    ]).toEqual(['expired', '12s', '59m59s', '23h59m', '1d1h'])
+    const text = secretTable({
+      identity: null,
+      certificates: [],
+      rotation: {
+        next_attempt: '2026-01-01T00:00:01.000Z',
+        failures: 3,
+        consecutive_failures: 3,
+        last_error: 'certificate request to meshd:15012 failed: UNAVAILABLE',
+      },
+    })
+    expect(text).toBe(
+      'no workload certificate: the first one is not in yet\nrenewal: 2026-01-01T00:00:01.000Z (retrying after 3 failure(s): certificate request to meshd:15012 failed: UNAVAILABLE)\n',
+    )
   })
 })

@@ -1,9 +1,18 @@
-// meshctl proxy-config routes|clusters|listeners|endpoints: reads a proxy's admin endpoint
-// (127.0.0.1:15000 by default: run it inside the pod, or port-forward) and prints what the proxy
-// is actually serving, as tables (or the admin JSON with -o json).
+// meshctl proxy-config routes|clusters|listeners|endpoints|secret [POD]: reads a proxy's admin
+// endpoint (a pod's through the cluster, --admin, or 127.0.0.1:15000 inside a pod) and prints what
+// the proxy is actually serving, as tables (or the admin JSON with -o json). `secret` is its
+// workload certificate (/certs): identity, chain, roots, validity and renewal.
+import { parseArgs } from 'node:util'
+import {
+  type MeshTarget,
+  PROXY_ADMIN_PORT,
+  resolveTarget,
+  TARGET_OPTIONS,
+  type TargetFlags,
+} from '../mesh/target.ts'
 import { type Command, type CommandIo, UsageError } from './types.ts'
 
-const KINDS = ['routes', 'clusters', 'listeners', 'endpoints'] as const
+const KINDS = ['routes', 'clusters', 'listeners', 'endpoints', 'secret'] as const
 type Kind = (typeof KINDS)[number]
 
 interface StringMatcher {
@@ -53,6 +62,24 @@ interface ClusterView {
   /** Absent from a proxy older than TLS origination. */
   tls?: string
   hosts: { address: string; port: number; health: string; ejected: boolean; ejectionCount: number }[]
+}
+interface CertDetails {
+  serial_number: string
+  subject: string
+  subject_alt_names: Record<string, string>[]
+  valid_from: string
+  expiration_time: string
+}
+/** The admin's /certs (the proxy's CertsView). */
+interface CertsView {
+  identity: string | null
+  certificates: { cert_chain: CertDetails[]; ca_cert: CertDetails[] }[]
+  rotation: {
+    next_attempt: string | null
+    failures: number
+    consecutive_failures: number
+    last_error: string | null
+  } | null
 }
 interface ConfigDump {
   listeners: Listener[]
@@ -176,14 +203,58 @@ export function endpointsTable(clusters: ClusterView[]): string {
   return table(['ENDPOINT', 'STATUS', 'OUTLIER CHECK', 'CLUSTER'], rows)
 }
 
-async function fetchJson<T>(admin: string, path: string): Promise<T> {
+/** `3d4h`, `23h59m`, `59m30s`, `12s`, or `expired`. */
+export function expiresIn(ms: number): string {
+  if (ms <= 0) return 'expired'
+  const s = Math.floor(ms / 1000)
+  const [d, h, m, sec] = [Math.floor(s / 86_400), Math.floor(s / 3600) % 24, Math.floor(s / 60) % 60, s % 60]
+  if (d > 0) return `${d}d${h}h`
+  if (h > 0) return `${h}h${m}m`
+  if (m > 0) return `${m}m${sec}s`
+  return `${sec}s`
+}
+
+function certRow(kind: string, c: CertDetails, now: number): string[] {
+  const san = c.subject_alt_names.map((n) => Object.values(n)[0] ?? '').join(',')
+  const expires = Date.parse(c.expiration_time)
+  return [
+    kind,
+    san || c.subject,
+    c.serial_number,
+    c.valid_from,
+    c.expiration_time,
+    expiresIn(expires - now),
+    Date.parse(c.valid_from) <= now && now < expires ? 'true' : 'false',
+  ]
+}
+
+/** The workload certificate as istioctl's `proxy-config secret` shows it, with the identity on top. */
+export function secretTable(view: CertsView, now = Date.now()): string {
+  const r = view.rotation
+  const renewal = r
+    ? `renewal: ${r.next_attempt ?? '-'}${r.consecutive_failures > 0 ? ` (retrying after ${r.consecutive_failures} failure(s): ${r.last_error})` : ''}\n`
+    : ''
+  const bundle = view.certificates[0]
+  if (!view.identity || !bundle)
+    return `no workload certificate: ${r ? 'the first one is not in yet' : 'this proxy has no mesh CA configured (MESH_CA_ROOT_CERT)'}\n${renewal}`
+  const rows = [
+    ...bundle.cert_chain.map((c, i) => certRow(i === 0 ? 'Cert Chain' : 'Intermediate', c, now)),
+    ...bundle.ca_cert.map((c) => certRow('ROOTCA', c, now)),
+  ]
+  return `identity: ${view.identity}\n${renewal}${table(['TYPE', 'SUBJECT / SAN', 'SERIAL NUMBER', 'NOT BEFORE', 'NOT AFTER', 'EXPIRES IN', 'VALID'], rows)}`
+}
+
+async function fetchJson<T>(admin: string, path: string, via?: string): Promise<T> {
   const url = `http://${admin}${path}`
   let res: Response
   try {
     res = await fetch(url, { signal: AbortSignal.timeout(5000) })
   } catch (cause) {
+    const detail = (cause as Error & { cause?: Error }).cause?.message ?? (cause as Error).message
     const err = new Error(
-      `cannot reach the proxy admin at ${url} (${(cause as Error).message}); run inside the pod or port-forward 15000`,
+      via
+        ? `cannot reach the proxy admin of ${via} through the cluster (${detail}): is it a meshed pod (meshctl proxy-status lists them)?`
+        : `cannot reach the proxy admin at ${url} (${detail}); from outside a pod, name one: meshctl proxy-config routes POD[.NAMESPACE] or deploy/NAME (meshctl proxy-status lists them)`,
     ) as Error & { code: string }
     err.code = 'MESH_ERR_CLI_PROXY_ADMIN'
     throw err
@@ -192,45 +263,132 @@ async function fetchJson<T>(admin: string, path: string): Promise<T> {
   return (await res.json()) as T
 }
 
-function parseArgs(args: string[]): { kind: Kind; admin: string; json: boolean } {
-  let admin = '127.0.0.1:15000'
-  let json = false
-  let kind: Kind | undefined
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!
-    if (a === '--admin') admin = args[++i] ?? ''
-    else if (a.startsWith('--admin=')) admin = a.slice('--admin='.length)
-    else if (a === '-o' || a === '--output') {
-      const o = args[++i]
-      if (o !== 'json' && o !== 'table') throw new UsageError(`unknown output format ${o}`)
-      json = o === 'json'
-    } else if (a === '-ojson' || a === '--output=json') json = true
-    else if ((KINDS as readonly string[]).includes(a) && !kind) kind = a as Kind
-    else throw new UsageError(`unexpected argument ${a}`)
+interface Args extends TargetFlags {
+  kind: Kind
+  admin?: string
+  json: boolean
+  pod?: string
+  namespace?: string
+}
+
+function parseCliArgs(args: string[]): Args {
+  let values: Record<string, string | boolean | undefined>
+  let positionals: string[]
+  try {
+    ;({ values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        admin: { type: 'string' },
+        output: { type: 'string', short: 'o' },
+        namespace: { type: 'string', short: 'n' },
+        ...TARGET_OPTIONS,
+      },
+    }))
+  } catch (err) {
+    throw new UsageError((err as Error).message)
   }
+  const o = values.output
+  if (o !== undefined && o !== 'json' && o !== 'table') throw new UsageError(`unknown output format ${o}`)
+  const [kind, pod, ...more] = positionals
   if (!kind) throw new UsageError(`say what to show: ${KINDS.join(', ')}`)
-  if (!admin) throw new UsageError('--admin needs HOST:PORT')
-  return { kind, admin, json }
+  if (!(KINDS as readonly string[]).includes(kind)) throw new UsageError(`unexpected argument ${kind}`)
+  if (more.length > 0) throw new UsageError(`unexpected argument ${more[0]}`)
+  if (values.admin === '') throw new UsageError('--admin needs HOST:PORT')
+  if (values.admin !== undefined && pod !== undefined)
+    throw new UsageError('give either a POD or --admin HOST:PORT, not both')
+  return {
+    ...(values as TargetFlags),
+    kind: kind as Kind,
+    admin: values.admin as string | undefined,
+    json: o === 'json',
+    pod,
+    namespace: values.namespace as string | undefined,
+  }
+}
+
+/**
+ * The pod `arg` names: `NAME`, `NAME.NAMESPACE`, or `deploy/NAME` (its first running pod, as
+ * kubectl does for `deploy/…`).
+ */
+export async function resolvePod(
+  target: MeshTarget,
+  arg: string,
+  namespace: string | undefined,
+): Promise<{ namespace: string; name: string }> {
+  const deploy = /^(?:deploy|deployment|deployments)\/(.+)$/.exec(arg)
+  let name = deploy ? deploy[1]! : arg.replace(/^pods?\//, '')
+  let ns = namespace
+  if (!ns && !deploy && name.includes('.')) [name, ns] = name.split('.', 2) as [string, string]
+  ns ??= 'default'
+  const pods = await target.list('Pod', ns)
+  if (deploy) {
+    const mine = pods.filter((p) => {
+      const n = p.metadata.name
+      return n.startsWith(`${name}-`) && /^[a-z0-9]+(-[a-z0-9]+)?$/.test(n.slice(name.length + 1))
+    })
+    const running =
+      mine.find((p) => (p as { status?: { phase?: string } }).status?.phase === 'Running') ?? mine[0]
+    if (!running) throw new UsageError(`no pod of deployment ${name} in namespace ${ns}`)
+    return { namespace: ns, name: running.metadata.name }
+  }
+  if (!pods.some((p) => p.metadata.name === name)) {
+    const names = pods.map((p) => p.metadata.name)
+    throw new UsageError(
+      `pod "${name}" not found in namespace ${ns}${names.length ? ` (pods: ${names.slice(0, 8).join(', ')}${names.length > 8 ? ', …' : ''})` : ''}`,
+    )
+  }
+  return { namespace: ns, name }
+}
+
+/** Runs `fn` with an admin address: --admin, a pod's admin forwarded through the cluster, or 127.0.0.1:15000. */
+export async function withProxyAdmin<T>(
+  args: Pick<Args, 'admin' | 'pod' | 'namespace'> & TargetFlags,
+  fn: (admin: string, via?: string) => Promise<T>,
+): Promise<T> {
+  if (args.admin || !args.pod) return fn(args.admin ?? '127.0.0.1:15000')
+  const target = resolveTarget(args)
+  const pod = await resolvePod(target, args.pod, args.namespace)
+  const fwd = await target.forward(pod.namespace, pod.name, PROXY_ADMIN_PORT)
+  try {
+    return await fn(fwd.address, `${pod.namespace}/${pod.name}`)
+  } finally {
+    await fwd.close()
+  }
 }
 
 export const proxyConfig: Command = {
   name: 'proxy-config',
-  summary: "show a proxy's listeners, routes, clusters or endpoints (from its admin endpoint)",
-  usage: 'meshctl proxy-config routes|clusters|listeners|endpoints [--admin 127.0.0.1:15000] [-o json]',
+  summary: "show a proxy's listeners, routes, clusters, endpoints or certificate (from its admin endpoint)",
+  usage: `meshctl proxy-config routes|clusters|listeners|endpoints|secret [POD[.NS] | deploy/NAME] [-n NS] [-o json]
+                     [--admin HOST:PORT] [--local | --kubeconfig FILE --context NAME]
+
+With a POD (or deploy/NAME: its first running pod), reads that pod's proxy admin (127.0.0.1:15000
+in the pod) through the cluster, as \`kubectl port-forward\` does: on the local cluster through the
+pod's network namespace, on Kubernetes through the API server's port-forward. Without one, reads
+--admin, or 127.0.0.1:15000 (inside a pod).`,
   async run(args: string[], io: CommandIo): Promise<number> {
-    const { kind, admin, json } = parseArgs(args)
-    if (kind === 'clusters' || kind === 'endpoints') {
-      const clusters = await fetchJson<ClusterView[]>(admin, '/clusters')
-      if (json)
-        io.out(
-          `${JSON.stringify(kind === 'clusters' ? clusters : clusters.map((c) => ({ cluster: c.name, hosts: c.hosts })), null, 2)}\n`,
-        )
-      else io.out(kind === 'clusters' ? clustersTable(clusters) : endpointsTable(clusters))
+    const parsed = parseCliArgs(args)
+    const { kind, json } = parsed
+    return withProxyAdmin(parsed, async (admin, via) => {
+      if (kind === 'secret') {
+        const view = await fetchJson<CertsView>(admin, '/certs', via)
+        io.out(json ? `${JSON.stringify(view, null, 2)}\n` : secretTable(view))
+        return 0
+      }
+      if (kind === 'clusters' || kind === 'endpoints') {
+        const clusters = await fetchJson<ClusterView[]>(admin, '/clusters', via)
+        if (json)
+          io.out(
+            `${JSON.stringify(kind === 'clusters' ? clusters : clusters.map((c) => ({ cluster: c.name, hosts: c.hosts })), null, 2)}\n`,
+          )
+        else io.out(kind === 'clusters' ? clustersTable(clusters) : endpointsTable(clusters))
+        return 0
+      }
+      const dump = await fetchJson<ConfigDump>(admin, '/config_dump', via)
+      if (json) io.out(`${JSON.stringify(kind === 'routes' ? dump.routes : dump.listeners, null, 2)}\n`)
+      else io.out(kind === 'routes' ? routesTable(dump) : listenersTable(dump))
       return 0
-    }
-    const dump = await fetchJson<ConfigDump>(admin, '/config_dump')
-    if (json) io.out(`${JSON.stringify(kind === 'routes' ? dump.routes : dump.listeners, null, 2)}\n`)
-    else io.out(kind === 'routes' ? routesTable(dump) : listenersTable(dump))
-    return 0
+    })
   },
 }

@@ -4,6 +4,8 @@ export interface Command {
   summary: string
   usage: string
   run(args: string[], io: CommandIo): Promise<number>
+  /** The help for `meshctl NAME ARGS… --help` when it is narrower than `usage` (a subcommand's). */
+  help?(args: string[]): string | undefined
 }
 
 /** Where a command writes; tests pass their own. */

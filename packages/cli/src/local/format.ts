@@ -88,6 +88,14 @@ function columns(kind: string, o: Obj, wide: boolean): [string[], string[]] {
         [o.metadata.name, eps.join(',') || '<none>', age(o.metadata.creationTimestamp)],
       ]
     }
+    case 'VirtualService':
+    case 'DestinationRule':
+    case 'Gateway':
+    case 'QuotaPolicy':
+      return [
+        ['NAME', 'AGE', 'STATUS'],
+        [o.metadata.name, age(o.metadata.creationTimestamp), st.conditions?.[0]?.message ?? '<unknown>'],
+      ]
     case 'Namespace':
       return [
         ['NAME', 'STATUS', 'AGE'],

@@ -7,6 +7,11 @@ import { UsageError } from '../commands/types.ts'
 
 export type Manifest = Record<string, unknown>
 
+/** An input that cannot be used: missing file, nothing in it. Not a usage error: no usage text follows. */
+export class ManifestError extends Error {
+  readonly code = 'MESH_ERR_CLI_INPUT'
+}
+
 async function readStdin(stream: NodeJS.ReadableStream): Promise<string> {
   let text = ''
   stream.setEncoding('utf8')
@@ -40,15 +45,27 @@ export async function readManifests(
         ? [{ text: await readStdin(stdin), file: '<stdin>' }]
         : (() => {
             const path = resolve(cwd, src)
+            let files: { text: string; file: string }[]
             try {
-              return filesOf(path).map((file) => ({ text: readFileSync(file, 'utf8'), file }))
+              files = filesOf(path).map((file) => ({ text: readFileSync(file, 'utf8'), file }))
             } catch (err) {
-              throw new UsageError(`cannot read ${src}: ${(err as Error).message}`)
+              const e = err as NodeJS.ErrnoException
+              throw new ManifestError(
+                `cannot read ${src}: ${e.code === 'ENOENT' ? 'no such file or directory' : e.code === 'EACCES' ? 'permission denied' : e.message}`,
+                { cause: err },
+              )
             }
+            if (files.length === 0)
+              throw new ManifestError(`${src}: no .yaml, .yml or .json files in this directory`)
+            return files
           })()
     for (const { text, file } of docs) {
       const { objects, findings } = loadYaml(text, file)
       if (hasErrors(findings)) throw new Error(findings.map(formatFinding).join('\n'))
+      if (objects.length === 0)
+        throw new ManifestError(
+          `${src === '-' ? '<stdin>' : file}: no objects to apply (the ${src === '-' ? 'input' : 'file'} is empty or holds only comments)`,
+        )
       for (const o of objects) {
         const obj = o.object
         if (namespace) {

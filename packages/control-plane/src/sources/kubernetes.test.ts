@@ -239,7 +239,12 @@ describe('KubernetesSource against a fake API server (recorded list/watch respon
     // Objects are kept small and plain: Dates become strings, status and managed fields go.
     const vs = store.get('networking.istio.io/VirtualService/default/reviews')!.object
     expect(vs.status).toBeUndefined()
-    expect(vs.metadata).toEqual({ name: 'reviews', namespace: 'default', resourceVersion: '300' })
+    expect(vs.metadata).toEqual({
+      name: 'reviews',
+      namespace: 'default',
+      resourceVersion: '300',
+      generation: 1, // kept: resource status reports which generation serves
+    })
     expect(typeof store.get('core/Service/default/reviews')!.object.metadata.creationTimestamp).toBe('string')
   })
 

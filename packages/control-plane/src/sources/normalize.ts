@@ -33,6 +33,7 @@ export function normalize(apiVersion: string, kind: string, input: unknown): Kub
     annotations: kind === 'Pod' ? undefined : strings(meta.annotations),
     creationTimestamp: time(meta.creationTimestamp),
     resourceVersion: typeof meta.resourceVersion === 'string' ? meta.resourceVersion : undefined,
+    generation: typeof meta.generation === 'number' ? meta.generation : undefined,
     ownerReferences: Array.isArray(meta.ownerReferences)
       ? list(meta.ownerReferences).map((o) => ({ kind: String(o.kind), name: String(o.name) }))
       : undefined,

@@ -1,10 +1,11 @@
+import { readFileSync } from 'node:fs'
 import { applyPatch } from 'fast-json-patch'
 import { afterAll, describe, expect, it } from 'vitest'
 import { stringify } from 'yaml'
 import { DEFAULT_INJECT_CONFIG, resolveInjectConfig } from '../config.ts'
 import type { Pod } from '../kube.ts'
 import { checkNoStaleGoldens, expectGolden } from '../testdata/golden.ts'
-import { CASES, type PodCase, productpagePod } from '../testdata/pods.ts'
+import { CASES, gatewayPod, type PodCase, productpagePod } from '../testdata/pods.ts'
 import { jsonPatch } from '../webhook/patch.ts'
 import { inject, isInjected } from './inject.ts'
 import { shouldInject } from './policy.ts'
@@ -18,6 +19,10 @@ function deepFreeze<T>(v: T): T {
   }
   return v
 }
+
+/** A mesh root (self-signed, for goldens only) as meshd's CA would give the injector. */
+const MESH_ROOT = readFileSync(new URL('../testdata/mesh-root.pem', import.meta.url), 'utf8')
+const caConfig = resolveInjectConfig({ caRootCert: MESH_ROOT })
 
 const table: PodCase[] = [
   ...CASES,
@@ -51,6 +56,117 @@ describe('inject: golden pods', () => {
       }
     })
   }
+
+  it('mesh-ca: with the mesh root, the sidecar gets MESH_CA_ROOT_CERT and the projected CA token', () => {
+    const input = deepFreeze(productpagePod())
+    const out = inject(input, caConfig)
+    expectGolden(
+      'mesh-ca.yaml',
+      `# productpage with the injector configured with meshd's CA root (caRootCert)\n${stringify(out)}`,
+    )
+    expectGolden('mesh-ca.patch.json', `${JSON.stringify(jsonPatch(input, out), null, 2)}\n`)
+  })
+
+  it('gateway: the gateway template fills the identity into the mesh-proxy container, nothing else', () => {
+    const input = deepFreeze(gatewayPod())
+    const decision = shouldInject(input, { name: 'minimesh-system' })
+    const out = inject(input, caConfig)
+    expectGolden(
+      'gateway.yaml',
+      `# the ingress gateway's pod (label sidecar.minimesh.dev/template: gateway) with meshd's CA root\n# decision: ${JSON.stringify(decision)}\n${stringify(out)}`,
+    )
+    expectGolden('gateway.patch.json', `${JSON.stringify(jsonPatch(input, out), null, 2)}\n`)
+  })
+})
+
+describe('inject: with the mesh CA (caRootCert)', () => {
+  const out = inject(productpagePod(), caConfig)
+  const proxy = out.spec!.containers.at(-1)!
+
+  it('mounts the projected token read-only and passes the roots', () => {
+    expect(proxy.volumeMounts).toEqual([
+      { name: 'mesh-proxy-data', mountPath: '/var/run/minimesh' },
+      { name: 'minimesh-token', mountPath: '/var/run/secrets/tokens', readOnly: true },
+    ])
+    expect(sidecarEnv(out).MESH_CA_ROOT_CERT).toBe(MESH_ROOT)
+    expect(proxy.args).toEqual([
+      'sidecar',
+      '--discovery-address',
+      'meshd.minimesh-system.svc:15010',
+      '--token-file',
+      '/var/run/secrets/tokens/minimesh-token',
+    ])
+    expect(out.spec!.volumes!.at(-1)).toEqual({
+      name: 'minimesh-token',
+      projected: {
+        sources: [
+          {
+            serviceAccountToken: {
+              audience: 'minimesh-ca',
+              expirationSeconds: 43200,
+              path: 'minimesh-token',
+            },
+          },
+        ],
+      },
+    })
+    expect(parseStatus(out.metadata!.annotations!['sidecar.minimesh.dev/status']!).volumes).toEqual([
+      'mesh-proxy-data',
+      'minimesh-token',
+    ])
+  })
+
+  it('passes the workloadCertTTL annotation on as MESH_WORKLOAD_CERT_TTL, and refuses a bad one', () => {
+    const pod = productpagePod()
+    pod.metadata!.annotations = {
+      ...pod.metadata!.annotations,
+      'sidecar.minimesh.dev/workloadCertTTL': '90s',
+    }
+    expect(sidecarEnv(inject(pod, caConfig)).MESH_WORKLOAD_CERT_TTL).toBe('90s')
+    expect(sidecarEnv(inject(pod)).MESH_WORKLOAD_CERT_TTL).toBeUndefined()
+    expect(sidecarEnv(out).MESH_WORKLOAD_CERT_TTL).toBeUndefined()
+    pod.metadata!.annotations['sidecar.minimesh.dev/workloadCertTTL'] = 'soon'
+    expect(() => inject(pod, caConfig)).toThrow(
+      expect.objectContaining({
+        code: 'MESH_ERR_INJECT_BAD_ANNOTATION',
+        message: expect.stringContaining('sidecar.minimesh.dev/workloadCertTTL: "soon" is not a duration'),
+      }),
+    )
+  })
+
+  it('adds nothing about the CA without the root', () => {
+    const plain = inject(productpagePod())
+    expect(JSON.stringify(plain)).not.toMatch(/minimesh-token|MESH_CA_ROOT_CERT/)
+  })
+
+  it('is pure, idempotent and reversible for every pod of the table', () => {
+    for (const c of CASES) {
+      const input = deepFreeze(structuredClone(c.pod))
+      const once = inject(input, caConfig)
+      expect(inject(once, caConfig)).toStrictEqual(once)
+      expect(uninject(once)).toStrictEqual(input)
+      const patched = applyPatch(structuredClone(input), jsonPatch(input, once), true, false).newDocument
+      expect(patched).toStrictEqual(once)
+    }
+  })
+
+  it('refuses a pod that already has a volume named minimesh-token, and a root that is not PEM', () => {
+    const pod = productpagePod()
+    pod.spec!.volumes!.push({ name: 'minimesh-token', emptyDir: {} })
+    expect(() => inject(pod, caConfig)).toThrow(
+      expect.objectContaining({
+        code: 'MESH_ERR_INJECT_CONFLICT',
+        message: expect.stringContaining('minimesh-token'),
+      }),
+    )
+    expect(inject(pod).spec!.volumes!.filter((v) => v.name === 'minimesh-token')).toHaveLength(1)
+    expect(() => resolveInjectConfig({ caRootCert: 'not a cert' })).toThrow(
+      expect.objectContaining({
+        code: 'MESH_ERR_INJECT_BAD_CONFIG',
+        message: expect.stringMatching(/^caRootCert: /),
+      }),
+    )
+  })
 })
 
 describe('inject: properties over the whole table', () => {

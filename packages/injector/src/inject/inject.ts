@@ -1,3 +1,4 @@
+import { parseDuration } from '@minimesh/api'
 import { DEFAULT_INJECT_CONFIG, type InjectConfig } from '../config.ts'
 import { InjectError } from '../errors.ts'
 import { type Container, cloneJson, isRecord, type Pod, type PodSpec } from '../kube.ts'
@@ -9,10 +10,13 @@ import {
   PROXY_VOLUME_NAME,
   REWRITE_PROBES_ANNOTATION,
   STATUS_ANNOTATION,
+  TOKEN_VOLUME_NAME,
+  WORKLOAD_CERT_TTL_ANNOTATION,
 } from '../names.ts'
+import { injectTemplate } from './gateway.ts'
 import { type ProbeRewrite, rewriteProbes } from './probes.ts'
 import type { SidecarStatus } from './status.ts'
-import { initContainer, proxyContainer, proxyVolume } from './template.ts'
+import { initContainer, proxyContainer, proxyVolume, tokenVolume } from './template.ts'
 import { tracingEnv } from './tracing.ts'
 import { initArgs } from './traffic.ts'
 import { workloadName } from './workload.ts'
@@ -20,6 +24,19 @@ import { workloadName } from './workload.ts'
 export interface InjectContext {
   /** The workload's name (kube-inject knows the Deployment); derived from the pod otherwise. */
   workloadName?: string
+}
+
+/** The pod's workload certificate lifetime annotation, checked (undefined when absent). */
+function certTtl(annotations: Record<string, string>): string | undefined {
+  const value = annotations[WORKLOAD_CERT_TTL_ANNOTATION]?.trim()
+  if (value === undefined) return undefined
+  const ms = parseDuration(value)
+  if (ms === undefined || ms < 1000)
+    throw new InjectError(
+      'MESH_ERR_INJECT_BAD_ANNOTATION',
+      `annotation ${WORKLOAD_CERT_TTL_ANNOTATION}: ${JSON.stringify(value)} is not a duration of at least 1s (e.g. 1h, 90s)`,
+    )
+  return value
 }
 
 /** True when the pod already carries the sidecar (status annotation, or the mesh's containers). */
@@ -32,7 +49,7 @@ export function isInjected(pod: Pod): boolean {
   )
 }
 
-function checkPod(pod: Pod): asserts pod is Pod & { spec: PodSpec } {
+function checkPod(pod: Pod, config: InjectConfig): asserts pod is Pod & { spec: PodSpec } {
   if (!isRecord(pod) || !isRecord(pod.spec) || !Array.isArray(pod.spec.containers)) {
     throw new InjectError('MESH_ERR_INJECT_INVALID_POD', 'not a pod: spec.containers is missing')
   }
@@ -50,11 +67,11 @@ function checkPod(pod: Pod): asserts pod is Pod & { spec: PodSpec } {
       throw new InjectError('MESH_ERR_INJECT_INVALID_POD', `spec.${key} is not a list`)
     }
   }
-  if (pod.spec.volumes?.some((v) => v?.name === PROXY_VOLUME_NAME)) {
-    throw new InjectError(
-      'MESH_ERR_INJECT_CONFLICT',
-      `the pod already has a volume named ${PROXY_VOLUME_NAME}`,
-    )
+  const ours = config.caRootCert !== undefined ? [PROXY_VOLUME_NAME, TOKEN_VOLUME_NAME] : [PROXY_VOLUME_NAME]
+  for (const name of ours) {
+    if (pod.spec.volumes?.some((v) => v?.name === name)) {
+      throw new InjectError('MESH_ERR_INJECT_CONFLICT', `the pod already has a volume named ${name}`)
+    }
   }
   if (pod.metadata !== undefined && !isRecord(pod.metadata)) {
     throw new InjectError('MESH_ERR_INJECT_INVALID_POD', 'metadata is not an object')
@@ -94,8 +111,11 @@ export function inject(
   config: InjectConfig = DEFAULT_INJECT_CONFIG,
   context: InjectContext = {},
 ): Pod {
+  // A pod labelled for another template (the gateway's) gets that instead.
+  const templated = injectTemplate(pod, config)
+  if (templated) return templated
   if (isInjected(pod)) return cloneJson(pod)
-  checkPod(pod)
+  checkPod(pod, config)
   const out = cloneJson(pod) as Pod & { spec: PodSpec }
   const created: string[] = []
   if (out.metadata === undefined) {
@@ -120,6 +140,7 @@ export function inject(
     labels: meta.labels ?? {},
     appPorts: ports,
     probers: probes.probers,
+    certTtl: certTtl(podAnnotations),
     tracingEnv: tracingEnv(config, podAnnotations),
   })
 
@@ -134,6 +155,11 @@ export function inject(
     created.push('spec.volumes')
   }
   spec.volumes.push(proxyVolume())
+  const volumes = [PROXY_VOLUME_NAME]
+  if (config.caRootCert !== undefined) {
+    spec.volumes.push(tokenVolume())
+    volumes.push(TOKEN_VOLUME_NAME)
+  }
 
   if (meta.annotations === undefined) {
     meta.annotations = {}
@@ -156,7 +182,7 @@ export function inject(
   const status: SidecarStatus = {
     initContainers: [INIT_CONTAINER_NAME],
     containers: [PROXY_CONTAINER_NAME],
-    volumes: [PROXY_VOLUME_NAME],
+    volumes,
     annotations: added,
   }
   if (created.length) status.created = created

@@ -4,10 +4,16 @@ import type { InjectConfig } from '../config.ts'
 import { type Container, cloneJson, type EnvVar, type Labels, type Volume } from '../kube.ts'
 import {
   APP_PROBERS_ENV,
+  CA_ROOT_CERT_ENV,
   INIT_CONTAINER_NAME,
   PROXY_CONTAINER_NAME,
   PROXY_DATA_DIR,
   PROXY_VOLUME_NAME,
+  TOKEN_AUDIENCE,
+  TOKEN_DIR,
+  TOKEN_EXPIRATION_SECONDS,
+  TOKEN_VOLUME_NAME,
+  WORKLOAD_CERT_TTL_ENV,
 } from '../names.ts'
 import type { AppProber } from './probes.ts'
 
@@ -42,6 +48,8 @@ export interface ProxyContext {
   labels: Labels
   appPorts: number[]
   probers: Record<string, AppProber>
+  /** The pod's workload certificate lifetime (annotation), passed on with a mesh CA. */
+  certTtl?: string | undefined
   /** MESH_TRACE_* (inject/tracing.ts). */
   tracingEnv?: EnvVar[]
 }
@@ -58,6 +66,10 @@ export function proxyContainer(config: InjectConfig, ctx: ProxyContext): Contain
     { name: 'MESH_APP_PORTS', value: ctx.appPorts.join(',') },
     { name: 'MESH_DISCOVERY_ADDRESS', value: config.discoveryAddress },
   ]
+  if (config.caRootCert !== undefined) {
+    env.push({ name: CA_ROOT_CERT_ENV, value: config.caRootCert })
+    if (ctx.certTtl !== undefined) env.push({ name: WORKLOAD_CERT_TTL_ENV, value: ctx.certTtl })
+  }
   if (Object.keys(ctx.probers).length) env.push({ name: APP_PROBERS_ENV, value: JSON.stringify(ctx.probers) })
   if (ctx.tracingEnv) env.push(...ctx.tracingEnv)
   const c: Container = {
@@ -65,7 +77,14 @@ export function proxyContainer(config: InjectConfig, ctx: ProxyContext): Contain
     image: config.image,
     imagePullPolicy: config.imagePullPolicy,
     command: ['mesh-proxy'],
-    args: ['sidecar', '--discovery-address', config.discoveryAddress],
+    // The token's path is spelt out (it is the proxy's default) so that a runtime that maps mount
+    // paths in args (the local cluster) points the proxy at its copy.
+    args: [
+      'sidecar',
+      '--discovery-address',
+      config.discoveryAddress,
+      ...(config.caRootCert !== undefined ? ['--token-file', `${TOKEN_DIR}/${TOKEN_VOLUME_NAME}`] : []),
+    ],
     ports: [
       { name: 'mesh-prom', containerPort: config.promPort, protocol: 'TCP' },
       { name: 'mesh-metrics', containerPort: config.statusPort, protocol: 'TCP' },
@@ -90,11 +109,36 @@ export function proxyContainer(config: InjectConfig, ctx: ProxyContext): Contain
     readOnlyRootFilesystem: true,
     capabilities: { drop: ['ALL'] },
   }
-  c.volumeMounts = [{ name: PROXY_VOLUME_NAME, mountPath: PROXY_DATA_DIR }]
+  const mounts: Record<string, unknown>[] = [{ name: PROXY_VOLUME_NAME, mountPath: PROXY_DATA_DIR }]
+  if (config.caRootCert !== undefined)
+    mounts.push({ name: TOKEN_VOLUME_NAME, mountPath: TOKEN_DIR, readOnly: true })
+  c.volumeMounts = mounts
   return c
 }
 
 /** The proxy's writable directory (its root filesystem is read-only). */
 export function proxyVolume(): Volume {
   return { name: PROXY_VOLUME_NAME, emptyDir: { medium: 'Memory' } }
+}
+
+/**
+ * The ServiceAccount token the proxy shows meshd's CA: projected by the kubelet for the audience
+ * minimesh-ca only (a token for the API server is not accepted by the CA, and this one is not
+ * accepted by the API server), rotated by the kubelet before it expires.
+ */
+export function tokenVolume(): Volume {
+  return {
+    name: TOKEN_VOLUME_NAME,
+    projected: {
+      sources: [
+        {
+          serviceAccountToken: {
+            audience: TOKEN_AUDIENCE,
+            expirationSeconds: TOKEN_EXPIRATION_SECONDS,
+            path: TOKEN_VOLUME_NAME,
+          },
+        },
+      ],
+    },
+  }
 }

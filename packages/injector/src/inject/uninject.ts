@@ -1,5 +1,6 @@
 import { cloneJson, type Pod } from '../kube.ts'
 import { STATUS_ANNOTATION } from '../names.ts'
+import { removeProxyAdditions } from './gateway.ts'
 import { restoreProbes } from './probes.ts'
 import { parseStatus } from './status.ts'
 
@@ -21,6 +22,7 @@ export function uninject(pod: Pod): Pod {
     if (spec.initContainers) spec.initContainers = drop(spec.initContainers, status.initContainers)
     if (spec.volumes) spec.volumes = drop(spec.volumes, status.volumes)
     if (status.probes && spec.containers) restoreProbes(spec.containers, status.probes)
+    removeProxyAdditions(out, status)
   }
   const meta = out.metadata!
   const annotations = meta.annotations!

@@ -1,16 +1,21 @@
 // The proxy's own HTTP endpoints: admin on 127.0.0.1:15000 (`/config_dump`, `/listeners`,
-// `/routes`, `/clusters`, `/stats`, `/logging`), Prometheus on 15020 (`/stats/prometheus`),
-// and readiness on 15021 (`/healthz/ready`: 200 once a configuration is in and until draining).
+// `/routes`, `/clusters`, `/stats`, `/logging`, `/certs`), Prometheus on 15020 (`/stats/prometheus`),
+// `/certs`), and readiness on 15021 (`/healthz/ready`: 200 once a configuration is in, and the
+// first workload certificate when a CA is configured, until draining).
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { ProxyContext } from '../context.ts'
+import type { RotationStatus } from '../identity/rotation.ts'
 import type { CompiledRouteConfig } from '../routing/select.ts'
+import { certsView } from './certs.ts'
 import { PROMETHEUS_CONTENT_TYPE } from './metrics.ts'
 
 export interface AdminInfo {
   /** Node id and metadata the proxy runs with. */
   node: Record<string, unknown>
   listenerPorts: () => Record<string, number>
+  /** The certificate rotation's state, when a CA is configured. */
+  rotation?: () => RotationStatus | undefined
 }
 
 type Handler = (
@@ -68,6 +73,8 @@ function clustersView(ctx: ProxyContext) {
       errors: h.errors,
       labels: h.endpoint.labels ?? {},
       workload: h.endpoint.workload ?? null,
+      /** Mesh mTLS to this endpoint now: 'mutual_tls' or 'none'. */
+      mtls: h.transport,
     })),
   }))
 }
@@ -88,8 +95,7 @@ export function adminHandlers(ctx: ProxyContext, info: AdminInfo): Record<string
     '/': () => [
       200,
       'text/plain',
-      ['/config_dump', '/listeners', '/routes', '/clusters', '/stats', '/logging', '/ready'].join('\n') +
-        '\n',
+      `${['/config_dump', '/listeners', '/routes', '/clusters', '/certs', '/stats', '/logging', '/ready'].join('\n')}\n`,
     ],
     '/config_dump': () => json({ node: info.node, ...ctx.store.dump() }),
     '/listeners': () =>
@@ -101,6 +107,7 @@ export function adminHandlers(ctx: ProxyContext, info: AdminInfo): Record<string
       ),
     '/routes': () => json(routesView(ctx.store.current.routes)),
     '/clusters': () => json(clustersView(ctx)),
+    '/certs': () => json(certsView(ctx.certs, info.rotation?.())),
     '/stats': (_req, url) =>
       url.searchParams.get('format') === 'json'
         ? json(Object.fromEntries(ctx.store.clusterStats))
@@ -122,7 +129,10 @@ export function adminHandlers(ctx: ProxyContext, info: AdminInfo): Record<string
 
 function ready(ctx: ProxyContext): [number, string, string] {
   if (ctx.draining) return [503, 'text/plain', 'draining\n']
-  return ctx.store.ready ? [200, 'text/plain', 'ready\n'] : [503, 'text/plain', 'waiting for configuration\n']
+  if (!ctx.store.ready) return [503, 'text/plain', 'waiting for configuration\n']
+  if (ctx.certificateRequired && !ctx.certs.current)
+    return [503, 'text/plain', 'waiting for the workload certificate\n']
+  return [200, 'text/plain', 'ready\n']
 }
 
 /** Starts a small HTTP server for a route table; resolves with its port. */

@@ -32,9 +32,14 @@ interface Pending {
  * answers matched to requests by id, each with its own deadline. A broken stream fails what is in
  * flight (the checker then fails open or closed) and is opened again on the next request.
  */
-export function grpcQuotaClient(address: string, timeoutMs: number): QuotaClient {
+export function grpcQuotaClient(
+  address: string,
+  timeoutMs: number,
+  /** Default plaintext; TLS verified against the mesh roots when meshd is reached on 15012. */
+  credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+): QuotaClient {
   const Client = loadQuotaProto().minimesh.quota.v1.QuotaService
-  const client = new Client(address, grpc.credentials.createInsecure(), {
+  const client = new Client(address, credentials, {
     'grpc.keepalive_time_ms': 30_000,
   }) as QuotaServiceClient
   const pending = new Map<number, Pending>()

@@ -96,6 +96,11 @@ describe('Zipkin v2 JSON', () => {
     expect(z.kind).toBe('SERVER')
     expect(z.tags['peer.principal']).toBe('cluster.local/ns/default/sa/bookinfo-productpage')
     expect(z.remoteEndpoint).toEqual({ ipv4: '198.18.0.7' })
+    const client = finished()
+    client.rec.upstreamPeerPrincipal = 'cluster.local/ns/default/sa/bookinfo-details'
+    expect(JSON.parse(encodeZipkin([client], node))[0].tags['peer.principal']).toBe(
+      'cluster.local/ns/default/sa/bookinfo-details',
+    )
     const rec = finished().rec
     rec.source = { workload: 'productpage-v1', namespace: 'default', labels: { app: 'productpage' } }
     const [z2] = JSON.parse(encodeZipkin([finished({ kind: 'SERVER', rec })], node))

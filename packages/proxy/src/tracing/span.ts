@@ -78,7 +78,10 @@ export function spanTags(span: FinishedSpan, node: LocalNode): Record<string, st
     tags['upstream_cluster.name'] = rec.upstreamCluster
   }
   if (rec.upstreamHost) tags['upstream.address'] = rec.upstreamHost
-  if (span.peerPrincipal) tags['peer.principal'] = span.peerPrincipal
+  // The other side's mTLS identity: the caller's for a server span, the upstream's for a client span.
+  const principal =
+    span.kind === 'SERVER' ? (span.peerPrincipal ?? rec.downstreamPeerPrincipal) : rec.upstreamPeerPrincipal
+  if (principal) tags['peer.principal'] = principal
   if (rec.source && span.kind === 'SERVER') tags['source.workload'] = rec.source.workload
   // Envoy marks a span as an error for 5xx and for no response at all.
   if (rec.status === 0 || rec.status >= 500) tags.error = 'true'

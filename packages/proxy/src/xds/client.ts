@@ -17,10 +17,13 @@ import {
 import type { Logger } from 'pino'
 import type { ConfigStore } from '../config/store.ts'
 import { ConfigError } from '../errors.ts'
+import { explainTlsFailure } from '../identity/ca-client.ts'
 
 export interface XdsClientOptions {
   /** `host:port` of the discovery server. */
   address: string
+  /** Channel credentials (default plaintext, 15010; TLS verified against the mesh roots on 15012). */
+  credentials?: grpc.ChannelCredentials
   node: Node
   store: ConfigStore
   log: Logger
@@ -78,7 +81,7 @@ export class XdsClient {
   private newChannel(): DiscoveryServiceClient {
     const proto = loadDiscoveryProto()
     const Ctor = proto.minimesh.discovery.v1.DiscoveryService
-    return new Ctor(this.opts.address, grpc.credentials.createInsecure(), {
+    return new Ctor(this.opts.address, this.opts.credentials ?? grpc.credentials.createInsecure(), {
       'grpc.keepalive_time_ms': 30_000,
       'grpc.keepalive_timeout_ms': 10_000,
       'grpc.max_receive_message_length': 64 * 1024 * 1024,
@@ -123,7 +126,9 @@ export class XdsClient {
       this.backoff = this.opts.initialBackoffMs
       this.onResponse(stream, resp)
     })
-    stream.on('error', (err: Error) => onEnd(err.message))
+    stream.on('error', (err: Error) =>
+      onEnd(this.opts.credentials ? explainTlsFailure(err.message) : err.message),
+    )
     stream.on('end', () => onEnd('stream ended by server'))
     const { store, node } = this.opts
     for (const typeUrl of TYPE_ORDER) {

@@ -1,0 +1,218 @@
+// Where a running mesh is: the local cluster (its supervisor and meshd on the bridge address), a
+// Kubernetes cluster (meshd through the API server's service proxy, pods through port-forward), or
+// a meshd address given outright (--meshd; proxies by --admin). Every command that reads a live
+// mesh (wait --for=sync, proxy-status, proxy-config POD, describe, analyze without -f) goes through
+// one MeshTarget, so each works the same on both cluster kinds.
+import { spawn } from 'node:child_process'
+import type { Socket } from 'node:net'
+import { PortForward } from '@kubernetes/client-node'
+import { defaultRunDir, execArgv, LocalClusterClient, supervisorStatus } from '@minimesh/local-cluster'
+import { UsageError } from '../commands/types.ts'
+import { Kube } from '../install/kube.ts'
+import { type Forwarded, forwardPort } from './port-forward.ts'
+
+export const MESH_NAMESPACE = 'minimesh-system'
+export const MESHD_MONITORING_PORT = 15014
+export const PROXY_ADMIN_PORT = 15000
+
+/** A pod, as much of it as these commands read. */
+export interface PodInfo {
+  metadata: {
+    name: string
+    namespace?: string
+    labels?: Record<string, string>
+    annotations?: Record<string, string>
+  }
+  spec?: { containers?: { name: string }[]; serviceAccountName?: string }
+  status?: { podIP?: string; phase?: string }
+}
+
+/** Any Kubernetes-shaped object. */
+export interface LiveObject {
+  apiVersion: string
+  kind: string
+  metadata: { name: string; namespace?: string; [k: string]: unknown }
+  [k: string]: unknown
+}
+
+export class MeshTargetError extends Error {
+  readonly code: string
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+  }
+}
+
+export interface MeshTarget {
+  /** `local cluster (run dir …)`, `Kubernetes context kind-minimesh`, `meshd at http://…` */
+  readonly description: string
+  /** GET a path of meshd's monitoring server (15014), parsed as JSON. */
+  meshd<T = unknown>(path: string): Promise<T>
+  /** A local address that reaches port `port` on 127.0.0.1 inside the pod (as `kubectl port-forward`). */
+  forward(namespace: string, pod: string, port: number): Promise<Forwarded>
+  /** Objects of a kind (`Pod`, `Service`, `VirtualService`, …); every namespace when none is given. */
+  list(kind: MeshKind, namespace?: string): Promise<LiveObject[]>
+}
+
+/** The kinds a live command reads, with their API versions. */
+export const MESH_KINDS = {
+  Pod: 'v1',
+  Service: 'v1',
+  VirtualService: 'networking.istio.io/v1',
+  DestinationRule: 'networking.istio.io/v1',
+  Gateway: 'networking.istio.io/v1',
+  QuotaPolicy: 'policy.minimesh.dev/v1alpha1',
+} as const
+export type MeshKind = keyof typeof MESH_KINDS
+
+async function fetchJson<T>(url: string, what: string): Promise<T> {
+  let res: Response
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(10_000) })
+  } catch (cause) {
+    throw new MeshTargetError(
+      'MESH_ERR_CLI_MESHD',
+      `cannot reach ${what} at ${url} (${(cause as Error).cause ? String((cause as Error & { cause: Error }).cause.message) : (cause as Error).message}); is the mesh installed and meshd running?`,
+      { cause },
+    )
+  }
+  const text = await res.text()
+  if (!res.ok) throw new MeshTargetError('MESH_ERR_CLI_MESHD', `${url}: HTTP ${res.status}: ${text.trim()}`)
+  return JSON.parse(text) as T
+}
+
+/** meshd at a known address; pods' admins only through `--admin` (the caller's own forwarding). */
+export class DirectTarget implements MeshTarget {
+  readonly description: string
+  readonly #base: string
+  constructor(meshdUrl: string) {
+    this.#base = (/^https?:\/\//.test(meshdUrl) ? meshdUrl : `http://${meshdUrl}`).replace(/\/$/, '')
+    this.description = `meshd at ${this.#base}`
+  }
+  meshd<T>(path: string): Promise<T> {
+    return fetchJson<T>(`${this.#base}${path}`, 'meshd')
+  }
+  async forward(): Promise<Forwarded> {
+    throw new MeshTargetError(
+      'MESH_ERR_CLI_TARGET',
+      'with --meshd there is no cluster to reach a pod through: give --admin HOST:PORT',
+    )
+  }
+  async list(_kind: MeshKind, _namespace?: string): Promise<LiveObject[]> {
+    throw new MeshTargetError(
+      'MESH_ERR_CLI_TARGET',
+      'with --meshd there is no cluster to read objects from: use --local or a kubeconfig',
+    )
+  }
+}
+
+/** The local cluster: meshd in the host netns on the bridge address, pods as network namespaces. */
+export class LocalTarget implements MeshTarget {
+  readonly description: string
+  readonly client: LocalClusterClient
+  #hostIp: Promise<string> | undefined
+  constructor(runDir?: string) {
+    this.client = new LocalClusterClient(runDir)
+    this.description = `local cluster (run dir ${this.client.runDir})`
+  }
+  async meshd<T>(path: string): Promise<T> {
+    this.#hostIp ??= this.client.info().then((i) => i.hostIp)
+    return fetchJson<T>(`http://${await this.#hostIp}:${MESHD_MONITORING_PORT}${path}`, 'meshd')
+  }
+  async forward(
+    namespace: string,
+    pod: string,
+    port: number,
+    listen?: { host?: string; port?: number },
+  ): Promise<Forwarded> {
+    // The pod's admin listens on 127.0.0.1 in the pod's netns: every forwarded connection is a
+    // small Node process in that netns (as the pod's proxy user, which the capture rules exempt)
+    // piping stdin/stdout to the port, as kubelet's port-forward does with nsenter and socat.
+    const spec = await this.client
+      .execSpec(namespace, pod, 'mesh-proxy')
+      .catch(() => this.client.execSpec(namespace, pod))
+    const script = `const s=require('node:net').connect(${port},'127.0.0.1');process.stdin.pipe(s).pipe(process.stdout);s.on('error',(e)=>{process.stderr.write(e.message);process.exit(1)});s.on('close',()=>process.exit(0))`
+    const [cmd, ...args] = execArgv(spec, [process.execPath, '-e', script])
+    return forwardPort(
+      (socket: Socket) => {
+        const child = spawn(cmd!, args, { env: spec.env, stdio: ['pipe', 'pipe', 'ignore'] })
+        child.stdout.pipe(socket)
+        socket.pipe(child.stdin)
+        child.stdin.on('error', () => socket.destroy())
+        child.on('error', () => socket.destroy())
+        child.on('exit', () => socket.end())
+        socket.on('error', () => child.kill())
+        socket.on('close', () => child.kill())
+      },
+      `${namespace}/${pod}:${port}`,
+      listen,
+    )
+  }
+  async list(kind: MeshKind, namespace?: string): Promise<LiveObject[]> {
+    return (await this.client.get(kind, namespace)) as unknown as LiveObject[]
+  }
+}
+
+/** A Kubernetes cluster from a kubeconfig: meshd through the API server's service proxy. */
+export class KubeTarget implements MeshTarget {
+  readonly description: string
+  readonly kube: Kube
+  constructor(kube: Kube) {
+    this.kube = kube
+    this.description = `Kubernetes context ${kube.cluster.context} (${kube.cluster.server})`
+  }
+  async meshd<T>(path: string): Promise<T> {
+    const [p, query] = path.split('?')
+    const text = await this.kube.serviceProxyGet(
+      MESH_NAMESPACE,
+      'meshd',
+      MESHD_MONITORING_PORT,
+      `${p}${query ? `?${query}` : ''}`,
+    )
+    return (typeof text === 'string' ? JSON.parse(text) : text) as T
+  }
+  async forward(namespace: string, pod: string, port: number): Promise<Forwarded> {
+    const pf = new PortForward(this.kube.kc)
+    return forwardPort((socket: Socket) => {
+      pf.portForward(namespace, pod, [port], socket, null, socket).catch(() => socket.destroy())
+    }, `${namespace}/${pod}:${port}`)
+  }
+  async list(kind: MeshKind, namespace?: string): Promise<LiveObject[]> {
+    return (await this.kube.list(MESH_KINDS[kind], kind, namespace)) as LiveObject[]
+  }
+}
+
+export interface TargetFlags {
+  meshd?: string
+  local?: boolean
+  'run-dir'?: string
+  kubeconfig?: string
+  context?: string
+}
+
+/** The parseArgs options every live command takes. */
+export const TARGET_OPTIONS = {
+  meshd: { type: 'string' },
+  local: { type: 'boolean' },
+  'run-dir': { type: 'string' },
+  kubeconfig: { type: 'string' },
+  context: { type: 'string' },
+} as const
+
+export const TARGET_USAGE = `Where the mesh is: --local [--run-dir DIR] (the local cluster; the default when one runs),
+--kubeconfig FILE / --context NAME (Kubernetes; default $KUBECONFIG or ~/.kube/config),
+--meshd HOST:PORT (meshd's monitoring address, directly).`
+
+/**
+ * --meshd → that address; --local, or a running local cluster when no kubeconfig or context is
+ * given → the local cluster; otherwise Kubernetes.
+ */
+export function resolveTarget(flags: TargetFlags): MeshTarget {
+  if (flags.meshd) return new DirectTarget(flags.meshd)
+  const k8sAsked = flags.kubeconfig !== undefined || flags.context !== undefined
+  if (flags.local && k8sAsked) throw new UsageError('--local and --kubeconfig/--context exclude each other')
+  if (flags.local) return new LocalTarget(flags['run-dir'])
+  if (!k8sAsked && supervisorStatus(flags['run-dir'] ?? defaultRunDir()).running)
+    return new LocalTarget(flags['run-dir'])
+  return new KubeTarget(Kube.connect({ kubeconfig: flags.kubeconfig, context: flags.context }))
+}
