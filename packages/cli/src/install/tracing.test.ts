@@ -42,3 +42,33 @@ describe('install with tracing', () => {
     expect(JSON.stringify(container(objects, 'minimesh-ingressgateway').env)).not.toContain('MESH_TRACE')
   })
 })
+
+describe('meshctl manifest generate --trace-*', () => {
+  it('puts the collector in the manifests, and refuses bad values', async () => {
+    const { manifest } = await import('../commands/manifest.ts')
+    let out = ''
+    const io = {
+      out: (s: string) => {
+        out += s
+      },
+      err: () => {},
+    } as unknown as Parameters<typeof manifest.run>[1]
+    expect(
+      await manifest.run(
+        ['generate', '--trace-collector', 'http://zipkin:9411/api/v2/spans', '--trace-sampling', '10'],
+        io,
+      ),
+    ).toBe(0)
+    expect(out).toContain('--trace-collector')
+    expect(out).toContain('MESH_TRACE_SAMPLING')
+    await expect(manifest.run(['generate', '--trace-sampling', '10'], io)).rejects.toThrow(
+      /need --trace-collector/,
+    )
+    await expect(manifest.run(['generate', '--trace-collector', 'zipkin:9411'], io)).rejects.toThrow(
+      /http\(s\) URL/,
+    )
+    await expect(
+      manifest.run(['generate', '--trace-collector', 'http://z:9411', '--trace-sampling', '150'], io),
+    ).rejects.toThrow(/percentage/)
+  })
+})
