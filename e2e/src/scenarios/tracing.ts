@@ -39,7 +39,7 @@ export function tracingScenarios(env: () => { driver: ClusterDriver; gw: string 
 
   describe(`Tracing (${process.env.E2E_DRIVER ?? 'local'} cluster)`, () => {
     it.skipIf(skip !== undefined)(
-      '12. tracing: a productpage request is one trace in a real Zipkin — gateway → productpage → details, reviews → ratings',
+      'tracing: a productpage request is one trace in a real Zipkin — gateway → productpage → details, reviews → ratings',
       async () => {
         const { driver, gw } = env()
         const zipkin = await startZipkin()
