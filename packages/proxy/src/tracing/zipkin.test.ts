@@ -329,6 +329,12 @@ describe.skipIf(skip !== undefined)('tracing to a real Zipkin', () => {
     const gw = spans.find((s) => s.localEndpoint?.serviceName === 'minimesh-ingressgateway.minimesh-system')
     expect(gw?.parentId).toBe('00f067aa0ba902b7')
     expect(productpage.seen.at(-1)!.tracestate).toBe('vendor=x')
+    // The app's parent is its sidecar's server span, whose parent is the gateway's span.
+    const ppServer = spans.find(
+      (s) => s.localEndpoint?.serviceName === 'productpage.default' && s.kind === 'SERVER',
+    )
+    expect(productpage.seen.at(-1)!.traceparent).toBe(`00-${traceId}-${ppServer?.id}-01`)
+    expect(ppServer?.parentId).toBe(gw?.id)
   })
 
   it('joins a B3 caller (64-bit trace id) and answers in B3 too', async () => {
