@@ -10,8 +10,20 @@ if [ -s "$jar" ]; then
   echo "$jar"
   exit 0
 fi
-command -v java >/dev/null || { echo "ensure-zipkin: Java 17 or newer is needed to run Zipkin (apt-get install openjdk-17-jre-headless)" >&2; exit 1; }
-command -v mvn >/dev/null || { echo "ensure-zipkin: Maven is needed to fetch Zipkin (apt-get install maven)" >&2; exit 1; }
+# Java and Maven from Debian when they are missing and we may install (root), as the other
+# ensure-* scripts do; otherwise say what is needed.
+missing=()
+command -v java >/dev/null || missing+=(default-jre-headless)
+command -v mvn >/dev/null || missing+=(maven)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "ensure-zipkin: installing ${missing[*]} from Debian" >&2
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+  else
+    echo "ensure-zipkin: needs ${missing[*]} (Java 17+ runs Zipkin, Maven fetches it): apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+fi
 mkdir -p "$cache"
 echo "ensure-zipkin: fetching io.zipkin:zipkin-server:$version:jar:exec with Maven" >&2
 mvn -q -B dependency:copy \
