@@ -10,6 +10,7 @@ import { currentDriver } from '../cluster.ts'
 import type { ClusterDriver, PodRef } from '../driver.ts'
 import { dashboardScenarios } from './dashboard.ts'
 import { securityScenarios } from './security.ts'
+import { tracingScenarios } from './tracing.ts'
 
 const NS = 'default'
 const SIGNIFICANCE = 0.001
@@ -275,3 +276,5 @@ describe(`Bookinfo traffic management (${process.env.E2E_DRIVER ?? 'local'} clus
 
 dashboardScenarios(() => ({ driver, gw, productpage }))
 securityScenarios(() => ({ driver, gw, productpage }))
+// Last: it installs the mesh again (with a collector) and makes Bookinfo's pods anew.
+tracingScenarios(() => ({ driver, gw }))

@@ -17,6 +17,7 @@ import { injectTemplate } from './gateway.ts'
 import { type ProbeRewrite, rewriteProbes } from './probes.ts'
 import type { SidecarStatus } from './status.ts'
 import { initContainer, proxyContainer, proxyVolume, tokenVolume } from './template.ts'
+import { tracingEnv } from './tracing.ts'
 import { initArgs } from './traffic.ts'
 import { workloadName } from './workload.ts'
 
@@ -140,6 +141,7 @@ export function inject(
     appPorts: ports,
     probers: probes.probers,
     certTtl: certTtl(podAnnotations),
+    tracingEnv: tracingEnv(config, podAnnotations),
   })
 
   if (spec.initContainers === undefined) {
