@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     machine: { cores: cpus().length },
     mesh_proxy: { entry: 'packages/proxy/bin/mesh-proxy.js', build },
     upstream: 'nginx, 1 worker, fixed 200 response',
-    wrk: `${WRK_ARGS.join(' ')} -d${RUN_S}s after ${WARM_S}s warm-up, three rounds in alternating order, best of each`,
+    wrk: `${WRK_ARGS.join(' ')} -d${RUN_S}s after ${WARM_S}s warm-up, six rounds in alternating order (request_path.rounds)`,
     request_path: requestPath,
     hot_path: hotPath,
     encoders,
