@@ -49,18 +49,44 @@ build_programs() {
 # straight as a docker-archive (manifest.json, the config, one layer) under $CACHE/images for
 # `ctr import`: no image builder is needed for a single file.
 scratch_image() {
-  local image=$1 binary=$2 archive=$CACHE/images/${1//[\/:]/_}.tar
-  local hash
-  hash=$(cat "$CACHE/bin/$binary.hash")
+  local image=$1 binary=$2 rootfs
+  rootfs=$(mktemp -d)
+  cp "$CACHE/bin/$binary" "$rootfs/$binary"
+  archive_image "$image" "$rootfs" "/$binary" "$(cat "$CACHE/bin/$binary.hash")" '{}'
+  rm -rf "$rootfs"
+}
+
+# host_binary_image <image> <path> <labels JSON> : an image of a host program (its binary at /bin/<name>
+# and the shared libraries ldd names, at their paths), for an addon whose registry image this machine
+# cannot pull; rebuilt when the binary changes.
+host_binary_image() {
+  local image=$1 path=$2 labels=$3 rootfs lib name
+  name=$(basename "$path")
+  rootfs=$(mktemp -d)
+  mkdir -p "$rootfs/bin"
+  cp "$path" "$rootfs/bin/$name"
+  for lib in $(ldd "$path" | grep -o '/[^ ]*'); do
+    mkdir -p "$rootfs$(dirname "$lib")"
+    cp -L "$lib" "$rootfs$lib"
+  done
+  archive_image "$image" "$rootfs" "/bin/$name" "$(sha256sum "$path" | cut -c1-16)" "$labels"
+  rm -rf "$rootfs"
+}
+
+# archive_image <image> <rootfs dir> <entrypoint> <hash> <labels JSON> : the rootfs as a one-layer
+# docker-archive under $CACHE/images, unless the one there was made from the same hash.
+archive_image() {
+  local image=$1 rootfs=$2 entrypoint=$3 hash=$4 labels=$5 archive=$CACHE/images/${1//[\/:]/_}.tar
   if [ -f "$archive" ] && [ "$(cat "$archive.hash" 2>/dev/null)" = "$hash" ]; then return; fi
-  local dir layer_id config_id
+  local dir layer_id config_id entries
   dir=$(mktemp -d)
-  mkdir -p "$dir/rootfs" "$CACHE/images"
-  cp "$CACHE/bin/$binary" "$dir/rootfs/$binary"
-  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$dir/rootfs" -cf "$dir/layer.tar" "$binary"
+  mkdir -p "$CACHE/images"
+  # The rootfs's entries, not the directory itself (mktemp's 0700 would become the image's /).
+  mapfile -t entries < <(ls -A "$rootfs")
+  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$rootfs" -cf "$dir/layer.tar" "${entries[@]}"
   layer_id=$(sha256sum "$dir/layer.tar" | cut -d' ' -f1)
-  printf '{"architecture":"%s","os":"linux","config":{"Entrypoint":["/%s"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]},"history":[{"created_by":"kube/lib/build.sh: COPY %s /%s"}]}' \
-    "$(go env GOARCH)" "$binary" "$layer_id" "$binary" "$binary" >"$dir/config.json"
+  printf '{"architecture":"%s","os":"linux","config":{"Entrypoint":["%s"],"Labels":%s},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]},"history":[{"created_by":"kube/lib/build.sh: COPY %s"}]}' \
+    "$(go env GOARCH)" "$entrypoint" "$labels" "$layer_id" "$entrypoint" >"$dir/config.json"
   config_id=$(sha256sum "$dir/config.json" | cut -d' ' -f1)
   mv "$dir/config.json" "$dir/$config_id.json"
   mv "$dir/layer.tar" "$dir/$layer_id.tar"

@@ -26,6 +26,9 @@ CONTAINERD_SOCK=$STATE/containerd/containerd.sock
 CNI_BIN_DIR=${MESH_KUBE_CNI_BIN:-/usr/lib/cni}
 PAUSE_IMAGE=minimesh.local/pause:3.10
 COREDNS_IMAGE=minimesh.local/coredns:1.12.1
+# The Prometheus addon's image here (apps/addons/prometheus.yaml names prom/prometheus, which this
+# machine cannot pull): Debian's prometheus, packed by kube/lib/build.sh; the e2e suite uses it.
+PROMETHEUS_IMAGE=minimesh.local/prometheus:debian
 
 step() { printf '\n==> [kube] %s\n' "$*"; }
 info() { printf '    %s\n' "$*"; }
