@@ -43,16 +43,10 @@ require_host() {
 
 build() {
   build_programs
-  step "images for the node: pause and CoreDNS (and the Prometheus addon's, from Debian's prometheus)"
+  step "images for the node: pause, CoreDNS, and Prometheus for the addon"
   scratch_image "$PAUSE_IMAGE" pause
   scratch_image "$COREDNS_IMAGE" coredns
-  local prom
-  if prom=$(command -v prometheus); then
-    host_binary_image "$PROMETHEUS_IMAGE" "$prom" \
-      "{\"dev.minimesh.stand-in-for\":\"prom/prometheus\",\"dev.minimesh.source\":\"$(dpkg-query -W -f='Debian prometheus ${Version}' prometheus 2>/dev/null || echo "$prom")\"}"
-  else
-    info "no prometheus on this host: $PROMETHEUS_IMAGE is not made (scripts/ensure-host-deps.sh installs Debian's)"
-  fi
+  scratch_image "$PROMETHEUS_IMAGE" prometheus
 }
 
 up() {

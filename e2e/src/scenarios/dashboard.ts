@@ -8,9 +8,10 @@
  * - local cluster: the addon's scrape jobs run by Debian's prometheus, which launchDashboard starts
  *   (the dashboard in this process);
  * - Kubernetes: apps/addons/prometheus.yaml applied as it is, but for its image where the cluster
- *   is kube/cluster.sh's (no registry: minimesh.local/prometheus:debian, Debian's prometheus packed
- *   by kube/lib/build.sh); the dashboard is the `meshctl dashboard --kube --prometheus` command, a
- *   child process, reading meshd, the proxies and the addon through the API server's proxy.
+ *   is kube/cluster.sh's (no registry: minimesh.local/prometheus:<its tag>, that Prometheus built
+ *   from source by kube/lib/build.sh; Debian's is built without kubernetes_sd); the dashboard is
+ *   the `meshctl dashboard --kube --prometheus` command, a child process, reading meshd, the
+ *   proxies and the addon through the API server's proxy.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
@@ -37,8 +38,12 @@ export interface DashboardSuiteState {
   productpage: PodRef
 }
 
-/** The Prometheus addon's image on kube/cluster.sh's cluster (kube/lib/common.sh's PROMETHEUS_IMAGE). */
-const KUBE_PROMETHEUS_IMAGE = 'minimesh.local/prometheus:debian'
+/**
+ * The Prometheus addon's image on kube/cluster.sh's cluster, for the manifest's prom/prometheus:<tag>
+ * (kube/lib/common.sh's PROMETHEUS_IMAGE: that version built from source, as no registry can be
+ * reached there).
+ */
+const KUBE_PROMETHEUS_IMAGE = 'minimesh.local/prometheus'
 const MESH_NS = 'minimesh-system'
 
 /** A running dashboard: its URL, and how to stop it. */
@@ -57,7 +62,7 @@ interface PrometheusAccess {
 function addonManifest(driver: string): string {
   const yaml = readFileSync(join(repoRoot(), 'apps/addons/prometheus.yaml'), 'utf8')
   if (driver !== 'kube') return yaml
-  const out = yaml.replace(/image: prom\/prometheus:\S+/, `image: ${KUBE_PROMETHEUS_IMAGE}`)
+  const out = yaml.replace(/image: prom\/prometheus:(\S+)/, `image: ${KUBE_PROMETHEUS_IMAGE}:$1`)
   if (out === yaml) throw new Error('apps/addons/prometheus.yaml names no prom/prometheus image to replace')
   return out
 }
