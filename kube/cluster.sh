@@ -46,7 +46,8 @@ build() {
   step "images for the node: pause, CoreDNS, and Prometheus for the addon"
   scratch_image "$PAUSE_IMAGE" pause
   scratch_image "$COREDNS_IMAGE" coredns
-  scratch_image "$PROMETHEUS_IMAGE" prometheus
+  # At /bin/prometheus, as in prom/prometheus: the addon mounts its data volume at /prometheus.
+  scratch_image "$PROMETHEUS_IMAGE" prometheus bin/prometheus
 }
 
 up() {

@@ -51,22 +51,22 @@ build_programs() {
     go_build prometheus prometheus github.com/prometheus/prometheus/cmd/prometheus "cold: about 10 min" prometheus
 }
 
-# scratch_image <image> <binary> : an image holding one static binary as its entrypoint, written
-# straight as a docker-archive (manifest.json, the config, one layer) under $CACHE/images for
-# `ctr import`: no image builder is needed for a single file.
+# scratch_image <image> <binary> [path] : an image holding one static binary as its entrypoint, at
+# /<path> (default /<binary>), written straight as a docker-archive (manifest.json, the config, one
+# layer) under $CACHE/images for `ctr import`: no image builder is needed for a single file.
 scratch_image() {
-  local image=$1 binary=$2 archive=$CACHE/images/${1//[\/:]/_}.tar
+  local image=$1 binary=$2 path=${3:-$2} archive=$CACHE/images/${1//[\/:]/_}.tar
   local hash
-  hash=$(cat "$CACHE/bin/$binary.hash")
+  hash=$(cat "$CACHE/bin/$binary.hash")${3:+:$3}
   if [ -f "$archive" ] && [ "$(cat "$archive.hash" 2>/dev/null)" = "$hash" ]; then return; fi
   local dir layer_id config_id
   dir=$(mktemp -d)
-  mkdir -p "$dir/rootfs" "$CACHE/images"
-  cp "$CACHE/bin/$binary" "$dir/rootfs/$binary"
-  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$dir/rootfs" -cf "$dir/layer.tar" "$binary"
+  mkdir -p "$dir/rootfs/$(dirname "$path")" "$CACHE/images"
+  cp "$CACHE/bin/$binary" "$dir/rootfs/$path"
+  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$dir/rootfs" -cf "$dir/layer.tar" "${path%%/*}"
   layer_id=$(sha256sum "$dir/layer.tar" | cut -d' ' -f1)
   printf '{"architecture":"%s","os":"linux","config":{"Entrypoint":["/%s"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]},"history":[{"created_by":"kube/lib/build.sh: COPY %s /%s"}]}' \
-    "$(go env GOARCH)" "$binary" "$layer_id" "$binary" "$binary" >"$dir/config.json"
+    "$(go env GOARCH)" "$path" "$layer_id" "$binary" "$path" >"$dir/config.json"
   config_id=$(sha256sum "$dir/config.json" | cut -d' ' -f1)
   mv "$dir/config.json" "$dir/$config_id.json"
   mv "$dir/layer.tar" "$dir/$layer_id.tar"

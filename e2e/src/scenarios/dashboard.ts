@@ -223,7 +223,7 @@ export function dashboardScenarios(state: () => DashboardSuiteState): void {
         expect(jobs('minimesh-meshd').map((u) => u.value[1])).toEqual(['1'])
         const meshd = await promQuery(get, url, 'meshd_snapshots_total')
         expect(meshd.length).toBeGreaterThan(0)
-      }, 120_000)
+      }, 360_000)
 
       it('2. the dashboard in Chromium: the graph with rates, the 90/10 split, a rejected VirtualService with its reason, live updates', async () => {
         const { driver } = state()
