@@ -15,6 +15,7 @@ import {
   TOKEN_VOLUME_NAME,
 } from '../names.ts'
 import type { AppProber } from './probes.ts'
+import type { SidecarPlacement } from './sidecar.ts'
 
 /** The init container: installs the pod's capture rules, then exits. */
 export function initContainer(config: InjectConfig, args: string[]): Container {
@@ -47,6 +48,8 @@ export interface ProxyContext {
   labels: Labels
   appPorts: number[]
   probers: Record<string, AppProber>
+  /** Where the proxy goes (sidecar.ts): native adds restartPolicy Always and a startupProbe. */
+  placement?: SidecarPlacement
 }
 
 /** The sidecar: the proxy, as uid/gid 1337 (never captured), read-only root filesystem. */
@@ -89,6 +92,27 @@ export function proxyContainer(config: InjectConfig, ctx: ProxyContext): Contain
       timeoutSeconds: 3,
       failureThreshold: 30,
     },
+  }
+  if (ctx.placement?.native) {
+    // The kubelet starts the next init container (and then the app) once this probe passes, and
+    // stops the proxy only after the app has exited.
+    c.restartPolicy = 'Always'
+    c.startupProbe = {
+      httpGet: { path: '/healthz/ready', port: config.healthPort, scheme: 'HTTP' },
+      initialDelaySeconds: 0,
+      periodSeconds: 1,
+      timeoutSeconds: 3,
+      failureThreshold: 600,
+    }
+  } else if (ctx.placement?.hold) {
+    // The kubelet starts the next container only when postStart returns: the app waits for the proxy.
+    c.lifecycle = {
+      postStart: {
+        exec: {
+          command: ['mesh-proxy', 'wait', '--health-port', String(config.healthPort), '--timeout', '600'],
+        },
+      },
+    }
   }
   if (config.proxyResources) c.resources = cloneJson(config.proxyResources)
   c.securityContext = {
