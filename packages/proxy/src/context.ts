@@ -34,6 +34,11 @@ export interface ProxyContext {
   /** Requests being handled (drain waits for 0). */
   inflight: number
   draining: boolean
+  /**
+   * A draining sidecar still accepts the app's outbound connections (captured on 15001): the app
+   * may be finishing its work. Inbound connections are refused once draining (callers retry elsewhere).
+   */
+  acceptOutboundWhileDraining?: boolean
 }
 
 export function encodePeer(id: WorkloadIdentity): string {

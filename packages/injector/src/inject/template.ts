@@ -78,6 +78,8 @@ export function proxyContainer(config: InjectConfig, ctx: ProxyContext): Contain
       '--discovery-address',
       config.discoveryAddress,
       ...(config.caRootCert !== undefined ? ['--token-file', `${TOKEN_DIR}/${TOKEN_VOLUME_NAME}`] : []),
+      // A native sidecar is stopped after the app: nothing is left to keep serving on SIGTERM.
+      ...(ctx.placement?.native ? ['--min-drain-seconds', '0'] : []),
     ],
     ports: [
       { name: 'mesh-prom', containerPort: config.promPort, protocol: 'TCP' },
