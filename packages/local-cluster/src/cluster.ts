@@ -531,12 +531,15 @@ export class LocalCluster extends EventEmitter {
       logDir: podLogDir(this.runDir, ns, runnerPod.metadata.name!),
       volumeDir: podVolumeDir(this.runDir, ns, runnerPod.metadata.name!),
       stateDir: this.stateDir,
-      // meshd keeps its CA in the run dir and checks pods' tokens with this cluster's public key.
+      // meshd keeps its CA in the run dir and checks pods' tokens with this cluster's public key;
+      // this cluster runs native sidecars (as an API server ≥ 1.33 says by its version).
       controlPlaneArgs: [
         '--state-dir',
         runPaths(this.runDir).meshdStateDir,
         '--token-jwks',
         this.#tokenIssuer().jwksFile,
+        '--native-sidecars',
+        'true',
       ],
       controlPlaneDirs: [runPaths(this.runDir).meshdStateDir],
       tokens: this.#tokenIssuer(),
