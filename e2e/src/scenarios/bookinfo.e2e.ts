@@ -8,6 +8,7 @@ import { binomialTestPValue } from '../binomial.ts'
 import { countBy, counter, fixture, loadPage, loadPages, login, report, sample } from '../bookinfo.ts'
 import { currentDriver } from '../cluster.ts'
 import type { ClusterDriver, PodRef } from '../driver.ts'
+import { runJobs } from '../lifecycle.ts'
 
 const NS = 'default'
 const SIGNIFICANCE = 0.001
@@ -253,4 +254,49 @@ describe(`Bookinfo traffic management (${process.env.E2E_DRIVER ?? 'local'} clus
     expect(pp1 - pp0).toBe(n)
     expect(rv1 - rv0).toBe(n)
   })
+
+  it('12. a Job whose container calls a meshed service completes: native sidecar, and classic with /quitquitquit', async () => {
+    const url = 'http://details:9080/details/0'
+    const runs = await runJobs(
+      driver,
+      NS,
+      [
+        { name: 'job-native', url, placement: 'native' },
+        { name: 'job-classic', url, placement: 'classic' },
+      ],
+      2,
+    )
+    report('jobs', { runs: runs.map((r) => ({ name: r.name, outcome: r.outcome, log: r.log })) })
+    expect(runs.map((r) => [r.name, r.outcome]).sort()).toEqual([
+      ['job-classic', 'Complete'],
+      ['job-native', 'Complete'],
+    ])
+  }, 240_000)
+
+  it('13. an app that calls out in its first millisecond never sees a refused connection (20 native + 10 classic starts)', async () => {
+    const url = 'http://details:9080/details/0'
+    const jobs = [
+      ...Array.from({ length: 20 }, (_, i) => ({
+        name: `first-ms-native-${i}`,
+        url,
+        placement: 'native' as const,
+      })),
+      ...Array.from({ length: 10 }, (_, i) => ({
+        name: `first-ms-classic-${i}`,
+        url,
+        placement: 'classic' as const,
+      })),
+    ]
+    const runs = await runJobs(driver, NS, jobs, 4)
+    const failed = runs.filter((r) => r.outcome !== 'Complete')
+    report('first-millisecond', {
+      starts: runs.length,
+      native: runs.filter((r) => r.placement === 'native').length,
+      classic: runs.filter((r) => r.placement === 'classic').length,
+      failures: failed.length,
+      failed: failed.map((r) => `${r.name}: ${r.outcome}: ${r.log}`),
+    })
+    expect(runs).toHaveLength(30)
+    expect(failed).toEqual([])
+  }, 600_000)
 })

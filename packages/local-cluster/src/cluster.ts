@@ -560,6 +560,12 @@ export class LocalCluster extends EventEmitter {
       onChange: () => {
         this.#derived.schedule()
         if (job) this.#reconcileJob(job)
+        // A rollout in progress moves on as new pods become ready.
+        if (
+          deployment &&
+          [...this.#pods.values()].some((e) => e.deployment === deployment && e.hash !== hash)
+        )
+          this.#reconcile(deployment)
       },
       maxGraceMs: this.options.maxGraceSeconds * 1000,
     })
@@ -677,7 +683,19 @@ export class LocalCluster extends EventEmitter {
     const current = mine.filter(([, e]) => e.hash === hash)
     const want = d.spec.replicas ?? 1
     const excess = current.slice(Math.max(0, want)).map(([k]) => k)
-    for (const k of [...stale.map(([k]) => k), ...excess]) void this.#deletePod(k)
+    // RollingUpdate (the default): the new pods come up beside the old ones, and an old pod goes
+    // only as a new one is ready (maxUnavailable 0), so a rollout never leaves the Service without
+    // endpoints. Recreate: the old pods go at once.
+    const rolling = (d.spec.strategy as { type?: string } | undefined)?.type !== 'Recreate'
+    const readyCurrent = current.filter(([, e]) => e.runner.ready).length
+    const staleReady = stale.filter(([, e]) => e.runner.ready)
+    const staleGoing = rolling
+      ? [
+          ...stale.filter(([, e]) => !e.runner.ready),
+          ...staleReady.slice(0, Math.max(0, readyCurrent + staleReady.length - want)),
+        ]
+      : stale
+    for (const k of [...staleGoing.map(([k]) => k), ...excess]) void this.#deletePod(k)
     let missing = want - Math.min(current.length, want)
     r.failure = undefined
     while (missing-- > 0) {

@@ -271,6 +271,58 @@ describe.skipIf(skip)(
       expect(cluster.get('pods', NS, undefined, 'job-name')).toHaveLength(0)
     }, 60_000)
 
+    it('a rolling update keeps a ready pod at every moment (maxUnavailable 0)', async () => {
+      const deploy = (restartedAt: string) => ({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'roll', namespace: NS },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: 'roll' } },
+          template: {
+            metadata: { labels: { app: 'roll' }, annotations: { restartedAt } },
+            spec: {
+              containers: [
+                {
+                  name: 'server',
+                  image: 'test/echo',
+                  env: [{ name: 'READY_AFTER_MS', value: '1000' }],
+                  readinessProbe: { httpGet: { path: '/ready', port: 8080 }, periodSeconds: 1 },
+                },
+              ],
+            },
+          },
+        },
+      })
+      await cluster.apply([deploy('first')])
+      await cluster.waitReady({ namespace: NS, selector: 'app=roll', timeoutMs: 20_000 })
+      const first = cluster.get('pods', NS, undefined, 'app=roll')[0]!.metadata.name
+      await cluster.apply([deploy('second')])
+      let minReady = Number.POSITIVE_INFINITY
+      const until = Date.now() + 20_000
+      for (;;) {
+        const pods = cluster.get('pods', NS, undefined, 'app=roll') as Pod[]
+        const ready = pods.filter(
+          (p) =>
+            !p.metadata.deletionTimestamp &&
+            (p.status?.conditions as { type: string; status: string }[])?.some(
+              (c) => c.type === 'Ready' && c.status === 'True',
+            ),
+        )
+        minReady = Math.min(minReady, ready.length)
+        if (
+          (pods.length === 1 && pods[0]!.metadata.name !== first && ready.length === 1) ||
+          Date.now() > until
+        )
+          break
+        await new Promise((r) => setTimeout(r, 50))
+      }
+      expect(minReady).toBe(1)
+      const now = cluster.get('pods', NS, undefined, 'app=roll') as Pod[]
+      expect(now.map((p) => p.metadata.name)).not.toContain(first)
+      await cluster.delete([{ kind: 'Deployment', namespace: NS, name: 'roll' }])
+    }, 60_000)
+
     it('postStart holds the next container until it returns', async () => {
       await cluster.apply([
         {
