@@ -299,4 +299,34 @@ describe(`Bookinfo traffic management (${process.env.E2E_DRIVER ?? 'local'} clus
     expect(runs).toHaveLength(30)
     expect(failed).toEqual([])
   }, 600_000)
+
+  it('14. a rolling restart of reviews (v1, v2, v3) under steady traffic loses no request', async () => {
+    const loads: Awaited<ReturnType<typeof loadPage>>[] = []
+    let stop = false
+    const load = Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (!stop) loads.push(await loadPage(gw))
+      }),
+    )
+    await new Promise((r) => setTimeout(r, 1000))
+    const before = (await driver.pods(NS, 'app=reviews')).map((p) => p.name)
+    for (const v of ['v1', 'v2', 'v3']) {
+      await driver.rolloutRestart(NS, `reviews-${v}`)
+      await new Promise((r) => setTimeout(r, 500))
+      await driver.waitReady(NS, `app=reviews,version=${v}`, 180_000)
+    }
+    await new Promise((r) => setTimeout(r, 2000))
+    stop = true
+    await load
+    const after = (await driver.pods(NS, 'app=reviews')).map((p) => p.name)
+    const failed = loads.filter((l) => l.status !== 200 || l.version !== 'v1')
+    report('rolling-restart', {
+      requests: loads.length,
+      failed: failed.length,
+      failures: countBy(failed.map((f) => ({ version: `${f.status}/${f.version}` }))),
+    })
+    expect(after.filter((n) => before.includes(n))).toEqual([])
+    expect(loads.length).toBeGreaterThan(50)
+    expect(failed).toEqual([])
+  }, 600_000)
 })
