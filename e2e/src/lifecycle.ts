@@ -16,12 +16,14 @@ function script(url: string, quit: boolean): string {
     ? "await fetch('http://127.0.0.1:15020/quitquitquit',{method:'POST'}).then((q)=>console.log('quitquitquit',q.status),(e)=>console.log('quitquitquit failed',String(e)))"
     : ''
   return [
-    `const t0=performance.now();`,
-    `const r=await fetch(${JSON.stringify(url)}).then((r)=>r.status,(e)=>String(e.cause?.code??e.cause??e));`,
-    `console.log(JSON.stringify({result:r,ms:Math.round(performance.now()-t0)}));`,
+    'const t0=performance.now()',
+    `const r=await fetch(${JSON.stringify(url)}).then((r)=>r.status,(e)=>String(e.cause?.code??e.cause??e))`,
+    'console.log(JSON.stringify({result:r,ms:Math.round(performance.now()-t0)}))',
     done,
-    `process.exit(r===200?0:1)`,
-  ].join('')
+    'process.exit(r===200?0:1)',
+  ]
+    .filter(Boolean)
+    .join(';')
 }
 
 export type Placement = 'native' | 'classic'
