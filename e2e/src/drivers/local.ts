@@ -175,7 +175,8 @@ export class LocalDriver implements ClusterDriver {
         'kubectl.kubernetes.io/last-applied-configuration'
       ]!,
     ) as { spec: { template: { metadata?: { annotations?: Record<string, string> } } } }
-    const meta = (last.spec.template.metadata ??= {})
+    last.spec.template.metadata ??= {}
+    const meta = last.spec.template.metadata
     meta.annotations = { ...meta.annotations, 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() }
     await this.client.apply([last as unknown as Record<string, unknown>])
   }

@@ -9,7 +9,7 @@ import type { Logger } from 'pino'
 export type NativeSidecarsSetting = 'auto' | boolean
 
 /** The first Kubernetes version whose every cluster runs native sidecars (GA). */
-export const NATIVE_SIDECARS_SINCE = { major: 1, minor: 33 } as const
+const NATIVE_SIDECARS_SINCE = { major: 1, minor: 33 } as const
 
 /** True when an API server of this version runs native sidecars; minor may be "33+" (GKE, EKS). */
 export function supportsNativeSidecars(version: { major?: string; minor?: string }): boolean {

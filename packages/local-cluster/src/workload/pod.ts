@@ -64,7 +64,7 @@ export interface ContainerRunState {
 }
 
 /** An init container that keeps running beside the containers (Kubernetes' sidecar containers). */
-export function isSidecar(c: Container): boolean {
+function isSidecar(c: Container): boolean {
   return c.restartPolicy === 'Always'
 }
 
