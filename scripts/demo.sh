@@ -34,6 +34,37 @@ need_file() {
   [ -f "$1" ] || die "$1 is missing: this checkout has no Bookinfo manifests yet"
 }
 
+# The dashboard (meshctl dashboard, with the Prometheus addon when Debian's prometheus is installed)
+# runs in the background until `make demo-down`, which stops it by its pid.
+dashboard_port=${MINIMESH_DASHBOARD_PORT:-20001}
+dashboard_url="http://127.0.0.1:$dashboard_port/"
+dashboard_pid="$run_dir/dashboard.pid"
+dashboard_log="$run_dir/dashboard.log"
+
+start_dashboard() {
+  if [ -f "$dashboard_pid" ] && kill -0 "$(cat "$dashboard_pid")" 2>/dev/null; then return; fi
+  say "starting the dashboard"
+  nohup node "$root/packages/cli/src/main.ts" dashboard --local --no-open --port "$dashboard_port" >"$dashboard_log" 2>&1 &
+  echo $! >"$dashboard_pid"
+  for _ in $(seq 1 60); do
+    if curl -sf -o /dev/null "${dashboard_url}healthz/ready" 2>/dev/null; then return; fi
+    kill -0 "$(cat "$dashboard_pid")" 2>/dev/null || { echo "  the dashboard did not start: see $dashboard_log"; return; }
+    sleep 0.5
+  done
+}
+
+stop_dashboard() {
+  if [ -f "$dashboard_pid" ]; then
+    pid=$(cat "$dashboard_pid")
+    if kill -0 "$pid" 2>/dev/null; then
+      say "stopping the dashboard"
+      kill "$pid" 2>/dev/null || true
+      for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    fi
+    rm -f "$dashboard_pid"
+  fi
+}
+
 local_up() {
   need_root
   bash "$root/scripts/ensure-host-deps.sh"
@@ -61,10 +92,12 @@ local_up() {
   meshctl local wait --for=sync --timeout 120s
 
   url="$(meshctl local url)"
+  start_dashboard
   say "Bookinfo is up"
   cat <<EOF
 
   productpage:  $url/productpage
+  dashboard:    $dashboard_url   (service graph, metrics, proxy sync, rejected config; log $dashboard_log)
 
   Try (--wait returns once every proxy has the change, so the next command sees it):
   1. Canary: 90% of reviews traffic to v1, 10% to v2, then count who answered:
@@ -95,6 +128,7 @@ local_down() {
   if [ "$(id -u)" -ne 0 ]; then
     die "removing the local cluster needs root: run \`sudo make demo-down\`"
   fi
+  stop_dashboard
   say "taking the local cluster down"
   meshctl local down
 }

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Makes sure the host has what the mesh needs to run pods locally and to test capture rules:
 # iptables (iptables, iptables-restore, iptables-save, ip6tables…) and iproute2 (ip); the
-# openssl command, which the proxy's TLS tests use to make throwaway certificates; and shellcheck,
-# which lints the kind/ and kube/ scripts.
+# openssl command, which the proxy's TLS tests use to make throwaway certificates; shellcheck,
+# which lints the kind/ and kube/ scripts; and for the observability addons' tests, Debian's
+# prometheus (the Prometheus addon on the local cluster) and chromium (the dashboard's browser test,
+# driven by playwright-core: its own browser download never works here).
 # Installs the missing ones with apt-get (running `apt-get update` once first). Needs root for that;
 # when nothing is missing it does nothing and needs nothing.
 set -euo pipefail
@@ -25,6 +27,14 @@ fi
 # The shell scripts' lint (packages/cli/src/install/kind.test.ts).
 if ! command -v shellcheck >/dev/null 2>&1; then
   missing+=(shellcheck)
+fi
+
+# The Prometheus addon on the local cluster and the dashboard's browser test (e2e/src/scenarios).
+if ! command -v prometheus >/dev/null 2>&1; then
+  missing+=(prometheus)
+fi
+if ! command -v chromium >/dev/null 2>&1; then
+  missing+=(chromium)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then

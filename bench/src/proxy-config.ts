@@ -233,3 +233,51 @@ export function bookinfoGateway(upstreamPort: number): StaticConfig {
     endpoints,
   }
 }
+
+/**
+ * A sidecar pair for the mTLS benchmark. Client: outbound listener on `port` → the server sidecar
+ * at `serverPort`, an endpoint with the sidecar (`tlsMode: istio` when `mtls`: auto mTLS) and the
+ * service account `upstream`. Server: virtualInbound on `port` (its original destination is
+ * 9080), PeerAuthentication STRICT when `mtls`, → the app at `appPort`.
+ */
+export function meshClientSidecar(port: number, serverPort: number, mtls: boolean): StaticConfig {
+  const config = clientSidecar(port, serverPort)
+  const ep = config.endpoints![0]!.endpoints[0]!
+  Object.assign(ep, {
+    namespace: 'default',
+    serviceAccount: 'upstream',
+    ...(mtls ? { tlsMode: 'istio' } : {}),
+  })
+  return config
+}
+
+export function meshServerSidecar(port: number, appPort: number, mtls: boolean): StaticConfig {
+  const mode = mtls ? { mtls: { mode: 'STRICT' as const } } : {}
+  return {
+    listeners: [
+      {
+        name: 'virtualInbound',
+        trafficDirection: 'INBOUND',
+        address: LOOPBACK,
+        port,
+        bindToPort: true,
+        filterChains: [
+          {
+            name: '0.0.0.0_9080',
+            match: { destinationPort: 9080 },
+            http: { cluster: 'inbound|9080||' },
+            ...mode,
+          },
+        ],
+        defaultFilterChain: {
+          name: 'InboundPassthroughCluster',
+          tcp: { cluster: 'InboundPassthroughCluster' },
+          ...mode,
+        },
+      },
+    ],
+    routes: [],
+    clusters: [staticCluster('inbound|9080||', appPort)],
+    endpoints: [],
+  }
+}

@@ -106,6 +106,13 @@ describe('CRDs', () => {
     expect(
       Array.isArray(docs) &&
         docs.map((d) => (d.toJS() as { spec: { names: { kind: string } } }).spec.names.kind),
-    ).toEqual(['VirtualService', 'DestinationRule', 'Gateway', 'QuotaPolicy', 'AuthorizationPolicy'])
+    ).toEqual([
+      'VirtualService',
+      'DestinationRule',
+      'Gateway',
+      'QuotaPolicy',
+      'AuthorizationPolicy',
+      'PeerAuthentication',
+    ])
   })
 })

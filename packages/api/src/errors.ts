@@ -31,10 +31,12 @@ export const ApiErrorCode = {
   Cidr: 'MESH_ERR_API_CIDR',
   /** An AuthorizationPolicy `when` key minimesh does not know. */
   ConditionKey: 'MESH_ERR_API_CONDITION_KEY',
-  /** A workload selector that selects no workload among the inputs (AuthorizationPolicy). */
+  /** A workload selector that selects no workload among the inputs (AuthorizationPolicy, PeerAuthentication). */
   NoMatchingWorkload: 'MESH_ERR_API_NO_MATCHING_WORKLOAD',
   /** A Gateway server's credentialName Secret is not among the inputs. */
   UnknownSecret: 'MESH_ERR_API_UNKNOWN_SECRET',
+  /** A client's DestinationRule turns TLS off towards workloads whose PeerAuthentication is STRICT. */
+  MtlsConflict: 'MESH_ERR_API_MTLS_CONFLICT',
 } as const
 export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode]
 

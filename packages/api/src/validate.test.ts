@@ -64,6 +64,7 @@ const HEAD = {
   dr: 'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: reviews\n',
   gw: 'apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata:\n  name: gw\n',
   qp: 'apiVersion: policy.minimesh.dev/v1alpha1\nkind: QuotaPolicy\nmetadata:\n  name: q\n',
+  pa: 'apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: pa\n',
 }
 /** A VirtualService for reviews whose first http route is `route` (indented under `- `). */
 const route = (r: string) =>
@@ -93,9 +94,29 @@ const INVALID: [name: string, yaml: string, expected: [code: string, path: strin
     [[C.Unimplemented, 'spec.http[0].delegate']],
   ],
   [
-    'DR tls ISTIO_MUTUAL (no mesh CA)',
-    `${HEAD.dr}spec:\n  host: reviews\n  trafficPolicy:\n    tls:\n      mode: ISTIO_MUTUAL # <-\n`,
-    [[C.Unimplemented, 'spec.trafficPolicy.tls.mode']],
+    'DR tls ISTIO_MUTUAL with its own CA file',
+    `${HEAD.dr}spec:\n  host: reviews\n  trafficPolicy:\n    tls:\n      mode: ISTIO_MUTUAL\n      caCertificates: /etc/ca.pem # <-\n`,
+    [[C.OneOf, 'spec.trafficPolicy.tls.caCertificates']],
+  ],
+  [
+    'PeerAuthentication portLevelMtls without a selector',
+    `${HEAD.pa}spec:\n  mtls: {mode: STRICT}\n  portLevelMtls: # <-\n    8080: {mode: DISABLE}\n`,
+    [[C.Required, 'spec.portLevelMtls']],
+  ],
+  [
+    'PeerAuthentication portLevelMtls key not a port',
+    `${HEAD.pa}spec:\n  selector: {matchLabels: {app: a}}\n  portLevelMtls:\n    http: {mode: DISABLE} # <-\n`,
+    [[C.Pattern, 'spec.portLevelMtls.http']],
+  ],
+  [
+    'PeerAuthentication unknown mode',
+    `${HEAD.pa}spec:\n  mtls: {mode: OPTIONAL} # <-\n`,
+    [[C.Enum, 'spec.mtls.mode']],
+  ],
+  [
+    'PeerAuthentication empty selector',
+    `${HEAD.pa}spec:\n  selector: {} # <-\n  mtls: {mode: STRICT}\n`,
+    [[C.Required, 'spec.selector.matchLabels']],
   ],
   [
     'DR tls credentialName',
@@ -303,8 +324,8 @@ const INVALID: [name: string, yaml: string, expected: [code: string, path: strin
     [[C.Kind, 'kind']],
   ],
   [
-    'Istio security kind',
-    'apiVersion: security.istio.io/v1\nkind: PeerAuthentication # <-\nmetadata: {name: x}\n',
+    'Istio telemetry kind',
+    'apiVersion: telemetry.istio.io/v1\nkind: Telemetry # <-\nmetadata: {name: x}\n',
     [[C.Kind, 'kind']],
   ],
   [
@@ -363,5 +384,21 @@ describe('findings', () => {
 
   it('do not concern kinds that are not minimesh’s', () => {
     expect(validateObject({ apiVersion: 'apps/v1', kind: 'Deployment', spec: { anything: 1 } })).toEqual([])
+  })
+})
+
+describe('validateObject: PeerAuthentication (Istio reference examples)', () => {
+  const docs = [
+    'spec:\n  mtls: {mode: STRICT}\n',
+    'spec:\n  selector: {matchLabels: {app: finance}}\n  mtls: {mode: STRICT}\n  portLevelMtls:\n    8080: {mode: DISABLE}\n',
+    'spec:\n  selector: {matchLabels: {app: finance}}\n  mtls: {mode: UNSET}\n  portLevelMtls:\n    "8080": {mode: DISABLE}\n',
+    'spec: {}\n',
+  ]
+  it.each(docs)('%s is valid (v1 and v1beta1)', (spec) => {
+    for (const v of ['v1', 'v1beta1']) {
+      const yaml = `apiVersion: security.istio.io/${v}\nkind: PeerAuthentication\nmetadata: {name: pa, namespace: foo}\n${spec}`
+      const { objects } = loadYaml(yaml, 'pa.yaml')
+      expect(validateObject(objects[0]!)).toEqual([])
+    }
   })
 })

@@ -5,6 +5,7 @@ import {
   type Finding,
   type Gateway,
   hasErrors,
+  type PeerAuthentication,
   type QuotaPolicy,
   type VirtualService,
   validateObject,
@@ -51,6 +52,7 @@ export interface Snapshot {
    * cacert), decoded to text. Gateways' credentialName reads them.
    */
   readonly secrets: ReadonlyMap<string, SecretData>
+  readonly peerAuthentications: readonly PeerAuthentication[]
   /** Every object read, sorted by key. */
   readonly status: readonly ConfigStatus[]
   /** Problems with an origin (a file that does not parse), by origin. */
@@ -91,6 +93,7 @@ const MESH_GROUPS: Record<string, string> = {
   Gateway: 'networking.istio.io',
   QuotaPolicy: 'policy.minimesh.dev',
   AuthorizationPolicy: 'security.istio.io',
+  PeerAuthentication: 'security.istio.io',
 }
 
 function isMesh(obj: KubeObject): boolean {
@@ -243,6 +246,7 @@ export class SnapshotBuilder {
       quotaPolicies: byKind('QuotaPolicy') as unknown as QuotaPolicy[],
       authorizationPolicies: byKind('AuthorizationPolicy') as unknown as AuthorizationPolicy[],
       secrets,
+      peerAuthentications: byKind('PeerAuthentication') as unknown as PeerAuthentication[],
       status,
       originProblems: new Map(store.originProblems()),
     }

@@ -7,6 +7,8 @@ export type InjectErrorCode =
   | 'MESH_ERR_INJECT_BAD_ANNOTATION'
   /** The pod already has a container or volume with a name the injector needs. */
   | 'MESH_ERR_INJECT_CONFLICT'
+  /** The pod's `sidecar.minimesh.dev/template` label names a template the injector does not have. */
+  | 'MESH_ERR_INJECT_UNKNOWN_TEMPLATE'
   /** The status annotation of an injected pod cannot be read (uninject). */
   | 'MESH_ERR_INJECT_BAD_STATUS'
   /** An AdmissionReview that is not JSON, not admission.k8s.io/v1, or misses required fields. */

@@ -17,6 +17,13 @@ export const STATUS_ANNOTATION = 'sidecar.minimesh.dev/status'
 /** `"false"` keeps the app's HTTP/TCP probes as they are (they then go through capture). */
 export const REWRITE_PROBES_ANNOTATION = 'sidecar.minimesh.dev/rewriteAppHTTPProbers'
 
+/**
+ * Lifetime of the pod's workload certificate (`1h`, `90s`; the proxy renews at half of it), as
+ * Istio's SECRET_TTL proxy setting; meshd's --max-workload-cert-ttl caps it. Only with a mesh CA.
+ */
+export const WORKLOAD_CERT_TTL_ANNOTATION = 'sidecar.minimesh.dev/workloadCertTTL'
+export const WORKLOAD_CERT_TTL_ENV = 'MESH_WORKLOAD_CERT_TTL'
+
 /** Capture tuning per pod, as Istio's `traffic.sidecar.istio.io/*`; each maps to one mesh-init flag. */
 export const TrafficAnnotation = {
   /** -i: outbound CIDRs to capture ('*' = all). */
@@ -76,3 +83,13 @@ export const TOKEN_EXPIRATION_SECONDS = 43_200
 
 /** Sidecar env with the mesh roots (PEM): the proxy then gets its certificate from meshd's CA. */
 export const CA_ROOT_CERT_ENV = 'MESH_CA_ROOT_CERT'
+
+/**
+ * Pod label naming the injection template (Istio: `inject.istio.io/templates`, a label here so the
+ * MutatingWebhookConfiguration's objectSelector can see it). `gateway`: the pod runs the mesh's
+ * proxy itself (an ingress gateway) and only that container gets the mesh identity; no init
+ * container, no sidecar. Absent or `sidecar`: the usual sidecar injection.
+ */
+export const TEMPLATE_LABEL = 'sidecar.minimesh.dev/template'
+export const GATEWAY_TEMPLATE = 'gateway'
+export const SIDECAR_TEMPLATE = 'sidecar'

@@ -542,6 +542,7 @@ export class LocalCluster extends EventEmitter {
         'true',
       ],
       controlPlaneDirs: [runPaths(this.runDir).meshdStateDir],
+      onControlPlaneUser: (uid, gid) => this.#state.setSecretOwner(uid, gid),
       tokens: this.#tokenIssuer(),
       envSources: () => envSourcesFor(this.#store, ns, this.#network.gatewayIp),
       hooks: {

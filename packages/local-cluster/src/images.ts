@@ -36,7 +36,7 @@ export function nodeEntry(root: string, file: string): string[] {
 const BOOKINFO_APPS = ['productpage', 'details', 'reviews', 'ratings'] as const
 
 /** image → tags, from the checkout's kind/images.txt (`minimesh/meshd:0.1.0  Dockerfile …`). */
-export function builtTags(root: string): Map<string, string[]> {
+function builtTags(root: string): Map<string, string[]> {
   const tags = new Map<string, string[]>()
   const file = join(root, 'kind/images.txt')
   if (!existsSync(file)) return tags

@@ -28,4 +28,25 @@ describe('state directory', () => {
     expect(statSync(stateFilePath(dir, secret, true)).mode & 0o777).toBe(0o600)
     expect(statSync(stateFilePath(dir, service, true)).isFile()).toBe(true)
   })
+
+  it.skipIf(process.getuid?.() !== 0)(
+    'hands Secret files, written before and after, to meshd’s user (needs root)',
+    () => {
+      dir = mkdtempSync(join(tmpdir(), 'minimesh-state-'))
+      const state = new StateDir(dir)
+      const secret = (name: string) => ({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name, namespace: 'minimesh-system' },
+        stringData: { 'tls.crt': 'x' },
+      })
+      state.write(secret('before'), true)
+      state.setSecretOwner(1337, 1337)
+      state.write(secret('after'), true)
+      for (const name of ['before', 'after']) {
+        const st = statSync(stateFilePath(dir, secret(name), true))
+        expect([st.uid, st.gid, st.mode & 0o777]).toEqual([1337, 1337, 0o600])
+      }
+    },
+  )
 })

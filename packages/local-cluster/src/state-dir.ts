@@ -1,7 +1,7 @@
 // The state directory meshd watches (`meshd --config-dir DIR`): one object per file at
 // DIR/<kind lower-case>/<namespace or _cluster>/<name>.yaml, written atomically (temp file in the
 // same directory, then rename) and removed on delete. Contract: /work/helper-contracts.md.
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { chownSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { stringify } from 'yaml'
 import type { KubeObject } from './kube/types.ts'
@@ -22,6 +22,8 @@ export function stateFilePath(
 export class StateDir {
   readonly dir: string
   #seq = 0
+  /** meshd's user: the owner of Secret files (readable by their owner only). */
+  #secretOwner: { uid: number; gid: number } | undefined
 
   constructor(dir: string) {
     this.dir = dir
@@ -37,10 +39,26 @@ export class StateDir {
     } catch {}
     mkdirSync(dirname(path), { recursive: true })
     const tmp = join(dirname(path), `.${obj.metadata.name}.yaml.${process.pid}.${this.#seq++}.tmp`)
-    // A Secret's keys are readable by their owner only (meshd runs as the same user).
-    writeFileSync(tmp, text, { mode: obj.kind === 'Secret' ? 0o600 : 0o644 })
+    // A Secret's keys are readable by their owner only: meshd's user once it is known.
+    const secret = obj.kind === 'Secret'
+    writeFileSync(tmp, text, { mode: secret ? 0o600 : 0o644 })
+    if (secret && this.#secretOwner) chownSync(tmp, this.#secretOwner.uid, this.#secretOwner.gid)
     renameSync(tmp, path)
     return true
+  }
+
+  /** Gives every Secret file, now and later, to meshd's user (it runs as a non-root uid). */
+  setSecretOwner(uid: number, gid: number): void {
+    this.#secretOwner = { uid, gid }
+    const root = join(this.dir, 'secret')
+    let namespaces: string[] = []
+    try {
+      namespaces = readdirSync(root)
+    } catch {
+      return
+    }
+    for (const ns of namespaces)
+      for (const f of readdirSync(join(root, ns))) chownSync(join(root, ns, f), uid, gid)
   }
 
   remove(obj: { kind: string; metadata: { namespace?: string; name?: string } }, namespaced: boolean): void {

@@ -179,16 +179,17 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
   const mode = options.mode ?? 'sidecar'
   const log = options.logger ?? pino({ name: 'mesh-proxy', level: 'info' }, pino.destination(2))
   const identity = identityFrom(options.identity)
-  const store = new ConfigStore({ labels: identity.labels, namespace: identity.namespace })
+  const certs = options.certificates ?? new CertificateStore()
+  const store = new ConfigStore({ labels: identity.labels, namespace: identity.namespace }, certs)
   const accessLog = new AccessLog(
     options.accessLog === 'off' || options.accessLog === undefined ? undefined : options.accessLog,
     options.accessLogKeep ?? 0,
   )
-  const metrics = new ProxyMetrics(store)
+  const metrics = new ProxyMetrics(store, certs)
   const ctx: ProxyContext = {
     store,
     identity,
-    certs: options.certificates ?? new CertificateStore(),
+    certs,
     certificateRequired: options.ca !== undefined,
     peerHeader: encodePeer(identity),
     inboundPolicy: options.inboundPolicy,

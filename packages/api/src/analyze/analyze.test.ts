@@ -361,3 +361,45 @@ describe('analyze', () => {
     expect(f.every((x) => x.severity === 'error' || x.severity === 'warning')).toBe(true)
   })
 })
+
+describe('analyze: PeerAuthentication', () => {
+  const pa = (name: string, ns: string, body: string) =>
+    `apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: ${name}, namespace: ${ns}}\nspec:\n${body}`
+  const deploy = (app: string) =>
+    `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: ${app}, namespace: default}\nspec:\n  selector: {matchLabels: {app: ${app}}}\n  template:\n    metadata: {labels: {app: ${app}}}\n    spec: {containers: [{name: c, image: x}]}\n`
+
+  it('a selector matching no workload among the inputs is a warning; one that matches is fine', () => {
+    const f = analyze([
+      ...yaml(deploy('reviews')),
+      ...yaml(pa('ok', 'default', '  selector: {matchLabels: {app: reviews}}\n  mtls: {mode: STRICT}\n')),
+      ...yaml(
+        pa('typo', 'default', '  selector:\n    matchLabels: {app: reveiws}\n  mtls: {mode: STRICT}\n'),
+      ),
+    ])
+    expect(short(f)).toEqual([['warning', C.NoMatchingWorkload, 'default/typo', 'spec.selector.matchLabels']])
+    expect(hasErrors(f)).toBe(false)
+  })
+
+  it('without workloads among the inputs nothing is said about selectors; root namespace selectors are ignored', () => {
+    const f = analyze([
+      ...yaml(pa('w', 'default', '  selector: {matchLabels: {app: x}}\n')),
+      ...yaml(pa('root', 'minimesh-system', '  selector: {matchLabels: {app: x}}\n')),
+    ])
+    expect(short(f)).toEqual([['warning', C.NoMatchingWorkload, 'minimesh-system/root', 'spec.selector']])
+  })
+
+  it('a DestinationRule with tls DISABLE to a service whose namespace is STRICT is a warning', () => {
+    const dr = `apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: r, namespace: default}\nspec:\n  host: reviews\n  trafficPolicy:\n    tls: {mode: DISABLE}\n`
+    const strict = pa('default', 'default', '  mtls: {mode: STRICT}\n')
+    const f = analyze([...services(), ...yaml(strict), ...yaml(dr)])
+    expect(short(f)).toEqual([['warning', C.MtlsConflict, 'default/r', 'spec.trafficPolicy.tls.mode']])
+    expect(f[0]!.message).toContain('PeerAuthentication default/default')
+    // PERMISSIVE at the workload overrides the namespace: no conflict.
+    const permissive = pa(
+      'reviews',
+      'default',
+      '  selector: {matchLabels: {app: reviews}}\n  mtls: {mode: PERMISSIVE}\n',
+    )
+    expect(analyze([...services(), ...yaml(strict), ...yaml(permissive), ...yaml(dr)])).toEqual([])
+  })
+})

@@ -6,6 +6,7 @@ import { checkConflictingVirtualServices } from './conflicts.ts'
 import { checkDuplicateResources } from './duplicates.ts'
 import { checkMissingCredentials, checkUnknownGateways } from './gateways.ts'
 import { type AnalyzeOptions, Inventory } from './inventory.ts'
+import { checkMtlsConflicts, checkPeerAuthentications } from './peer-authentication.ts'
 import { checkUnreachableOverrides } from './quota.ts'
 import { checkUnknownHosts } from './services.ts'
 import { checkUnknownSubsets } from './subsets.ts'
@@ -25,6 +26,8 @@ const CHECKS = [
   checkMissingCredentials,
   checkUnreachableOverrides,
   checkAuthorizationSelectors,
+  checkPeerAuthentications,
+  checkMtlsConflicts,
 ] as const
 
 function isSourced(x: SourcedObject | Record<string, unknown>): x is SourcedObject {

@@ -52,6 +52,7 @@ export class Inventory {
   readonly workloads: { entry: Entry; labels: Record<string, string> }[] = []
   /** Namespaces holding a `v1 Secret` of each name among the inputs (Gateway credentialName). */
   readonly secrets = new Map<string, Set<string>>()
+  readonly peerAuthentications: Entry[] = []
   readonly suffix: string
   /** The resource each cross-resource finding is about (to list findings in input order). */
   readonly origin = new WeakMap<Finding, Entry>()
@@ -108,6 +109,9 @@ export class Inventory {
           break
         case 'AuthorizationPolicy':
           this.authorizationPolicies.push(entry)
+          break
+        case 'PeerAuthentication':
+          this.peerAuthentications.push(entry)
           break
       }
     }

@@ -36,6 +36,11 @@ export const lbEndpoint = object({
   namespace: optional(string()),
   workload: optional(string()),
   serviceAccount: optional(string()),
+  /**
+   * 'istio': the endpoint's pod has a sidecar that accepts mesh mTLS on this port (auto mTLS:
+   * a cluster without tls speaks mTLS to it, plaintext to the others). Istio's `tlsMode` label.
+   */
+  tlsMode: optional(string({ enum: ['istio'] as const })),
 })
 export type LbEndpoint = Infer<typeof lbEndpoint>
 
@@ -91,12 +96,14 @@ export const cluster = object({
   ),
   /**
    * TLS the proxy originates to this cluster's endpoints (a DestinationRule's `tls`). Paths are
-   * PEM files in the proxy's file system, read when the configuration is applied.
+   * PEM files in the proxy's file system, read when the configuration is applied. ISTIO_MUTUAL:
+   * mesh mTLS to every endpoint with the workload certificate (no files); DISABLE: plaintext to
+   * every endpoint, even sidecars (no auto mTLS); absent: auto mTLS by the endpoints' tlsMode.
    */
   tls: optional(
     object(
       {
-        mode: string({ enum: ['DISABLE', 'SIMPLE', 'MUTUAL'] as const }),
+        mode: string({ enum: ['DISABLE', 'SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL'] as const }),
         /** CA bundle verifying the server; absent = the system's roots. */
         caCertificates: optional(string()),
         clientCertificate: optional(string()),

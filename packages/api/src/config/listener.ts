@@ -36,6 +36,13 @@ export const filterChain = object(
     quotas: optional(array(quotaRule)),
     /** AuthorizationPolicies of the workload (inbound chains), compiled. */
     authorization: optional(authorization),
+    /**
+     * Mesh mTLS on an inbound chain (the effective PeerAuthentication for the port): STRICT
+     * terminates TLS and requires a client certificate from the mesh (plaintext is closed),
+     * PERMISSIVE tells a TLS ClientHello from plaintext on the same port, DISABLE takes plaintext
+     * only (TLS passes through to the app untouched). Absent: as DISABLE.
+     */
+    mtls: optional(object({ mode: string({ enum: ['STRICT', 'PERMISSIVE', 'DISABLE'] as const }) })),
   },
   { oneOf: ['http', 'tcp'], oneOfRequired: true },
 )

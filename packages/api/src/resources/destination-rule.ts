@@ -84,17 +84,8 @@ const TLS_FILE_HINT = 'a file path inside the sidecar'
  */
 const tls = object(
   {
-    mode: string({
-      enum: ['DISABLE', 'SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL'] as const,
-      check(v, path, ctx) {
-        if (v === 'ISTIO_MUTUAL')
-          ctx.report(
-            path,
-            ApiErrorCode.Unimplemented,
-            'tls mode ISTIO_MUTUAL is not implemented by minimesh: it has no mesh certificate authority issuing workload certificates (use SIMPLE, or MUTUAL with clientCertificate and privateKey)',
-          )
-      },
-    }),
+    /** ISTIO_MUTUAL: the mesh's own mTLS, with the workload certificate from meshd's CA. */
+    mode: string({ enum: ['DISABLE', 'SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL'] as const }),
     /** PEM CA bundle that verifies the server's certificate; absent = the system's trusted roots. */
     caCertificates: optional(string({ description: `PEM CA certificates (${TLS_FILE_HINT}).` })),
     /** PEM client certificate (MUTUAL). */
@@ -107,7 +98,17 @@ const tls = object(
   },
   {
     unimplemented: ['credentialName', 'caCrl'],
-    check: requireMutualFiles,
+    check(v, path, ctx) {
+      requireMutualFiles(v, path, ctx)
+      if (v.mode !== 'ISTIO_MUTUAL') return
+      for (const field of ['caCertificates', 'clientCertificate', 'privateKey'] as const)
+        if (v[field])
+          ctx.report(
+            [...path, field],
+            ApiErrorCode.OneOf,
+            `field "${field}" cannot be set with mode ISTIO_MUTUAL: the mesh certificate and roots are used`,
+          )
+    },
   },
 )
 

@@ -3,6 +3,7 @@ import { AuthorizationPolicyKind } from './authorization-policy.ts'
 import type { KindDefinition } from './common.ts'
 import { DestinationRuleKind } from './destination-rule.ts'
 import { GatewayKind } from './gateway.ts'
+import { PeerAuthenticationKind } from './peer-authentication.ts'
 import { QuotaPolicyKind } from './quota-policy.ts'
 import { VirtualServiceKind } from './virtual-service.ts'
 
@@ -10,6 +11,7 @@ export * from './authorization-policy.ts'
 export * from './common.ts'
 export * from './destination-rule.ts'
 export * from './gateway.ts'
+export * from './peer-authentication.ts'
 export * from './quota-policy.ts'
 export * from './virtual-service.ts'
 
@@ -20,6 +22,7 @@ export const MESH_KINDS: readonly KindDefinition<Schema<unknown>>[] = [
   GatewayKind,
   QuotaPolicyKind,
   AuthorizationPolicyKind,
+  PeerAuthenticationKind,
 ] as unknown as KindDefinition<Schema<unknown>>[]
 
 /** The kind definition for an apiVersion/kind pair, accepting every served version (v1, v1beta1, v1alpha3). */

@@ -37,6 +37,10 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
     summary: 'wait until every proxy has the current mesh configuration (--for=sync)',
     load: async () => (await import('./wait.ts')).wait,
   },
+  dashboard: {
+    summary: 'open the mesh dashboard',
+    load: async () => (await import('./dashboard.ts')).dashboard,
+  },
   'proxy-config': {
     summary: "show a proxy's routes, clusters, listeners, endpoints",
     load: async () => (await import('./proxy-config.ts')).proxyConfig,

@@ -110,9 +110,11 @@ describe('install and uninstall against an API server', () => {
     expect(patches.every((p) => p.query.fieldManager === 'meshctl' && p.query.force === 'true')).toBe(true)
     const targets = patches.map((p) => p.target)
     expect(targets[0]).toBe('CustomResourceDefinition virtualservices.networking.istio.io')
-    expect(targets.slice(-2)).toEqual([
+    // The gateway after the webhooks: its pods must go through the injector (gateway template).
+    expect(targets.slice(-3)).toEqual([
       'MutatingWebhookConfiguration minimesh-sidecar-injector',
       'ValidatingWebhookConfiguration minimesh-validator',
+      `Deployment ${NS}/minimesh-ingressgateway`,
     ])
     // meshd's rollout was read before the first webhook configuration was applied, the gateway's after.
     const index = (pred: (r: RecordedRequest) => boolean) => fake.requests.findIndex(pred)
@@ -128,6 +130,32 @@ describe('install and uninstall against an API server', () => {
     expect(gatewayRead).toBeGreaterThan(firstWebhook)
     expect(lines).toContain('  deployment "meshd" successfully rolled out')
     expect(lines).toContain('  deployment "minimesh-ingressgateway" successfully rolled out')
+  })
+
+  it('deletes gateway pods admitted without the injector (no status annotation) so they are made again', async () => {
+    await start()
+    const set = installSet()
+    const gw = set.find((o) => o.metadata.name === 'minimesh-ingressgateway')!
+    const tpl = (gw.spec as { template: { metadata: { labels: Record<string, string> } } }).template
+    tpl.metadata.labels['sidecar.minimesh.dev/template'] = 'gateway'
+    const pod = (name: string, annotations?: Record<string, string>): KubeObject => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name,
+        namespace: NS,
+        labels: { app: 'minimesh-ingressgateway' },
+        ...(annotations ? { annotations } : {}),
+      },
+    })
+    fake.seed(pod('minimesh-ingressgateway-old'))
+    fake.seed(pod('minimesh-ingressgateway-ok', { 'sidecar.minimesh.dev/status': '{}' }))
+    await installObjects(kube, set, options())
+    const deletes = fake.requests.filter((r) => r.method === 'DELETE').map((r) => r.target)
+    expect(deletes).toEqual([`Pod ${NS}/minimesh-ingressgateway-old`])
+    expect(lines).toContain(
+      `pod ${NS}/minimesh-ingressgateway-old was created without the injector (no mesh identity); deleting it so it is made again through the webhook`,
+    )
   })
 
   it("refuses a CRD of the same name that is not minimesh's (Istio's), naming it and how to resolve", async () => {

@@ -2,9 +2,11 @@
 // CRD (pure), and the two flows over a small Kube interface (server-side apply as `meshctl`).
 //
 // Install: refuse CRDs someone else owns (Istio's: minimesh serves the same networking.istio.io
-// API) → CRDs, wait until Established → namespace, RBAC, Secret, Services, Deployments → wait for
-// meshd's rollout → the webhook configurations (failurePolicy Fail: they go last, once meshd
-// answers, so nothing is refused while it starts) → wait for the other rollouts (the gateway).
+// API) → CRDs, wait until Established → namespace, RBAC, Secret, Services, meshd's Deployment →
+// wait for meshd's rollout → the webhook configurations (failurePolicy Fail: they go last, once
+// meshd answers, so nothing is refused while it starts) → the other Deployments (the gateway, whose
+// pods must go through the injector's gateway template to get the mesh identity) → wait for them.
+import { GATEWAY_TEMPLATE, STATUS_ANNOTATION, TEMPLATE_LABEL } from '@minimesh/injector'
 import { InstallError } from './errors.ts'
 import { describeRef, FIELD_MANAGER, type KubeObject, type ObjectRef, refOf } from './kube.ts'
 import { deploymentRollout, podsReadiness, type WaitState, waitUntil } from './wait.ts'
@@ -146,12 +148,8 @@ async function rolloutState(kube: KubeApi, dep: KubeObject): Promise<WaitState> 
   if (!current) return { done: false, message: `${describeRef(refOf(dep))}: not created yet...` }
   const rollout = deploymentRollout(current)
   if (rollout.done || rollout.failed) return rollout
-  const matchLabels = (current.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined)
-    ?.selector?.matchLabels
-  if (!matchLabels) return rollout
-  const selector = Object.entries(matchLabels)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',')
+  const selector = selectorOf(current)
+  if (!selector) return rollout
   const pods = await kube.list('v1', 'Pod', dep.metadata.namespace, selector)
   const readiness = podsReadiness(pods, dep.metadata.name)
   const problems = readiness.message.includes('(')
@@ -214,18 +212,65 @@ export async function installObjects(
       )
     }
   }
-  for (const obj of rest) await apply(obj)
-  const deployments = rest.filter((o) => o.kind === 'Deployment')
   // meshd first: the webhook configurations must not point at a webhook that is not answering yet.
-  const meshd = deployments.filter((d) => d.metadata.name === 'meshd')
-  const others = deployments.filter((d) => d.metadata.name !== 'meshd')
+  // The other Deployments after the webhooks: a gateway pod made before the MutatingWebhookConfiguration
+  // exists would never get the mesh identity.
+  const isDeployment = (o: KubeObject) => o.kind === 'Deployment'
+  const meshd = rest.filter((d) => isDeployment(d) && d.metadata.name === 'meshd')
+  const others = rest.filter((d) => isDeployment(d) && d.metadata.name !== 'meshd')
+  for (const obj of rest) if (!others.includes(obj)) await apply(obj)
   const waitRollout = async (dep: KubeObject) => {
     progress(`waiting for the rollout of ${describeRef(refOf(dep))}`)
     await waitUntil(`rollout of ${describeRef(refOf(dep))}`, () => rolloutState(kube, dep), waitOpts)
   }
   if (options.wait !== false) for (const dep of meshd) await waitRollout(dep)
   for (const wh of webhooks) await apply(wh)
-  if (options.wait !== false) for (const dep of others) await waitRollout(dep)
+  for (const dep of others) await apply(dep)
+  if (options.wait !== false)
+    for (const dep of others) {
+      await waitRollout(dep)
+      // Bounded: a pod made again before the webhook answers is refused, not admitted bare.
+      for (let i = 0; i < 3 && (await recreateUninjectedGatewayPods(kube, dep, progress)); i++)
+        await waitRollout(dep)
+    }
+}
+
+const selectorOf = (dep: KubeObject): string | undefined => {
+  const matchLabels = (dep.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined)
+    ?.selector?.matchLabels
+  return matchLabels
+    ? Object.entries(matchLabels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',')
+    : undefined
+}
+
+/**
+ * A Deployment labelled for the injector's gateway template whose pods lack the injector's status
+ * annotation had them admitted without the injector (made before the webhook configuration took
+ * effect, or by an older install): they have no mesh identity. Deletes them so the ReplicaSet
+ * makes them again through the webhook; true when it deleted any.
+ */
+async function recreateUninjectedGatewayPods(
+  kube: KubeApi,
+  dep: KubeObject,
+  progress: (line: string) => void,
+): Promise<boolean> {
+  const template = (dep.spec as { template?: { metadata?: { labels?: Record<string, string> } } } | undefined)
+    ?.template
+  const selector = selectorOf(dep)
+  if (template?.metadata?.labels?.[TEMPLATE_LABEL] !== GATEWAY_TEMPLATE || !selector) return false
+  const pods = await kube.list('v1', 'Pod', dep.metadata.namespace, selector)
+  const bare = pods.filter(
+    (p) => !p.metadata.deletionTimestamp && p.metadata.annotations?.[STATUS_ANNOTATION] === undefined,
+  )
+  for (const p of bare) {
+    progress(
+      `pod ${p.metadata.namespace}/${p.metadata.name} was created without the injector (no mesh identity); deleting it so it is made again through the webhook`,
+    )
+    await kube.delete(refOf(p))
+  }
+  return bare.length > 0
 }
 
 export interface UninstallOptions {

@@ -169,11 +169,22 @@ describe('injection webhook selectors', () => {
       injected: true,
     })
   })
-  it("the control plane's own pods are never sent (meshd, gateway)", () => {
-    for (const d of install.filter((o) => o.kind === 'Deployment')) {
-      const labels = (d.spec as { template: { metadata: { labels: Record<string, string> } } }).template
-        .metadata.labels
-      expect(injected(namespace('minimesh-system', enabled), pod(labels)).sentBy, d.metadata.name).toEqual([])
+  const templateLabels = (name: string) =>
+    (
+      install.find((o) => o.kind === 'Deployment' && o.metadata.name === name)!.spec as {
+        template: { metadata: { labels: Record<string, string> } }
+      }
+    ).template.metadata.labels
+  it("meshd's pods are never sent", () => {
+    expect(injected(namespace('minimesh-system', enabled), pod(templateLabels('meshd'))).sentBy).toEqual([])
+    expect(injected(namespace('minimesh-system'), pod(templateLabels('meshd'))).sentBy).toEqual([])
+  })
+  it("the gateway's pods are sent to the gateway webhook only, which gives them the gateway template", () => {
+    for (const ns of [namespace('minimesh-system'), namespace('minimesh-system', enabled)]) {
+      expect(injected(ns, pod(templateLabels('minimesh-ingressgateway')))).toEqual({
+        sentBy: ['gateway.sidecar-injector.minimesh.dev'],
+        injected: true,
+      })
     }
   })
   it('every webhook calls meshd, whose Service port 443 reaches the container port 15017', () => {

@@ -86,6 +86,10 @@ describe('install manifests', () => {
     ])
     const gw = find('Deployment', 'minimesh-ingressgateway')[0]!
     expect(gw.spec.template.metadata.labels.minimesh).toBe('ingressgateway')
+    // The injector's gateway template gives it the mesh identity (meshd's root exists only at run time).
+    expect(gw.spec.template.metadata.labels['sidecar.minimesh.dev/template']).toBe('gateway')
+    expect(gw.spec.template.metadata.labels['sidecar.minimesh.dev/inject']).toBeUndefined()
+    expect(gw.spec.template.spec.serviceAccountName).toBe('minimesh-ingressgateway')
     const proxy = gw.spec.template.spec.containers[0]
     expect(proxy.command).toEqual(['mesh-proxy'])
     expect(proxy.args).toEqual(['router', '--discovery-address', 'meshd.minimesh-system.svc:15010'])

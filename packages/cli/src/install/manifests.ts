@@ -5,8 +5,10 @@
 import { allCrds, MESH_KINDS } from '@minimesh/api'
 import {
   type CertificateBundle,
+  GATEWAY_TEMPLATE,
   generateCertificates,
   serviceDnsNames,
+  TEMPLATE_LABEL,
   webhookConfigurations,
 } from '@minimesh/injector'
 import { cliVersion } from '../commands/version.ts'
@@ -142,8 +144,14 @@ function meshd(ns: string, image: string, pullPolicy: string): KubeObject[] {
   ]
 }
 
+/**
+ * The ingress gateway: mesh-proxy in router mode. Its pods are labelled for the injector's gateway
+ * template, which gives the proxy the mesh identity (roots, CA token, --token-file) that these
+ * manifests cannot carry: meshd makes the root at its first start. Until meshd answers the webhook
+ * the API server refuses the pod and the ReplicaSet controller tries again.
+ */
 function gateway(ns: string, image: string, pullPolicy: string): KubeObject[] {
-  const podLabels = { app: GATEWAY, minimesh: 'ingressgateway', 'sidecar.minimesh.dev/inject': 'false' }
+  const podLabels = { app: GATEWAY, minimesh: 'ingressgateway', [TEMPLATE_LABEL]: GATEWAY_TEMPLATE }
   const discovery = `${MESHD}.${ns}.svc:15010`
   return [
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: GATEWAY, namespace: ns, labels: partOf } },

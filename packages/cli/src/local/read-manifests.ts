@@ -8,7 +8,7 @@ import { UsageError } from '../commands/types.ts'
 export type Manifest = Record<string, unknown>
 
 /** An input that cannot be used: missing file, nothing in it. Not a usage error: no usage text follows. */
-export class ManifestError extends Error {
+class ManifestError extends Error {
   readonly code = 'MESH_ERR_CLI_INPUT'
 }
 

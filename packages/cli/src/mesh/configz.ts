@@ -2,7 +2,7 @@
 // resource: "Accepted (generation 4)" or "Rejected: …; serving generation 3".
 import { proxiesSynced } from '../install/objects.ts'
 
-export interface ConfigzFinding {
+interface ConfigzFinding {
   severity: 'error' | 'warning'
   message: string
   path?: string
@@ -86,7 +86,7 @@ export function statusText(o: ConfigzObject): string {
 }
 
 /** A short STATUS column: Accepted / Rejected (serving generation 3) / Rejected (not served). */
-export function statusColumn(o: ConfigzObject | undefined): string {
+function statusColumn(o: ConfigzObject | undefined): string {
   if (!o) return 'Unknown'
   if (o.state !== 'rejected') return o.state === 'accepted' ? 'Accepted' : 'Ignored'
   if (!o.servingPrevious) return 'Rejected (not served)'

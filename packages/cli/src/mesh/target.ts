@@ -11,12 +11,12 @@ import { UsageError } from '../commands/types.ts'
 import { Kube } from '../install/kube.ts'
 import { type Forwarded, forwardPort } from './port-forward.ts'
 
-export const MESH_NAMESPACE = 'minimesh-system'
-export const MESHD_MONITORING_PORT = 15014
+const MESH_NAMESPACE = 'minimesh-system'
+const MESHD_MONITORING_PORT = 15014
 export const PROXY_ADMIN_PORT = 15000
 
 /** A pod, as much of it as these commands read. */
-export interface PodInfo {
+interface PodInfo {
   metadata: {
     name: string
     namespace?: string
@@ -55,7 +55,7 @@ export interface MeshTarget {
 }
 
 /** The kinds a live command reads, with their API versions. */
-export const MESH_KINDS = {
+const MESH_KINDS = {
   Pod: 'v1',
   Service: 'v1',
   VirtualService: 'networking.istio.io/v1',
@@ -154,7 +154,7 @@ export class LocalTarget implements MeshTarget {
 }
 
 /** A Kubernetes cluster from a kubeconfig: meshd through the API server's service proxy. */
-export class KubeTarget implements MeshTarget {
+class KubeTarget implements MeshTarget {
   readonly description: string
   readonly kube: Kube
   constructor(kube: Kube) {

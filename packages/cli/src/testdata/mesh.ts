@@ -47,6 +47,8 @@ export async function startMeshd(configDir: string): Promise<Proc & { grpc: stri
       configDir,
       '--grpc-address',
       '127.0.0.1:0',
+      '--secure-grpc-address',
+      '127.0.0.1:0',
       '--monitoring-address',
       '127.0.0.1:0',
       '--webhook-address',

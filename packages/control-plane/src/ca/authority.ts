@@ -19,7 +19,7 @@ import {
 } from './x509.ts'
 
 /** The trust domain; SPIFFE ids are `spiffe://cluster.local/ns/<ns>/sa/<sa>`. */
-export const TRUST_DOMAIN = 'cluster.local'
+const TRUST_DOMAIN = 'cluster.local'
 
 export function spiffeId(namespace: string, serviceAccount: string, trustDomain = TRUST_DOMAIN): string {
   return `spiffe://${trustDomain}/ns/${namespace}/sa/${serviceAccount}`
@@ -95,7 +95,7 @@ const fail = (code: 'MESH_ERR_CA_PLUGIN', message: string): never => {
  * is a CA; every certificate of the chain is signed by the next; the chain ends at a root of
  * `rootPem`. Throws MESH_ERR_CA_PLUGIN naming the file at fault.
  */
-export function checkMaterial(m: CaMaterial): void {
+function checkMaterial(m: CaMaterial): void {
   const parse = (pem: string, what: string) => {
     try {
       return new X509Certificate(pem)

@@ -51,7 +51,7 @@ export interface MeshCa {
 }
 
 /** Files when a state or plug-in dir is given; else the Secrets on Kubernetes; else memory. */
-export function resolveCaStore(o: MeshCaOptions): CaStore {
+function resolveCaStore(o: MeshCaOptions): CaStore {
   if (o.store) return o.store
   if (o.stateDir) return new FileCaStore(o.stateDir, { pluginDir: o.pluginDir })
   if (o.pluginDir) return new FileCaStore(o.pluginDir, { pluginDir: o.pluginDir })
@@ -64,7 +64,7 @@ function meshdNamespace(o: MeshCaOptions): string {
 }
 
 /** Pods from meshd's configuration store; waits up to `waitMs` for a pod that is not there yet. */
-export function storePodLookup(store: ConfigStore, waitMs = 2000): PodLookup {
+function storePodLookup(store: ConfigStore, waitMs = 2000): PodLookup {
   const find = (ns: string, name: string) => {
     const obj = store.get(`core/Pod/${ns}/${name}`)?.object
     if (!obj) return undefined
@@ -142,20 +142,12 @@ export async function startMeshCa(
   }
 }
 
-export { type CaMaterial, CertificateAuthority, generateRoot, spiffeId, TRUST_DOMAIN } from './authority.ts'
-export {
-  addCertificateService,
-  bearerToken,
-  type CertificateServiceOptions,
-  plaintextWithoutCa,
-} from './service.ts'
-export { ServingCertificate, servingNames } from './serving.ts'
+export { type CaMaterial, CertificateAuthority, spiffeId } from './authority.ts'
+export { plaintextWithoutCa } from './service.ts'
 export {
   type CaStore,
   FileCaStore,
   MemoryCaStore,
-  PLUGIN_SECRET,
-  ROOT_SECRET,
   SecretCaStore,
 } from './store.ts'
 export {

@@ -28,7 +28,7 @@ export interface CertificateServiceOptions {
 }
 
 export const DEFAULT_WORKLOAD_CERT_TTL_SECONDS = 24 * 3600
-export const DEFAULT_MAX_WORKLOAD_CERT_TTL_SECONDS = 90 * 24 * 3600
+const DEFAULT_MAX_WORKLOAD_CERT_TTL_SECONDS = 90 * 24 * 3600
 
 type Reason = 'unauthenticated' | 'identity_mismatch' | 'bad_csr' | 'not_tls' | 'internal'
 
@@ -43,7 +43,7 @@ class Refusal extends Error {
 }
 
 /** The bearer token of `authorization: Bearer <jwt>`. */
-export function bearerToken(metadata: grpc.Metadata): string {
+function bearerToken(metadata: grpc.Metadata): string {
   const values = metadata.get('authorization')
   if (values.length === 0)
     throw new Refusal(

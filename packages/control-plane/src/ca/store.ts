@@ -26,14 +26,14 @@ export interface CaStore {
   saveRoot(root: KeptRoot): Promise<KeptRoot>
 }
 
-export const PLUGIN_FILES = ['ca-cert.pem', 'ca-key.pem', 'root-cert.pem', 'cert-chain.pem'] as const
+const PLUGIN_FILES = ['ca-cert.pem', 'ca-key.pem', 'root-cert.pem', 'cert-chain.pem'] as const
 /** Name of the plug-in Secret (and of the plug-in directory inside the state dir), as in Istio. */
-export const PLUGIN_SECRET = 'cacerts'
+const PLUGIN_SECRET = 'cacerts'
 /** Name of the Secret meshd keeps its own root in. */
-export const ROOT_SECRET = 'minimesh-ca'
+const ROOT_SECRET = 'minimesh-ca'
 
 /** Plug-in material from Istio's four files (cert-chain.pem may be absent when ca-cert is signed by the root). */
-export function pluginMaterial(
+function pluginMaterial(
   files: Partial<Record<(typeof PLUGIN_FILES)[number], string>>,
   where: string,
 ): CaMaterial {

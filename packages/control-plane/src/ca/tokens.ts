@@ -28,7 +28,7 @@ const refuse = (message: string): never => {
 }
 
 /** `system:serviceaccount:<ns>:<sa>` → namespace and service account. */
-export function parseServiceAccountUser(username: string): { namespace: string; serviceAccount: string } {
+function parseServiceAccountUser(username: string): { namespace: string; serviceAccount: string } {
   const m = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(username)
   if (!m) return refuse(`the token is not a ServiceAccount's (user "${username}")`)
   return { namespace: m[1]!, serviceAccount: m[2]! }

@@ -46,7 +46,7 @@ export async function keyPem(key: CryptoKey): Promise<string> {
 }
 
 /** The WebCrypto algorithm that signs with a key of this type (EC P-256/P-384 or RSA). */
-export function signingAlgorithmOf(key: KeyObject): {
+function signingAlgorithmOf(key: KeyObject): {
   import: webcrypto.EcKeyImportParams | webcrypto.RsaHashedImportParams
   sign: { name: string; hash: string } | { name: string; hash: string; namedCurve: string }
 } {

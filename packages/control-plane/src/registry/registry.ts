@@ -34,7 +34,12 @@ export interface Endpoint {
   namespace: string
   workload?: string
   serviceAccount?: string
+  /** The endpoint's pod has the mesh sidecar (injected: annotation `sidecar.minimesh.dev/status`). */
+  sidecar?: boolean
 }
+
+/** The annotation the injector leaves on a pod it added the sidecar to. */
+const SIDECAR_STATUS_ANNOTATION = 'sidecar.minimesh.dev/status'
 
 export interface PodInfo {
   name: string
@@ -43,6 +48,8 @@ export interface PodInfo {
   labels: Record<string, string>
   serviceAccount?: string
   workload: string
+  /** Injected with the sidecar (annotation `sidecar.minimesh.dev/status`). */
+  sidecar: boolean
   /** Container port numbers by port name. */
   namedPorts: Record<string, number>
 }
@@ -98,6 +105,7 @@ function toPod(obj: KubeObject): PodInfo {
     labels: obj.metadata.labels ?? {},
     serviceAccount: asStr(spec.serviceAccountName) ?? 'default',
     workload: workloadName(obj.metadata),
+    sidecar: obj.metadata.annotations?.[SIDECAR_STATUS_ANNOTATION] !== undefined,
     namedPorts,
   }
 }
@@ -244,6 +252,7 @@ export function buildRegistry(objects: Iterable<KubeObject>): Registry {
           namespace: pod?.namespace ?? service.namespace,
           workload: pod?.workload,
           serviceAccount: pod?.serviceAccount,
+          ...(pod?.sidecar ? { sidecar: true } : {}),
         })
       }
       out.sort((a, b) => (a.address === b.address ? a.port - b.port : a.address < b.address ? -1 : 1))

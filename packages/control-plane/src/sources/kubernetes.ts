@@ -121,6 +121,7 @@ function watchedKinds(endpoints: 'EndpointSlice' | 'Endpoints'): WatchedKind[] {
     crd('networking.istio.io', 'v1', 'Gateway', 'gateways'),
     crd('policy.minimesh.dev', 'v1alpha1', 'QuotaPolicy', 'quotapolicies'),
     crd('security.istio.io', 'v1', 'AuthorizationPolicy', 'authorizationpolicies'),
+    crd('security.istio.io', 'v1', 'PeerAuthentication', 'peerauthentications'),
   ]
 }
 

@@ -59,6 +59,7 @@ export const PROXIES: Record<string, ProxyInfo> = {
 /** Istio's Bookinfo task configurations, applied in order as the tasks do. */
 export const SCENARIOS: Record<string, readonly string[]> = {
   'no-rules': [],
+  'peer-authentication': ['peer-authentication.yaml'],
   'destination-rule-all': ['destination-rule-all.yaml'],
   'virtual-service-all-v1': ['destination-rule-all.yaml', 'virtual-service-all-v1.yaml'],
   'reviews-test-v2': [

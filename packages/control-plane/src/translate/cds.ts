@@ -109,8 +109,15 @@ function applyPolicy(cluster: Cluster, policy: TrafficPolicy | undefined): void 
     }
   }
   const tls = policy?.tls
-  // ISTIO_MUTUAL never passes validation (minimesh has no mesh CA).
   if (tls?.mode === 'DISABLE') cluster.tls = { mode: 'DISABLE' }
+  else if (tls?.mode === 'ISTIO_MUTUAL')
+    // Mesh mTLS with the workload certificate; the expected peer identity is each endpoint's
+    // service account unless subjectAltNames name it.
+    cluster.tls = {
+      mode: 'ISTIO_MUTUAL',
+      ...(tls.sni ? { sni: tls.sni } : {}),
+      ...(tls.subjectAltNames?.length ? { subjectAltNames: tls.subjectAltNames } : {}),
+    }
   else if (tls?.mode === 'SIMPLE' || tls?.mode === 'MUTUAL')
     cluster.tls = {
       mode: tls.mode,

@@ -9,7 +9,7 @@ import type { Secret } from '@minimesh/api'
 import type { SecretData } from '../snapshot.ts'
 
 /** The Secret resource name for a credential: `kubernetes://<namespace>/<credentialName>`. */
-export function credentialResourceName(namespace: string, credentialName: string): string {
+function credentialResourceName(namespace: string, credentialName: string): string {
   return `kubernetes://${namespace}/${credentialName}`
 }
 

@@ -1,7 +1,19 @@
 import type { ClusterLoadAssignment, LbEndpoint } from '@minimesh/api'
-import type { Registry, Service, ServicePort } from '../registry/registry.ts'
-import { selects } from './context.ts'
+import type { Endpoint, Registry, Service, ServicePort } from '../registry/registry.ts'
+import { type PushContext, selects } from './context.ts'
 import { outboundClusterName } from './names.ts'
+import { portMtls, workloadMtls } from './peer-authentication.ts'
+
+/** Does the endpoint take mesh mTLS (auto mTLS)? */
+export type EndpointMtls = (endpoint: Endpoint) => boolean
+
+/**
+ * Auto mTLS (Istio's `tlsMode: istio` endpoint label): the endpoint's pod has the sidecar and its
+ * PeerAuthentication for the endpoint port is not DISABLE.
+ */
+export function endpointMtls(ctx: PushContext): EndpointMtls {
+  return (e) => e.sidecar === true && portMtls(workloadMtls(ctx, e.namespace, e.labels), e.port) !== 'DISABLE'
+}
 
 /**
  * The endpoints of one outbound cluster: the service port's ready endpoints, narrowed to the pods
@@ -12,6 +24,7 @@ export function loadAssignment(
   service: Service,
   port: ServicePort,
   subset?: { name: string; labels: Record<string, string> },
+  mtls?: EndpointMtls,
 ): ClusterLoadAssignment {
   const endpoints: LbEndpoint[] = []
   for (const e of registry.endpoints(service, port)) {
@@ -26,6 +39,7 @@ export function loadAssignment(
       namespace: e.namespace,
       ...(e.workload !== undefined ? { workload: e.workload } : {}),
       ...(e.serviceAccount !== undefined ? { serviceAccount: e.serviceAccount } : {}),
+      ...(mtls?.(e) ? { tlsMode: 'istio' as const } : {}),
     })
   }
   return { clusterName: outboundClusterName(port.port, subset?.name, service.hostname), endpoints }

@@ -114,7 +114,7 @@ const NODE_TLS_VERSION: Record<TlsProtocolVersion, TlsVersion | undefined> = {
  * Route configuration (and filter chain) name of an HTTPS server, Istio's:
  * `https.<port>.<port name>.<gateway>.<namespace>` (the server's index when its port has no name).
  */
-export function httpsRouteName(port: number, ref: ServerRef): string {
+function httpsRouteName(port: number, ref: ServerRef): string {
   const portName = ref.server.port.name ?? `server-${ref.index}`
   return `https.${port}.${portName}.${ref.gateway.metadata.name}.${nsOf(ref.gateway)}`
 }

@@ -5,6 +5,7 @@ import { authorizationFor } from './authorization.ts'
 import { inboundCluster } from './cds.ts'
 import { type PushContext, selects } from './context.ts'
 import { inboundClusterName, wildcardListenerName } from './names.ts'
+import { type EffectiveMtlsMode, portMtls, workloadMtls } from './peer-authentication.ts'
 import type { ProxyInfo } from './proxy.ts'
 import { quotaRule } from './quota.ts'
 
@@ -26,13 +27,20 @@ export function servicesSelecting(ctx: PushContext, proxy: ProxyInfo): readonly 
 /**
  * Inbound configuration of a sidecar: for every container port a selecting service sends to, an
  * `inbound|<port>||` cluster (the app at 127.0.0.1) and a virtualInbound filter chain for that
- * destination port carrying the QuotaPolicies of those services, and the workload's
- * AuthorizationPolicies (also for the passthrough chain, to ports no service declares).
+ * destination port carrying the QuotaPolicies of those services, the workload's
+ * AuthorizationPolicies (also for the passthrough chain, to ports no service declares) and the
+ * port's mTLS mode (PeerAuthentication); `mtls` is the workload-level mode, for the passthrough chain.
  */
 export function inboundConfig(
   ctx: PushContext,
   proxy: ProxyInfo,
-): { clusters: Cluster[]; chains: FilterChain[]; authorization: Authorization | undefined } {
+): {
+  clusters: Cluster[]
+  chains: FilterChain[]
+  authorization: Authorization | undefined
+  mtls: EffectiveMtlsMode
+} {
+  const peerAuth = workloadMtls(ctx, proxy.namespace, proxy.labels)
   const byPort = new Map<number, { cluster: Cluster; http: boolean; quotas: Map<string, QuotaRule> }>()
   for (const service of servicesSelecting(ctx, proxy)) {
     for (const port of service.ports) {
@@ -61,6 +69,7 @@ export function inboundConfig(
   const authorization = authorizationFor(ctx, proxy)
   return {
     authorization,
+    mtls: peerAuth.mode,
     clusters: ports.map((p) => byPort.get(p)!.cluster),
     chains: ports.map((p) => {
       const e = byPort.get(p)!
@@ -72,6 +81,7 @@ export function inboundConfig(
         ...(e.http ? { http: { cluster } } : { tcp: { cluster } }),
         ...(quotas.length ? { quotas } : {}),
         ...(authorization ? { authorization } : {}),
+        mtls: { mode: portMtls(peerAuth, p) },
       }
     }),
   }

@@ -11,7 +11,7 @@ import {
 import type { Snapshot } from '../snapshot.ts'
 import { builtinClusters, serviceClusters } from './cds.ts'
 import { type PushContext, pushContextOf } from './context.ts'
-import { loadAssignment } from './eds.ts'
+import { endpointMtls, loadAssignment } from './eds.ts'
 import { gatewayConfig } from './gateway.ts'
 import { inboundConfig, servicesSelecting } from './inbound.ts'
 import { outboundListeners, virtualInboundListener, virtualOutboundListener } from './lds.ts'
@@ -69,7 +69,7 @@ function outbound(ctx: PushContext, ns: string): Outbound {
           subsetName === undefined
             ? undefined
             : { name: subsetName, labels: rule?.subsets.find((s) => s.name === subsetName)?.labels ?? {} }
-        endpoints.push(loadAssignment(ctx.snapshot.registry, service, port, subset))
+        endpoints.push(loadAssignment(ctx.snapshot.registry, service, port, subset, endpointMtls(ctx)))
       }
     }
     clusters.sort(byName)
@@ -122,10 +122,10 @@ export function generate(ctx: PushContext, proxy: ProxyInfo): GeneratedConfig {
   const labelsKey = JSON.stringify(Object.entries(proxy.labels).sort())
   const key = `inbound/${proxy.namespace}/${labelsKey}/${perPod ? `${proxy.podName}/${proxy.ip}` : ''}`
   const inbound = ctx.memo(key, () => {
-    const { clusters, chains, authorization } = inboundConfig(ctx, proxy)
+    const { clusters, chains, authorization, mtls } = inboundConfig(ctx, proxy)
     return {
       clusters: { items: clusters },
-      listener: { items: [virtualInboundListener(chains, authorization)] },
+      listener: { items: [virtualInboundListener(chains, mtls, authorization)] },
     }
   })
   return {

@@ -65,7 +65,11 @@ export function virtualOutboundListener(): Listener {
 }
 
 /** 0.0.0.0:15006, where iptables sends connections to the pod: a chain per inbound port, else passthrough. */
-export function virtualInboundListener(chains: FilterChain[], authorization?: Authorization): Listener {
+export function virtualInboundListener(
+  chains: FilterChain[],
+  mtls: NonNullable<FilterChain['mtls']>['mode'],
+  authorization?: Authorization,
+): Listener {
   return {
     name: VIRTUAL_INBOUND_LISTENER,
     trafficDirection: 'INBOUND',
@@ -77,6 +81,7 @@ export function virtualInboundListener(chains: FilterChain[], authorization?: Au
       name: INBOUND_PASSTHROUGH_CLUSTER,
       tcp: { cluster: INBOUND_PASSTHROUGH_CLUSTER },
       ...(authorization ? { authorization } : {}),
+      mtls: { mode: mtls },
     },
   }
 }

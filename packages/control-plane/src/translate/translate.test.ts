@@ -94,3 +94,46 @@ describe('DestinationRule tls becomes the cluster tls', () => {
     expect(details?.lbPolicy).toBe('LEAST_REQUEST')
   })
 })
+
+describe('PeerAuthentication: inbound mtls per port and auto mTLS endpoints', () => {
+  const config = (proxy: string) =>
+    translate(bookinfoSnapshot(SCENARIOS['peer-authentication']!), PROXIES[proxy]!)
+  const inbound = (proxy: string) => config(proxy).listeners.find((l) => l.name === 'virtualInbound')!
+  const eps = (proxy: string, host: string) =>
+    config(proxy)
+      .endpoints.find((e) => e.clusterName === `outbound|9080||${host}.default.svc.cluster.local`)!
+      .endpoints.map((e) => e.tlsMode)
+
+  it('namespace STRICT over mesh PERMISSIVE; a workload UNSET inherits it, its port level wins on that port', () => {
+    expect(inbound('productpage-sidecar').filterChains[0]!.mtls).toEqual({ mode: 'STRICT' })
+    expect(inbound('productpage-sidecar').defaultFilterChain!.mtls).toEqual({ mode: 'STRICT' })
+    expect(inbound('reviews-v2-sidecar').filterChains[0]!.mtls).toEqual({ mode: 'PERMISSIVE' })
+    expect(inbound('reviews-v2-sidecar').defaultFilterChain!.mtls).toEqual({ mode: 'STRICT' })
+  })
+
+  it('tlsMode istio only for sidecar pods whose port is not DISABLE', () => {
+    expect(eps('productpage-sidecar', 'reviews')).toEqual(['istio', 'istio', 'istio'])
+    expect(eps('productpage-sidecar', 'ratings')).toEqual([undefined]) // PeerAuthentication DISABLE
+    expect(eps('productpage-sidecar', 'details')).toEqual([undefined]) // no sidecar
+  })
+
+  it('without any PeerAuthentication every chain is PERMISSIVE', () => {
+    const l = translate(bookinfoSnapshot([]), PROXIES['reviews-v2-sidecar']!).listeners.find(
+      (x) => x.name === 'virtualInbound',
+    )!
+    expect([...l.filterChains, l.defaultFilterChain!].map((c) => c.mtls?.mode)).toEqual([
+      'PERMISSIVE',
+      'PERMISSIVE',
+    ])
+  })
+
+  it('DestinationRule ISTIO_MUTUAL becomes cluster tls ISTIO_MUTUAL with its subjectAltNames', () => {
+    const c = config('productpage-sidecar').clusters.find(
+      (x) => x.name === 'outbound|9080||details.default.svc.cluster.local',
+    )
+    expect(c?.tls).toEqual({
+      mode: 'ISTIO_MUTUAL',
+      subjectAltNames: ['spiffe://cluster.local/ns/default/sa/bookinfo-details'],
+    })
+  })
+})

@@ -5,7 +5,7 @@ import { stringify } from 'yaml'
 import { DEFAULT_INJECT_CONFIG, resolveInjectConfig } from '../config.ts'
 import type { Pod } from '../kube.ts'
 import { checkNoStaleGoldens, expectGolden } from '../testdata/golden.ts'
-import { CASES, type PodCase, productpagePod } from '../testdata/pods.ts'
+import { CASES, gatewayPod, type PodCase, productpagePod } from '../testdata/pods.ts'
 import { jsonPatch } from '../webhook/patch.ts'
 import { inject, isInjected } from './inject.ts'
 import { shouldInject } from './policy.ts'
@@ -86,6 +86,17 @@ describe('inject: golden pods', () => {
     )
     expectGolden('mesh-ca.patch.json', `${JSON.stringify(jsonPatch(input, out), null, 2)}\n`)
   })
+
+  it('gateway: the gateway template fills the identity into the mesh-proxy container, nothing else', () => {
+    const input = deepFreeze(gatewayPod())
+    const decision = shouldInject(input, { name: 'minimesh-system' })
+    const out = inject(input, caConfig)
+    expectGolden(
+      'gateway.yaml',
+      `# the ingress gateway's pod (label sidecar.minimesh.dev/template: gateway) with meshd's CA root\n# decision: ${JSON.stringify(decision)}\n${stringify(out)}`,
+    )
+    expectGolden('gateway.patch.json', `${JSON.stringify(jsonPatch(input, out), null, 2)}\n`)
+  })
 })
 
 describe('inject: with the mesh CA (caRootCert)', () => {
@@ -123,6 +134,24 @@ describe('inject: with the mesh CA (caRootCert)', () => {
       'mesh-proxy-data',
       'minimesh-token',
     ])
+  })
+
+  it('passes the workloadCertTTL annotation on as MESH_WORKLOAD_CERT_TTL, and refuses a bad one', () => {
+    const pod = productpagePod()
+    pod.metadata!.annotations = {
+      ...pod.metadata!.annotations,
+      'sidecar.minimesh.dev/workloadCertTTL': '90s',
+    }
+    expect(sidecarEnv(inject(pod, caConfig)).MESH_WORKLOAD_CERT_TTL).toBe('90s')
+    expect(sidecarEnv(inject(pod)).MESH_WORKLOAD_CERT_TTL).toBeUndefined()
+    expect(sidecarEnv(out).MESH_WORKLOAD_CERT_TTL).toBeUndefined()
+    pod.metadata!.annotations['sidecar.minimesh.dev/workloadCertTTL'] = 'soon'
+    expect(() => inject(pod, caConfig)).toThrow(
+      expect.objectContaining({
+        code: 'MESH_ERR_INJECT_BAD_ANNOTATION',
+        message: expect.stringContaining('sidecar.minimesh.dev/workloadCertTTL: "soon" is not a duration'),
+      }),
+    )
   })
 
   it('adds nothing about the CA without the root', () => {

@@ -1,3 +1,4 @@
+import { parseDuration } from '@minimesh/api'
 import { DEFAULT_INJECT_CONFIG, type InjectConfig } from '../config.ts'
 import { InjectError } from '../errors.ts'
 import { type Container, cloneJson, isRecord, type Pod, type PodSpec } from '../kube.ts'
@@ -10,7 +11,9 @@ import {
   REWRITE_PROBES_ANNOTATION,
   STATUS_ANNOTATION,
   TOKEN_VOLUME_NAME,
+  WORKLOAD_CERT_TTL_ANNOTATION,
 } from '../names.ts'
+import { injectTemplate } from './gateway.ts'
 import { type ProbeRewrite, rewriteProbes } from './probes.ts'
 import { findProxy, isNativeSidecar, sidecarPlacement } from './sidecar.ts'
 import type { SidecarStatus } from './status.ts'
@@ -21,6 +24,19 @@ import { workloadName } from './workload.ts'
 export interface InjectContext {
   /** The workload's name (kube-inject knows the Deployment); derived from the pod otherwise. */
   workloadName?: string
+}
+
+/** The pod's workload certificate lifetime annotation, checked (undefined when absent). */
+function certTtl(annotations: Record<string, string>): string | undefined {
+  const value = annotations[WORKLOAD_CERT_TTL_ANNOTATION]?.trim()
+  if (value === undefined) return undefined
+  const ms = parseDuration(value)
+  if (ms === undefined || ms < 1000)
+    throw new InjectError(
+      'MESH_ERR_INJECT_BAD_ANNOTATION',
+      `annotation ${WORKLOAD_CERT_TTL_ANNOTATION}: ${JSON.stringify(value)} is not a duration of at least 1s (e.g. 1h, 90s)`,
+    )
+  return value
 }
 
 /** True when the pod already carries the sidecar (status annotation, or the mesh's containers). */
@@ -95,6 +111,9 @@ export function inject(
   config: InjectConfig = DEFAULT_INJECT_CONFIG,
   context: InjectContext = {},
 ): Pod {
+  // A pod labelled for another template (the gateway's) gets that instead.
+  const templated = injectTemplate(pod, config)
+  if (templated) return templated
   if (isInjected(pod)) return cloneJson(pod)
   checkPod(pod, config)
   const out = cloneJson(pod) as Pod & { spec: PodSpec }
@@ -125,6 +144,7 @@ export function inject(
     appPorts: ports,
     probers: probes.probers,
     placement,
+    certTtl: certTtl(podAnnotations),
   })
 
   if (spec.initContainers === undefined) {

@@ -4,11 +4,21 @@
 //   3. a pod that is already injected is not injected again;
 //   4. the pod's `sidecar.minimesh.dev/inject` label, else the same annotation, decides when set;
 //   5. else the namespace label `minimesh-injection=enabled`.
+// A pod labelled `sidecar.minimesh.dev/template: gateway` (it runs the mesh's proxy itself) gets the
+// gateway template in any namespace, hostNetwork or not (it adds no capture), unless it opts out.
 // Without the namespace's labels (the webhook has no lookup), the namespace counts as enabled: the
 // MutatingWebhookConfiguration's namespaceSelector already chose it.
 import { DEFAULT_INJECT_CONFIG, type InjectConfig } from '../config.ts'
 import type { Labels, Pod } from '../kube.ts'
-import { INJECT_ANNOTATION, INJECT_LABEL, NAMESPACE_INJECTION_LABEL } from '../names.ts'
+import {
+  GATEWAY_TEMPLATE,
+  INJECT_ANNOTATION,
+  INJECT_LABEL,
+  NAMESPACE_INJECTION_LABEL,
+  STATUS_ANNOTATION,
+  TEMPLATE_LABEL,
+} from '../names.ts'
+import { isGatewayPod } from './gateway.ts'
 import { isInjected } from './inject.ts'
 
 export interface NamespaceInfo {
@@ -37,6 +47,7 @@ export function shouldInject(
   config: Pick<InjectConfig, 'neverInjectNamespaces'> = DEFAULT_INJECT_CONFIG,
 ): InjectDecision {
   const nsName = namespace?.name || pod.metadata?.namespace || 'default'
+  if (isGatewayPod(pod)) return gatewayDecision(pod)
   if (pod.spec?.hostNetwork === true) return { inject: false, reason: 'pod uses hostNetwork' }
   if (config.neverInjectNamespaces.includes(nsName)) {
     return { inject: false, reason: `pods in namespace ${nsName} are never injected` }
@@ -65,4 +76,16 @@ export function shouldInject(
         ? `namespace ${nsName} is not labelled ${NAMESPACE_INJECTION_LABEL}=enabled`
         : `namespace ${nsName} has ${NAMESPACE_INJECTION_LABEL}=${value}`,
   }
+}
+
+/** The gateway template: the pod's label asked for it; only an explicit opt-out or a done one stops it. */
+function gatewayDecision(pod: Pod): InjectDecision {
+  const label = pod.metadata?.labels?.[INJECT_LABEL]
+  if (parseFlag(label) === false) return { inject: false, reason: `pod label ${INJECT_LABEL}=${label}` }
+  const annotation = pod.metadata?.annotations?.[INJECT_ANNOTATION]
+  if (parseFlag(annotation) === false)
+    return { inject: false, reason: `pod annotation ${INJECT_ANNOTATION}=${annotation}` }
+  if (pod.metadata?.annotations?.[STATUS_ANNOTATION] !== undefined)
+    return { inject: false, reason: 'already injected (gateway template)' }
+  return { inject: true, reason: `pod label ${TEMPLATE_LABEL}=${GATEWAY_TEMPLATE}` }
 }

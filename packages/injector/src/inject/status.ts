@@ -20,6 +20,28 @@ export interface SidecarStatus {
   created?: string[]
   /** The app probes injection rewrote, exactly as they were: container name → probe kind → probe. */
   probes?: Record<string, Partial<Record<ProbeKind, Probe>>>
+  /** The template applied, when not the sidecar's (`gateway`, see gateway.ts). */
+  template?: string
+  /** What a template added to a container the pod already had (the gateway's proxy). */
+  proxy?: ProxyAdditions
+}
+
+/** Additions to an existing container: env names, volume mount names, and the args appended. */
+export interface ProxyAdditions {
+  container: string
+  env: string[]
+  volumeMounts: string[]
+  args: string[]
+}
+
+function proxyAdditions(v: unknown): v is ProxyAdditions {
+  return (
+    isRecord(v) &&
+    typeof v.container === 'string' &&
+    stringArray(v.env) &&
+    stringArray(v.volumeMounts) &&
+    stringArray(v.args)
+  )
 }
 
 function stringArray(v: unknown): v is string[] {
@@ -47,7 +69,9 @@ export function parseStatus(raw: string): SidecarStatus {
     !stringArray(v.volumes) ||
     !(v.annotations === undefined || stringArray(v.annotations)) ||
     !(v.created === undefined || stringArray(v.created)) ||
-    !(v.probes === undefined || isRecord(v.probes))
+    !(v.probes === undefined || isRecord(v.probes)) ||
+    !(v.template === undefined || typeof v.template === 'string') ||
+    !(v.proxy === undefined || proxyAdditions(v.proxy))
   ) {
     throw new InjectError(
       'MESH_ERR_INJECT_BAD_STATUS',
@@ -61,5 +85,7 @@ export function parseStatus(raw: string): SidecarStatus {
     annotations: (v.annotations as string[] | undefined) ?? [],
     ...(v.created ? { created: v.created as string[] } : {}),
     ...(v.probes ? { probes: v.probes as SidecarStatus['probes'] } : {}),
+    ...(typeof v.template === 'string' ? { template: v.template } : {}),
+    ...(v.proxy ? { proxy: v.proxy as ProxyAdditions } : {}),
   }
 }

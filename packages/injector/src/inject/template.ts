@@ -13,6 +13,7 @@ import {
   TOKEN_DIR,
   TOKEN_EXPIRATION_SECONDS,
   TOKEN_VOLUME_NAME,
+  WORKLOAD_CERT_TTL_ENV,
 } from '../names.ts'
 import type { AppProber } from './probes.ts'
 import type { SidecarPlacement } from './sidecar.ts'
@@ -50,6 +51,8 @@ export interface ProxyContext {
   probers: Record<string, AppProber>
   /** Where the proxy goes (sidecar.ts): native adds restartPolicy Always and a startupProbe. */
   placement?: SidecarPlacement
+  /** The pod's workload certificate lifetime (annotation), passed on with a mesh CA. */
+  certTtl?: string | undefined
 }
 
 /** The sidecar: the proxy, as uid/gid 1337 (never captured), read-only root filesystem. */
@@ -64,7 +67,10 @@ export function proxyContainer(config: InjectConfig, ctx: ProxyContext): Contain
     { name: 'MESH_APP_PORTS', value: ctx.appPorts.join(',') },
     { name: 'MESH_DISCOVERY_ADDRESS', value: config.discoveryAddress },
   ]
-  if (config.caRootCert !== undefined) env.push({ name: CA_ROOT_CERT_ENV, value: config.caRootCert })
+  if (config.caRootCert !== undefined) {
+    env.push({ name: CA_ROOT_CERT_ENV, value: config.caRootCert })
+    if (ctx.certTtl !== undefined) env.push({ name: WORKLOAD_CERT_TTL_ENV, value: ctx.certTtl })
+  }
   if (Object.keys(ctx.probers).length) env.push({ name: APP_PROBERS_ENV, value: JSON.stringify(ctx.probers) })
   const c: Container = {
     name: PROXY_CONTAINER_NAME,

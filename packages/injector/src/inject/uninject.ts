@@ -1,5 +1,6 @@
 import { cloneJson, type Pod } from '../kube.ts'
 import { STATUS_ANNOTATION } from '../names.ts'
+import { removeProxyAdditions } from './gateway.ts'
 import { restoreProbes } from './probes.ts'
 import { parseStatus } from './status.ts'
 
@@ -22,6 +23,7 @@ export function uninject(pod: Pod): Pod {
     if (spec.volumes) spec.volumes = drop(spec.volumes, status.volumes)
     if (status.probes)
       restoreProbes([...(spec.containers ?? []), ...(spec.initContainers ?? [])], status.probes)
+    removeProxyAdditions(out, status)
   }
   const meta = out.metadata!
   const annotations = meta.annotations!

@@ -318,3 +318,109 @@ export const CASES: PodCase[] = [
     namespaceLabels: ENABLED,
   },
 ]
+
+/**
+ * The ingress gateway's pod as the ReplicaSet controller creates it from `meshctl install`'s
+ * Deployment (labelled for the gateway template; API-server defaults and the ServiceAccount
+ * admission's API token volume filled in).
+ */
+export function gatewayPod(): Pod {
+  const discovery = 'meshd.minimesh-system.svc:15010'
+  const field = (name: string, fieldPath: string) => ({
+    name,
+    valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath } },
+  })
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      generateName: 'minimesh-ingressgateway-7d9c8b6f5-',
+      namespace: 'minimesh-system',
+      labels: {
+        app: 'minimesh-ingressgateway',
+        minimesh: 'ingressgateway',
+        'sidecar.minimesh.dev/template': 'gateway',
+        'pod-template-hash': '7d9c8b6f5',
+      },
+      ownerReferences: [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'ReplicaSet',
+          name: 'minimesh-ingressgateway-7d9c8b6f5',
+          uid: '9a3e41d0-7c1b-4f7e-8d8a-2c4b5e6f7a81',
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
+    },
+    spec: {
+      serviceAccountName: 'minimesh-ingressgateway',
+      serviceAccount: 'minimesh-ingressgateway',
+      securityContext: { runAsNonRoot: true, runAsUser: 1337, runAsGroup: 1337 },
+      containers: [
+        {
+          name: 'mesh-proxy',
+          image: 'minimesh/proxy:0.1.0',
+          imagePullPolicy: 'IfNotPresent',
+          command: ['mesh-proxy'],
+          args: ['router', '--discovery-address', discovery],
+          ports: [
+            { name: 'http', containerPort: 8080, protocol: 'TCP' },
+            { name: 'mesh-metrics', containerPort: 15020, protocol: 'TCP' },
+            { name: 'mesh-health', containerPort: 15021, protocol: 'TCP' },
+            { name: 'mesh-prom', containerPort: 15090, protocol: 'TCP' },
+          ],
+          env: [
+            field('POD_NAME', 'metadata.name'),
+            field('POD_NAMESPACE', 'metadata.namespace'),
+            field('INSTANCE_IP', 'status.podIP'),
+            field('SERVICE_ACCOUNT', 'spec.serviceAccountName'),
+            { name: 'MESH_WORKLOAD_NAME', value: 'minimesh-ingressgateway' },
+            {
+              name: 'MESH_POD_LABELS',
+              value: '{"app":"minimesh-ingressgateway","minimesh":"ingressgateway"}',
+            },
+            { name: 'MESH_DISCOVERY_ADDRESS', value: discovery },
+          ],
+          readinessProbe: {
+            httpGet: { path: '/healthz/ready', port: 15021, scheme: 'HTTP' },
+            initialDelaySeconds: 1,
+            periodSeconds: 2,
+            failureThreshold: 30,
+          },
+          resources: { requests: { cpu: '100m', memory: '64Mi' } },
+          securityContext: {
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ['ALL'] },
+          },
+          terminationMessagePath: '/dev/termination-log',
+          terminationMessagePolicy: 'File',
+          volumeMounts: [
+            {
+              name: 'kube-api-access-q8m4z',
+              readOnly: true,
+              mountPath: '/var/run/secrets/kubernetes.io/serviceaccount',
+            },
+          ],
+        },
+      ],
+      volumes: [
+        {
+          name: 'kube-api-access-q8m4z',
+          projected: {
+            sources: [
+              { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
+              { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+            ],
+            defaultMode: 420,
+          },
+        },
+      ],
+      restartPolicy: 'Always',
+      dnsPolicy: 'ClusterFirst',
+      schedulerName: 'default-scheduler',
+      enableServiceLinks: true,
+    },
+  }
+}

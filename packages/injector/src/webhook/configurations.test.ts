@@ -43,11 +43,12 @@ describe('webhookConfigurations', () => {
     service: { namespace: 'minimesh-system', name: 'meshd', port: 443 },
   }) as { mutating: Json; validating: Json }
 
-  it('mutating: two pod CREATE webhooks, v1 reviews, no side effects, fail closed, 10 s, CA filled in', () => {
+  it('mutating: three pod CREATE webhooks, v1 reviews, no side effects, fail closed, 10 s, CA filled in', () => {
     expect(mutating.kind).toBe('MutatingWebhookConfiguration')
     expect(mutating.webhooks.map((w: Json) => w.name)).toEqual([
       'namespace.sidecar-injector.minimesh.dev',
       'object.sidecar-injector.minimesh.dev',
+      'gateway.sidecar-injector.minimesh.dev',
     ])
     for (const w of mutating.webhooks) {
       expect(w).toMatchObject({
@@ -86,6 +87,26 @@ describe('webhookConfigurations', () => {
     )
   })
 
+  it('gateway: pods labelled for the gateway template, in any namespace (minimesh-system too), unless opted out', () => {
+    const w = mutating.webhooks.find((x: Json) => x.name === 'gateway.sidecar-injector.minimesh.dev')
+    expect(w.namespaceSelector).toBeUndefined()
+    expect(w.objectSelector).toEqual({
+      matchExpressions: [
+        { key: 'sidecar.minimesh.dev/template', operator: 'In', values: ['gateway'] },
+        { key: 'sidecar.minimesh.dev/inject', operator: 'NotIn', values: ['false'] },
+      ],
+    })
+    expect(w).toMatchObject({ failurePolicy: 'Fail', reinvocationPolicy: 'Never', timeoutSeconds: 10 })
+    const gatewayPod = { app: 'minimesh-ingressgateway', 'sidecar.minimesh.dev/template': 'gateway' }
+    for (const ns of ['minimesh-system', 'kube-system', 'default', 'plain'])
+      expect(
+        matches(w.namespaceSelector, { 'kubernetes.io/metadata.name': ns }) &&
+          matches(w.objectSelector, gatewayPod),
+        ns,
+      ).toBe(true)
+    expect(matches(w.objectSelector, { app: 'x' })).toBe(false)
+  })
+
   it('an already base64 caBundle is kept as it is', () => {
     const b64 = Buffer.from(CA).toString('base64')
     const { mutating: m } = webhookConfigurations({
@@ -97,7 +118,7 @@ describe('webhookConfigurations', () => {
   })
 
   // The selectors must send a pod to the webhook exactly when the policy (which sees labels the
-  // same way) injects it, and never to both webhooks.
+  // same way) injects it, and never to two webhooks.
   const namespaces: [string, Labels][] = [
     ['default', { 'kubernetes.io/metadata.name': 'default', 'minimesh-injection': 'enabled' }],
     ['plain', { 'kubernetes.io/metadata.name': 'plain' }],
@@ -112,6 +133,10 @@ describe('webhookConfigurations', () => {
     { app: 'x' },
     { app: 'x', 'sidecar.minimesh.dev/inject': 'true' },
     { app: 'x', 'sidecar.minimesh.dev/inject': 'false' },
+    { app: 'x', 'sidecar.minimesh.dev/template': 'gateway' },
+    { app: 'x', 'sidecar.minimesh.dev/template': 'gateway', 'sidecar.minimesh.dev/inject': 'true' },
+    { app: 'x', 'sidecar.minimesh.dev/template': 'gateway', 'sidecar.minimesh.dev/inject': 'false' },
+    { app: 'x', 'sidecar.minimesh.dev/template': 'sidecar' },
   ]
   for (const [ns, nsLabels] of namespaces) {
     for (const labels of podLabels) {

@@ -6,12 +6,16 @@
 //     pods labelled sidecar.minimesh.dev/inject=false;
 //   object.sidecar-injector.minimesh.dev: every other namespace, only pods labelled
 //     sidecar.minimesh.dev/inject=true.
-// Both leave out the mesh's and Kubernetes' own namespaces. The *annotation*
+//   gateway.sidecar-injector.minimesh.dev: pods labelled sidecar.minimesh.dev/template=gateway in
+//     any namespace, the mesh's own included (the ingress gateway runs in minimesh-system), except
+//     pods labelled sidecar.minimesh.dev/inject=false; they get the gateway template (inject/gateway.ts).
+// The first two leave out the mesh's and Kubernetes' own namespaces and gateway-template pods, so
+// a pod is sent to exactly one of the three. The *annotation*
 // sidecar.minimesh.dev/inject is honoured by the webhook logic for pods the selectors send (it can
 // opt a pod out in an enabled namespace); to opt a pod in from an unlabelled namespace, use the label.
 import { MESH_KINDS } from '@minimesh/api'
 import { DEFAULT_INJECT_CONFIG } from '../config.ts'
-import { INJECT_LABEL, NAMESPACE_INJECTION_LABEL } from '../names.ts'
+import { GATEWAY_TEMPLATE, INJECT_LABEL, NAMESPACE_INJECTION_LABEL, TEMPLATE_LABEL } from '../names.ts'
 
 export interface WebhookConfigurationOptions {
   /** The CA that signed the serving certificate: PEM, or already base64 of the PEM. */
@@ -55,6 +59,7 @@ export function webhookConfigurations(options: WebhookConfigurationOptions): {
     { operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], scope: '*' },
   ]
   const mutatingExtra = { matchPolicy: 'Equivalent', reinvocationPolicy: 'Never' }
+  const notGateway = { key: TEMPLATE_LABEL, operator: 'NotIn', values: [GATEWAY_TEMPLATE] }
   const mutating = {
     apiVersion: 'admissionregistration.k8s.io/v1',
     kind: 'MutatingWebhookConfiguration',
@@ -66,7 +71,9 @@ export function webhookConfigurations(options: WebhookConfigurationOptions): {
           matchLabels: { [NAMESPACE_INJECTION_LABEL]: 'enabled' },
           matchExpressions: [notMeshNamespace],
         },
-        objectSelector: { matchExpressions: [{ key: INJECT_LABEL, operator: 'NotIn', values: ['false'] }] },
+        objectSelector: {
+          matchExpressions: [{ key: INJECT_LABEL, operator: 'NotIn', values: ['false'] }, notGateway],
+        },
       }),
       webhook('object.sidecar-injector.minimesh.dev', client('/inject'), podRules, {
         ...mutatingExtra,
@@ -77,7 +84,19 @@ export function webhookConfigurations(options: WebhookConfigurationOptions): {
             notMeshNamespace,
           ],
         },
-        objectSelector: { matchExpressions: [{ key: INJECT_LABEL, operator: 'In', values: ['true'] }] },
+        objectSelector: {
+          matchExpressions: [{ key: INJECT_LABEL, operator: 'In', values: ['true'] }, notGateway],
+        },
+      }),
+      // No namespaceSelector: the label is the opt-in, wherever the gateway runs.
+      webhook('gateway.sidecar-injector.minimesh.dev', client('/inject'), podRules, {
+        ...mutatingExtra,
+        objectSelector: {
+          matchExpressions: [
+            { key: TEMPLATE_LABEL, operator: 'In', values: [GATEWAY_TEMPLATE] },
+            { key: INJECT_LABEL, operator: 'NotIn', values: ['false'] },
+          ],
+        },
       }),
     ],
   }

@@ -35,6 +35,8 @@ export interface PodDeps {
   controlPlaneArgs?: string[]
   /** Directories the control plane writes (its state dir): made and given to its user. */
   controlPlaneDirs?: string[]
+  /** Told the control plane's user before it starts (what only it may read is given to it). */
+  onControlPlaneUser?: (uid: number, gid: number) => void
   /** Signs projected ServiceAccount tokens; without it such volumes fail the pod. */
   tokens?: ServiceAccountTokenIssuer
   envSources: () => EnvSources
@@ -235,6 +237,7 @@ export class PodRunner {
         mkdirSync(d, { recursive: true, mode: 0o700 })
         chownSync(d, uid, gid)
       }
+      this.#d.onControlPlaneUser?.(uid, gid)
     }
     return { container: c, uid, gid, env, ready: false, argv }
   }

@@ -28,6 +28,11 @@ export interface AccessLogEntry {
   user_agent: string | null
   downstream_remote_address: string
   attempts: number
+  /** Principals proved over mesh mTLS (`cluster.local/ns/<ns>/sa/<sa>`), null for plaintext. */
+  downstream_peer_principal: string | null
+  upstream_peer_principal: string | null
+  /** 'mutual_tls' when the downstream connection came over mesh mTLS, else 'none'. */
+  connection_security_policy: string
 }
 
 function toEntry(rec: RequestRecord, durationMs: number): AccessLogEntry {
@@ -53,6 +58,9 @@ function toEntry(rec: RequestRecord, durationMs: number): AccessLogEntry {
     user_agent: rec.userAgent ?? null,
     downstream_remote_address: rec.downstreamRemote,
     attempts: rec.attempts,
+    downstream_peer_principal: rec.downstreamPeerPrincipal ?? null,
+    upstream_peer_principal: rec.upstreamPeerPrincipal ?? null,
+    connection_security_policy: rec.downstreamSecurity === 'mutual_tls' ? 'mutual_tls' : 'none',
   }
 }
 

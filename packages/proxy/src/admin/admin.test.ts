@@ -115,7 +115,7 @@ describe('admin endpoints', () => {
   it('/stats/prometheus has the request metrics with Istio labels', async () => {
     const text = await (await fetch(`http://127.0.0.1:${proxy.ports.stats}/stats/prometheus`)).text()
     expect(text).toContain(
-      'minimesh_requests_total{reporter="source",source_workload="gw",source_version="unknown",destination_service="productpage.default.svc.cluster.local",destination_workload="productpage",destination_version="v1",response_code="200",response_flags="-"} 1',
+      'minimesh_requests_total{reporter="source",source_workload="gw",source_version="unknown",destination_service="productpage.default.svc.cluster.local",destination_workload="productpage",destination_version="v1",response_code="200",response_flags="-",source_principal="unknown",destination_principal="unknown",connection_security_policy="unknown"} 1',
     )
     expect(text).toContain('# TYPE minimesh_request_duration_milliseconds histogram')
     expect(text).toContain(

@@ -76,6 +76,8 @@ function clustersView(ctx: ProxyContext) {
       errors: h.errors,
       labels: h.endpoint.labels ?? {},
       workload: h.endpoint.workload ?? null,
+      /** Mesh mTLS to this endpoint now: 'mutual_tls' or 'none'. */
+      mtls: h.transport,
     })),
   }))
 }

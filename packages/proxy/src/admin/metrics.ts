@@ -8,6 +8,7 @@
 import type { ClusterStats } from '../cluster/cluster.ts'
 import type { ConfigStore } from '../config/store.ts'
 import type { RequestRecord } from '../http/record.ts'
+import type { CertificateStore } from '../identity/certificates.ts'
 
 const LABELS = [
   'reporter',
@@ -18,6 +19,10 @@ const LABELS = [
   'destination_version',
   'response_code',
   'response_flags',
+  // Istio's security labels: principals from mesh mTLS, and how the destination was reached.
+  'source_principal',
+  'destination_principal',
+  'connection_security_policy',
 ] as const
 
 /** Istio's request-duration buckets (ms). */
@@ -44,6 +49,9 @@ interface LastLabels {
   dv: string
   code: number
   flags: string
+  sp: string
+  dp: string
+  csp: string
 }
 
 function escapeLabel(v: string): string {
@@ -78,6 +86,12 @@ const CLUSTER_METRICS: [string, StatName, 'counter' | 'gauge', string][] = [
   ],
   ['minimesh_upstream_rq_timeout_total', 'upstream_rq_timeout', 'counter', 'Upstream request timeouts'],
   [
+    'minimesh_upstream_rq_mtls_no_certificate_total',
+    'upstream_rq_mtls_no_certificate',
+    'counter',
+    'Requests to mesh endpoints sent plaintext: no workload certificate yet',
+  ],
+  [
     'minimesh_outlier_detection_ejections_total',
     'outlier_detection_ejections_total',
     'counter',
@@ -95,12 +109,21 @@ export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8
 
 export class ProxyMetrics {
   private readonly store: ConfigStore
+  private readonly certs: CertificateStore | undefined
   private readonly series = new Map<string, Series>()
   private readonly sources: MetricsSource[] = []
   private last: (LastLabels & { series: Series }) | undefined
+  /** Inbound connections refused by mesh mTLS (PeerAuthentication), by reason. */
+  private readonly refused = new Map<string, number>()
 
-  constructor(store: ConfigStore) {
+  constructor(store: ConfigStore, certs?: CertificateStore) {
     this.store = store
+    this.certs = certs
+  }
+
+  /** An inbound connection refused by mesh mTLS: plaintext on STRICT, no certificate, failed handshake. */
+  mtlsRefused(reason: string): void {
+    this.refused.set(reason, (this.refused.get(reason) ?? 0) + 1)
   }
 
   /** Appends a source's metrics (the quota policy's counters) to the proxy's. */
@@ -118,6 +141,22 @@ export class ProxyMetrics {
     const dv = rec.destinationVersion ?? 'unknown'
     const code = rec.status
     const flags = rec.flags || '-'
+    // Istio: the destination reports the downstream's principal from its certificate and how the
+    // connection was secured; the source reports the principal the upstream proved, and 'unknown'
+    // for the policy.
+    const own = this.certs?.principal ?? 'unknown'
+    let sp: string
+    let dp: string
+    let csp: string
+    if (reporter === 'destination') {
+      sp = rec.downstreamPeerPrincipal ?? 'unknown'
+      dp = rec.downstreamSecurity === 'mutual_tls' ? own : 'unknown'
+      csp = rec.downstreamSecurity === 'mutual_tls' ? 'mutual_tls' : 'none'
+    } else {
+      sp = rec.upstreamPeerPrincipal !== undefined ? own : 'unknown'
+      dp = rec.upstreamPeerPrincipal ?? 'unknown'
+      csp = 'unknown'
+    }
     // Consecutive requests mostly share their labels: compare with the last series' values
     // (string identity, usually) before building and hashing the key.
     const last = this.last
@@ -131,13 +170,18 @@ export class ProxyMetrics {
       last.ds === ds &&
       last.dw === dw &&
       last.dv === dv &&
-      last.flags === flags
+      last.flags === flags &&
+      last.sp === sp &&
+      last.dp === dp &&
+      last.csp === csp
     ) {
       se = last.series
     } else {
-      const key = `${reporter}\x01${sw}\x01${sv}\x01${ds}\x01${dw}\x01${dv}\x01${code}\x01${flags}`
-      se = this.series.get(key) ?? this.newSeries(key, [reporter, sw, sv, ds, dw, dv, String(code), flags])
-      this.last = { reporter, sw, sv, ds, dw, dv, code, flags, series: se }
+      const key = `${reporter}\x01${sw}\x01${sv}\x01${ds}\x01${dw}\x01${dv}\x01${code}\x01${flags}\x01${sp}\x01${dp}\x01${csp}`
+      se =
+        this.series.get(key) ??
+        this.newSeries(key, [reporter, sw, sv, ds, dw, dv, String(code), flags, sp, dp, csp])
+      this.last = { reporter, sw, sv, ds, dw, dv, code, flags, sp, dp, csp, series: se }
     }
     se.count++
     se.sum += durationMs
@@ -175,7 +219,13 @@ export class ProxyMetrics {
       h.push(`minimesh_request_duration_milliseconds_sum{${se.labels}} ${se.sum}`)
       h.push(`minimesh_request_duration_milliseconds_count{${se.labels}} ${se.count}`)
     }
-    return `${c.join('\n')}\n\n${h.join('\n')}\n\n`
+    const r = [
+      '# HELP minimesh_mtls_connections_refused_total Inbound connections refused by mesh mTLS (PeerAuthentication)',
+      '# TYPE minimesh_mtls_connections_refused_total counter',
+    ]
+    for (const [reason, n] of this.refused)
+      r.push(`minimesh_mtls_connections_refused_total{reason="${reason}"} ${n}`)
+    return `${c.join('\n')}\n\n${h.join('\n')}\n\n${r.join('\n')}\n\n`
   }
 
   /** Cluster counters and gauges, read from the live stats at scrape time. */

@@ -2,9 +2,11 @@
 // made per destination), load balancer, outlier detector, circuit breaker and counters. It
 // outlives configuration swaps while its definition is unchanged, so pools and ejections persist.
 import type { Cluster, ClusterLoadAssignment, LbEndpoint } from '@minimesh/api'
+import type { CertificateStore } from '../identity/certificates.ts'
 import { CircuitBreaker } from './circuit-breaker.ts'
 import { Host, hostKey, type PoolSettings } from './host.ts'
 import { type LoadBalancer, makeLoadBalancer } from './lb.ts'
+import { meshTlsPolicy } from './mesh-tls.ts'
 import { type Outcome, OutlierDetector } from './outlier.ts'
 import type { UpstreamTls } from './tls.ts'
 
@@ -18,6 +20,8 @@ export interface ClusterStats {
   upstream_rq_retry_overflow: number
   upstream_rq_timeout: number
   outlier_detection_ejections_total: number
+  /** Requests (and TCP connections) that wanted mesh mTLS but went plaintext: no certificate yet. */
+  upstream_rq_mtls_no_certificate: number
 }
 
 export function newClusterStats(): ClusterStats {
@@ -31,6 +35,7 @@ export function newClusterStats(): ClusterStats {
     upstream_rq_retry_overflow: 0,
     upstream_rq_timeout: 0,
     outlier_detection_ejections_total: 0,
+    upstream_rq_mtls_no_certificate: 0,
   }
 }
 
@@ -59,7 +64,12 @@ export class ClusterRuntime {
   /** TLS origination (files read when the configuration was applied); undefined = plaintext. */
   readonly tls: UpstreamTls | undefined
 
-  constructor(config: Cluster, stats: ClusterStats = newClusterStats(), tls?: UpstreamTls) {
+  constructor(
+    config: Cluster,
+    stats: ClusterStats = newClusterStats(),
+    tls?: UpstreamTls,
+    certs?: CertificateStore,
+  ) {
     this.config = config
     this.stats = stats
     this.tls = tls
@@ -88,6 +98,17 @@ export class ClusterRuntime {
         stats.upstream_cx_connect_fail++
       },
       tls,
+      mesh:
+        certs && meshTlsPolicy(config) !== 'off'
+          ? {
+              policy: meshTlsPolicy(config),
+              certs,
+              cluster: config,
+              onNoCertificate: () => {
+                stats.upstream_rq_mtls_no_certificate++
+              },
+            }
+          : undefined,
     }
     this.lb = makeLoadBalancer(config.lbPolicy)
     if (config.outlierDetection) {

@@ -1,8 +1,21 @@
 // One upstream endpoint of a cluster: its address, labels, health, outlier state, and (made on
 // first use) an undici Pool of keep-alive connections to it (HTTP/1.1, or h2c for http2 clusters).
+// Mesh mTLS (ISTIO_MUTUAL, auto mTLS to sidecar endpoints) has a pool of its own, made per
+// workload certificate: plaintext and mTLS connections never mix, and after a rotation new
+// requests go to a pool with the new certificate while the old one finishes what it carries.
 import { createRequire } from 'node:module'
-import type { LbEndpoint } from '@minimesh/api'
+import type { SecureContext } from 'node:tls'
+import type { Cluster, LbEndpoint } from '@minimesh/api'
 import type { Dispatcher, buildConnector as UndiciBuildConnector, Pool as UndiciPool } from 'undici'
+import { type CertificateStore, principalOf } from '../identity/certificates.ts'
+import {
+  CLIENT_ALPN,
+  endpointWantsMeshTls,
+  expectedPeerIds,
+  type MeshTlsPolicy,
+  meshConnectOptions,
+  peerPrincipalOf,
+} from './mesh-tls.ts'
 import { tlsFailure, type UpstreamTls } from './tls.ts'
 
 /**
@@ -34,17 +47,77 @@ function tlsConnector(
   } as UndiciBuildConnector.BuildOptions)
   return (opts, callback) =>
     inner(opts, (err, socket) => {
-      if (socket) {
-        let failure: Error | undefined
-        socket.prependListener('error', (e: Error) => {
-          if (!failure && tlsFailure(e)) {
-            failure = e
-            onFailure()
-          } else if (failure && e.cause === undefined) e.cause = failure
-        })
-      }
+      if (socket) watchTlsAlerts(socket, onFailure)
       ;(callback as (e: Error | null, s: typeof socket) => void)(err, socket)
     })
+}
+
+/**
+ * Marks TLS failures on a connected socket: a TLS alert after the handshake (TLS 1.3: the server
+ * refused our client certificate) counts as a failed connection and becomes the `cause` of the
+ * "other side closed" error undici then fails the request with.
+ */
+function watchTlsAlerts(
+  socket: NonNullable<Parameters<UndiciBuildConnector.Callback>[1]>,
+  onFailure: () => void,
+) {
+  let failure: Error | undefined
+  socket.prependListener('error', (e: Error) => {
+    if (!failure && tlsFailure(e)) {
+      failure = e
+      onFailure()
+    } else if (failure && e.cause === undefined) e.cause = failure
+  })
+}
+
+/** A connector for undici: mesh mTLS to one host, with this workload's certificate. */
+function meshConnector(
+  host: Host,
+  secureContext: SecureContext,
+  cluster: Cluster,
+  alpn: readonly string[],
+  timeout: number,
+  onFailure: () => void,
+): UndiciBuildConnector.connector {
+  const tls = process.getBuiltinModule('node:tls')
+  return (_opts, callback) => {
+    const cb = callback as (e: Error | null, s: ReturnType<typeof tls.connect> | null) => void
+    const socket = tls.connect({
+      host: host.address,
+      port: host.port,
+      ...meshConnectOptions(secureContext, cluster, host.endpoint, alpn),
+    })
+    socket.setNoDelay(true)
+    let done = false
+    const timer = setTimeout(() => {
+      socket.destroy(
+        Object.assign(new Error(`connect timeout (${timeout} ms)`), { code: 'UND_ERR_CONNECT_TIMEOUT' }),
+      )
+    }, timeout)
+    socket.once('secureConnect', () => {
+      clearTimeout(timer)
+      done = true
+      host.peerPrincipal = peerPrincipalOf(socket) ?? host.peerPrincipal
+      watchTlsAlerts(socket, onFailure)
+      cb(null, socket)
+    })
+    socket.once('error', (err) => {
+      clearTimeout(timer)
+      if (done) return
+      done = true
+      // The pool counts the failed connection ('connectionError').
+      cb(err, null)
+    })
+  }
+}
+
+/** Mesh mTLS settings of a cluster's hosts. */
+interface MeshTlsSettings {
+  policy: MeshTlsPolicy
+  certs: CertificateStore
+  cluster: Cluster
+  /** A request that wanted mTLS went plaintext: no certificate yet. */
+  onNoCertificate: () => void
 }
 
 export interface PoolSettings {
@@ -63,6 +136,8 @@ export interface PoolSettings {
   onConnectFail: () => void
   /** TLS origination (HTTP/1.1 over TLS); absent = plaintext. */
   tls?: UpstreamTls | undefined
+  /** Mesh mTLS (when `tls` is absent); absent = never. */
+  mesh?: MeshTlsSettings | undefined
 }
 
 export class Host {
@@ -83,6 +158,11 @@ export class Host {
   /** Last time a request was sent (ORIGINAL_DST clusters sweep idle hosts). */
   lastUsed = 0
   private pool: Pool | undefined
+  /** The mesh mTLS pool, the certificate (secure context) and peer identity it was made for. */
+  private meshPool: Pool | undefined
+  private meshPoolKey: { context: SecureContext; ids: string } | undefined
+  /** The principal the endpoint proved on the last mesh handshake. */
+  peerPrincipal: string | undefined
   private readonly settings: PoolSettings
 
   constructor(endpoint: LbEndpoint, settings: PoolSettings) {
@@ -110,21 +190,57 @@ export class Host {
   }
 
   /**
-   * Sends a request on this endpoint's pool. Over TLS the SNI is the cluster's, not one derived
-   * from each request's Host (undici's default, which would also reconnect when Hosts differ).
+   * The secure context of this workload's certificate when requests to this endpoint go over mesh
+   * mTLS now; undefined for plaintext (not a mesh endpoint, or no certificate yet: then counted).
    */
-  dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    const servername = this.settings.tls?.servername
-    if (servername) (opts as Dispatcher.DispatchOptions & { servername?: string }).servername = servername
-    return this.getPool().dispatch(opts, handler)
+  meshContext(): SecureContext | undefined {
+    const m = this.settings.mesh
+    if (!m || !this.wantsMeshTls) return undefined
+    const context = m.certs.secureContext
+    if (!context) m.onNoCertificate()
+    return context
   }
 
-  /** The keep-alive pool to this endpoint, made on first use. */
-  private getPool(): Pool {
-    if (this.pool) return this.pool
+  /** Requests to this endpoint want mesh mTLS (ISTIO_MUTUAL, or auto mTLS to a sidecar endpoint). */
+  get wantsMeshTls(): boolean {
+    const m = this.settings.mesh
+    return m !== undefined && !this.settings.tls && endpointWantsMeshTls(m.policy, this.endpoint)
+  }
+
+  /** How requests to this endpoint go now: 'mutual_tls', or 'none' (plaintext, or no certificate yet). */
+  get transport(): 'mutual_tls' | 'none' {
+    return this.wantsMeshTls && this.settings.mesh?.certs.secureContext ? 'mutual_tls' : 'none'
+  }
+
+  /** The principal of the mesh peer behind this endpoint: the one it proved, else the one expected. */
+  get expectedPrincipal(): string {
+    if (this.peerPrincipal) return this.peerPrincipal
+    const m = this.settings.mesh
+    const ids = m && expectedPeerIds(m.cluster, this.endpoint)
+    return ids?.length === 1 ? principalOf(ids[0]!) : 'unknown'
+  }
+
+  /**
+   * Sends a request on this endpoint's pool. Over TLS the SNI is the cluster's, not one derived
+   * from each request's Host (undici's default, which would also reconnect when Hosts differ).
+   * Returns the peer's principal when the request goes over mesh mTLS, else undefined.
+   */
+  dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): string | undefined {
+    const context = this.meshContext()
+    if (context) {
+      this.getMeshPool(context).dispatch(opts, handler)
+      return this.expectedPrincipal
+    }
+    const servername = this.settings.tls?.servername
+    if (servername) (opts as Dispatcher.DispatchOptions & { servername?: string }).servername = servername
+    this.getPool().dispatch(opts, handler)
+    return undefined
+  }
+
+  /** Pool options every pool of this endpoint shares. */
+  private poolOptions(): UndiciPool.Options {
     const s = this.settings
-    const tls = s.tls
-    const pool = new Pool(this.origin, {
+    return {
       connections: s.maxConnections ?? null,
       pipelining: 1,
       keepAliveTimeout: s.idleTimeoutMs,
@@ -135,6 +251,52 @@ export class Host {
       connectTimeout: s.connectTimeoutMs,
       maxRequestsPerClient: s.maxRequestsPerConnection || undefined,
       strictContentLength: false,
+    }
+  }
+
+  /**
+   * The mesh mTLS pool for this certificate and peer identity; a pool made for an older
+   * certificate (rotation) or identity is closed once its in-flight requests are done.
+   */
+  private getMeshPool(context: SecureContext): Pool {
+    const s = this.settings
+    const m = s.mesh!
+    const ids = expectedPeerIds(m.cluster, this.endpoint)?.join(',') ?? ''
+    const key = this.meshPoolKey
+    if (this.meshPool && key?.context === context && key.ids === ids) return this.meshPool
+    const old = this.meshPool
+    if (old) void old.close().catch(() => undefined)
+    const origin = this.address.includes(':')
+      ? `https://[${this.address}]:${this.port}`
+      : `https://${this.address}:${this.port}`
+    const pool = new Pool(origin, {
+      ...this.poolOptions(),
+      // HTTP/2 (gRPC) clusters negotiate h2 by ALPN; HTTP/1.1 ones offer only http/1.1.
+      allowH2: s.http2,
+      connect: meshConnector(
+        this,
+        context,
+        m.cluster,
+        s.http2 ? CLIENT_ALPN.http2 : CLIENT_ALPN.http,
+        s.connectTimeoutMs,
+        s.onConnectFail,
+      ),
+    })
+    pool.on('connect', s.onConnect)
+    pool.on('disconnect', s.onDisconnect)
+    pool.on('connectionError', s.onConnectFail)
+    this.meshPool = pool
+    this.meshPoolKey = { context, ids }
+    return pool
+  }
+
+  /** The keep-alive pool to this endpoint, made on first use. */
+  private getPool(): Pool {
+    if (this.pool) return this.pool
+    const s = this.settings
+    const tls = s.tls
+    const pool = new Pool(this.origin, {
+      ...this.poolOptions(),
       // Over TLS: HTTP/1.1 only (ALPN), with the cluster's certificates and checks; an http2
       // cluster over TLS is sent HTTP/1.1 too. Cleartext http2 clusters: h2c with prior knowledge.
       ...(tls
@@ -152,16 +314,18 @@ export class Host {
 
   /** Closes the pool once its in-flight requests are done (config swaps never cut requests). */
   async close(): Promise<void> {
-    const p = this.pool
+    const pools = [this.pool, this.meshPool]
     this.pool = undefined
-    if (p) await p.close().catch(() => undefined)
+    this.meshPool = undefined
+    await Promise.all(pools.map((p) => p?.close().catch(() => undefined)))
   }
 
   /** Closes the pool now, failing what is in flight (shutdown deadline passed). */
   async destroy(): Promise<void> {
-    const p = this.pool
+    const pools = [this.pool, this.meshPool]
     this.pool = undefined
-    if (p) await p.destroy().catch(() => undefined)
+    this.meshPool = undefined
+    await Promise.all(pools.map((p) => p?.destroy().catch(() => undefined)))
   }
 }
 

@@ -32,7 +32,8 @@ export function loadUpstreamTls(
   read: (path: string) => Buffer = readFileSync,
 ): UpstreamTls | undefined {
   const t = cluster.tls
-  if (!t || t.mode === 'DISABLE') return undefined
+  // ISTIO_MUTUAL is the mesh's own mTLS (the workload certificate, see mesh-tls.ts): no files.
+  if (!t || t.mode === 'DISABLE' || t.mode === 'ISTIO_MUTUAL') return undefined
   const fail = (field: FileField, what: string, cause: unknown): never => {
     throw new ConfigError(
       cluster.name,

@@ -18,6 +18,7 @@ import {
 import { ClusterRuntime, type ClusterStats, newClusterStats } from '../cluster/cluster.ts'
 import { loadUpstreamTls, tlsFilesChanged, type UpstreamTls } from '../cluster/tls.ts'
 import { ConfigError } from '../errors.ts'
+import type { CertificateStore } from '../identity/certificates.ts'
 import { checkSecret } from '../listeners/gateway-secrets.ts'
 import type { SourceIdentity } from '../routing/match.ts'
 import { type CompiledRouteConfig, compileRouteConfig, type VirtualHostCache } from '../routing/select.ts'
@@ -82,10 +83,15 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
   private routes = new Map<string, CompiledRouteConfig>()
   current: Snapshot
 
-  constructor(source: SourceIdentity) {
+  /** This workload's mesh certificate, for the clusters' mesh mTLS (none: always plaintext). */
+  private readonly certs: CertificateStore | undefined
+
+  constructor(source: SourceIdentity, certs?: CertificateStore) {
     super()
     this.source = source
-    for (const c of BUILTIN_CLUSTERS) this.clusters.set(c.name, new ClusterRuntime(c, this.statsFor(c.name)))
+    this.certs = certs
+    for (const c of BUILTIN_CLUSTERS)
+      this.clusters.set(c.name, new ClusterRuntime(c, this.statsFor(c.name), undefined, certs))
     this.current = {
       serial: 0,
       listeners: new Map(),
@@ -225,7 +231,7 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
         next.set(def.name, prev)
         continue
       }
-      const rt = new ClusterRuntime(def, this.statsFor(def.name), tls.get(def.name))
+      const rt = new ClusterRuntime(def, this.statsFor(def.name), tls.get(def.name), this.certs)
       rt.applyAssignment(this.raw[TypeUrl.ClusterLoadAssignment].get(def.name))
       next.set(def.name, rt)
     }
@@ -260,7 +266,7 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
         continue
       }
       this.tlsFailures.delete(name)
-      const fresh = new ClusterRuntime(rt.config, this.statsFor(name), tls)
+      const fresh = new ClusterRuntime(rt.config, this.statsFor(name), tls, this.certs)
       fresh.applyAssignment(this.raw[TypeUrl.ClusterLoadAssignment].get(name))
       next.set(name, fresh)
       reloaded.push(name)

@@ -102,7 +102,9 @@ describe('HTTP on an inbound chain with AuthorizationPolicies', () => {
     const admin = await call(port, '/admin/users')
     expect([admin.status, admin.text]).toEqual([403, 'RBAC: access denied'])
     // dot segments cannot get around a path rule (sent raw: a client library would resolve them)
-    expect(await rawGet(port, '/public/../admin/users')).toMatch(/^HTTP\/1\.1 403 [\s\S]*RBAC: access denied$/)
+    expect(await rawGet(port, '/public/../admin/users')).toMatch(
+      /^HTTP\/1\.1 403 [\s\S]*RBAC: access denied$/,
+    )
     expect(app.seen.map((s) => `${s.method} ${s.url}`)).toEqual(['GET /reviews/0'])
 
     await new Promise((r) => setTimeout(r, 20))

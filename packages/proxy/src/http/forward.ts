@@ -191,7 +191,10 @@ export class Exchange implements LeaseWaiter {
     const perTry = s.retry?.perTryTimeoutMs ?? 0
     if (perTry > 0) attempt.timer = setTimeout(() => this.onPerTryTimeout(attempt), perTry)
     this.headersAt = performance.now()
-    host.dispatch({ path: s.path, method: rec.method, headers: s.headers, body: s.body }, attempt)
+    rec.upstreamPeerPrincipal = host.dispatch(
+      { path: s.path, method: rec.method, headers: s.headers, body: s.body },
+      attempt,
+    )
   }
 
   /** Can this request be tried again (attempts left, retry budget free, client still there)? */

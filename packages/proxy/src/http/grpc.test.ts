@@ -163,10 +163,10 @@ describe('gRPC through the gateway', () => {
   it('records the calls in metrics and the access log as HTTP/2', async () => {
     const text = await (await fetch(`http://127.0.0.1:${proxy.ports.stats}/stats/prometheus`)).text()
     expect(text).toMatch(
-      /minimesh_requests_total\{reporter="source",[^}]*destination_service="grpc-v1",destination_workload="echo",destination_version="v1",response_code="200",response_flags="-"\} [1-9]/,
+      /minimesh_requests_total\{reporter="source",[^}]*destination_service="grpc-v1",destination_workload="echo",destination_version="v1",response_code="200",response_flags="-",[^}]*\} [1-9]/,
     )
     expect(text).toMatch(
-      /minimesh_requests_total\{reporter="source",[^}]*destination_service="grpc-v1",[^}]*response_code="503",response_flags="FI"\} 1/,
+      /minimesh_requests_total\{reporter="source",[^}]*destination_service="grpc-v1",[^}]*response_code="503",response_flags="FI",[^}]*\} 1/,
     )
     const say = proxy.accessLog.recent.find((e) => e.path === '/test.Echo/Say')
     expect(say).toMatchObject({

@@ -71,6 +71,12 @@ export interface RequestRecord {
   destinationService: string | undefined
   destinationWorkload: string | undefined
   destinationVersion: string | undefined
+  /** The downstream peer's principal (`cluster.local/ns/<ns>/sa/<sa>`), when it came over mesh mTLS. */
+  downstreamPeerPrincipal: string | undefined
+  /** How the downstream connection was secured ('mutual_tls': mesh mTLS); undefined: plaintext. */
+  downstreamSecurity: 'mutual_tls' | 'tls' | undefined
+  /** The upstream peer's principal, when the (last) try went over mesh mTLS. */
+  upstreamPeerPrincipal: string | undefined
 }
 
 export function addFlag(rec: RequestRecord, flag: string): void {

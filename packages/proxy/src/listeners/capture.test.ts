@@ -199,7 +199,7 @@ describe('sidecar capture listeners', () => {
     })
     const metrics = await (await fetch(`http://127.0.0.1:${client.ports.stats}/stats/prometheus`)).text()
     expect(metrics).toMatch(
-      /minimesh_requests_total\{reporter="destination",source_workload="productpage-v1",source_version="v1",destination_service="inbound\|9080\|\|",destination_workload="client",destination_version="v1",response_code="429",response_flags="RL"\} 1/,
+      /minimesh_requests_total\{reporter="destination",source_workload="productpage-v1",source_version="v1",destination_service="inbound\|9080\|\|",destination_workload="client",destination_version="v1",response_code="429",response_flags="RL",source_principal="unknown",destination_principal="unknown",connection_security_policy="none"\} 1/,
     )
   })
 
@@ -238,13 +238,13 @@ describe('two sidecars', () => {
       await fetch(`http://127.0.0.1:${client.ports.stats}/stats/prometheus`)
     ).text()
     expect(clientMetrics).toContain(
-      'minimesh_requests_total{reporter="source",source_workload="productpage-v1",source_version="v1",destination_service="reviews.default.svc.cluster.local",destination_workload="reviews-v2",destination_version="v2",response_code="200",response_flags="-"} 1',
+      'minimesh_requests_total{reporter="source",source_workload="productpage-v1",source_version="v1",destination_service="reviews.default.svc.cluster.local",destination_workload="reviews-v2",destination_version="v2",response_code="200",response_flags="-",source_principal="unknown",destination_principal="unknown",connection_security_policy="unknown"} 1',
     )
     const serverMetrics = await (
       await fetch(`http://127.0.0.1:${server.ports.stats}/stats/prometheus`)
     ).text()
     expect(serverMetrics).toContain(
-      'minimesh_requests_total{reporter="destination",source_workload="productpage-v1",source_version="v1",destination_service="inbound|9080||",destination_workload="reviews-v2",destination_version="v2",response_code="200",response_flags="-"} 1',
+      'minimesh_requests_total{reporter="destination",source_workload="productpage-v1",source_version="v1",destination_service="inbound|9080||",destination_workload="reviews-v2",destination_version="v2",response_code="200",response_flags="-",source_principal="unknown",destination_principal="unknown",connection_security_policy="none"} 1',
     )
     expect(serverMetrics).toMatch(
       /minimesh_request_duration_milliseconds_bucket\{le="5",reporter="destination"/,

@@ -14,7 +14,7 @@ const MAX_RECORD = 16_384 + 5
  * record is not complete yet. A record that is not a ClientHello gives undefined too (the
  * handshake will fail on its own).
  */
-export function parseClientHello(buf: Buffer): string | undefined | 'more' {
+function parseClientHello(buf: Buffer): string | undefined | 'more' {
   if (buf.length < 5) return 'more'
   const recordLength = buf.readUInt16BE(3)
   if (buf.length < 5 + recordLength) return 'more'

@@ -25,7 +25,7 @@ export function terminatesTls(listener: Listener): boolean {
 }
 
 /** The subject alternative names of a certificate, without their `DNS:`/`URI:`/`IP Address:` prefixes. */
-export function subjectAltNames(cert: PeerCertificate): string[] {
+function subjectAltNames(cert: PeerCertificate): string[] {
   const raw = cert.subjectaltname
   if (!raw) return []
   return raw.split(', ').map((e) => e.slice(e.indexOf(':') + 1))

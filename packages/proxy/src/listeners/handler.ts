@@ -10,12 +10,15 @@
 //   garbage with 400. A gateway listener with TLS chains picks the chain by SNI and terminates
 //   TLS first (gateway-tls.ts).
 // On an HTTP chain the first bytes decide between HTTP/1.x and HTTP/2 with prior knowledge (h2c).
+// Inbound chains with mesh mTLS (STRICT, PERMISSIVE) first tell TLS from plaintext and terminate
+// the TLS; the decrypted stream then goes the same way as a plaintext one.
 import type { Socket } from 'node:net'
 import type { FilterChain, Listener } from '@minimesh/api'
 import type { ProxyContext } from '../context.ts'
 import type { ConnContext, Destination } from './conn.ts'
 import { selectFilterChain } from './filter-chain.ts'
 import { handleGatewayTls, terminatesTls } from './gateway-tls.ts'
+import type { InboundTlsVerdict } from './inbound-tls.ts'
 import type { SniffVerdict } from './sniff.ts'
 
 export const SNIFF_TIMEOUT_MS = 100
@@ -36,6 +39,8 @@ export interface Dispatch {
     onHttp: (kind: HttpKind) => void,
     onTcp: (timedOut: boolean) => void,
   ): void
+  /** Mesh mTLS on an inbound chain: TLS terminated, plaintext passed on, or the connection refused. */
+  inboundTls(socket: Socket, mode: 'STRICT' | 'PERMISSIVE', cb: (verdict: InboundTlsVerdict) => void): void
 }
 
 interface SideRules {
@@ -92,6 +97,36 @@ export function handleConnection(
     return
   }
   const conn: ConnContext = { ...base, listener, chain }
+  const serve = (sock: Socket, c: ConnContext, silent = false) =>
+    serveChain(ctx, d, side, rules, bound, dst, sock, c, silent)
+  const mtls = side === 'inbound' ? chain.mtls?.mode : undefined
+  if (mtls === 'STRICT' || mtls === 'PERMISSIVE') {
+    d.inboundTls(socket, mtls, (v) => {
+      if (v.kind === 'plaintext') serve(socket, conn, v.silent)
+      else if (v.kind === 'mtls')
+        serve(v.socket, { ...conn, peerPrincipal: v.principal, security: 'mutual_tls' })
+    })
+    return
+  }
+  serve(socket, conn)
+}
+
+/**
+ * Hands a (plaintext or decrypted) connection to its chain: TCP, or HTTP after sniffing. `silent`:
+ * the client has already been quiet for a sniffing timeout (mesh mTLS sniffing came first).
+ */
+function serveChain(
+  ctx: ProxyContext,
+  d: Dispatch,
+  side: ListenerSide,
+  rules: SideRules,
+  bound: Listener,
+  dst: Destination,
+  socket: Socket,
+  conn: ConnContext,
+  silent: boolean,
+): void {
+  const chain = conn.chain
   if (chain.tcp) {
     d.tcp(socket, conn, chain.tcp.cluster)
     return
@@ -102,13 +137,15 @@ export function handleConnection(
     if (fb) d.tcp(socket, { ...conn, chain: fb.chain }, fb.cluster)
     else d.http(socket, conn, 'http')
   }
-  d.sniffThen(socket, SNIFF_TIMEOUT_MS, onHttp, (timedOut) => {
+  const onTcp = (timedOut: boolean) => {
     // A client that is only slow to send its request (a busy event loop, a loaded machine) to a
     // port this proxy knows is HTTP must not lose its routing to a passthrough: wait for its bytes.
     if (timedOut && declaredHttp(ctx, side, chain, dst))
       d.sniffThen(socket, SLOW_CLIENT_TIMEOUT_MS, onHttp, fallback)
     else fallback()
-  })
+  }
+  if (silent) onTcp(true)
+  else d.sniffThen(socket, SNIFF_TIMEOUT_MS, onHttp, onTcp)
 }
 
 /**

@@ -20,7 +20,8 @@ import {
   plainAddress,
   setConn,
 } from './conn.ts'
-import { type Dispatch, handleConnection, type ListenerSide } from './handler.ts'
+import { type Dispatch, handleConnection, type ListenerSide, SNIFF_TIMEOUT_MS } from './handler.ts'
+import { acceptInbound } from './inbound-tls.ts'
 import { sniff } from './sniff.ts'
 import { proxyTcp } from './tcp.ts'
 
@@ -159,6 +160,12 @@ export class ListenerManager {
       tcp: (socket, conn, cluster) => proxyTcp(ctx, socket, conn, cluster),
       sniffThen: (socket, timeoutMs, onHttp, onTcp) =>
         sniff(socket, timeoutMs, (kind, timedOut) => (kind === 'tcp' ? onTcp(timedOut) : onHttp(kind))),
+      inboundTls: (socket, mode, cb) =>
+        acceptInbound(ctx, socket, mode, SNIFF_TIMEOUT_MS, (v) => {
+          // The TLS socket is a downstream connection of its own (closed at the drain deadline).
+          if (v.kind === 'mtls') this.track(v.socket)
+          cb(v)
+        }),
     }
   }
 
@@ -228,10 +235,14 @@ export class ListenerManager {
     })
   }
 
-  private onConnection(name: string, socket: net.Socket): void {
-    socket.on('error', () => socket.destroy())
+  private track(socket: net.Socket): void {
     this.sockets.add(socket)
     socket.once('close', () => this.sockets.delete(socket))
+  }
+
+  private onConnection(name: string, socket: net.Socket): void {
+    socket.on('error', () => socket.destroy())
+    this.track(socket)
     const listener = this.ctx.store.current.listeners.get(name)
     const appOutbound = name === CAPTURE_OUTBOUND
     if (!listener || (this.ctx.draining && !(appOutbound && this.ctx.acceptOutboundWhileDraining))) {

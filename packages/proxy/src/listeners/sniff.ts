@@ -65,3 +65,38 @@ export function sniff(
   // Listeners are created paused (pauseOnConnect): start reading now.
   socket.resume()
 }
+
+/** The first byte of a TLS connection: a handshake record (RFC 8446 §5.1, content type 22). */
+const TLS_HANDSHAKE = 0x16
+
+/**
+ * Peeks at the first byte of a fresh connection: a TLS handshake record or not. A client that
+ * sends nothing within the timeout is not TLS (and `silent`: a server-first protocol). The bytes
+ * read are put back on the socket, which is left paused.
+ */
+export function sniffTls(
+  socket: Socket,
+  timeoutMs: number,
+  cb: (isTls: boolean, silent: boolean) => void,
+): void {
+  let done = false
+  const finish = (isTls: boolean, chunk?: Buffer) => {
+    if (done) return
+    done = true
+    clearTimeout(timer)
+    socket.removeListener('data', onData)
+    socket.removeListener('end', onEnd)
+    socket.removeListener('close', onEnd)
+    socket.pause()
+    if (chunk) socket.unshift(chunk)
+    cb(isTls, chunk === undefined)
+  }
+  const onData = (chunk: Buffer) => finish(chunk[0] === TLS_HANDSHAKE, chunk)
+  const onEnd = () => finish(false)
+  // As in sniff(): a verdict on timeout waits for the read that follows in the same loop turn.
+  const timer = setTimeout(() => setImmediate(finish, false), timeoutMs)
+  socket.on('data', onData)
+  socket.once('end', onEnd)
+  socket.once('close', onEnd)
+  socket.resume()
+}

@@ -1,11 +1,14 @@
 // The TCP proxy: a downstream connection piped to one upstream connection (a host of the
 // chain's cluster, or for ORIGINAL_DST clusters the original destination itself), both ways,
-// with half-close passed on, over TLS when the cluster has tls. It takes a lease of the
+// with half-close passed on, over TLS when the cluster has tls, over mesh mTLS to a sidecar
+// endpoint (ISTIO_MUTUAL, auto mTLS; ALPN `minimesh`). It takes a lease of the
 // cluster's pool like any request (a wait while the pool is full, then overflow: the connection
 // is closed, flag UO); an outcome feeds outlier detection. One access-log line per connection.
 import net from 'node:net'
+import type { TLSSocket } from 'node:tls'
 import type { ClusterRuntime } from '../cluster/cluster.ts'
 import { Lease } from '../cluster/lease.ts'
+import { CLIENT_ALPN, meshConnectOptions, peerPrincipalOf } from '../cluster/mesh-tls.ts'
 import type { ProxyContext } from '../context.ts'
 import { addFlag, Flag, type RequestRecord } from '../http/record.ts'
 import { authorizeConnection } from '../pipeline/authorization.ts'
@@ -38,6 +41,9 @@ function tcpRecord(conn: ConnContext, cluster: ClusterRuntime): RequestRecord {
     destinationService: cluster.config.service?.host ?? cluster.name,
     destinationWorkload: undefined,
     destinationVersion: undefined,
+    downstreamPeerPrincipal: conn.peerPrincipal,
+    downstreamSecurity: conn.security,
+    upstreamPeerPrincipal: undefined,
   }
 }
 
@@ -106,26 +112,42 @@ export function proxyTcp(
 function pipeTo(lease: Lease, socket: net.Socket, rec: RequestRecord, done: () => void): void {
   const { cluster, host } = lease
   rec.upstreamHost = host.key
-  // A cluster with tls: the bytes go over a TLS connection the proxy originates (no ALPN).
+  // A cluster with tls: the bytes go over a TLS connection the proxy originates (no ALPN); to a
+  // mesh endpoint, over mesh mTLS with this workload's certificate.
   const t = cluster.tls
-  const upstream = t
+  const mesh = host.meshContext()
+  const secure = t !== undefined || mesh !== undefined
+  const upstream = mesh
     ? process
         .getBuiltinModule('node:tls')
         .connect({
           host: host.address,
           port: host.port,
-          ...t.options,
-          ...(t.servername ? { servername: t.servername } : {}),
+          ...meshConnectOptions(mesh, cluster.config, host.endpoint, CLIENT_ALPN.tcp),
         })
         .setNoDelay(true)
-    : net.connect({ host: host.address, port: host.port, noDelay: true })
+    : t
+      ? process
+          .getBuiltinModule('node:tls')
+          .connect({
+            host: host.address,
+            port: host.port,
+            ...t.options,
+            ...(t.servername ? { servername: t.servername } : {}),
+          })
+          .setNoDelay(true)
+      : net.connect({ host: host.address, port: host.port, noDelay: true })
   const connectTimer = setTimeout(
     () => upstream.destroy(new Error('connect timeout')),
     cluster.config.connectTimeoutMs || 10_000,
   )
   let connected = false
-  upstream.once(t ? 'secureConnect' : 'connect', () => {
+  upstream.once(secure ? 'secureConnect' : 'connect', () => {
     connected = true
+    if (mesh) {
+      host.peerPrincipal = peerPrincipalOf(upstream as TLSSocket) ?? host.peerPrincipal
+      rec.upstreamPeerPrincipal = host.expectedPrincipal
+    }
     clearTimeout(connectTimer)
     cluster.stats.upstream_cx_total++
     cluster.stats.upstream_cx_active++

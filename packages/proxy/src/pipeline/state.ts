@@ -45,6 +45,9 @@ export function newRecord(
     destinationService: undefined,
     destinationWorkload: undefined,
     destinationVersion: undefined,
+    downstreamPeerPrincipal: conn.peerPrincipal,
+    downstreamSecurity: conn.security,
+    upstreamPeerPrincipal: undefined,
   }
 }
 
