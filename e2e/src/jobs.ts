@@ -29,7 +29,7 @@ function script(url: string, quit: boolean): string {
 export type Placement = 'native' | 'classic'
 
 /** A Job that calls `url` at once and exits 0 on a 200 (no retries: backoffLimit 0). */
-export function callerJob(name: string, url: string, placement: Placement): string {
+function callerJob(name: string, url: string, placement: Placement): string {
   return stringify({
     apiVersion: 'batch/v1',
     kind: 'Job',
