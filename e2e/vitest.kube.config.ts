@@ -13,9 +13,5 @@ export default defineConfig({
     include: ['src/scenarios/**/*.e2e.ts', 'src/scenarios/**/*.kube.ts'],
     globalSetup: ['src/kube-global-setup.ts'],
     env: { E2E_DRIVER: 'kube' },
-    // One retry per scenario: on this cluster a routing scenario has failed in 1 of 3 full runs
-    // with a few answers from a version the route excludes (under investigation, see the closing
-    // note of issue 14); vitest reports every retried test, so the flake stays visible.
-    retry: 1,
   },
 })

@@ -15,6 +15,11 @@ if [ "$(id -u)" = 0 ] && [ -f scripts/ensure-host-deps.sh ]; then
   bash scripts/ensure-host-deps.sh || status=1
 fi
 
+step "Zipkin server for the tracing tests (Maven Central, cached in ~/.cache/minimesh)"
+# The proxy's tracing tests and the e2e tracing scenario export to a real Zipkin; without Java or
+# Maven they say so and are skipped.
+bash scripts/ensure-zipkin.sh >/dev/null || echo "Zipkin could not be fetched: the tracing tests that need it will say they are skipped"
+
 step "generated code is current"
 node packages/api/src/discovery/generate.ts --check || status=1
 

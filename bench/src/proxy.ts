@@ -11,6 +11,10 @@
  *   latency_cpu_us_per_request: CPU the upstream (direct) or both sidecars spent per request there;
  * - gc_per_100k_requests: collections V8 reports (--trace-gc) in a gateway under wrk load for
  *   warm-up + run, less those of a gateway that only starts and stops (at_startup);
+ * - tracing: rps and CPU per request of the same gateway with tracing off, at 1% and at 100%
+ *   sampling (spans exported to a collector sink in this process that counts them), in alternating
+ *   rounds, best of each; and the two sidecars' latency at the fixed rate with 100% sampling;
+ *   and (bench/src/tracing-hot-path.ts) the stage's and the hook's CPU cost per request in-process;
  * - rss_mb: peak resident memory of mesh-proxy serving Bookinfo's configuration under wrk load;
  *   rss_at_peak_mb splits it into anonymous memory and file-backed pages (mostly the node binary,
  *   shared by every sidecar on a node); anon_mb: the peak of anonymous memory alone.
@@ -20,6 +24,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import http from 'node:http'
 import net from 'node:net'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -29,6 +34,7 @@ import { Pool } from 'undici'
 import { countGc, type GcCounts, groupCpuSeconds, rssOf } from './procfs.ts'
 import { bookinfoGateway, clientSidecar, gatewayBench, serverSidecar } from './proxy-config.ts'
 import { fixedRate, round, summarize, writeResult } from './stats.ts'
+import { tracingHotPath } from './tracing-hot-path.ts'
 
 const WRK_ARGS = ['-t1', '-c64']
 const WARM_S = 2
@@ -265,6 +271,96 @@ async function gcCounts(upPort: number, seconds: number): Promise<GcCounts & { r
   return { requests, ...gc.counts }
 }
 
+/** A trace collector that accepts every batch (202) and counts the spans: the cost measured is the proxy's. */
+async function spanSink(): Promise<{ url: string; spans: () => number; close: () => void }> {
+  let spans = 0
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      try {
+        spans += (JSON.parse(Buffer.concat(chunks).toString()) as unknown[]).length
+      } catch {
+        // not a Zipkin batch: not counted
+      }
+      res.writeHead(202).end()
+    })
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  const port = (server.address() as net.AddressInfo).port
+  return {
+    url: `http://127.0.0.1:${port}/api/v2/spans`,
+    spans: () => spans,
+    close: () => {
+      server.closeAllConnections()
+      server.close()
+    },
+  }
+}
+
+/**
+ * Tracing's cost on the request path: the rps gateway with tracing off, at 1% and at 100% sampling,
+ * two rounds in alternating order (best of each); then the two sidecars' latency at 100%.
+ */
+async function tracingCost(upPort: number) {
+  const sink = await spanSink()
+  const [p1, p100, client, server] = await Promise.all([freePort(), freePort(), freePort(), freePort()])
+  const gw = (port: number, sampling: string | undefined, name: string) =>
+    startMeshProxy(gatewayBench(port, upPort), name, [
+      '--access-log',
+      'off',
+      '--port-map',
+      `8080=${port}`,
+      ...(sampling === undefined ? [] : ['--trace-collector', sink.url, '--trace-sampling', sampling]),
+    ])
+  const offPort = await freePort()
+  const targets = {
+    off: { port: offPort, proc: gw(offPort, undefined, 'trace-off') },
+    sampled_1pct: { port: p1, proc: gw(p1, '1', 'trace-1') },
+    sampled_100pct: { port: p100, proc: gw(p100, '100', 'trace-100') },
+  }
+  await Promise.all(Object.values(targets).map((t) => waitPort(t.port)))
+  const rps = { off: 0, sampled_1pct: 0, sampled_100pct: 0 }
+  const cpuUs = { off: Infinity, sampled_1pct: Infinity, sampled_100pct: Infinity }
+  const names = Object.keys(targets) as (keyof typeof targets)[]
+  for (const order of [names, [...names].reverse()]) {
+    console.error(`tracing rps: ${order.join(', ')}…`)
+    for (const name of order) {
+      const m = measureRps(targets[name].port, targets[name].proc.pid!)
+      rps[name] = Math.max(rps[name], m.rps)
+      cpuUs[name] = Math.min(cpuUs[name], m.cpuUs)
+    }
+  }
+  for (const t of Object.values(targets)) signalGroup(t.proc, 'SIGKILL')
+  console.error('latency at 1,000 req/s: two sidecars, 100% sampling…')
+  const tracedArgs = ['--access-log', 'off', '--trace-collector', sink.url, '--trace-sampling', '100']
+  const s = startMeshProxy(serverSidecar(server, upPort), 'server-sidecar-traced', tracedArgs)
+  const c = startMeshProxy(clientSidecar(client, server), 'client-sidecar-traced', tracedArgs)
+  await Promise.all([client, server].map((p) => waitPort(p)))
+  const lat = await latency(client, [c.pid!, s.pid!])
+  signalGroup(c, 'SIGKILL')
+  signalGroup(s, 'SIGKILL')
+  await new Promise((r) => setTimeout(r, 200))
+  const exported = sink.spans()
+  sink.close()
+  return {
+    collector: 'in-process sink answering 202 (Zipkin v2 JSON), batches of up to 256 spans each second',
+    rps,
+    cpu_us_per_request: cpuUs,
+    added_cpu_us_per_request: {
+      sampled_1pct: round(cpuUs.sampled_1pct - cpuUs.off, 1),
+      sampled_100pct: round(cpuUs.sampled_100pct - cpuUs.off, 1),
+    },
+    ratio_vs_off: {
+      sampled_1pct: round(rps.sampled_1pct / rps.off, 3),
+      sampled_100pct: round(rps.sampled_100pct / rps.off, 3),
+    },
+    two_sidecars_latency_ms_100pct: lat.steady,
+    two_sidecars_cpu_us_per_request_100pct: lat.cpuUs,
+    spans_exported: exported,
+  }
+}
+
 let stopping = false
 const alive = (c: ChildProcess) => c.exitCode === null && c.signalCode === null
 
@@ -397,6 +493,9 @@ backend be
   }
   const direct = directRuns.steady
   const twoSidecars = sidecarRuns.steady
+  const tracing = await tracingCost(upPort)
+  console.error('tracing hot path, in-process…')
+  const tracingHot = await tracingHotPath()
 
   // Memory: Bookinfo's configuration under load (access log on, written to a file).
   console.error('rss under load with Bookinfo configuration…')
@@ -437,6 +536,14 @@ backend be
     latency_ms: { rate: LATENCY_RATE, seconds: LATENCY_S, direct, two_sidecars: twoSidecars },
     latency_cpu_us_per_request: { direct: directRuns.cpuUs, two_sidecars: sidecarRuns.cpuUs },
     added_latency_ms: { p50: round(twoSidecars.p50 - direct.p50), p99: round(twoSidecars.p99 - direct.p99) },
+    tracing: {
+      hot_path: tracingHot,
+      ...tracing,
+      two_sidecars_added_latency_ms_100pct: {
+        p50: round(tracing.two_sidecars_latency_ms_100pct.p50 - direct.p50),
+        p99: round(tracing.two_sidecars_latency_ms_100pct.p99 - direct.p99),
+      },
+    },
     startup_latency_ms: {
       direct: directRuns.startup,
       two_sidecars: sidecarRuns.startup,

@@ -4,7 +4,7 @@
  * `meshctl local up`, the install manifests `meshctl manifest generate` makes, and the same
  * client calls `meshctl local apply|delete|get|exec|logs` use. Needs root.
  */
-import { installManifests, proxiesSynced } from '@minimesh/cli'
+import { installManifests, LocalTarget, waitForSync } from '@minimesh/cli'
 import { LocalClusterClient, startSupervisor, stopSupervisor } from '@minimesh/local-cluster'
 import { parseAllDocuments } from 'yaml'
 import type { ClusterDriver, ExecResult, JobStatus, PodRef } from '../driver.ts'
@@ -40,6 +40,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 export class LocalDriver implements ClusterDriver {
   readonly name = 'local' as const
   private client = new LocalClusterClient(RUN_DIR)
+  private readonly target = new LocalTarget(RUN_DIR)
 
   async setup(): Promise<void> {
     if (process.getuid?.() !== 0)
@@ -125,26 +126,23 @@ export class LocalDriver implements ClusterDriver {
   }
 
   async waitConfigPropagated(timeoutMs = 30_000): Promise<void> {
-    // meshd debounces (100 ms quiet) before it builds a snapshot; then every proxy's configuration
-    // must come from the newest snapshot and be ACKed (a push still queued shows the older one synced).
-    await sleep(400)
-    const until = Date.now() + timeoutMs
-    let last = ''
-    while (Date.now() < until) {
-      const [configz, syncz] = await Promise.all([
-        fetch(`${MESHD_MONITORING}/debug/configz?rejected=1`).catch(() => undefined),
-        fetch(`${MESHD_MONITORING}/debug/syncz`).catch(() => undefined),
-      ])
-      if (configz?.ok && syncz?.ok) {
-        const snapshot = ((await configz.json()) as { snapshot?: { version: number } | null }).snapshot
-          ?.version
-        const state = proxiesSynced(await syncz.json(), snapshot ?? Number.POSITIVE_INFINITY)
-        last = state.message
-        if (state.done) return
-      }
-      await sleep(200)
+    // What `meshctl local wait --for=sync` does: meshd has read every mesh resource the cluster
+    // holds, at its resourceVersion, and every proxy has ACKed the snapshot made of them. (A fixed
+    // pause before looking at the proxies missed changes meshd had not read yet on a loaded host.)
+    const err: string[] = []
+    const io = {
+      out: () => {},
+      err: (t: string) => void err.push(t),
+      stdin: process.stdin,
+      cwd: process.cwd(),
     }
-    throw new Error(`proxies did not ACK the newest configuration within ${timeoutMs} ms: ${last}`)
+    try {
+      await waitForSync(this.target, io, timeoutMs)
+    } catch (e) {
+      throw new Error(
+        `proxies did not get the newest configuration within ${timeoutMs} ms: ${(e as Error).message}\n${err.slice(-5).join('')}`,
+      )
+    }
   }
 
   async restartControlPlane(): Promise<void> {

@@ -2,7 +2,8 @@
  * Pod lifecycle with the sidecar (issue 18), on Bookinfo: Jobs whose container calls a meshed
  * service complete (native sidecar; classic sidecar told to exit by /quitquitquit), apps calling
  * out in their first millisecond never see a refused connection, and a rolling restart of reviews
- * under steady traffic loses no request. Registered last: it restarts reviews.
+ * under steady traffic loses no request. Registered after the other Bookinfo scenarios (it restarts
+ * reviews) and before tracing (which installs the mesh again).
  */
 import { describe, expect, it } from 'vitest'
 import { countBy, loadPage, report } from '../bookinfo.ts'

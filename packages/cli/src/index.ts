@@ -1,5 +1,7 @@
 export { COMMANDS } from './commands/index.ts'
 export type { Command, CommandIo } from './commands/types.ts'
+export { waitForSync } from './commands/wait.ts'
 export * from './install/index.ts'
 export { installManifests } from './install/manifests.ts'
+export { LocalTarget } from './mesh/target.ts'
 export { runCli } from './run.ts'

@@ -33,6 +33,11 @@ Flags:
   --endpoints KIND            EndpointSlice (default) or Endpoints, with Kubernetes
   --quota-backend KIND        memory (default: counts in this meshd) or redis (shared by replicas)
   --redis-url URL             Redis for --quota-backend redis (default redis://127.0.0.1:6379)
+  --trace-collector URL       sidecars send spans there (Zipkin .../api/v2/spans or OTLP/HTTP .../v1/traces);
+                              none: tracing off
+  --trace-format FORMAT       zipkin (default) or otlp
+  --trace-sampling PERCENT    share of the traces a sidecar starts that are sampled (default 1); a pod's
+                              tracing.minimesh.dev/sampling annotation overrides it
   --log-level LEVEL           trace, debug, info (default), warn, error
   -h, --help                  this text
 `
@@ -59,6 +64,9 @@ async function main(): Promise<number> {
         'quota-backend': { type: 'string' },
         'redis-url': { type: 'string' },
         'log-level': { type: 'string' },
+        'trace-collector': { type: 'string' },
+        'trace-format': { type: 'string' },
+        'trace-sampling': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -99,6 +107,26 @@ async function main(): Promise<number> {
     }
     return Math.floor(ms / 1000)
   }
+  const traceFormat = values['trace-format'] as string | undefined
+  if (traceFormat !== undefined && traceFormat !== 'zipkin' && traceFormat !== 'otlp') {
+    console.error(`meshd: --trace-format must be zipkin or otlp, got ${traceFormat}`)
+    return 2
+  }
+  const traceSamplingText = values['trace-sampling'] as string | undefined
+  const traceSampling = traceSamplingText === undefined ? undefined : Number(traceSamplingText)
+  if (traceSampling !== undefined && !(traceSampling >= 0 && traceSampling <= 100)) {
+    console.error(`meshd: --trace-sampling must be a percentage 0–100, got ${traceSamplingText}`)
+    return 2
+  }
+  const traceCollector = values['trace-collector'] as string | undefined
+  const tracing =
+    traceCollector || traceSampling !== undefined
+      ? {
+          ...(traceCollector ? { collector: traceCollector } : {}),
+          ...(traceFormat ? { format: traceFormat as 'zipkin' | 'otlp' } : {}),
+          ...(traceSampling !== undefined ? { sampling: traceSampling } : {}),
+        }
+      : undefined
   const workloadCertTtl = ttl('workload-cert-ttl', '24h')
   const maxWorkloadCertTtl = ttl('max-workload-cert-ttl', '2160h')
   if (workloadCertTtl === undefined || maxWorkloadCertTtl === undefined) return 2
@@ -131,6 +159,7 @@ async function main(): Promise<number> {
         maxWorkloadCertTtlSeconds: maxWorkloadCertTtl,
       },
       logger,
+      ...(tracing ? { injectConfig: { tracing } } : {}),
       // The quota service shares the discovery gRPC server (15010 and 15012).
       grpcServices: (server) =>
         addQuotaService(

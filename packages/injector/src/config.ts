@@ -53,6 +53,11 @@ export interface InjectConfig {
    * meshd's CA for its certificate and reaches meshd over TLS (15012). Absent: neither is added.
    */
   caRootCert?: string
+  /**
+   * Where sidecars send spans and what share of the traces they start is sampled (meshd's
+   * --trace-collector, --trace-format, --trace-sampling); none: tracing off.
+   */
+  tracing?: { collector?: string; format?: 'zipkin' | 'otlp'; sampling?: number }
 }
 
 export const DEFAULT_INJECT_CONFIG: Readonly<InjectConfig> = Object.freeze({
@@ -118,5 +123,8 @@ export function resolveInjectConfig(partial: Partial<InjectConfig> = {}): Inject
       `discoveryAddress: "${c.discoveryAddress}" is not host:port`,
     )
   }
+  const s = c.tracing?.sampling
+  if (s !== undefined && !(s >= 0 && s <= 100))
+    throw new InjectError('MESH_ERR_INJECT_BAD_CONFIG', `tracing.sampling: ${s} is not a percentage 0–100`)
   return c
 }

@@ -69,6 +69,12 @@ export const PROXY_VOLUME_NAME = 'mesh-proxy-data'
 /** Where the proxy may write (its root filesystem is read-only). */
 export const PROXY_DATA_DIR = '/var/run/minimesh'
 
+/**
+ * Per-pod trace sampling percentage (0–100) over the mesh default, as Istio's
+ * `proxy.istio.io/config: {tracing: {sampling: N}}`; the sidecar gets it as MESH_TRACE_SAMPLING.
+ */
+export const TRACING_SAMPLING_ANNOTATION = 'tracing.minimesh.dev/sampling'
+
 /** Sidecar env the proxy reads to answer rewritten probes on its status port. */
 export const APP_PROBERS_ENV = 'MESH_KUBE_APP_PROBERS'
 

@@ -12,6 +12,7 @@ import { parseAppProbers } from './admin/app-probes.ts'
 import { ProxyError } from './errors.ts'
 import { type CaOptions, startProxy } from './proxy.ts'
 import type { QuotaInboundPolicy } from './quota/index.ts'
+import { tracingFromFlags } from './tracing/config.ts'
 
 const USAGE = `Usage: mesh-proxy sidecar|router [flags]
        mesh-proxy wait [--health-port N] [--timeout SECONDS]
@@ -43,7 +44,11 @@ const USAGE = `Usage: mesh-proxy sidecar|router [flags]
                                  with port 15012); discovery and quota use it too when roots are given
   --token-file FILE              ServiceAccount token for the CA (default /var/run/secrets/tokens/minimesh-token)
   --workload-cert-ttl DURATION   certificate lifetime to ask for, e.g. 24h (default $MESH_WORKLOAD_CERT_TTL,
-                                 else the CA's default); renewed at half life`
+                                 else the CA's default); renewed at half life
+  --trace-collector URL|H:P      send spans there: Zipkin /api/v2/spans or OTLP/HTTP /v1/traces
+                                 (default $MESH_TRACE_COLLECTOR; none: tracing off)
+  --trace-format zipkin|otlp     span format (default $MESH_TRACE_FORMAT, else zipkin)
+  --trace-sampling PERCENT       traces this proxy starts that are sampled (default $MESH_TRACE_SAMPLING, else 1)`
 
 function int(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined
@@ -185,6 +190,9 @@ export async function main(argv: string[]): Promise<void> {
       'ca-address': { type: 'string' },
       'token-file': { type: 'string' },
       'workload-cert-ttl': { type: 'string' },
+      'trace-collector': { type: 'string' },
+      'trace-format': { type: 'string' },
+      'trace-sampling': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -233,6 +241,11 @@ export async function main(argv: string[]): Promise<void> {
       '--drain-seconds/--min-drain-seconds: not a number of seconds',
     )
   let stop: (signal: string, minDrainMs?: number) => void = () => {}
+  const tracing = tracingFromFlags({
+    collector: values['trace-collector'] ?? env.MESH_TRACE_COLLECTOR,
+    format: values['trace-format'] ?? env.MESH_TRACE_FORMAT,
+    sampling: values['trace-sampling'] ?? env.MESH_TRACE_SAMPLING,
+  })
   const labels = parseLabels(env.MESH_POD_LABELS)
   const mesh = await meshTls(values, env, discoveryAddress)
   // With the mesh roots, meshd is reached on its TLS port (the CA's address) for everything.
@@ -271,6 +284,7 @@ export async function main(argv: string[]): Promise<void> {
     onQuit: () => stop('quitquitquit', 0),
     maxHeaderSize: Number(values['max-header-kb'] ?? 60) * 1024,
     ...(quota ? { inboundPolicy: quota } : {}),
+    ...(tracing ? { tracing } : {}),
     appProbers: parseAppProbers(env.MESH_KUBE_APP_PROBERS),
   })
   if (quota) proxy.ctx.metrics.addSource(quota.registry)

@@ -8,6 +8,7 @@ import type { ConfigStore } from './config/store.ts'
 import type { PeerInfo } from './http/record.ts'
 import type { CertificateStore } from './identity/certificates.ts'
 import type { InboundPolicy } from './policy.ts'
+import type { Tracer } from './tracing/tracer.ts'
 
 export interface WorkloadIdentity {
   workload: string
@@ -31,6 +32,8 @@ export interface ProxyContext {
   readonly metrics: ProxyMetrics
   readonly accessLog: AccessLog
   readonly log: Logger
+  /** Spans and trace headers; undefined when tracing is off (headers then pass as they came). */
+  tracer?: Tracer | undefined
   /** Requests being handled (drain waits for 0). */
   inflight: number
   draining: boolean

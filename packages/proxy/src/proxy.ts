@@ -18,6 +18,7 @@ import type { OriginalDestinationFn } from './listeners/conn.ts'
 import { ListenerManager } from './listeners/manager.ts'
 import { defaultOriginalDestination } from './listeners/original-destination.ts'
 import type { InboundPolicy } from './policy.ts'
+import type { TracingOptions } from './tracing/tracer.ts'
 import type { XdsClient } from './xds/client.ts'
 
 export type ProxyMode = 'sidecar' | 'router'
@@ -71,6 +72,8 @@ export interface ProxyOptions {
   originalDestination?: OriginalDestinationFn
   /** Kubelet probes the injector moved to /app-health/… on the status port (MESH_KUBE_APP_PROBERS). */
   appProbers?: Record<string, AppProber>
+  /** Spans to a Zipkin or OTLP collector and trace-header propagation; omit for none. */
+  tracing?: TracingOptions
   /** Server-side policy hook on inbound requests (quota, authorization). */
   inboundPolicy?: InboundPolicy
   /** Access log sink; 'off' disables it (default: off in the library, stdout in mesh-proxy). */
@@ -229,6 +232,23 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
     certificates = await startCertificates(options.ca, ctx)
     metrics.addSource({ metrics: () => certificates?.metrics() ?? '' })
   }
+  if (options.tracing) {
+    // Loaded only when tracing is on.
+    const { Tracer } = await import('./tracing/tracer.ts')
+    ctx.tracer = new Tracer(
+      options.tracing,
+      {
+        serviceName: `${identity.labels.app ?? identity.workload}.${identity.namespace}`,
+        ip: identity.ip,
+        nodeId: node.id ?? identity.pod,
+        canonicalService:
+          identity.labels['service.istio.io/canonical-name'] ?? identity.labels.app ?? identity.workload,
+        namespace: identity.namespace,
+      },
+      log,
+    )
+    metrics.addSource(ctx.tracer.exporter)
+  }
   const adminHost = options.adminAddress ?? '127.0.0.1'
   const start = async (
     port: number | null | undefined,
@@ -320,6 +340,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
       await manager.stopAccepting()
       manager.closeAll()
       accessLog.flush()
+      await ctx.tracer?.close()
       await Promise.all(
         servers.map((s) => {
           s.closeAllConnections()

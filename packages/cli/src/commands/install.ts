@@ -8,6 +8,7 @@ import { installObjects } from '../install/apply.ts'
 import { reusableCertificates, withCertChecksum, withGatewayNodePort } from '../install/customize.ts'
 import { Kube, type KubeObject } from '../install/kube.ts'
 import { installManifests, MESHD, WEBHOOK_SECRET } from '../install/manifests.ts'
+import { TRACING_FLAGS, TRACING_FLAGS_USAGE, tracingFromFlags } from '../install/tracing.ts'
 import { type Command, UsageError } from './types.ts'
 import { cliVersion } from './version.ts'
 
@@ -15,6 +16,7 @@ const NAMESPACE = 'minimesh-system'
 
 const USAGE = `meshctl install [--context NAME] [--kubeconfig FILE] [--hub minimesh] [--tag VERSION]
                 [--gateway-node-port PORT] [--timeout 300s] [--no-wait] [--take-over-crds]
+                [--trace-collector URL [--trace-format zipkin|otlp] [--trace-sampling PCT]]
 
 Installs minimesh into a Kubernetes cluster: its CRDs, the namespace ${NAMESPACE}, meshd with
 least-privilege RBAC and a webhook certificate, the injection and validation webhooks, and the
@@ -23,7 +25,8 @@ ingress gateway. Then waits for meshd and the gateway to roll out.
                        which kind/cluster.yaml publishes on localhost:8080)
   --take-over-crds     apply minimesh's CRDs over CRDs of the same name that another tool made
                        (Istio's): their schema is replaced, their resources stay
-  --timeout            for each wait (CRDs, each rollout); e.g. 300s, 5m`
+  --timeout            for each wait (CRDs, each rollout); e.g. 300s, 5m
+${TRACING_FLAGS_USAGE}`
 
 /** `300s`, `5m`, `90` (seconds) → milliseconds. */
 export function parseTimeout(text: string): number {
@@ -57,6 +60,7 @@ export const install: Command = {
           timeout: { type: 'string' },
           'no-wait': { type: 'boolean' },
           'take-over-crds': { type: 'boolean' },
+          ...TRACING_FLAGS,
         },
       }).values
     } catch (err) {
@@ -85,8 +89,11 @@ export const install: Command = {
         ? 'keeping the webhook certificate already in the cluster\n'
         : 'generated a webhook CA and serving certificate\n',
     )
+    const tracing = tracingFromFlags(values)
+    if (typeof tracing === 'string') throw new UsageError(tracing)
     let objects = (await installManifests({
       namespace: NAMESPACE,
+      ...(tracing ? { tracing } : {}),
       ...(values.hub ? { hub: values.hub as string } : {}),
       ...(values.tag ? { tag: values.tag as string } : {}),
       ...(kept ? { certificates: kept } : {}),

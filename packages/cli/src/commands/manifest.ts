@@ -2,14 +2,17 @@
 import { parseArgs } from 'node:util'
 import { stringify } from 'yaml'
 import { installManifests } from '../install/manifests.ts'
+import { TRACING_FLAGS, TRACING_FLAGS_USAGE, tracingFromFlags } from '../install/tracing.ts'
 import { type Command, UsageError } from './types.ts'
 
 const USAGE = `meshctl manifest generate [--namespace minimesh-system] [--hub minimesh] [--tag VERSION]
-                          [--without-gateway] [-o yaml|json]
+                          [--without-gateway] [-o yaml|json] [--trace-collector URL ...]
 
 Prints the CRDs, the control plane (meshd, its RBAC, webhook certificate and webhook
 configurations) and the ingress gateway as Kubernetes manifests. A new webhook CA and serving
-certificate are generated on every run.`
+certificate are generated on every run.
+
+${TRACING_FLAGS_USAGE}`
 
 export const manifest: Command = {
   name: 'manifest',
@@ -32,6 +35,7 @@ export const manifest: Command = {
           hub: { type: 'string' },
           tag: { type: 'string' },
           'without-gateway': { type: 'boolean' },
+          ...TRACING_FLAGS,
           output: { type: 'string', short: 'o' },
         },
       })
@@ -43,7 +47,10 @@ export const manifest: Command = {
       throw new UsageError('the subcommand is `generate`')
     const output = (values.output as string | undefined) ?? 'yaml'
     if (output !== 'yaml' && output !== 'json') throw new UsageError('-o must be yaml or json')
+    const tracing = tracingFromFlags(values)
+    if (typeof tracing === 'string') throw new UsageError(tracing)
     const objects = await installManifests({
+      ...(tracing ? { tracing } : {}),
       namespace: values.namespace as string | undefined,
       hub: values.hub as string | undefined,
       tag: values.tag as string | undefined,

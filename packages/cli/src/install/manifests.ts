@@ -12,6 +12,7 @@ import {
   webhookConfigurations,
 } from '@minimesh/injector'
 import { cliVersion } from '../commands/version.ts'
+import { addTracing, type TracingInstallOptions } from './tracing.ts'
 
 export type KubeObject = Record<string, unknown>
 
@@ -27,6 +28,8 @@ export interface InstallOptions {
   certificates?: CertificateBundle
   /** Leave the ingress gateway out. */
   withoutGateway?: boolean
+  /** Spans from every proxy to this collector (meshd --trace-*, the gateway's MESH_TRACE_*). */
+  tracing?: TracingInstallOptions
 }
 
 export const MESHD = 'meshd'
@@ -247,7 +250,7 @@ export async function installManifests(options: InstallOptions = {}): Promise<Ku
     caBundle: certs.caCert,
     service: { namespace: ns, name: MESHD },
   })
-  return [
+  const objects: KubeObject[] = [
     ...allCrds(),
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { ...partOf } } },
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: MESHD, namespace: ns, labels: partOf } },
@@ -303,4 +306,5 @@ export async function installManifests(options: InstallOptions = {}): Promise<Ku
     validating,
     ...(options.withoutGateway ? [] : gateway(ns, `${hub}/proxy:${tag}`, pull)),
   ]
+  return addTracing(objects, options.tracing)
 }

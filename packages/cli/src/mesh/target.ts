@@ -62,6 +62,8 @@ const MESH_KINDS = {
   DestinationRule: 'networking.istio.io/v1',
   Gateway: 'networking.istio.io/v1',
   QuotaPolicy: 'policy.minimesh.dev/v1alpha1',
+  PeerAuthentication: 'security.istio.io/v1',
+  AuthorizationPolicy: 'security.istio.io/v1',
 } as const
 export type MeshKind = keyof typeof MESH_KINDS
 

@@ -31,3 +31,25 @@ describe('normalize: Secret', () => {
     expect(secretData(o)).toEqual({ cert: 'NEW', key: 'K' })
   })
 })
+
+describe('normalize: Pod', () => {
+  it('keeps the injector status annotation (auto mTLS picks pods with the sidecar by it) and no other', () => {
+    const pod = normalize('v1', 'Pod', {
+      metadata: {
+        name: 'reviews-v1-abc',
+        namespace: 'default',
+        annotations: {
+          'sidecar.minimesh.dev/status': '{"containers":["mesh-proxy"]}',
+          'big/annotation': 'x',
+        },
+      },
+      spec: { containers: [] },
+      status: { podIP: '10.244.0.7' },
+    })
+    expect(pod?.metadata.annotations).toEqual({
+      'sidecar.minimesh.dev/status': '{"containers":["mesh-proxy"]}',
+    })
+    const plain = normalize('v1', 'Pod', { metadata: { name: 'legacy', annotations: { a: 'b' } }, spec: {} })
+    expect(plain?.metadata.annotations).toBeUndefined()
+  })
+})

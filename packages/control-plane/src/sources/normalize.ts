@@ -16,6 +16,13 @@ const strings = (v: unknown): Record<string, string> | undefined => {
 /** Keys of a Secret that hold TLS material (kubernetes.io/tls and Istio's generic form). */
 export const TLS_SECRET_KEYS = ['tls.crt', 'tls.key', 'ca.crt', 'cert', 'key', 'cacert'] as const
 
+/** The one Pod annotation meshd reads: the injector's status (the pod has the sidecar: auto mTLS). */
+const SIDECAR_STATUS = 'sidecar.minimesh.dev/status'
+const podAnnotations = (v: unknown): Record<string, string> | undefined => {
+  const status = rec(v)?.[SIDECAR_STATUS]
+  return typeof status === 'string' ? { [SIDECAR_STATUS]: status } : undefined
+}
+
 const defined = (o: Obj): Obj => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined))
 
 /**
@@ -30,7 +37,7 @@ export function normalize(apiVersion: string, kind: string, input: unknown): Kub
     name: meta.name,
     namespace: typeof meta.namespace === 'string' ? meta.namespace : undefined,
     labels: strings(meta.labels),
-    annotations: kind === 'Pod' ? undefined : strings(meta.annotations),
+    annotations: kind === 'Pod' ? podAnnotations(meta.annotations) : strings(meta.annotations),
     creationTimestamp: time(meta.creationTimestamp),
     resourceVersion: typeof meta.resourceVersion === 'string' ? meta.resourceVersion : undefined,
     generation: typeof meta.generation === 'number' ? meta.generation : undefined,

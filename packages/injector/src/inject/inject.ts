@@ -18,6 +18,7 @@ import { type ProbeRewrite, rewriteProbes } from './probes.ts'
 import { findProxy, isNativeSidecar, sidecarPlacement } from './sidecar.ts'
 import type { SidecarStatus } from './status.ts'
 import { initContainer, proxyContainer, proxyVolume, tokenVolume } from './template.ts'
+import { tracingEnv } from './tracing.ts'
 import { initArgs } from './traffic.ts'
 import { workloadName } from './workload.ts'
 
@@ -145,6 +146,7 @@ export function inject(
     probers: probes.probers,
     placement,
     certTtl: certTtl(podAnnotations),
+    tracingEnv: tracingEnv(config, podAnnotations),
   })
 
   if (spec.initContainers === undefined) {

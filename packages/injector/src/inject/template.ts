@@ -53,6 +53,8 @@ export interface ProxyContext {
   placement?: SidecarPlacement
   /** The pod's workload certificate lifetime (annotation), passed on with a mesh CA. */
   certTtl?: string | undefined
+  /** MESH_TRACE_* (inject/tracing.ts). */
+  tracingEnv?: EnvVar[]
 }
 
 /** The sidecar: the proxy, as uid/gid 1337 (never captured), read-only root filesystem. */
@@ -72,6 +74,7 @@ export function proxyContainer(config: InjectConfig, ctx: ProxyContext): Contain
     if (ctx.certTtl !== undefined) env.push({ name: WORKLOAD_CERT_TTL_ENV, value: ctx.certTtl })
   }
   if (Object.keys(ctx.probers).length) env.push({ name: APP_PROBERS_ENV, value: JSON.stringify(ctx.probers) })
+  if (ctx.tracingEnv) env.push(...ctx.tracingEnv)
   const c: Container = {
     name: PROXY_CONTAINER_NAME,
     image: config.image,

@@ -42,7 +42,8 @@ function sans(cert: X509Certificate): CertDetails['subject_alt_names'] {
     })
 }
 
-const oneLine = (name: string) => name.split('\n').join(', ')
+// An empty subject (meshd's leaves carry their identity only in the SAN) is undefined on some Node 24 builds.
+const oneLine = (name: string | undefined) => (name ?? '').split('\n').join(', ')
 
 function certDetails(pem: string, now = Date.now()): CertDetails {
   const c = new X509Certificate(pem)

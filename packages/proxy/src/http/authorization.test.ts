@@ -276,3 +276,37 @@ describe('principal rules through the request pipeline', () => {
     expect(app.seen).toHaveLength(1)
   })
 })
+
+describe('a policy that arrives while a keep-alive connection is open', () => {
+  it('applies from that connection’s next request (the connection follows its filter chain)', async () => {
+    const app = await startUpstream('reviews')
+    closers.push(app.close)
+    const proxy = await serverSidecar(app.port, authz({ action: 'ALLOW', rules: [{}] }), {
+      address: POD_IP,
+      port: 9080,
+    })
+    const port = proxy.ports.listeners.virtualInbound!
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+    closers.push(async () => agent.destroy())
+    const sockets = new Set<unknown>()
+    const get = () =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = http.get({ host: '127.0.0.1', port, path: '/reviews/0', agent }, (res) => {
+          sockets.add(res.socket)
+          let body = ''
+          res.on('data', (c: Buffer) => {
+            body += c
+          })
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+        })
+        req.on('error', reject)
+      })
+    expect((await get()).status).toBe(200)
+    const config = sidecarConfig({ reviews: [], db: 1, app: app.port })
+    const inbound = config.listeners!.find((l: Listener) => l.name === 'virtualInbound')!
+    for (const chain of inbound.filterChains) chain.authorization = authz({ action: 'ALLOW' })
+    await proxy.reload(config)
+    expect(await get()).toEqual({ status: 403, body: 'RBAC: access denied' })
+    expect(sockets.size).toBe(1)
+  })
+})

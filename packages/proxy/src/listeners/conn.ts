@@ -2,6 +2,7 @@
 // filter chain took it, where it was originally going, and who is calling.
 import type { Socket } from 'node:net'
 import type { FilterChain, Listener } from '@minimesh/api'
+import type { Snapshot } from '../config/store.ts'
 import type { Direction } from '../http/record.ts'
 
 export interface ConnContext {
@@ -47,4 +48,22 @@ export function getConn(socket: Socket): ConnContext | undefined {
 export function plainAddress(a: string | undefined): string {
   if (!a) return ''
   return a.startsWith('::ffff:') ? a.slice(7) : a
+}
+
+/**
+ * The connection's listener and filter chain in the current configuration. A configuration change
+ * replaces the listener objects; a keep-alive connection follows its chain (by name) from its next
+ * request, so a new AuthorizationPolicy or quota rule applies to connections already open, as
+ * Envoy's drain of a changed filter chain brings about. A chain that is gone keeps the old one.
+ */
+export function refreshChain(current: Snapshot, conn: ConnContext): void {
+  const listener = current.listeners.get(conn.listener.name)
+  if (listener === undefined || listener === conn.listener) return
+  const name = conn.chain.name
+  const chain =
+    listener.filterChains.find((c) => c.name === name) ??
+    (listener.defaultFilterChain?.name === name ? listener.defaultFilterChain : undefined)
+  if (chain === undefined) return
+  conn.listener = listener
+  conn.chain = chain
 }

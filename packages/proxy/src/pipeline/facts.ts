@@ -9,6 +9,7 @@ import type { DownstreamRequest } from '../http/downstream.ts'
 import { isGrpcContentType } from '../http/grpc.ts'
 import { copyRequestHeaders, PEER_HEADER } from '../http/headers.ts'
 import type { PeerInfo } from '../http/record.ts'
+import { refreshChain } from '../listeners/conn.ts'
 import type { RequestView } from '../routing/match.ts'
 import type { RequestState } from './state.ts'
 
@@ -54,6 +55,7 @@ function selfPeer(id: WorkloadIdentity): PeerInfo {
 
 export function readFacts(s: RequestState): undefined {
   const { req, rec, facts, conn, ctx } = s
+  refreshChain(ctx.store.current, conn)
   const headers = copyRequestHeaders(req.rawHeaders, facts)
   s.headers = headers
   rec.grpc = isGrpcContentType(facts.contentType)

@@ -4,6 +4,7 @@
 // server-side hooks run in checkInboundPolicy.
 //
 //   readFacts          headers and facts (x-request-id, x-forwarded-*, peer metadata, the route view)
+//   startSpan          tracing: trace context in, sampling, this proxy's span, trace headers out
 //   checkAuthorization AuthorizationPolicies: inbound only                           (403 RBAC)
 //   resolveRoute       route configuration → virtual host → route → weighted cluster   (404 NR, 503 NC)
 //   checkInboundPolicy quota, authorization: inbound only                             (429 RL, 403, …)
@@ -26,6 +27,7 @@ import { checkInboundPolicy } from './policy.ts'
 import { answerOrRewrite, resolveRoute } from './route.ts'
 import type { Stage, StageResult } from './runner.ts'
 import type { RequestState } from './state.ts'
+import { startSpan } from './tracing.ts'
 
 function abortReply(status: number): LocalReply {
   return { status, body: 'fault filter abort', flag: Flag.FaultInjected }
@@ -61,6 +63,7 @@ function forward(s: RequestState): undefined {
 
 const COMMON: readonly Stage[] = [
   readFacts,
+  startSpan,
   checkAuthorization,
   resolveRoute,
   checkInboundPolicy,

@@ -14,6 +14,8 @@ import type { CompiledRetry } from '../http/retry.ts'
 import type { ConnContext } from '../listeners/conn.ts'
 import type { RequestView } from '../routing/match.ts'
 import type { CompiledRoute, CompiledWeighted } from '../routing/select.ts'
+import type { ActiveSpan } from '../tracing/span.ts'
+import { finishSpan } from './tracing.ts'
 
 export function newRecord(
   conn: ConnContext,
@@ -87,6 +89,8 @@ export class RequestState {
   retry: CompiledRetry | undefined
   /** The HTTP exchange with the cluster, once dispatched (told when the client goes away). */
   exchange: { onDownstreamClose(): void } | undefined
+  /** This proxy's span when the request is sampled (tracing on). */
+  span: ActiveSpan | undefined
   private finished = false
 
   constructor(
@@ -128,5 +132,6 @@ export class RequestState {
     const duration = performance.now() - this.rec.startMs
     ctx.metrics.record(this.rec, duration)
     if (ctx.accessLog.enabled) ctx.accessLog.write(this.rec, duration)
+    if (this.span !== undefined) finishSpan(this, duration)
   }
 }

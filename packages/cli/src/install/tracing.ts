@@ -1,0 +1,83 @@
+// Tracing in the install: meshd gets --trace-* (its injector passes them to every sidecar as
+// MESH_TRACE_*), and the ingress gateway, which is not injected, gets the same MESH_TRACE_* env.
+import type { KubeObject } from './manifests.ts'
+
+/** meshctl install / manifest generate: the flags below, documented once. */
+export const TRACING_FLAGS_USAGE = `  --trace-collector URL  every proxy sends spans there (Zipkin http://HOST:9411/api/v2/spans, or
+                         OTLP/HTTP http://HOST:4318/v1/traces with --trace-format otlp)
+  --trace-format F       zipkin (default) or otlp
+  --trace-sampling PCT   share of the traces a proxy starts that are sampled (default 1); a pod's
+                         tracing.minimesh.dev/sampling annotation overrides it`
+
+export const TRACING_FLAGS = {
+  'trace-collector': { type: 'string' },
+  'trace-format': { type: 'string' },
+  'trace-sampling': { type: 'string' },
+} as const
+
+/** The flags' values as install options; a message (for a usage error) when one is wrong. */
+export function tracingFromFlags(
+  values: Record<string, string | boolean | undefined>,
+): TracingInstallOptions | string | undefined {
+  const collector = values['trace-collector']
+  const format = values['trace-format']
+  const sampling = values['trace-sampling']
+  if (typeof collector !== 'string' || collector === '') {
+    return format !== undefined || sampling !== undefined
+      ? '--trace-format and --trace-sampling need --trace-collector'
+      : undefined
+  }
+  if (!/^https?:\/\/[^/]+/.test(collector)) return `--trace-collector ${collector}: an http(s) URL`
+  if (format !== undefined && format !== 'zipkin' && format !== 'otlp')
+    return `--trace-format ${String(format)}: zipkin or otlp`
+  const pct = sampling === undefined ? undefined : Number(sampling)
+  if (pct !== undefined && !(pct >= 0 && pct <= 100))
+    return `--trace-sampling ${String(sampling)}: a percentage 0–100`
+  return {
+    collector,
+    ...(format ? { format: format as 'zipkin' | 'otlp' } : {}),
+    ...(pct !== undefined ? { sampling: pct } : {}),
+  }
+}
+
+export interface TracingInstallOptions {
+  /** Collector URL: Zipkin's http://HOST:9411/api/v2/spans or OTLP/HTTP's http://HOST:4318/v1/traces. */
+  collector: string
+  format?: 'zipkin' | 'otlp'
+  /** Percentage of the traces a proxy starts that are sampled (default 1, as Istio's). */
+  sampling?: number
+}
+
+interface Container {
+  name: string
+  args?: string[]
+  env?: { name: string; value?: string }[]
+}
+
+function containers(o: KubeObject): Container[] {
+  const spec = (o.spec as { template?: { spec?: { containers?: Container[] } } } | undefined)?.template?.spec
+  return spec?.containers ?? []
+}
+
+/** Adds the tracing flags and env to meshd's and the gateway's Deployments, in place. */
+export function addTracing(objects: KubeObject[], tracing: TracingInstallOptions | undefined): KubeObject[] {
+  if (!tracing) return objects
+  const args = ['--trace-collector', tracing.collector]
+  const env = [{ name: 'MESH_TRACE_COLLECTOR', value: tracing.collector }]
+  if (tracing.format) {
+    args.push('--trace-format', tracing.format)
+    env.push({ name: 'MESH_TRACE_FORMAT', value: tracing.format })
+  }
+  if (tracing.sampling !== undefined) {
+    args.push('--trace-sampling', String(tracing.sampling))
+    env.push({ name: 'MESH_TRACE_SAMPLING', value: String(tracing.sampling) })
+  }
+  for (const o of objects) {
+    if (o.kind !== 'Deployment') continue
+    for (const c of containers(o)) {
+      if (c.name === 'discovery') c.args = [...(c.args ?? []), ...args]
+      else if (c.name === 'mesh-proxy') c.env = [...(c.env ?? []), ...env]
+    }
+  }
+  return objects
+}
