@@ -1,6 +1,7 @@
 // The sidecar's part in the pod's lifecycle: `mesh-proxy wait` (a classic sidecar's postStart
 // hook holds the app until the proxy is ready), the sidecar drain (the app's outbound calls keep
-// being served until the app is done; inbound refused; not ready), and POST /quitquitquit.
+// being served until the app is done; inbound served for the minimum drain time, then refused; not
+// ready), and POST /quitquitquit.
 import { spawn } from 'node:child_process'
 import net from 'node:net'
 import { networkInterfaces } from 'node:os'
@@ -59,7 +60,7 @@ describe('sidecar lifecycle', () => {
     expect(ready.code).toBe(0)
   })
 
-  it('drain (sidecar): not ready, inbound refused, the app keeps calling out until its connections close', async () => {
+  it('drain (sidecar): not ready, inbound served for the minimum then refused, the app keeps calling out until its connections close', async () => {
     const p = await startTestProxy(config(), toReviews)
     proxies.push(p)
     const outbound = p.ports.listeners.virtualOutbound!
@@ -67,22 +68,40 @@ describe('sidecar lifecycle', () => {
     const held = await open(outbound)
     expect(held).not.toBe('refused')
     let drained = false
-    const draining = p.drain(Number.POSITIVE_INFINITY, { minMs: 100 }).then(() => {
+    const draining = p.drain(Number.POSITIVE_INFINITY, { minMs: 500 }).then(() => {
       drained = true
     })
     await sleep(50)
     expect((await fetch(`http://127.0.0.1:${p.ports.health}/healthz/ready`)).status).toBe(503)
+    // Within the minimum: callers that do not know yet that the pod is going still get in (the
+    // app may be serving through its preStop hook).
+    const early = await open(inbound)
+    expect(early).not.toBe('refused')
+    ;(early as net.Socket).destroy()
+    await sleep(600)
     expect(await open(inbound)).toBe('refused')
     // The app, still at work, opens a new connection: served.
     const late = await open(outbound)
     expect(late).not.toBe('refused')
-    await sleep(400)
+    await sleep(200)
     expect(drained).toBe(false)
     ;(held as net.Socket).destroy()
     ;(late as net.Socket).destroy()
     const t = Date.now()
     await draining
     expect(Date.now() - t).toBeLessThan(1000)
+  })
+
+  it('drain (sidecar) without a minimum (a native sidecar, stopped after the app): inbound refused at once', async () => {
+    const p = await startTestProxy(config(), toReviews)
+    proxies.push(p)
+    const held = await open(p.ports.listeners.virtualOutbound!)
+    expect(held).not.toBe('refused')
+    const draining = p.drain(Number.POSITIVE_INFINITY, { minMs: 0 })
+    await sleep(20)
+    expect(await open(p.ports.listeners.virtualInbound!)).toBe('refused')
+    ;(held as net.Socket).destroy()
+    await draining
   })
 
   it('drain (sidecar) with a deadline: ends at the deadline although the app still holds a connection', async () => {

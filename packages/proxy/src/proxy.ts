@@ -115,10 +115,11 @@ export interface RunningProxy {
   reload(config: StaticConfig): Promise<void>
   /**
    * Stops accepting, lets in-flight requests finish (up to the deadline), then closes everything.
-   * With `sidecar`, Istio's sidecar drain instead: not ready at once and inbound connections
-   * refused, but the app's outbound calls keep being served until, after at least `minMs`, the app
-   * has no connection open and nothing is in flight (the app has exited or finished), or until
-   * `timeoutMs` (default: no limit; the kubelet's grace period ends it).
+   * With `sidecar`, Istio's sidecar drain instead: not ready at once; inbound connections still
+   * accepted for `minMs` (with `Connection: close`), then refused; the app's outbound calls keep
+   * being served until, after at least `minMs`, the app has no connection open and nothing is in
+   * flight (the app has exited or finished), or until `timeoutMs` (default: no limit; the kubelet's
+   * grace period ends it).
    */
   drain(timeoutMs?: number, sidecar?: { minMs: number }): Promise<void>
   close(): Promise<void>
@@ -307,15 +308,18 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
   let closed: Promise<void> | undefined
   const drainSidecar = async (minMs: number, timeoutMs = Number.POSITIVE_INFINITY): Promise<void> => {
     ctx.acceptOutboundWhileDraining = true
+    ctx.acceptInboundWhileDraining = minMs > 0
     ctx.draining = true
     const started = Date.now()
     for (;;) {
       const elapsed = Date.now() - started
+      if (elapsed >= minMs) ctx.acceptInboundWhileDraining = false
       if (elapsed >= timeoutMs) break
       if (elapsed >= minMs && ctx.inflight === 0 && manager.outboundConnections === 0) break
       await new Promise((r) => setTimeout(r, 50))
     }
     ctx.acceptOutboundWhileDraining = false
+    ctx.acceptInboundWhileDraining = false
     log.info({ ms: Date.now() - started, inflight: ctx.inflight }, 'drain: the app is done, closing')
     await manager.stopAccepting()
     manager.closeIdle()

@@ -245,7 +245,10 @@ export class ListenerManager {
     this.track(socket)
     const listener = this.ctx.store.current.listeners.get(name)
     const appOutbound = name === CAPTURE_OUTBOUND
-    if (!listener || (this.ctx.draining && !(appOutbound && this.ctx.acceptOutboundWhileDraining))) {
+    const acceptWhileDraining = appOutbound
+      ? this.ctx.acceptOutboundWhileDraining
+      : this.ctx.acceptInboundWhileDraining
+    if (!listener || (this.ctx.draining && !acceptWhileDraining)) {
       socket.destroy()
       return
     }
