@@ -73,7 +73,8 @@ const redisBin = ['/usr/bin/redis-server', '/usr/sbin/redis-server'].find((p) =>
 const redisMissing = redisBin
   ? undefined
   : 'redis-server is not installed: run scripts/ensure-host-deps.sh as root (make test does), or apt-get install redis-server'
-if (redisMissing && process.env.CI !== 'true') console.warn(`quota service over Redis skipped: ${redisMissing}`)
+if (redisMissing && process.env.CI !== 'true')
+  console.warn(`quota service over Redis skipped: ${redisMissing}`)
 // In CI nothing is skipped: a missing redis-server fails with what to do.
 if (redisMissing && process.env.CI === 'true')
   it('redis-server is installed (required in CI)', () => {
