@@ -15,7 +15,7 @@ import {
   parseConditionKey,
 } from '@minimesh/api'
 import { type PushContext, selects } from './context.ts'
-import { namespacedName, nsOf, ROOT_NAMESPACE } from './names.ts'
+import { namespacedName, ROOT_NAMESPACE } from './names.ts'
 import type { ProxyInfo } from './proxy.ts'
 
 /** Istio's value forms: `*` present, `*abc` suffix, `abc*` prefix, else exact. */
@@ -126,7 +126,7 @@ export function compileAuthorization(policies: readonly AuthorizationPolicy[]): 
  */
 export function authorizationFor(ctx: PushContext, proxy: ProxyInfo): Authorization | undefined {
   const policies = ctx.snapshot.authorizationPolicies.filter((ap) => {
-    const ns = nsOf(ap)
+    const ns = ap.metadata.namespace ?? 'default'
     return (
       (ns === ROOT_NAMESPACE || ns === proxy.namespace) &&
       selects(ap.spec.selector?.matchLabels, proxy.labels)

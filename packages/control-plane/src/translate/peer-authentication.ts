@@ -5,7 +5,7 @@
 // Port-level modes (the workload's container port) come only from a policy with a selector.
 import type { MtlsMode, PeerAuthentication } from '@minimesh/api'
 import { type PushContext, selects } from './context.ts'
-import { nsOf, ROOT_NAMESPACE } from './names.ts'
+import { ROOT_NAMESPACE } from './names.ts'
 
 export type EffectiveMtlsMode = Exclude<MtlsMode, 'UNSET'>
 
@@ -16,6 +16,7 @@ export interface WorkloadMtls {
   ports: ReadonlyMap<number, EffectiveMtlsMode>
 }
 
+const nsOf = (pa: PeerAuthentication) => pa.metadata.namespace ?? 'default'
 const selectorOf = (pa: PeerAuthentication) => pa.spec.selector?.matchLabels ?? {}
 const hasSelector = (pa: PeerAuthentication) => Object.keys(selectorOf(pa)).length > 0
 
