@@ -1,4 +1,5 @@
 export * from './analyze/index.ts'
+export * from './coded-error.ts'
 export type {
   Authorization,
   AuthzMatch,

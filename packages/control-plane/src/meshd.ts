@@ -157,7 +157,7 @@ export async function startMeshd(options: MeshdOptions = {}): Promise<Meshd> {
 
   const closers: (() => Promise<void>)[] = []
   const closeAll = async () => {
-    debouncer.close()
+    debouncer.discard()
     for (const c of closers.reverse()) await c().catch((err) => log.warn({ err }, 'meshd: close failed'))
     closers.length = 0
   }
@@ -197,7 +197,7 @@ export async function startMeshd(options: MeshdOptions = {}): Promise<Meshd> {
     log.info({ source: source.description }, 'meshd: reading configuration')
     await source.start(store)
     closers.push(() => source.close())
-    debouncer.close()
+    debouncer.discard()
     rebuild()
     ready = true
     log.info(

@@ -8,6 +8,7 @@ import type { Socket } from 'node:net'
 import { PortForward } from '@kubernetes/client-node'
 import { defaultRunDir, execArgv, LocalClusterClient, supervisorStatus } from '@minimesh/local-cluster'
 import { UsageError } from '../commands/types.ts'
+import { CliError } from '../errors.ts'
 import { Kube } from '../install/kube.ts'
 import { type Forwarded, forwardPort } from './port-forward.ts'
 
@@ -35,13 +36,8 @@ export interface LiveObject {
   [k: string]: unknown
 }
 
-export class MeshTargetError extends Error {
-  readonly code: string
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.code = code
-  }
-}
+/** meshd, a proxy or the cluster could not be reached or did not do what was asked. */
+export class MeshTargetError extends CliError {}
 
 export interface MeshTarget {
   /** `local cluster (run dir …)`, `Kubernetes context kind-minimesh`, `meshd at http://…` */
