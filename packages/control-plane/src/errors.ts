@@ -15,6 +15,8 @@ export type ControlPlaneErrorCode =
   | 'MESH_ERR_MESHD_FLAG'
   /** The webhook certificate or key cannot be read. */
   | 'MESH_ERR_MESHD_WEBHOOK'
+  /** A resource's status cannot be written to the API server (RBAC, no status subresource, network). */
+  | 'MESH_ERR_MESHD_STATUS'
   /** A proxy's first request has no usable node (id `sidecar~ip~pod.ns~ns.svc.cluster.local`). */
   | 'MESH_ERR_XDS_NODE'
   /** A request names a type URL minimesh does not serve. */
