@@ -2,7 +2,8 @@
 // subsets apply, with their effective timeout, retries, faults and quota, what meshd made of each
 // rule, and (for a pod) the routes its proxy actually serves for those services (istioctl x describe).
 import { parseArgs } from 'node:util'
-import { type Configz, findConfig, statusText } from '../mesh/configz.ts'
+import { outcomeText } from '@minimesh/api'
+import { type Configz, findConfig } from '../mesh/configz.ts'
 import { type LiveObject, resolveTarget, TARGET_OPTIONS } from '../mesh/target.ts'
 import { resolvePod, routesTable, withProxyAdmin } from './proxy-config.ts'
 import { type Command, type CommandIo, UsageError } from './types.ts'
@@ -85,7 +86,7 @@ async function describeService(
   const ns = svc.metadata.namespace ?? 'default'
   const status = (o: LiveObject) => {
     const c = configz && findConfig(configz, o.kind, o.metadata.namespace, o.metadata.name)
-    return c ? statusText(c) : 'status unknown (meshd not reachable)'
+    return c ? outcomeText(c) : 'status unknown (meshd not reachable)'
   }
   const ports = ((svc.spec as Any)?.ports ?? []).map((p: Any) => `${p.port}/${p.name ?? p.protocol ?? 'TCP'}`)
   io.out(`Service: ${name}.${ns} (${ports.join(', ')})\n`)
