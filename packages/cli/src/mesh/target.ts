@@ -111,7 +111,7 @@ export class DirectTarget implements MeshTarget {
   meshd<T>(path: string): Promise<T> {
     return fetchJson<T>(`${this.#base}${path}`, 'meshd')
   }
-  async forward(): Promise<Forwarded> {
+  async forward(_namespace: string, _pod: string, _port: number): Promise<Forwarded> {
     throw new MeshTargetError(
       'MESH_ERR_CLI_TARGET',
       'with --meshd there is no cluster to reach a pod through: give --admin HOST:PORT',
