@@ -83,8 +83,11 @@ export class StatusReporter {
   private readonly retry: { initialMs: number; maxMs: number }
   private readonly now: () => Date
   private wanted = new Map<string, Wanted>()
-  /** Per key, what was last written (fingerprint) to which incarnation (uid) of the object. */
-  private readonly written = new Map<string, { fingerprint: string; uid?: string }>()
+  /**
+   * Per key, what was last written (fingerprint) to which incarnation (uid) of the object, and
+   * whether it was read back as written (confirmed).
+   */
+  private readonly written = new Map<string, { fingerprint: string; uid?: string; confirmed: boolean }>()
   private readonly queue = new Set<string>()
   private readonly running = new Set<string>()
   /** Keys whose wanted status changed while a write of theirs ran. */
@@ -158,7 +161,10 @@ export class StatusReporter {
   private consider(key: string): void {
     const want = this.wanted.get(key)
     const stored = this.store.get(key)
+    const last = this.written.get(key)
+    const mine = last && last.fingerprint === want?.fingerprint && last.uid === stored?.object.metadata.uid
     if (!want || !stored || statusFingerprint(stored.object.status) === want.fingerprint) {
+      if (mine) last.confirmed = true
       this.clearFailure(key)
       return
     }
@@ -166,10 +172,10 @@ export class StatusReporter {
       this.again.add(key)
       return
     }
-    // Written already to this object: its read-back is on its way (or the server keeps it in
-    // another form); writing the same again would only repeat. A new verdict writes again.
-    const last = this.written.get(key)
-    if (last && last.fingerprint === want.fingerprint && last.uid === stored.object.metadata.uid) {
+    // Written to this object and not yet read back as written: its read-back is on its way (or
+    // the server keeps it in another form, and writing it again would only repeat). Once read
+    // back, a different status is someone else's: written over, once per such change.
+    if (mine && !last.confirmed) {
       this.clearFailure(key)
       return
     }
@@ -199,7 +205,11 @@ export class StatusReporter {
       const result = await this.writer.write(want.target, status)
       this.metrics?.statusWrites.inc({ result })
       if (result === 'written') {
-        this.written.set(key, { fingerprint: want.fingerprint, uid: stored.object.metadata.uid })
+        this.written.set(key, {
+          fingerprint: want.fingerprint,
+          uid: stored.object.metadata.uid,
+          confirmed: false,
+        })
         this.log?.debug({ object: key, reason: status.conditions[0]?.reason }, 'status: written')
       }
       this.clearFailure(key)

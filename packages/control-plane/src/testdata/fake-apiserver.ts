@@ -90,6 +90,17 @@ export class FakeApiServer {
     return stored
   }
 
+  /** Replaces an object's status as another client writing the status subresource would. */
+  setStatus(apiVersion: string, kind: string, namespace: string, name: string, status: unknown): void {
+    const collection = collectionOf({ apiVersion, kind, metadata: { name } })
+    const key = `${collection}/${namespace}/${name}`
+    const old = this.objects.get(key)
+    if (!old) throw new Error(`fake API server: no ${kind} ${namespace}/${name}`)
+    const stored = { ...old, status, metadata: { ...old.metadata, resourceVersion: String(++this.version) } }
+    this.objects.set(key, stored)
+    this.emit(collection, 'MODIFIED', stored)
+  }
+
   delete(obj: Obj): void {
     const key = `${collectionOf(obj)}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`
     const old = this.objects.get(key)
