@@ -32,3 +32,40 @@ export async function runKubeScript(script: string, args: string[] = []): Promis
   if (code !== 0)
     throw new Error(`kube/${script} ${args.join(' ')} failed (exit ${code}); its output above says why`)
 }
+
+/**
+ * Runs meshctl from this checkout against the cluster (as a user would, a process of its own);
+ * resolves with its exit code, stdout, stderr and both interleaved.
+ */
+export function meshctlOn(
+  target: KubeClusterTarget,
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string; output: string }> {
+  const root = repoRoot()
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--conditions=@minimesh/source',
+        join(root, 'packages/cli/src/main.ts'),
+        ...args,
+        '--kubeconfig',
+        target.kubeconfig!,
+      ],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    let stdout = ''
+    let stderr = ''
+    let output = ''
+    child.stdout.on('data', (d) => {
+      stdout += d
+      output += d
+    })
+    child.stderr.on('data', (d) => {
+      stderr += d
+      output += d
+    })
+    child.on('error', reject)
+    child.on('exit', (code) => resolve({ code: code ?? 1, stdout, stderr, output }))
+  })
+}
