@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { repoRoot } from '@minimesh/cli'
 import type { KubeClusterTarget } from './drivers/kube.ts'
+import { type MeshctlResult, runMeshctl } from './meshctl.ts'
 
 const STATE = process.env.MESH_KUBE_STATE ?? '/var/lib/minimesh-kube'
 const NODE_IP = '10.245.0.1'
@@ -33,39 +34,7 @@ export async function runKubeScript(script: string, args: string[] = []): Promis
     throw new Error(`kube/${script} ${args.join(' ')} failed (exit ${code}); its output above says why`)
 }
 
-/**
- * Runs meshctl from this checkout against the cluster (as a user would, a process of its own);
- * resolves with its exit code, stdout, stderr and both interleaved.
- */
-export function meshctlOn(
-  target: KubeClusterTarget,
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string; output: string }> {
-  const root = repoRoot()
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--conditions=@minimesh/source',
-        join(root, 'packages/cli/src/main.ts'),
-        ...args,
-        '--kubeconfig',
-        target.kubeconfig!,
-      ],
-      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
-    )
-    let stdout = ''
-    let stderr = ''
-    let output = ''
-    child.stdout.on('data', (d) => {
-      stdout += d
-      output += d
-    })
-    child.stderr.on('data', (d) => {
-      stderr += d
-      output += d
-    })
-    child.on('error', reject)
-    child.on('exit', (code) => resolve({ code: code ?? 1, stdout, stderr, output }))
-  })
+/** Runs meshctl from this checkout against the cluster (as a user would, a process of its own). */
+export function meshctlOn(target: KubeClusterTarget, args: string[]): Promise<MeshctlResult> {
+  return runMeshctl([...args, '--kubeconfig', target.kubeconfig!])
 }

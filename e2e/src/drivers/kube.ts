@@ -32,6 +32,7 @@ import {
   waitUntil,
 } from '@minimesh/cli'
 import type { ClusterDriver, ExecResult, PodRef } from '../driver.ts'
+import { runMeshctl } from '../meshctl.ts'
 import { parsePodLoad, podLoadArgv } from '../pod-load.ts'
 
 const FIELD_MANAGER = 'minimesh-e2e'
@@ -177,6 +178,15 @@ export class KubeDriver implements ClusterDriver {
       res.stdout,
       `${pod.namespace}/${pod.name} (exit ${res.code}: ${res.stderr.trim().slice(0, 200)})`,
     )
+  }
+
+  meshctl(args: string[]): Promise<ExecResult> {
+    return runMeshctl([
+      ...args,
+      ...(this.target.kubeconfig ? ['--kubeconfig', this.target.kubeconfig] : []),
+      '--context',
+      this.target.context,
+    ])
   }
 
   async waitConfigPropagated(timeoutMs = 30_000): Promise<void> {
