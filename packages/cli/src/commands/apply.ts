@@ -4,22 +4,29 @@
 import { parseArgs } from 'node:util'
 import { readManifests } from '../local/read-manifests.ts'
 import { applyObjects, checkWithMeshd } from '../mesh/apply.ts'
-import { resolveTarget, TARGET_OPTIONS, TARGET_USAGE } from '../mesh/target.ts'
+import { resolveTarget, TARGET_OPTIONS } from '../mesh/target.ts'
 import { type Command, UsageError } from './types.ts'
 import { parseDuration } from './wait.ts'
 
-export const apply: Command = {
-  name: 'apply',
-  summary:
-    'create or update objects; warns when meshd rejects a mesh resource (--wait: until proxies have it)',
-  usage: `meshctl apply -f FILE|DIR|- [-n NS] [--wait] [--timeout 60s] [--local | --kubeconfig FILE --context NAME]
+const SUMMARY =
+  'create or update objects; warns when meshd rejects a mesh resource (--wait: until proxies have it)'
+
+const USAGE = `meshctl apply -f FILE|DIR|- [-n NS] [--wait] [--timeout 60s] [--local | --kubeconfig FILE --context NAME]
 
 Prints a warning for each mesh resource meshd rejects (its previous version keeps serving; meshctl
 get shows why). --wait: returns only once every proxy has ACKed configuration that includes the
 change; exits 1 when a resource was rejected or the proxies do not ACK within --timeout (naming
 them). On Kubernetes it is a server-side apply (field manager meshctl-apply), as kubectl apply
 --server-side, through the same admission webhooks.
-${TARGET_USAGE.split('\n').slice(0, 2).join('\n')}`,
+Where: --local [--run-dir DIR] (the local cluster; the default when one runs), or Kubernetes by
+--kubeconfig FILE / --context NAME (default $KUBECONFIG or ~/.kube/config).`
+
+export const apply: Command = {
+  name: 'apply',
+  summary: SUMMARY,
+  usage: USAGE,
+  // --help prints all of it; a usage error only its Usage: line.
+  help: () => `${SUMMARY}\n\nUsage: ${USAGE}\n`,
   async run(args, io) {
     let values: Record<string, string | string[] | boolean | undefined>
     let positionals: string[]

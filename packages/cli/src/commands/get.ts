@@ -11,7 +11,6 @@ import {
   type MeshTarget,
   resolveTarget,
   TARGET_OPTIONS,
-  TARGET_USAGE,
   type TargetFlags,
 } from '../mesh/target.ts'
 import { type Command, type CommandIo, UsageError } from './types.ts'
@@ -63,16 +62,23 @@ export async function getCommand(
   return 0
 }
 
-export const get: Command = {
-  name: 'get',
-  summary: 'list objects; mesh resources with what meshd made of them (Accepted / Rejected / Pending)',
-  usage: `meshctl get KIND [NAME] [-n NS | -A] [-l SELECTOR] [-o wide|yaml|json|name] [--local | --kubeconfig FILE --context NAME]
+const SUMMARY = 'list objects; mesh resources with what meshd made of them (Accepted / Rejected / Pending)'
+
+const USAGE = `meshctl get KIND [NAME] [-n NS | -A] [-l SELECTOR] [-o wide|yaml|json|name] [--local | --kubeconfig FILE --context NAME]
 
 KIND as kubectl names it: vs, dr, gw, quotapolicies, pa, ap, pods, svc, deploy, … For mesh resources
 the STATUS column says what meshd made of the version the cluster holds: Accepted (generation N);
 Rejected: why; serving generation N (the previous good version keeps serving); or Pending (meshd has
 not read it yet). -o yaml shows the whole status (conditions, observedGeneration, validationMessages).
-${TARGET_USAGE.split('\n').slice(0, 2).join('\n')}`,
+Where: --local [--run-dir DIR] (the local cluster; the default when one runs), or Kubernetes by
+--kubeconfig FILE / --context NAME (default $KUBECONFIG or ~/.kube/config).`
+
+export const get: Command = {
+  name: 'get',
+  summary: SUMMARY,
+  usage: USAGE,
+  // --help prints all of it; a usage error only its Usage: line.
+  help: () => `${SUMMARY}\n\nUsage: ${USAGE}\n`,
   async run(args, io) {
     let values: GetValues & Record<string, string | boolean | undefined>
     let positionals: string[]

@@ -171,13 +171,18 @@ describe('meshctl apply, get and wait on Kubernetes (fake API server, real meshd
     const missing = await run('get', 'vs', 'nope')
     expect(missing.code).toBe(1)
     expect(missing.err).toBe('meshctl get: virtualservices "nope" not found in namespace default\n')
+    const err: string[] = []
     const direct = await runCli(['get', 'vs', '--meshd', meshd!.monitoring], {
       out: () => {},
-      err: (t) => expect(t).toMatch(/get reads a cluster: use --local or a kubeconfig/),
+      err: (t) => err.push(t),
       stdin: process.stdin,
       cwd: work,
     })
     expect(direct).toBe(2)
+    // The error and one usage line, not the whole help.
+    expect(err.join('')).toBe(
+      'meshctl get: get reads a cluster: use --local or a kubeconfig (--meshd reaches meshd only)\nUsage: meshctl get KIND [NAME] [-n NS | -A] [-l SELECTOR] [-o wide|yaml|json|name] [--local | --kubeconfig FILE --context NAME]\n',
+    )
     const noFile = await run('apply', '-f', 'missing.yaml')
     expect(noFile.code).toBe(1)
     expect(noFile.err).toMatch(/cannot read missing\.yaml: no such file or directory/)
