@@ -90,8 +90,6 @@ export class StatusReporter {
   private readonly written = new Map<string, { fingerprint: string; uid?: string; confirmed: boolean }>()
   private readonly queue = new Set<string>()
   private readonly running = new Set<string>()
-  /** Keys whose wanted status changed while a write of theirs ran. */
-  private readonly again = new Set<string>()
   private readonly failures = new Map<
     string,
     { delay: number; fingerprint: string; timer?: NodeJS.Timeout }
@@ -168,10 +166,7 @@ export class StatusReporter {
       this.clearFailure(key)
       return
     }
-    if (this.running.has(key)) {
-      this.again.add(key)
-      return
-    }
+    if (this.running.has(key)) return // looked at again when that write ends
     // Written to this object and not yet read back as written: its read-back is on its way (or
     // the server keeps it in another form, and writing it again would only repeat). Once read
     // back, a different status is someone else's: written over, once per such change.
@@ -204,13 +199,14 @@ export class StatusReporter {
     try {
       const result = await this.writer.write(want.target, status)
       this.metrics?.statusWrites.inc({ result })
-      if (result === 'written') {
+      // Gone: its deletion is on its way over the watch; not written again unless re-created.
+      if (result === 'written' || result === 'gone') {
         this.written.set(key, {
           fingerprint: want.fingerprint,
           uid: stored.object.metadata.uid,
           confirmed: false,
         })
-        this.log?.debug({ object: key, reason: status.conditions[0]?.reason }, 'status: written')
+        this.log?.debug({ object: key, result, reason: status.conditions[0]?.reason }, 'status: write done')
       }
       this.clearFailure(key)
     } catch (err) {
@@ -218,7 +214,9 @@ export class StatusReporter {
       this.scheduleRetry(key, want.fingerprint, err)
     } finally {
       this.running.delete(key)
-      if (this.again.delete(key)) this.consider(key)
+      // Look again: the verdict may have changed meanwhile, and the read-back may have come in
+      // before the write's own answer (a watch event can beat the response), which confirms it.
+      this.consider(key)
       this.pump()
     }
   }
