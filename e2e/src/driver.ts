@@ -51,6 +51,8 @@ export interface ClusterDriver {
   restartControlPlane(): Promise<void>
   /** Reads a proxy's Prometheus text from its port 15020 /stats/prometheus. */
   proxyMetrics(pod: PodRef): Promise<string>
+  /** Runs meshctl (a process, as a user would) against this cluster: `get vs`, `apply -f …`. */
+  meshctl(args: string[]): Promise<ExecResult>
   /** Leaves the cluster as setup found it (local: down; kind: keeps the cluster for reuse). */
   teardown(): Promise<void>
 }

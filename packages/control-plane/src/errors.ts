@@ -14,6 +14,8 @@ const CONTROL_PLANE_ERRORS = defineCodes({
   MESH_ERR_MESHD_KUBECONFIG: {},
   /** The webhook certificate or key cannot be read. */
   MESH_ERR_MESHD_WEBHOOK: {},
+  /** A resource's status cannot be written to the API server (RBAC, no status subresource, network). */
+  MESH_ERR_MESHD_STATUS: {},
   /** A proxy's first request has no usable node (id `sidecar~ip~pod.ns~ns.svc.cluster.local`). */
   MESH_ERR_XDS_NODE: {},
   /** The plug-in CA (`cacerts`) is incomplete or inconsistent (key does not match, chain does not verify). */
