@@ -32,7 +32,7 @@ export interface MeshCondition {
 
 /** Istio's AnalysisMessageBase (type, level), with the message text and field path added. */
 export interface ValidationMessage {
-  type: { code: string; name?: string }
+  type?: { code: string; name?: string }
   level: 'ERROR' | 'WARNING'
   message: string
 }
@@ -93,7 +93,8 @@ export function resourceStatus(o: ResourceOutcome): MeshResourceStatus {
           validationMessages: o.findings.map((f) => {
             const name = f.code ? CODE_NAMES.get(f.code) : undefined
             return {
-              type: { code: f.code ?? 'MESH_ERR_UNKNOWN', ...(name ? { name } : {}) },
+              // A finding without a code (a schema message) has no type rather than a made-up code.
+              ...(f.code ? { type: { code: f.code, ...(name ? { name } : {}) } } : {}),
               level: f.severity === 'error' ? ('ERROR' as const) : ('WARNING' as const),
               message: f.path ? `${f.path}: ${f.message}` : f.message,
             }
