@@ -62,6 +62,8 @@ export interface ClusterDriver {
   jobStatus(namespace: string, name: string): Promise<JobStatus | undefined>
   /** Triggers a rolling restart of a Deployment (`kubectl rollout restart`). */
   rolloutRestart(namespace: string, name: string): Promise<void>
+  /** Runs meshctl (a process, as a user would) against this cluster: `get vs`, `apply -f …`. */
+  meshctl(args: string[]): Promise<ExecResult>
   /** Leaves the cluster as setup found it (local: down; kind: keeps the cluster for reuse). */
   teardown(): Promise<void>
 }

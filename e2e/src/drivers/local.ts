@@ -8,6 +8,7 @@ import { installManifests, LocalTarget, waitForSync } from '@minimesh/cli'
 import { LocalClusterClient, startSupervisor, stopSupervisor } from '@minimesh/local-cluster'
 import { parseAllDocuments } from 'yaml'
 import type { ClusterDriver, ExecResult, JobStatus, PodRef } from '../driver.ts'
+import { runMeshctl } from '../meshctl.ts'
 import { parsePodLoad, podLoadArgv } from '../pod-load.ts'
 
 const RUN_DIR = process.env.MINIMESH_E2E_RUN_DIR ?? '/var/run/minimesh-e2e'
@@ -123,6 +124,10 @@ export class LocalDriver implements ClusterDriver {
   async loadFromPod(pod: PodRef, url: string, count: number, concurrency: number) {
     const r = await this.exec(pod, podLoadArgv(process.execPath, url, count, concurrency))
     return parsePodLoad(r.stdout, `${pod.name} (exit ${r.code}: ${r.stderr.slice(0, 200)})`)
+  }
+
+  meshctl(args: string[]): Promise<ExecResult> {
+    return runMeshctl([...args, '--local', '--run-dir', RUN_DIR])
   }
 
   async waitConfigPropagated(timeoutMs = 30_000): Promise<void> {

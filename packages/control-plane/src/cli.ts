@@ -38,6 +38,8 @@ Flags:
   --trace-format FORMAT       zipkin (default) or otlp
   --trace-sampling PERCENT    share of the traces a sidecar starts that are sampled (default 1); a pod's
                               tracing.minimesh.dev/sampling annotation overrides it
+  --no-status                 do not write each mesh resource's outcome to its status (Kubernetes;
+                              written by default: status.conditions, observedGeneration)
   --log-level LEVEL           trace, debug, info (default), warn, error
   -h, --help                  this text
 `
@@ -67,6 +69,7 @@ async function main(): Promise<number> {
         'trace-collector': { type: 'string' },
         'trace-format': { type: 'string' },
         'trace-sampling': { type: 'string' },
+        'no-status': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -159,6 +162,7 @@ async function main(): Promise<number> {
         maxWorkloadCertTtlSeconds: maxWorkloadCertTtl,
       },
       logger,
+      ...(values['no-status'] ? { statusWriter: false as const } : {}),
       ...(tracing ? { injectConfig: { tracing } } : {}),
       // The quota service shares the discovery gRPC server (15010 and 15012).
       grpcServices: (server) =>

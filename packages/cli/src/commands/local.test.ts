@@ -95,6 +95,19 @@ describe.skipIf(skip)(skip ? `meshctl local (skipped: ${skip})` : 'meshctl local
       /^NAME +READY +STATUS +RESTARTS +AGE +IP\ndetails-v1-\S+ +1\/1 +Running +0 +\S+ +198\.18\.205\.\d+\n$/,
     )
     const pod = /details-v1-\S+/.exec(pods.out)![0]
+    // meshctl get and apply are the same commands on the local cluster (--local, or when it runs).
+    expect((await run('get', 'pods', '-n', 'cli', '-o', 'wide', '--local')).out).toBe(pods.out)
+    writeFileSync(
+      join(dir, 'vs.yaml'),
+      'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: details, namespace: cli}\nspec:\n  hosts: [details]\n  http: [{route: [{destination: {host: details}}]}]\n',
+    )
+    const vs = await run('apply', '-f', 'vs.yaml')
+    expect(vs.out).toBe('virtualservice/details created\n')
+    // A bare cluster runs no meshd: nothing says what became of it, and get says so.
+    expect(vs.err).toMatch(/^Note: could not check with meshd whether it accepted them: cannot reach meshd/)
+    expect((await run('get', 'vs', '-n', 'cli')).out).toMatch(
+      /^NAME +AGE +STATUS\ndetails +\S+ +Unknown: no status yet \(is meshd running and reading this cluster\?\)\n$/,
+    )
     expect((await run('local', 'get', 'svc', '-A')).out).toMatch(
       /cli +details +ClusterIP +198\.19\.205\.\d+ +<none> +9080\/TCP/,
     )

@@ -1,4 +1,6 @@
-// What `meshctl local get` prints: kubectl's columns for the kinds people look at most.
+// What `meshctl get` and `meshctl local get` print: kubectl's columns for the kinds people look at
+// most; for mesh resources, what meshd made of them (their status, read against their generation).
+import { readStatus } from '@minimesh/api'
 import { stringify } from 'yaml'
 
 // biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects of any kind, read loosely
@@ -101,9 +103,15 @@ function columns(kind: string, o: Obj, wide: boolean): [string[], string[]] {
     case 'DestinationRule':
     case 'Gateway':
     case 'QuotaPolicy':
+    case 'PeerAuthentication':
+    case 'AuthorizationPolicy':
       return [
         ['NAME', 'AGE', 'STATUS'],
-        [o.metadata.name, age(o.metadata.creationTimestamp), st.conditions?.[0]?.message ?? '<unknown>'],
+        [
+          o.metadata.name,
+          age(o.metadata.creationTimestamp),
+          readStatus(o.status, o.metadata.generation).text,
+        ],
       ]
     case 'Namespace':
       return [
