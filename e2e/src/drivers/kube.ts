@@ -31,7 +31,7 @@ import {
   refOf,
   waitUntil,
 } from '@minimesh/cli'
-import type { ClusterDriver, ExecResult, PodRef } from '../driver.ts'
+import type { ClusterDriver, ExecResult, JobStatus, PodRef } from '../driver.ts'
 import { runMeshctl } from '../meshctl.ts'
 import { parsePodLoad, podLoadArgv } from '../pod-load.ts'
 
@@ -256,6 +256,28 @@ export class KubeDriver implements ClusterDriver {
         return dep ? deploymentRollout(dep) : { done: false, message: 'meshd Deployment is gone' }
       },
       { timeoutMs: 120_000, intervalMs: 1000, progress },
+    )
+  }
+
+  async jobStatus(namespace: string, name: string): Promise<JobStatus | undefined> {
+    const job = await this.kube.read({ apiVersion: 'batch/v1', kind: 'Job', name, namespace })
+    return job?.status as JobStatus | undefined
+  }
+
+  async rolloutRestart(namespace: string, name: string): Promise<void> {
+    await this.kube.apply(
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name, namespace },
+        spec: {
+          template: {
+            metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } },
+          },
+        },
+      },
+      true,
+      `${FIELD_MANAGER}-restart`,
     )
   }
 

@@ -10,6 +10,7 @@ import { countBy, counter, fixture, loadPage, loadPages, login, report, sample }
 import { currentDriver } from '../cluster.ts'
 import type { ClusterDriver, PodRef } from '../driver.ts'
 import { dashboardScenarios } from './dashboard.ts'
+import { lifecycleScenarios } from './lifecycle.ts'
 import { securityScenarios } from './security.ts'
 import { tracingScenarios } from './tracing.ts'
 
@@ -313,5 +314,7 @@ describe(`Bookinfo traffic management (${process.env.E2E_DRIVER ?? 'local'} clus
 
 dashboardScenarios(() => ({ driver, gw, productpage }))
 securityScenarios(() => ({ driver, gw, productpage }))
+// Then: it restarts reviews (routing still all-v1).
+lifecycleScenarios(() => ({ driver, gw }))
 // Last: it installs the mesh again (with a collector) and makes Bookinfo's pods anew.
 tracingScenarios(() => ({ driver, gw }))

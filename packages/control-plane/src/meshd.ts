@@ -6,6 +6,7 @@ import { type Logger, pino } from 'pino'
 import { type MeshCa, type MeshCaOptions, plaintextWithoutCa, startMeshCa } from './ca/index.ts'
 import { Metrics } from './monitoring/metrics.ts'
 import { createMonitoringServer, listenMonitoring, splitAddress } from './monitoring/server.ts'
+import { type NativeSidecarsSetting, resolveNativeSidecars } from './sidecars.ts'
 import { type Snapshot, SnapshotBuilder } from './snapshot.ts'
 import { DirectorySource } from './sources/directory.ts'
 import { KubernetesSource, loadKubeConfig } from './sources/kubernetes.ts'
@@ -48,6 +49,12 @@ export interface MeshdOptions {
   ca?: MeshCaOptions
   /** Injection settings for the webhook (meshd adds caRootCert from its CA). */
   injectConfig?: Partial<InjectConfig>
+  /**
+   * The injector's proxy placement: native sidecars or classic; `auto` (default) asks the API
+   * server's version at start (sidecars.ts), classic without Kubernetes. An explicit
+   * injectConfig.nativeSidecars wins.
+   */
+  nativeSidecars?: NativeSidecarsSetting
   /**
    * Where each mesh resource's outcome is written as its status. Default: the API server when the
    * configuration comes from Kubernetes, nowhere otherwise (the local cluster's meshctl asks
@@ -198,12 +205,22 @@ export async function startMeshd(options: MeshdOptions = {}): Promise<Meshd> {
         : undefined
     const monitoringBound = await listenMonitoring(monitoring, monitoringAddress)
     closers.push(() => monitoring.close())
+    const nativeSidecars =
+      options.injectConfig?.nativeSidecars ??
+      (options.webhookCert
+        ? await resolveNativeSidecars(
+            options.nativeSidecars ?? 'auto',
+            kubeConfig ?? options.ca?.kubeConfig,
+            log,
+          )
+        : false)
     let webhook: WebhookHandle | undefined = await startWebhooks({
       address: webhookAddress,
       certFile: options.webhookCert,
       keyFile: options.webhookKey,
       injectConfig: {
         ...options.injectConfig,
+        nativeSidecars,
         ...(meshCa ? { caRootCert: meshCa.rootsPem } : {}),
       },
       // No namespace lookup: the webhook configuration's namespaceSelector already chose the

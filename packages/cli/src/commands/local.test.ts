@@ -132,12 +132,12 @@ describe.skipIf(skip)(skip ? `meshctl local (skipped: ${skip})` : 'meshctl local
     ).toBe(7)
     writeFileSync(
       join(dir, 'job.yaml'),
-      'apiVersion: batch/v1\nkind: Job\nmetadata: {name: j, namespace: cli}\n',
+      'apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: j, namespace: cli}\n',
     )
     const refused = await run('local', 'apply', '-f', 'job.yaml')
     expect(refused.code).toBe(1)
     expect(refused.err).toMatch(
-      /^meshctl local: the local cluster does not run Job \(batch\/v1\).* \[MESH_ERR_LOCAL_KIND\]\n$/,
+      /^meshctl local: the local cluster does not run CronJob \(batch\/v1\).* \[MESH_ERR_LOCAL_KIND\]\n$/,
     )
     expect((await run('local', 'get', 'frobs')).err).toMatch(/unknown resource type "frobs"/)
     // An image the local cluster cannot run, or a tag never built, is refused naming the Deployment.

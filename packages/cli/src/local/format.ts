@@ -31,10 +31,19 @@ function columns(kind: string, o: Obj, wide: boolean): [string[], string[]] {
   const st = o.status ?? {}
   switch (kind) {
     case 'Pod': {
-      const cs: Obj[] = st.containerStatuses ?? []
+      // Native sidecars (restartable init containers) count as kubectl counts them.
+      const sidecars = new Set(
+        (o.spec?.initContainers ?? [])
+          .filter((c: Obj) => c.restartPolicy === 'Always')
+          .map((c: Obj) => c.name),
+      )
+      const cs: Obj[] = [
+        ...(st.initContainerStatuses ?? []).filter((c: Obj) => sidecars.has(c.name)),
+        ...(st.containerStatuses ?? []),
+      ]
       const ready = cs.filter((c) => c.ready).length
       const restarts = cs.reduce((n, c) => n + (c.restartCount ?? 0), 0)
-      const total = o.spec?.containers?.length ?? cs.length
+      const total = (o.spec?.containers?.length ?? 0) + sidecars.size || cs.length
       const status = o.metadata.deletionTimestamp
         ? 'Terminating'
         : st.phase === 'Pending' && (o.spec?.initContainers?.length ?? 0) > 0
