@@ -9,6 +9,13 @@ export interface ExecResult {
   stderr: string
 }
 
+export interface JobStatus {
+  active?: number
+  succeeded?: number
+  failed?: number
+  conditions?: { type: string; status: string; reason?: string }[]
+}
+
 export interface PodRef {
   namespace: string
   name: string
@@ -51,6 +58,12 @@ export interface ClusterDriver {
   restartControlPlane(): Promise<void>
   /** Reads a proxy's Prometheus text from its port 15020 /stats/prometheus. */
   proxyMetrics(pod: PodRef): Promise<string>
+  /** A Job's status (active, succeeded, failed, conditions), or undefined when there is none. */
+  jobStatus(namespace: string, name: string): Promise<JobStatus | undefined>
+  /** Triggers a rolling restart of a Deployment (`kubectl rollout restart`). */
+  rolloutRestart(namespace: string, name: string): Promise<void>
+  /** Runs meshctl (a process, as a user would) against this cluster: `get vs`, `apply -f …`. */
+  meshctl(args: string[]): Promise<ExecResult>
   /** Leaves the cluster as setup found it (local: down; kind: keeps the cluster for reuse). */
   teardown(): Promise<void>
 }

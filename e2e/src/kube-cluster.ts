@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { repoRoot } from '@minimesh/cli'
 import type { KubeClusterTarget } from './drivers/kube.ts'
+import { type MeshctlResult, runMeshctl } from './meshctl.ts'
 
 const STATE = process.env.MESH_KUBE_STATE ?? '/var/lib/minimesh-kube'
 /** The node's address (kube/lib/common.sh's NODE_IP): the host, as pods and this process reach it. */
@@ -32,4 +33,9 @@ export async function runKubeScript(script: string, args: string[] = []): Promis
   })
   if (code !== 0)
     throw new Error(`kube/${script} ${args.join(' ')} failed (exit ${code}); its output above says why`)
+}
+
+/** Runs meshctl from this checkout against the cluster (as a user would, a process of its own). */
+export function meshctlOn(target: KubeClusterTarget, args: string[]): Promise<MeshctlResult> {
+  return runMeshctl([...args, '--kubeconfig', target.kubeconfig!])
 }

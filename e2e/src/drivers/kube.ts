@@ -15,8 +15,11 @@
  */
 import {
   appContainer,
+  type ConfigzObject,
   deploymentRollout,
   GATEWAY_HOST_PORT,
+  type HeldVersion,
+  hasRead,
   KIND_CONTEXT,
   Kube,
   type KubeObject,
@@ -28,7 +31,8 @@ import {
   refOf,
   waitUntil,
 } from '@minimesh/cli'
-import type { ClusterDriver, ExecResult, PodRef } from '../driver.ts'
+import type { ClusterDriver, ExecResult, JobStatus, PodRef } from '../driver.ts'
+import { runMeshctl } from '../meshctl.ts'
 import { parsePodLoad, podLoadArgv } from '../pod-load.ts'
 
 const FIELD_MANAGER = 'minimesh-e2e'
@@ -56,24 +60,17 @@ const MESH_GROUPS = /^(networking\.istio\.io|policy\.minimesh\.dev|security\.ist
 const DELETED = '(deleted)'
 const configKey = (obj: KubeObject) => `${obj.kind}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`
 
-interface ConfigzObject {
-  kind: string
-  namespace?: string
-  name: string
-  resourceVersion?: string
-}
-
 interface Configz {
   snapshot?: { version: number } | null
-  objects: ConfigzObject[]
+  objects: (ConfigzObject & { kind: string; namespace?: string; name: string })[]
 }
 
 export class KubeDriver implements ClusterDriver {
   readonly name: 'kind' | 'kube'
   readonly target: KubeClusterTarget
   #kube: Kube | undefined
-  /** Mesh resources applied (their resourceVersion) or deleted since meshd was last seen to read them. */
-  readonly #pending = new Map<string, string>()
+  /** Mesh resources applied (the version the API server gave them) or deleted since meshd was last seen to read them. */
+  readonly #pending = new Map<string, HeldVersion | typeof DELETED>()
 
   constructor(target: KubeClusterTarget = KIND_TARGET) {
     this.name = target.name
@@ -103,7 +100,12 @@ export class KubeDriver implements ClusterDriver {
     for (const obj of parseObjects(yaml, { namespace, source: 'e2e manifest' })) {
       const applied = await this.kube.apply(obj, true, FIELD_MANAGER)
       if (MESH_GROUPS.test(obj.apiVersion)) {
-        this.#pending.set(configKey(obj), String(applied.metadata.resourceVersion ?? ''))
+        const meta = applied.metadata as KubeObject['metadata'] & { uid?: string; generation?: number }
+        this.#pending.set(configKey(obj), {
+          resourceVersion: String(meta.resourceVersion ?? ''),
+          ...(meta.uid ? { uid: meta.uid } : {}),
+          ...(typeof meta.generation === 'number' ? { generation: meta.generation } : {}),
+        })
       }
     }
   }
@@ -178,10 +180,20 @@ export class KubeDriver implements ClusterDriver {
     )
   }
 
+  meshctl(args: string[]): Promise<ExecResult> {
+    return runMeshctl([
+      ...args,
+      ...(this.target.kubeconfig ? ['--kubeconfig', this.target.kubeconfig] : []),
+      '--context',
+      this.target.context,
+    ])
+  }
+
   async waitConfigPropagated(timeoutMs = 30_000): Promise<void> {
     // First meshd must have read every mesh resource this driver applied or deleted, at the
-    // resourceVersion the API server gave it (its watch can lag the apply by more than any fixed
-    // pause); then two polls in a row where every proxy has ACKed everything.
+    // version the API server gave it or later (its watch can lag the apply by more than any fixed
+    // pause; meshd's own status write moves the resourceVersion on, not the generation); then two
+    // polls in a row where every proxy has ACKed everything.
     const pending = new Map(this.#pending)
     let snapshot: number | undefined
     await waitUntil(
@@ -190,11 +202,10 @@ export class KubeDriver implements ClusterDriver {
         const text = await this.kube.serviceProxyGet(MESH_NS, 'meshd', 15014, '/debug/configz')
         const configz = (typeof text === 'string' ? JSON.parse(text) : text) as Configz
         snapshot = configz.snapshot?.version
-        const seen = new Map<string, string>()
-        for (const o of configz.objects)
-          seen.set(`${o.kind}/${o.namespace ?? ''}/${o.name}`, o.resourceVersion ?? '')
-        const behind = [...pending].filter(([key, rv]) =>
-          rv === DELETED ? seen.has(key) : seen.get(key) !== rv,
+        const seen = new Map<string, ConfigzObject>()
+        for (const o of configz.objects) seen.set(`${o.kind}/${o.namespace ?? ''}/${o.name}`, o)
+        const behind = [...pending].filter(([key, held]) =>
+          held === DELETED ? seen.has(key) : !hasRead(seen.get(key), held),
         )
         return {
           done: behind.length === 0,
@@ -245,6 +256,28 @@ export class KubeDriver implements ClusterDriver {
         return dep ? deploymentRollout(dep) : { done: false, message: 'meshd Deployment is gone' }
       },
       { timeoutMs: 120_000, intervalMs: 1000, progress },
+    )
+  }
+
+  async jobStatus(namespace: string, name: string): Promise<JobStatus | undefined> {
+    const job = await this.kube.read({ apiVersion: 'batch/v1', kind: 'Job', name, namespace })
+    return job?.status as JobStatus | undefined
+  }
+
+  async rolloutRestart(namespace: string, name: string): Promise<void> {
+    await this.kube.apply(
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name, namespace },
+        spec: {
+          template: {
+            metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } },
+          },
+        },
+      },
+      true,
+      `${FIELD_MANAGER}-restart`,
     )
   }
 

@@ -7,7 +7,8 @@
 import { installManifests, LocalTarget, waitForSync } from '@minimesh/cli'
 import { LocalClusterClient, startSupervisor, stopSupervisor } from '@minimesh/local-cluster'
 import { parseAllDocuments } from 'yaml'
-import type { ClusterDriver, ExecResult, PodRef } from '../driver.ts'
+import type { ClusterDriver, ExecResult, JobStatus, PodRef } from '../driver.ts'
+import { runMeshctl } from '../meshctl.ts'
 import { parsePodLoad, podLoadArgv } from '../pod-load.ts'
 
 const RUN_DIR = process.env.MINIMESH_E2E_RUN_DIR ?? '/var/run/minimesh-e2e'
@@ -125,6 +126,10 @@ export class LocalDriver implements ClusterDriver {
     return parsePodLoad(r.stdout, `${pod.name} (exit ${r.code}: ${r.stderr.slice(0, 200)})`)
   }
 
+  meshctl(args: string[]): Promise<ExecResult> {
+    return runMeshctl([...args, '--local', '--run-dir', RUN_DIR])
+  }
+
   async waitConfigPropagated(timeoutMs = 30_000): Promise<void> {
     // What `meshctl local wait --for=sync` does: meshd has read every mesh resource the cluster
     // holds, at its resourceVersion, and every proxy has ACKed the snapshot made of them. (A fixed
@@ -157,6 +162,26 @@ export class LocalDriver implements ClusterDriver {
     const res = await fetch(`http://${await this.podIp(pod)}:15020/stats/prometheus`)
     if (!res.ok) throw new Error(`metrics of ${pod.name}: HTTP ${res.status}`)
     return res.text()
+  }
+
+  async jobStatus(namespace: string, name: string): Promise<JobStatus | undefined> {
+    const [job] = await this.client.get('jobs', namespace, name)
+    return job?.status as JobStatus | undefined
+  }
+
+  async rolloutRestart(namespace: string, name: string): Promise<void> {
+    // As kubectl rollout restart: a pod template annotation changes, so the template hash does.
+    const [d] = await this.client.get('deployments', namespace, name)
+    if (!d) throw new Error(`deployment ${namespace}/${name} not found`)
+    const last = JSON.parse(
+      (d.metadata as { annotations: Record<string, string> }).annotations[
+        'kubectl.kubernetes.io/last-applied-configuration'
+      ]!,
+    ) as { spec: { template: { metadata?: { annotations?: Record<string, string> } } } }
+    last.spec.template.metadata ??= {}
+    const meta = last.spec.template.metadata
+    meta.annotations = { ...meta.annotations, 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() }
+    await this.client.apply([last as unknown as Record<string, unknown>])
   }
 
   async teardown(): Promise<void> {

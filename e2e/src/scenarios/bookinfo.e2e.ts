@@ -3,12 +3,14 @@
  * against whichever cluster driver the config chose (local or kind). Every request is real HTTP:
  * from this process through the ingress gateway, or from inside a meshed pod.
  */
+import { waitUntil } from '@minimesh/cli'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { binomialTestPValue } from '../binomial.ts'
 import { countBy, counter, fixture, loadPage, loadPages, login, report, sample } from '../bookinfo.ts'
 import { currentDriver } from '../cluster.ts'
 import type { ClusterDriver, PodRef } from '../driver.ts'
 import { dashboardScenarios } from './dashboard.ts'
+import { lifecycleScenarios } from './lifecycle.ts'
 import { securityScenarios } from './security.ts'
 import { tracingScenarios } from './tracing.ts'
 
@@ -80,6 +82,42 @@ describe(`Bookinfo traffic management (${process.env.E2E_DRIVER ?? 'local'} clus
     expect(countBy(jason)).toEqual({ v2: 30 })
     expect(countBy(anon)).toEqual({ v1: 30 })
     await route('virtual-service-all-v1.yaml')
+  })
+
+  it('2b. resource status: a route to an undefined subset is Rejected in meshctl get, naming why and the generation that serves, which keeps serving; fixed, Accepted', async () => {
+    const getDetails = async () => (await driver.meshctl(['get', 'vs', 'details', '-n', NS])).stdout
+    /** meshctl get's line once it is no longer Pending (on Kubernetes meshd writes status just after its verdict). */
+    const settled = async (want: RegExp) => {
+      let text = ''
+      await waitUntil(
+        "meshctl get vs details to show meshd's verdict",
+        async () => {
+          text = await getDetails()
+          return { done: want.test(text), message: text.trim() }
+        },
+        { timeoutMs: 30_000, intervalMs: 500 },
+      )
+      return text
+    }
+    // The STATUS column itself (a Pending line quotes the last verdict in parentheses).
+    const accepted = /\s{2}Accepted \(generation (\d+)\)\n$/
+    const serving = Number(accepted.exec(await settled(accepted))?.[1])
+    expect(serving).toBeGreaterThan(0)
+    await driver.apply(fixture('vs-details-unknown-subset.yaml'), NS)
+    await driver.waitConfigPropagated()
+    const rejected = await settled(/\s{2}Rejected: /)
+    report('resource-status', { rejected: rejected.trim() })
+    expect(rejected).toMatch(
+      new RegExp(
+        `\\ndetails +\\S+ +Rejected: spec\\.http\\[0\\]\\.route\\[0\\]\\.destination\\.subset: subset "v9" is not defined by DestinationRule default/details, which defines v1; serving generation ${serving}\\n$`,
+      ),
+    )
+    const loads = await loadPages(gw, 10, 2)
+    expect(loads.every((l) => l.status === 200)).toBe(true) // details' previous route still serves
+    await route('virtual-service-all-v1.yaml')
+    expect(await settled(new RegExp(`\\s{2}Accepted \\(generation ${serving + 2}\\)\\n$`))).toMatch(
+      new RegExp(`\\ndetails +\\S+ +Accepted \\(generation ${serving + 2}\\)\\n$`),
+    )
   })
 
   it('3. canary splits: 90/10 v1/v2 and 50/50 v1/v3 pass a binomial test at 0.001 and reject a wrong split', async () => {
@@ -276,5 +314,7 @@ describe(`Bookinfo traffic management (${process.env.E2E_DRIVER ?? 'local'} clus
 
 dashboardScenarios(() => ({ driver, gw, productpage }))
 securityScenarios(() => ({ driver, gw, productpage }))
+// Then: it restarts reviews (routing still all-v1).
+lifecycleScenarios(() => ({ driver, gw }))
 // Last: it installs the mesh again (with a collector) and makes Bookinfo's pods anew.
 tracingScenarios(() => ({ driver, gw }))

@@ -5,42 +5,18 @@
  * meshd's informers across an API-server restart. Runs after kube-global-setup.ts (`meshctl
  * install` done); leaves minimesh installed as it found it.
  */
-import { spawn } from 'node:child_process'
-import { join } from 'node:path'
-import { type Kube, type KubeObject, repoRoot, waitUntil } from '@minimesh/cli'
+import { type Kube, type KubeObject, waitUntil } from '@minimesh/cli'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { KubeDriver } from '../drivers/kube.ts'
-import { kubeClusterTarget, runKubeScript } from '../kube-cluster.ts'
+import { kubeClusterTarget, meshctlOn, runKubeScript } from '../kube-cluster.ts'
 
 const MESH_NS = 'minimesh-system'
 const PLAIN_NS = 'e2e-no-injection'
 const FIELD_MANAGER = 'minimesh-e2e'
 const target = kubeClusterTarget()
+const meshctl = (args: string[]) => meshctlOn(target, args).then((r) => ({ code: r.code, output: r.output }))
 let kube: Kube
 let driver: KubeDriver
-
-/** Runs meshctl from this checkout against the cluster; resolves with its exit code and output. */
-function meshctl(args: string[]): Promise<{ code: number; output: string }> {
-  const root = repoRoot()
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--conditions=@minimesh/source',
-        join(root, 'packages/cli/src/main.ts'),
-        ...args,
-        '--kubeconfig',
-        target.kubeconfig!,
-      ],
-      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
-    )
-    let output = ''
-    child.stdout.on('data', (d) => (output += d))
-    child.stderr.on('data', (d) => (output += d))
-    child.on('error', reject)
-    child.on('exit', (code) => resolve({ code: code ?? 1, output }))
-  })
-}
 
 const ref = (apiVersion: string, kind: string, name: string, namespace?: string) => ({
   apiVersion,

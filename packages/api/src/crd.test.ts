@@ -1,12 +1,11 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { parseAllDocuments } from 'yaml'
 import { allCrds, allCrdsYaml, crdFor, crdYaml } from './crd.ts'
 import { MESH_KINDS } from './resources/index.ts'
 import type { OpenApiSchema } from './schema/index.ts'
+import { expectGolden, expectNoStaleGoldens } from './testing/golden.ts'
 
 const GOLDEN = new URL('./testdata/golden/crds/', import.meta.url)
-const UPDATE = process.env.UPDATE_GOLDEN === '1'
 
 /** Reasons a schema is not structural (Kubernetes' rules for CRD schemas), with the node's path. */
 function structuralProblems(
@@ -38,16 +37,12 @@ function structuralProblems(
 
 describe('CRDs', () => {
   it.each(MESH_KINDS.map((k) => [k.kind, k] as const))('%s matches its golden file', (_kind, def) => {
-    const file = new URL(`${def.plural}.${def.group}.yaml`, GOLDEN)
     const text = `# Generated from packages/api/src/resources by crd.test.ts; regenerate with UPDATE_GOLDEN=1.\n${crdYaml(crdFor(def))}`
-    if (UPDATE || !existsSync(file)) {
-      if (!UPDATE) throw new Error(`missing golden file ${file.pathname}: run with UPDATE_GOLDEN=1`)
-      mkdirSync(GOLDEN, { recursive: true })
-      writeFileSync(file, text)
-    }
-    expect(text, 'stale golden CRD: run UPDATE_GOLDEN=1 pnpm vitest run --project api').toBe(
-      readFileSync(file, 'utf8'),
-    )
+    expectGolden(new URL(`${def.plural}.${def.group}.yaml`, GOLDEN), text)
+  })
+
+  it('has no golden CRD without a kind', () => {
+    expectNoStaleGoldens(GOLDEN, ['.yaml'])
   })
 
   it.each(allCrds().map((c) => [(c.metadata as { name: string }).name, c] as const))(

@@ -1,6 +1,10 @@
+import { MeshError } from './coded-error.ts'
 import { type Finding, formatFinding } from './finding.ts'
 
-/** Stable error codes for @minimesh/api. Callers match on `code`, never on message text. */
+/**
+ * The catalogue of @minimesh/api: stable codes of findings and errors (none has an HTTP status of its
+ * own; each boundary answers for all of them). Callers match on `code`, never on message text.
+ */
 export const ApiErrorCode = {
   /** A field minimesh does not know at all. */
   UnknownField: 'MESH_ERR_API_UNKNOWN_FIELD',
@@ -40,14 +44,8 @@ export const ApiErrorCode = {
 } as const
 export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode]
 
-export class ApiError extends Error {
-  readonly code: string
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = 'ApiError'
-    this.code = code
-  }
-}
+/** An error of @minimesh/api: `code` is one of ApiErrorCode (findings carry the same codes). */
+export class ApiError extends MeshError {}
 
 /** Thrown when a resource is invalid; carries every finding. */
 export class ValidationError extends ApiError {

@@ -1,4 +1,5 @@
 export * from './analyze/index.ts'
+export * from './coded-error.ts'
 export type {
   Authorization,
   AuthzMatch,
@@ -43,6 +44,8 @@ export * from './quota/expression.ts'
 export * from './resources/index.ts'
 export type { FieldPath, Issue, OpenApiSchema, Schema } from './schema/index.ts'
 export { durationMs, formatPath, parseDuration } from './schema/index.ts'
+export * from './status.ts'
 export * from './unimplemented.ts'
 export * from './validate.ts'
+export * from './workload-policy.ts'
 export * from './yaml/load.ts'

@@ -28,6 +28,8 @@ Flags:
   --webhook-address H:P       injection and validation webhooks, HTTPS (default 0.0.0.0:15017)
   --webhook-cert FILE         webhook TLS certificate (PEM)
   --webhook-key FILE          webhook TLS key (PEM)
+  --native-sidecars MODE      injected proxies as native sidecars (init containers with restartPolicy
+                              Always): auto (default: when the API server is 1.33 or newer), true, false
   --endpoints KIND            EndpointSlice (default) or Endpoints, with Kubernetes
   --quota-backend KIND        memory (default: counts in this meshd) or redis (shared by replicas)
   --redis-url URL             Redis for --quota-backend redis (default redis://127.0.0.1:6379)
@@ -36,6 +38,8 @@ Flags:
   --trace-format FORMAT       zipkin (default) or otlp
   --trace-sampling PERCENT    share of the traces a sidecar starts that are sampled (default 1); a pod's
                               tracing.minimesh.dev/sampling annotation overrides it
+  --no-status                 do not write each mesh resource's outcome to its status (Kubernetes;
+                              written by default: status.conditions, observedGeneration)
   --log-level LEVEL           trace, debug, info (default), warn, error
   -h, --help                  this text
 `
@@ -58,12 +62,14 @@ async function main(): Promise<number> {
         'webhook-cert': { type: 'string' },
         'webhook-key': { type: 'string' },
         endpoints: { type: 'string' },
+        'native-sidecars': { type: 'string' },
         'quota-backend': { type: 'string' },
         'redis-url': { type: 'string' },
         'log-level': { type: 'string' },
         'trace-collector': { type: 'string' },
         'trace-format': { type: 'string' },
         'trace-sampling': { type: 'string' },
+        'no-status': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -83,6 +89,11 @@ async function main(): Promise<number> {
   }
   if (Boolean(values['webhook-cert']) !== Boolean(values['webhook-key'])) {
     console.error('meshd: --webhook-cert and --webhook-key go together')
+    return 2
+  }
+  const nativeFlag = (values['native-sidecars'] as string | undefined) ?? 'auto'
+  if (!['auto', 'true', 'false'].includes(nativeFlag)) {
+    console.error(`meshd: --native-sidecars must be auto, true or false, got ${nativeFlag}`)
     return 2
   }
   const quotaBackend = (values['quota-backend'] as string | undefined) ?? 'memory'
@@ -140,6 +151,7 @@ async function main(): Promise<number> {
       webhookAddress: values['webhook-address'] as string | undefined,
       webhookCert: values['webhook-cert'] as string | undefined,
       webhookKey: values['webhook-key'] as string | undefined,
+      nativeSidecars: nativeFlag === 'auto' ? 'auto' : nativeFlag === 'true',
       ca: {
         address: (values['secure-grpc-address'] as string | undefined) ?? '0.0.0.0:15012',
         stateDir: values['state-dir'] as string | undefined,
@@ -150,6 +162,7 @@ async function main(): Promise<number> {
         maxWorkloadCertTtlSeconds: maxWorkloadCertTtl,
       },
       logger,
+      ...(values['no-status'] ? { statusWriter: false as const } : {}),
       ...(tracing ? { injectConfig: { tracing } } : {}),
       // The quota service shares the discovery gRPC server (15010 and 15012).
       grpcServices: (server) =>

@@ -44,6 +44,20 @@ const metric = async (name: string) => {
   const line = text.split('\n').find((l) => l.startsWith(name))
   return line ? Number(line.split(' ').at(-1)) : undefined
 }
+/** Polls `probe` until it returns a value (meshd rebuilds after its debounce window). */
+async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 8000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await probe()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
 const reviewsWeights = () => {
   return proxy
     .virtualHosts<{ name: string; routes: { route?: { clusters: { weight: number }[] } }[] }>()
@@ -68,6 +82,9 @@ beforeAll(async () => {
     webhookAddress: '127.0.0.1:0',
     logger: pino({ level: 'silent' }),
     processMetrics: false,
+    // A quiet window far above the 5 ms between the burst's writes, so a loaded machine's delays
+    // (timers, file watch events) cannot split the burst; the default (100 ms) did under load 30.
+    debounce: { quietMs: 1000 },
   })
   proxy = new TestProxy(meshd.addresses.grpc, node)
   await proxy.until(() => TYPE_ORDER.every((t) => proxy.of(t).length > 0))
@@ -113,8 +130,8 @@ describe('meshd over a watched directory', () => {
       writeAtomic(vsPath(), reviewsVs([100 - i * 10, i * 10]))
       await new Promise((r) => setTimeout(r, 5))
     }
-    await proxy.until(() => proxy.of(TypeUrl.VirtualHost).length > routes, 5000, 'the push')
-    await new Promise((r) => setTimeout(r, 300))
+    await proxy.until(() => proxy.of(TypeUrl.VirtualHost).length > routes, 8000, 'the push')
+    await new Promise((r) => setTimeout(r, 1500))
     expect(await metric('meshd_snapshots_total')).toBe(snapshots + 1)
     expect(proxy.of(TypeUrl.VirtualHost).length).toBe(routes + 1)
     expect(reviewsWeights()).toEqual([10, 90])
@@ -123,10 +140,12 @@ describe('meshd over a watched directory', () => {
   it('rejects a bad new version, keeps serving the previous one, and says why', async () => {
     const routes = proxy.of(TypeUrl.VirtualHost).length
     writeAtomic(vsPath(), reviewsVs([10, 90]).replace('hosts: [reviews]', 'hosts: [reviews]\n  tcp: []'))
-    await new Promise((r) => setTimeout(r, 400))
     type Status = { key: string; state: string; servingPrevious?: boolean; findings: { text: string }[] }
-    const configz = (await (await http('/debug/configz?rejected=1')).json()) as { objects: Status[] }
-    const status = configz.objects.find((o) => o.key === 'networking.istio.io/VirtualService/default/reviews')
+    const status = await eventually(async () => {
+      const configz = (await (await http('/debug/configz?rejected=1')).json()) as { objects: Status[] }
+      const s = configz.objects.find((o) => o.key === 'networking.istio.io/VirtualService/default/reviews')
+      return s?.state === 'rejected' ? s : undefined
+    }, 'the rejection in /debug/configz')
     expect(status?.state).toBe('rejected')
     expect(status?.servingPrevious).toBe(true)
     expect(status?.findings[0]?.text).toMatch(/spec\.tcp.*not implemented/)
@@ -135,23 +154,24 @@ describe('meshd over a watched directory', () => {
     expect(reviewsWeights()).toEqual([10, 90])
     // Fixed: served again.
     writeAtomic(vsPath(), reviewsVs([50, 50]))
-    await proxy.until(() => proxy.of(TypeUrl.VirtualHost).length > routes, 5000, 'the fixed routes')
+    await proxy.until(() => proxy.of(TypeUrl.VirtualHost).length > routes, 8000, 'the fixed routes')
     expect(reviewsWeights()).toEqual([50, 50])
   })
 
   it('reports a file that does not parse, keeping its objects; removes objects of a deleted file', async () => {
     writeAtomic(vsPath(), 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: [\n')
-    await new Promise((r) => setTimeout(r, 400))
-    const configz = (await (await http('/debug/configz')).json()) as {
-      files: { origin: string; findings: unknown[] }[]
-    }
+    type Files = { files: { origin: string; findings: unknown[] }[] }
+    const configz = await eventually(async () => {
+      const c = (await (await http('/debug/configz')).json()) as Files
+      return c.files.length > 0 ? c : undefined
+    }, 'the unparsable file in /debug/configz')
     expect(configz.files.map((f) => f.origin)).toEqual([vsPath()])
     expect(reviewsWeights()).toEqual([50, 50])
     const routes = proxy.of(TypeUrl.VirtualHost).length
     rmSync(vsPath())
     await proxy.until(
       () => proxy.of(TypeUrl.VirtualHost).length > routes,
-      5000,
+      8000,
       'routes without the VirtualService',
     )
     expect(reviewsWeights()).toEqual([100])

@@ -6,10 +6,13 @@ import { type Logger, pino } from 'pino'
 import { type MeshCa, type MeshCaOptions, plaintextWithoutCa, startMeshCa } from './ca/index.ts'
 import { Metrics } from './monitoring/metrics.ts'
 import { createMonitoringServer, listenMonitoring, splitAddress } from './monitoring/server.ts'
+import { type NativeSidecarsSetting, resolveNativeSidecars } from './sidecars.ts'
 import { type Snapshot, SnapshotBuilder } from './snapshot.ts'
 import { DirectorySource } from './sources/directory.ts'
 import { KubernetesSource, loadKubeConfig } from './sources/kubernetes.ts'
 import type { ConfigSource } from './sources/source.ts'
+import { KubernetesStatusWriter } from './status/kubernetes.ts'
+import { StatusReporter, type StatusWriter } from './status/reporter.ts'
 import { ConfigStore } from './store.ts'
 import { startWebhooks, type WebhookHandle } from './webhook.ts'
 import { type DebounceBatch, type DebounceOptions, Debouncer } from './xds/debounce.ts'
@@ -46,6 +49,18 @@ export interface MeshdOptions {
   ca?: MeshCaOptions
   /** Injection settings for the webhook (meshd adds caRootCert from its CA). */
   injectConfig?: Partial<InjectConfig>
+  /**
+   * The injector's proxy placement: native sidecars or classic; `auto` (default) asks the API
+   * server's version at start (sidecars.ts), classic without Kubernetes. An explicit
+   * injectConfig.nativeSidecars wins.
+   */
+  nativeSidecars?: NativeSidecarsSetting
+  /**
+   * Where each mesh resource's outcome is written as its status. Default: the API server when the
+   * configuration comes from Kubernetes, nowhere otherwise (the local cluster's meshctl asks
+   * /debug/configz). `false`: never.
+   */
+  statusWriter?: StatusWriter | false
 }
 
 export interface Meshd {
@@ -57,6 +72,8 @@ export interface Meshd {
   readonly discovery: DiscoveryServer
   readonly metrics: Metrics
   readonly store: ConfigStore
+  /** Writes resource status back, when meshd does (Kubernetes). */
+  readonly status: StatusReporter | undefined
   /** Rebuilds and pushes now instead of after the debounce. */
   flush(): void
   /** Stops watching, closes every stream and server. */
@@ -89,9 +106,16 @@ export async function startMeshd(options: MeshdOptions = {}): Promise<Meshd> {
   const store = new ConfigStore()
   const builder = new SnapshotBuilder()
   const discovery = new DiscoveryServer({ ...options.discovery, logger: log, metrics })
+  const statusWriter =
+    options.statusWriter === false
+      ? undefined
+      : (options.statusWriter ??
+        (source instanceof KubernetesSource ? new KubernetesStatusWriter(source.kubeConfig) : undefined))
+  const status = statusWriter ? new StatusReporter(statusWriter, store, { logger: log, metrics }) : undefined
   options.grpcServices?.(discovery.grpcServer)
   let snapshot: Snapshot | undefined
   let ready = false
+  let sourceRead = false
   const rejectedSeen = new Set<string>()
 
   const rebuild = (batch?: DebounceBatch) => {
@@ -109,6 +133,9 @@ export async function startMeshd(options: MeshdOptions = {}): Promise<Meshd> {
     snapshot = next
     reportRejections(next)
     discovery.setSnapshot(next, batch?.firstAt)
+    // Not before the first full read: a snapshot of half the objects would write passing verdicts
+    // (a route to a subset whose DestinationRule is not listed yet) that the next one takes back.
+    if (sourceRead) status?.update(next)
     log.debug(
       { version: next.version, events: batch?.events, ms: performance.now() - started },
       'snapshot: built',
@@ -157,7 +184,7 @@ export async function startMeshd(options: MeshdOptions = {}): Promise<Meshd> {
 
   const closers: (() => Promise<void>)[] = []
   const closeAll = async () => {
-    debouncer.close()
+    debouncer.discard()
     for (const c of closers.reverse()) await c().catch((err) => log.warn({ err }, 'meshd: close failed'))
     closers.length = 0
   }
@@ -178,12 +205,22 @@ export async function startMeshd(options: MeshdOptions = {}): Promise<Meshd> {
         : undefined
     const monitoringBound = await listenMonitoring(monitoring, monitoringAddress)
     closers.push(() => monitoring.close())
+    const nativeSidecars =
+      options.injectConfig?.nativeSidecars ??
+      (options.webhookCert
+        ? await resolveNativeSidecars(
+            options.nativeSidecars ?? 'auto',
+            kubeConfig ?? options.ca?.kubeConfig,
+            log,
+          )
+        : false)
     let webhook: WebhookHandle | undefined = await startWebhooks({
       address: webhookAddress,
       certFile: options.webhookCert,
       keyFile: options.webhookKey,
       injectConfig: {
         ...options.injectConfig,
+        nativeSidecars,
         ...(meshCa ? { caRootCert: meshCa.rootsPem } : {}),
       },
       // No namespace lookup: the webhook configuration's namespaceSelector already chose the
@@ -194,10 +231,19 @@ export async function startMeshd(options: MeshdOptions = {}): Promise<Meshd> {
     if (webhook) closers.push(() => webhook!.close())
     const unsubscribe = store.onChange(() => debouncer.trigger())
     closers.push(async () => unsubscribe())
+    if (status) {
+      // A status-only update (meshd's own write read back): compared, never a rebuild.
+      const unsubscribeStatus = store.onStatusChange((key) => status.recheck(key))
+      closers.push(async () => {
+        unsubscribeStatus()
+        status.close()
+      })
+    }
     log.info({ source: source.description }, 'meshd: reading configuration')
     await source.start(store)
     closers.push(() => source.close())
-    debouncer.close()
+    debouncer.discard()
+    sourceRead = true
     rebuild()
     ready = true
     log.info(
@@ -225,6 +271,7 @@ export async function startMeshd(options: MeshdOptions = {}): Promise<Meshd> {
       discovery,
       metrics,
       store,
+      status,
       flush: () => debouncer.flush(),
       async close() {
         ready = false

@@ -23,6 +23,8 @@ export interface ConfigStatus {
   name: string
   origin: string
   resourceVersion?: string
+  /** metadata.uid: which incarnation of the name (a delete and re-create makes a new one). */
+  uid?: string
   /** metadata.generation of the object as read (Kubernetes and the local cluster set it). */
   generation?: number
   /** accepted: in use as read; rejected: failed validation or analysis; ignored: not a kind meshd reads. */
@@ -116,6 +118,11 @@ function generationOf(obj: KubeObject): { generation?: number } {
   return typeof g === 'number' ? { generation: g } : {}
 }
 
+/** `{uid}` when the object has one. */
+function uidOf(obj: KubeObject): { uid?: string } {
+  return typeof obj.metadata.uid === 'string' ? { uid: obj.metadata.uid } : {}
+}
+
 /** Fills in the namespace an object without one lives in (as `kubectl apply` without -n). */
 function withNamespace(obj: KubeObject): KubeObject {
   if (obj.metadata.namespace || obj.kind === 'Namespace') return obj
@@ -152,6 +159,7 @@ export class SnapshotBuilder {
         name: obj.metadata.name,
         origin: stored.origin,
         resourceVersion: obj.metadata.resourceVersion,
+        ...uidOf(obj),
         ...generationOf(obj),
       }
       seen.add(stored.key)
@@ -218,6 +226,7 @@ export class SnapshotBuilder {
         name: cur.obj.metadata.name,
         origin: cur.origin,
         resourceVersion: cur.obj.metadata.resourceVersion,
+        ...uidOf(cur.obj),
         ...generationOf(cur.obj),
         state: ok ? 'accepted' : 'rejected',
         ...(ok ? {} : { servingPrevious: prev !== undefined }),

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util'
 import type { Finding } from '@minimesh/api'
 import { type ConfigSink, type KubeObject, objectKey } from './sources/source.ts'
 
@@ -8,13 +9,27 @@ export interface StoredObject {
 }
 
 /**
+ * The object without what changes when only its status is written: the status itself and the
+ * resourceVersion every write bumps.
+ */
+function content(obj: KubeObject): unknown {
+  const { status: _status, ...rest } = obj
+  const { resourceVersion: _rv, ...metadata } = obj.metadata
+  return { ...rest, metadata }
+}
+
+/**
  * The latest objects from the sources, as they were read (good or bad). Mutable; the snapshot
- * builder turns it into an immutable Snapshot. Every change bumps `revision` and calls the listener.
+ * builder turns it into an immutable Snapshot. Every change bumps `revision` and calls the change
+ * listeners. An update that changes only the status (and resourceVersion) of an object, as meshd's
+ * own status write does, is stored without being a change: it calls the status listeners instead,
+ * so writing status never makes meshd rebuild and push.
  */
 export class ConfigStore implements ConfigSink {
   private readonly objects = new Map<string, StoredObject>()
   private readonly problems = new Map<string, Finding[]>()
   private readonly listeners = new Set<(key: string) => void>()
+  private readonly statusListeners = new Set<(key: string) => void>()
   revision = 0
 
   upsert(obj: KubeObject, origin: string): void {
@@ -22,6 +37,10 @@ export class ConfigStore implements ConfigSink {
     const old = this.objects.get(key)
     if (old && old.object === obj) return
     this.objects.set(key, { key, object: obj, origin })
+    if (old && old.origin === origin && isDeepStrictEqual(content(old.object), content(obj))) {
+      for (const fn of this.statusListeners) fn(key)
+      return
+    }
     this.changed(key)
   }
 
@@ -66,6 +85,12 @@ export class ConfigStore implements ConfigSink {
   onChange(fn: (key: string) => void): () => void {
     this.listeners.add(fn)
     return () => this.listeners.delete(fn)
+  }
+
+  /** Calls `fn` with the key of every object whose status alone changed; returns a function that stops it. */
+  onStatusChange(fn: (key: string) => void): () => void {
+    this.statusListeners.add(fn)
+    return () => this.statusListeners.delete(fn)
   }
 
   private changed(key: string): void {

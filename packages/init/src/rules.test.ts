@@ -1,11 +1,9 @@
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
+import { expectGolden, expectNoStaleGoldens } from '@minimesh/api/testing'
 import { describe, expect, it } from 'vitest'
 import { parseArgs } from './options.ts'
 import { buildRules, type IpFamily, OWNED_COMMENTS } from './rules.ts'
 
-const goldenDir = fileURLToPath(new URL('./testdata/golden/', import.meta.url))
-const update = process.env.UPDATE_GOLDEN === '1'
+const goldenDir = new URL('./testdata/golden/', import.meta.url)
 
 /** name → mesh-init flags; each gives <name>.v4.rules and <name>.v6.rules. */
 const CASES: Record<string, string[]> = {
@@ -51,31 +49,17 @@ function render(flags: string[], family: IpFamily): string {
 }
 
 describe('buildRules golden files (UPDATE_GOLDEN=1 regenerates)', () => {
-  const expected = new Set<string>()
   for (const [name, flags] of Object.entries(CASES)) {
     for (const family of [4, 6] as const) {
       const file = goldenName(name, family)
-      expected.add(file)
       it(`${file}: mesh-init ${flags.join(' ')}`, () => {
-        const actual = render(flags, family)
-        if (update) writeFileSync(goldenDir + file, actual)
-        let golden: string
-        try {
-          golden = readFileSync(goldenDir + file, 'utf8')
-        } catch {
-          throw new Error(
-            `golden file ${file} is missing: run UPDATE_GOLDEN=1 pnpm vitest run --project init`,
-          )
-        }
-        expect(actual, `${file} is stale: run UPDATE_GOLDEN=1 pnpm vitest run --project init`).toBe(golden)
+        expectGolden(new URL(file, goldenDir), render(flags, family))
       })
     }
   }
 
   it('has no golden file without a case', () => {
-    const stale = readdirSync(goldenDir).filter((f) => f.endsWith('.rules') && !expected.has(f))
-    if (update) for (const f of stale) rmSync(goldenDir + f)
-    else expect(stale, 'stale golden files: run UPDATE_GOLDEN=1').toEqual([])
+    expectNoStaleGoldens(goldenDir, ['.rules'])
   })
 })
 

@@ -34,6 +34,20 @@ export interface InjectConfig {
   proxyResources?: ResourceRequirements
   initResources?: ResourceRequirements
   /**
+   * Put the proxy in `initContainers` with `restartPolicy: Always` (a native sidecar): started and
+   * ready before the app, stopped after it, not holding a Job open. Only for clusters that run
+   * native sidecars (Kubernetes ≥ 1.29; meshd decides from the API server's version, the local
+   * cluster runs them). Off: the classic placement in `containers`. A pod's
+   * `sidecar.minimesh.dev/nativeSidecar` annotation overrides it.
+   */
+  nativeSidecars: boolean
+  /**
+   * Classic placement: the proxy first in `containers` with a postStart hook that waits for its
+   * readiness, so the app starts only once the proxy is ready. The annotation
+   * `sidecar.minimesh.dev/holdApplicationUntilProxyStarts: "false"` turns it off for a pod.
+   */
+  holdApplicationUntilProxyStarts: boolean
+  /**
    * PEM of the mesh roots (meshd's CA). When set, the sidecar gets MESH_CA_ROOT_CERT and the
    * projected ServiceAccount token `minimesh-token` (audience minimesh-ca), with which it asks
    * meshd's CA for its certificate and reaches meshd over TLS (15012). Absent: neither is added.
@@ -65,6 +79,8 @@ export const DEFAULT_INJECT_CONFIG: Readonly<InjectConfig> = Object.freeze({
   neverInjectNamespaces: ['minimesh-system', 'kube-system', 'kube-public', 'kube-node-lease'],
   proxyResources: { requests: { cpu: '10m', memory: '40Mi' } },
   initResources: { requests: { cpu: '10m', memory: '10Mi' } },
+  nativeSidecars: false,
+  holdApplicationUntilProxyStarts: true,
 } satisfies InjectConfig)
 
 function checkPort(name: string, n: unknown): void {

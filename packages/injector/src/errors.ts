@@ -1,30 +1,28 @@
 // Errors of @minimesh/injector. Callers match on `code`; `cause` keeps what went wrong underneath.
+import { defineCodes, MeshError } from '@minimesh/api/errors'
 
-export type InjectErrorCode =
+const INJECT_ERRORS = defineCodes({
   /** The object is not a pod we can inject (no spec.containers, wrong shape). */
-  | 'MESH_ERR_INJECT_INVALID_POD'
+  MESH_ERR_INJECT_INVALID_POD: {},
   /** A `traffic.sidecar.minimesh.dev/*` or `sidecar.minimesh.dev/*` annotation has a bad value. */
-  | 'MESH_ERR_INJECT_BAD_ANNOTATION'
+  MESH_ERR_INJECT_BAD_ANNOTATION: {},
   /** The pod already has a container or volume with a name the injector needs. */
-  | 'MESH_ERR_INJECT_CONFLICT'
+  MESH_ERR_INJECT_CONFLICT: {},
   /** The pod's `sidecar.minimesh.dev/template` label names a template the injector does not have. */
-  | 'MESH_ERR_INJECT_UNKNOWN_TEMPLATE'
+  MESH_ERR_INJECT_UNKNOWN_TEMPLATE: {},
   /** The status annotation of an injected pod cannot be read (uninject). */
-  | 'MESH_ERR_INJECT_BAD_STATUS'
+  MESH_ERR_INJECT_BAD_STATUS: {},
   /** An AdmissionReview that is not JSON, not admission.k8s.io/v1, or misses required fields. */
-  | 'MESH_ERR_INJECT_BAD_REVIEW'
+  MESH_ERR_INJECT_BAD_REVIEW: {},
   /** Serving certificate or key cannot be read or used. */
-  | 'MESH_ERR_INJECT_CERTIFICATE'
+  MESH_ERR_INJECT_CERTIFICATE: {},
   /** An InjectConfig value is out of range. */
-  | 'MESH_ERR_INJECT_BAD_CONFIG'
+  MESH_ERR_INJECT_BAD_CONFIG: {},
   /** A manifest given to kube-inject cannot be parsed. */
-  | 'MESH_ERR_INJECT_BAD_MANIFEST'
+  MESH_ERR_INJECT_BAD_MANIFEST: {},
+})
+export type InjectErrorCode = keyof typeof INJECT_ERRORS
 
-export class InjectError extends Error {
-  readonly code: InjectErrorCode
-  constructor(code: InjectErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = 'InjectError'
-    this.code = code
-  }
+export class InjectError extends MeshError<InjectErrorCode> {
+  static override readonly codes = INJECT_ERRORS
 }

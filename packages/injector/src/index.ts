@@ -10,6 +10,13 @@ export { type InjectContext, inject, isInjected } from './inject/inject.ts'
 export { type InjectDecision, type NamespaceInfo, shouldInject } from './inject/policy.ts'
 export { type AppProber, appHealthPath } from './inject/probes.ts'
 export { injectResource, type ResourceResult, uninjectResource } from './inject/resources.ts'
+export {
+  findProxy,
+  isNativeSidecar,
+  type ProxyLocation,
+  type SidecarPlacement,
+  sidecarPlacement,
+} from './inject/sidecar.ts'
 export { parseStatus, type SidecarStatus } from './inject/status.ts'
 export { initArgs } from './inject/traffic.ts'
 export { uninject } from './inject/uninject.ts'

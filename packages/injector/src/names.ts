@@ -49,6 +49,20 @@ export const PROMETHEUS_ANNOTATIONS = {
 /** kubectl logs/exec pick this container when none is named (the app's, not the proxy's). */
 export const DEFAULT_CONTAINER_ANNOTATION = 'kubectl.kubernetes.io/default-container'
 
+/**
+ * Per-pod choice of the proxy's placement, `"true"` or `"false"`: a native sidecar (an init
+ * container with `restartPolicy: Always`, Kubernetes ≥ 1.29) or a classic one in `containers`.
+ * Absent: the injector's `nativeSidecars` setting (meshd: from the API server's version).
+ */
+export const NATIVE_SIDECAR_ANNOTATION = 'sidecar.minimesh.dev/nativeSidecar'
+
+/**
+ * Classic placement only: `"false"` lets the app start beside a proxy that is not ready yet.
+ * By default the proxy is the first container and its postStart hook (`mesh-proxy wait`) holds the
+ * app's start until the proxy is ready (Istio's holdApplicationUntilProxyStarts).
+ */
+export const HOLD_APPLICATION_ANNOTATION = 'sidecar.minimesh.dev/holdApplicationUntilProxyStarts'
+
 export const INIT_CONTAINER_NAME = 'mesh-init'
 export const PROXY_CONTAINER_NAME = 'mesh-proxy'
 export const PROXY_VOLUME_NAME = 'mesh-proxy-data'

@@ -289,7 +289,7 @@ describe.skipIf(skip)(
       })
       const job = {
         apiVersion: 'batch/v1',
-        kind: 'Job',
+        kind: 'CronJob',
         metadata: { name: 'j', namespace: 'demo' },
         spec: {},
       }
@@ -301,7 +301,7 @@ describe.skipIf(skip)(
       }
       await expect(cluster.apply([cm, job])).rejects.toMatchObject({
         code: 'MESH_ERR_LOCAL_KIND',
-        message: expect.stringContaining('does not run Job'),
+        message: expect.stringContaining('does not run CronJob'),
       })
       expect(cluster.get('cm', 'demo')).toEqual([])
       await expect(

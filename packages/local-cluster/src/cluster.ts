@@ -22,7 +22,7 @@ import {
 } from './kube/kinds.ts'
 import { defaultContainer, normalize, refOf } from './kube/objects.ts'
 import { matchesSelector, parseSelector } from './kube/selector.ts'
-import type { Deployment, KubeObject, LabelSelector, Pod, Service } from './kube/types.ts'
+import type { Deployment, Job, KubeObject, LabelSelector, Pod, Service } from './kube/types.ts'
 import { Ledger, processStartTime } from './ledger.ts'
 import { createLogger } from './log.ts'
 import { cleanupHost } from './net/cleanup.ts'
@@ -46,6 +46,7 @@ import { nameSuffix, podFromTemplate, templateHash } from './workload/deployment
 import { type PodEntry, type ReconcileState, withPodStatus } from './workload/entries.ts'
 import { envSourcesFor } from './workload/env-sources.ts'
 import { type ExecResult, type ExecSpec, execInPod } from './workload/exec.ts'
+import { jobNext, jobStatus, podFromJob } from './workload/jobs.ts'
 import { PodRunner } from './workload/pod.ts'
 import { ServiceAccountTokenIssuer } from './workload/service-account-tokens.ts'
 import { assignClusterIp, resolveServicePort, serviceUrl } from './workload/services.ts'
@@ -68,6 +69,11 @@ export class LocalCluster extends EventEmitter {
   readonly #pods = new Map<string, PodEntry>()
   readonly #clusterIps: IpAllocator
   readonly #reconciling = new Map<string, ReconcileState>()
+  /** Jobs: one reconcile at a time each (a request meanwhile reruns it), start and end times. */
+  readonly #jobs = new Map<
+    string,
+    { running: boolean; again: boolean; timer?: NodeJS.Timeout; start?: string; end?: string }
+  >()
   readonly #derived: DerivedState
   #down = false
 
@@ -197,6 +203,7 @@ export class LocalCluster extends EventEmitter {
       if (info.kind === 'Deployment')
         this.#checkImages({ spec: (obj as Deployment).spec.template.spec } as Pod, owner)
       if (info.kind === 'Pod') this.#checkImages(obj as Pod, owner)
+      if (info.kind === 'Job') this.#checkImages({ spec: (obj as Job).spec.template.spec } as Pod, owner)
       const existing = this.#store.find(info, obj.metadata.namespace, obj.metadata.name!)
       if (existing?.metadata.annotations?.[LAST_APPLIED] === lastApplied) {
         staged.push({ obj: existing, info, warnings: [], unchanged: true })
@@ -282,7 +289,10 @@ export class LocalCluster extends EventEmitter {
   execSpec(namespace: string, pod: string, container?: string): ExecSpec {
     const entry = this.#podEntry(namespace, pod)
     const name = container ?? defaultContainer(entry.runner.pod)
-    const state = entry.runner.containers.get(name)
+    // A native sidecar (a running init container) can be exec'd into too, as with kubectl.
+    const state =
+      entry.runner.containers.get(name) ??
+      [...entry.runner.initContainers.values()].find((s) => s.sidecar && s.container.name === name)
     if (!state)
       throw new LocalClusterError(
         'MESH_ERR_LOCAL_NOT_FOUND',
@@ -362,6 +372,7 @@ export class LocalCluster extends EventEmitter {
     if (this.#down) return []
     this.#down = true
     for (const r of this.#reconciling.values()) clearTimeout(r.retry)
+    for (const j of this.#jobs.values()) clearTimeout(j.timer)
     await Promise.all([...this.#pods.values()].map((e) => e.runner.stop().catch(() => {})))
     this.#pods.clear()
     await this.#derived.settled()
@@ -432,6 +443,7 @@ export class LocalCluster extends EventEmitter {
     if (action === 'unchanged') return action
     if (info.forMeshd) this.#state.write(object, info.namespaced)
     if (info.kind === 'Deployment') this.#reconcile(objectKey(object))
+    if (info.kind === 'Job') this.#reconcileJob(objectKey(object))
     return action
   }
 
@@ -453,6 +465,12 @@ export class LocalCluster extends EventEmitter {
         keyOf(kindByName('endpoints'), obj.metadata.namespace, obj.metadata.name!),
       )
       if (ep) this.#state.remove(ep, true)
+    }
+    if (info.kind === 'Job') {
+      clearTimeout(this.#jobs.get(key)?.timer)
+      this.#jobs.delete(key)
+      const mine = [...this.#pods].filter(([, e]) => e.job === key).map(([k]) => k)
+      await Promise.all(mine.map((k) => this.#deletePod(k)))
     }
     if (info.kind === 'Deployment') {
       const r = this.#reconciling.get(key)
@@ -483,7 +501,7 @@ export class LocalCluster extends EventEmitter {
 
   // ---- pods and deployments ---------------------------------------------------------------------
 
-  #createPod(pod: Pod, deployment?: string, hash?: string): ApplyAction {
+  #createPod(pod: Pod, deployment?: string, hash?: string, job?: string): ApplyAction {
     const ns = pod.metadata.namespace ?? 'default'
     if (!pod.metadata.name) {
       let name: string
@@ -513,12 +531,15 @@ export class LocalCluster extends EventEmitter {
       logDir: podLogDir(this.runDir, ns, runnerPod.metadata.name!),
       volumeDir: podVolumeDir(this.runDir, ns, runnerPod.metadata.name!),
       stateDir: this.stateDir,
-      // meshd keeps its CA in the run dir and checks pods' tokens with this cluster's public key.
+      // meshd keeps its CA in the run dir and checks pods' tokens with this cluster's public key;
+      // this cluster runs native sidecars (as an API server ≥ 1.33 says by its version).
       controlPlaneArgs: [
         '--state-dir',
         runPaths(this.runDir).meshdStateDir,
         '--token-jwks',
         this.#tokenIssuer().jwksFile,
+        '--native-sidecars',
+        'true',
       ],
       controlPlaneDirs: [runPaths(this.runDir).meshdStateDir],
       onControlPlaneUser: (uid, gid) => this.#state.setSecretOwner(uid, gid),
@@ -537,10 +558,26 @@ export class LocalCluster extends EventEmitter {
         this.#network.writeEtcFile(net.netns, 'resolv.conf', renderResolvConf(ns, this.options.clusterDomain))
         this.#derived.writeHosts(runner)
       },
-      onChange: () => this.#derived.schedule(),
+      onChange: () => {
+        this.#derived.schedule()
+        if (job) this.#reconcileJob(job)
+        // A rollout in progress moves on as new pods become ready.
+        if (
+          deployment &&
+          [...this.#pods.values()].some((e) => e.deployment === deployment && e.hash !== hash)
+        )
+          this.#reconcile(deployment)
+      },
       maxGraceMs: this.options.maxGraceSeconds * 1000,
     })
-    const entry: PodEntry = { runner, deployment, hash, terminating: false, started: Promise.resolve() }
+    const entry: PodEntry = {
+      runner,
+      deployment,
+      hash,
+      ...(job ? { job } : {}),
+      terminating: false,
+      started: Promise.resolve(),
+    }
     this.#pods.set(existingKey, entry)
     entry.started = runner.start()
     return 'created'
@@ -562,6 +599,55 @@ export class LocalCluster extends EventEmitter {
     if (obj) this.#state.remove(obj, true)
     this.#derived.schedule()
     if (e.deployment && !this.#down) this.#reconcile(e.deployment)
+    if (e.job && !this.#down) this.#reconcileJob(e.job)
+  }
+
+  /** Runs the Job controller for one Job: its status, and a pod for the next attempt when due. */
+  #reconcileJob(key: string): void {
+    const st = this.#jobs.get(key) ?? { running: false, again: false }
+    this.#jobs.set(key, st)
+    if (st.running) {
+      st.again = true
+      return
+    }
+    st.running = true
+    void this.#reconcileJobOnce(key, st)
+      .catch((err) => this.log.error({ err, job: key }, 'job reconcile failed'))
+      .finally(() => {
+        st.running = false
+        if (st.again && this.#jobs.get(key) === st) {
+          st.again = false
+          this.#reconcileJob(key)
+        }
+      })
+  }
+
+  async #reconcileJobOnce(key: string, st: { timer?: NodeJS.Timeout; start?: string; end?: string }) {
+    const job = this.#store.get(key) as Job | undefined
+    if (!job || this.#down) return
+    const phases = [...this.#pods.values()]
+      .filter((e) => e.job === key && !e.terminating)
+      .map((e) => e.runner.phase)
+    st.start ??= new Date().toISOString()
+    const next = jobNext(job, phases)
+    if (next.action === 'done') st.end ??= new Date().toISOString()
+    this.#store.setStatus(key, jobStatus(job, phases, st))
+    if (next.action !== 'create' || st.timer) return
+    const create = async () => {
+      st.timer = undefined
+      if (this.#down || this.#store.get(key) !== job) return
+      const admitted = await this.#admit('CREATE', kindByName('pod'), podFromJob(job), undefined)
+      if (this.#down || this.#store.get(key) !== job) return
+      this.#createPod(admitted.object as Pod, undefined, undefined, key)
+      this.#store.setStatus(key, jobStatus(job, [...phases, 'Pending'], st))
+      this.#derived.schedule()
+    }
+    if (next.delayMs === 0) return create()
+    st.timer = setTimeout(() => {
+      create()
+        .catch((err) => this.log.warn({ job: key, err: (err as Error).message }, 'job pod creation failed'))
+        .finally(() => this.#reconcileJob(key))
+    }, next.delayMs)
   }
 
   /** Runs the Deployment controller for one Deployment; never twice at once (a request while running reruns it). */
@@ -598,7 +684,19 @@ export class LocalCluster extends EventEmitter {
     const current = mine.filter(([, e]) => e.hash === hash)
     const want = d.spec.replicas ?? 1
     const excess = current.slice(Math.max(0, want)).map(([k]) => k)
-    for (const k of [...stale.map(([k]) => k), ...excess]) void this.#deletePod(k)
+    // RollingUpdate (the default): the new pods come up beside the old ones, and an old pod goes
+    // only as a new one is ready (maxUnavailable 0), so a rollout never leaves the Service without
+    // endpoints. Recreate: the old pods go at once.
+    const rolling = (d.spec.strategy as { type?: string } | undefined)?.type !== 'Recreate'
+    const readyCurrent = current.filter(([, e]) => e.runner.ready).length
+    const staleReady = stale.filter(([, e]) => e.runner.ready)
+    const staleGoing = rolling
+      ? [
+          ...stale.filter(([, e]) => !e.runner.ready),
+          ...staleReady.slice(0, Math.max(0, readyCurrent + staleReady.length - want)),
+        ]
+      : stale
+    for (const k of [...staleGoing.map(([k]) => k), ...excess]) void this.#deletePod(k)
     let missing = want - Math.min(current.length, want)
     r.failure = undefined
     while (missing-- > 0) {

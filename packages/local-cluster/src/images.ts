@@ -57,6 +57,8 @@ export function defaultImageTable(root = checkoutRoot()): ImageEntry[] {
       binaries: {
         'mesh-proxy': nodeEntry(root, 'packages/proxy/src/main.ts'),
         'mesh-init': nodeEntry(root, 'packages/init/src/main.ts'),
+        // The image is built FROM node: a Job or a test pod may run `node -e …` in it.
+        node: [process.execPath],
       },
       entrypoint: 'mesh-proxy',
     },

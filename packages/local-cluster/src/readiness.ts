@@ -67,7 +67,8 @@ export function summarizeReadiness(
   }
   for (const [, e] of pods) {
     const p = e.runner.pod
-    if (e.deployment || e.terminating) continue
+    // A Job's pods, and pods that ran to completion, are not waited on (as kubectl rollout status).
+    if (e.deployment || e.job || e.terminating || e.runner.phase === 'Succeeded') continue
     if (opts.namespace && p.metadata.namespace !== opts.namespace) continue
     if (!matchesSelector(sel, p.metadata.labels)) continue
     items.push({

@@ -15,6 +15,9 @@ import type { QuotaInboundPolicy } from './quota/index.ts'
 import { tracingFromFlags } from './tracing/config.ts'
 
 const USAGE = `Usage: mesh-proxy sidecar|router [flags]
+       mesh-proxy wait [--health-port N] [--timeout SECONDS]
+  wait: exits 0 once this pod's proxy answers /healthz/ready with 200 (a classic sidecar's
+  postStart hook: the app starts only then), 1 after the timeout (default 600)
   --discovery-address HOST:PORT  meshd discovery (default $MESH_DISCOVERY_ADDRESS)
   --config FILE                  static configuration (YAML/JSON {listeners, routes, clusters, endpoints})
   --admin-port N                 admin on 127.0.0.1 (default 15000)
@@ -26,7 +29,11 @@ const USAGE = `Usage: mesh-proxy sidecar|router [flags]
   --bind-address ADDR            bind every listener on ADDR
   --access-log stdout|off|FILE   JSON access log (default stdout)
   --log-level LEVEL              trace|debug|info|warn|error (default info)
-  --drain-seconds N              SIGTERM: wait this long for in-flight requests (default 5)
+  --drain-seconds N              SIGTERM: wait at most this long for in-flight requests (router default 5;
+                                 sidecar default: until the app is done, or the kubelet's grace period)
+  --min-drain-seconds N          sidecar, SIGTERM or POST /quitquitquit: keep serving the app's outbound
+                                 calls at least this long, then exit once it has no connection open
+                                 (default 5; a native sidecar, stopped after the app, gets 0)
   --max-header-kb N              largest request head accepted (default 60)
   --quota-address HOST:PORT      quota service (default: the discovery address)
   --quota-timeout-ms N           how long a quota check may take (default 200)
@@ -128,7 +135,36 @@ async function meshTls(
   }
 }
 
+/** `mesh-proxy wait`: polls the local proxy's readiness (postStart hook of a classic sidecar). */
+async function waitReady(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { 'health-port': { type: 'string' }, timeout: { type: 'string' } },
+  })
+  const port = int('--health-port', values['health-port']) ?? 15021
+  const timeout = Number(values.timeout ?? 600)
+  if (!Number.isFinite(timeout) || timeout <= 0)
+    throw new ProxyError('MESH_ERR_PROXY_BAD_OPTION', `--timeout: not a number of seconds: ${values.timeout}`)
+  const until = Date.now() + timeout * 1000
+  let last = 'no answer'
+  while (Date.now() < until) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/healthz/ready`, { signal: AbortSignal.timeout(1000) })
+      last = `${res.status} ${(await res.text()).trim()}`
+      if (res.status === 200) return
+    } catch (err) {
+      last = (err as Error).message
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new ProxyError(
+    'MESH_ERR_PROXY_BAD_OPTION',
+    `the proxy was not ready within ${timeout}s (last: ${last}); see the mesh-proxy container's log`,
+  )
+}
+
 export async function main(argv: string[]): Promise<void> {
+  if (argv[0] === 'wait') return waitReady(argv.slice(1))
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -145,6 +181,7 @@ export async function main(argv: string[]): Promise<void> {
       'access-log': { type: 'string' },
       'log-level': { type: 'string' },
       'drain-seconds': { type: 'string' },
+      'min-drain-seconds': { type: 'string' },
       'max-header-kb': { type: 'string' },
       'quota-address': { type: 'string' },
       'quota-timeout-ms': { type: 'string' },
@@ -191,7 +228,19 @@ export async function main(argv: string[]): Promise<void> {
           // or pipe): an async file stream goes through the thread pool and queues without bound
           // when the disk lags behind the request rate.
           pino.destination({ dest: accessLogFlag, sync: true, append: true })
-  const drainSeconds = Number(values['drain-seconds'] ?? 5)
+  const drainSeconds =
+    values['drain-seconds'] !== undefined
+      ? Number(values['drain-seconds'])
+      : mode === 'router'
+        ? 5
+        : Number.POSITIVE_INFINITY
+  const minDrainSeconds = Number(values['min-drain-seconds'] ?? 5)
+  if (!(drainSeconds >= 0) || !(minDrainSeconds >= 0))
+    throw new ProxyError(
+      'MESH_ERR_PROXY_BAD_OPTION',
+      '--drain-seconds/--min-drain-seconds: not a number of seconds',
+    )
+  let stop: (signal: string, minDrainMs?: number) => void = () => {}
   const tracing = tracingFromFlags({
     collector: values['trace-collector'] ?? env.MESH_TRACE_COLLECTOR,
     format: values['trace-format'] ?? env.MESH_TRACE_FORMAT,
@@ -232,6 +281,7 @@ export async function main(argv: string[]): Promise<void> {
     accessLog,
     logger: log,
     drainTimeoutMs: drainSeconds * 1000,
+    onQuit: () => stop('quitquitquit', 0),
     maxHeaderSize: Number(values['max-header-kb'] ?? 60) * 1024,
     ...(quota ? { inboundPolicy: quota } : {}),
     ...(tracing ? { tracing } : {}),
@@ -249,11 +299,12 @@ export async function main(argv: string[]): Promise<void> {
     'mesh-proxy started',
   )
   let stopping = false
-  const stop = (signal: string) => {
+  stop = (signal: string, minDrainMs = minDrainSeconds * 1000) => {
     if (stopping) return
     stopping = true
     log.info({ signal }, 'draining')
-    proxy.drain(drainSeconds * 1000).then(
+    const sidecar = mode === 'sidecar' ? { minMs: minDrainMs } : undefined
+    proxy.drain(drainSeconds * 1000, sidecar).then(
       () => {
         log.info('drained, exiting')
         process.exit(0)

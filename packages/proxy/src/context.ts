@@ -37,6 +37,18 @@ export interface ProxyContext {
   /** Requests being handled (drain waits for 0). */
   inflight: number
   draining: boolean
+  /**
+   * A draining sidecar still accepts the app's outbound connections (captured on 15001): the app
+   * may be finishing its work.
+   */
+  acceptOutboundWhileDraining?: boolean
+  /**
+   * A draining classic sidecar still accepts inbound connections for its minimum drain time (Envoy's
+   * graceful drain of inbound listeners): the app, told to stop at the same moment, may still be
+   * serving (its preStop hook, its own drain) while callers have not yet learnt that the pod left
+   * the endpoints. Afterwards, and at once for a native sidecar (stopped after the app), refused.
+   */
+  acceptInboundWhileDraining?: boolean
 }
 
 export function encodePeer(id: WorkloadIdentity): string {

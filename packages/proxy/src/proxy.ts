@@ -85,6 +85,12 @@ export interface ProxyOptions {
   maxHeaderSize?: number
   /** How long draining waits for in-flight requests before closing connections. */
   drainTimeoutMs?: number
+  /**
+   * POST /quitquitquit (admin on 127.0.0.1:15000, and 15020 from the pod's loopback only) calls
+   * this: a Job's main container tells a classic sidecar that it is done (Envoy's and pilot-agent's
+   * endpoint). Without it the endpoint is not served.
+   */
+  onQuit?: () => void
   xdsInitialBackoffMs?: number
   xdsMaxBackoffMs?: number
   /**
@@ -107,8 +113,15 @@ export interface RunningProxy {
   whenReady(): Promise<void>
   /** Replaces the static configuration (validated; a bad one throws and changes nothing). */
   reload(config: StaticConfig): Promise<void>
-  /** Stops accepting, lets in-flight requests finish (up to the deadline), then closes everything. */
-  drain(timeoutMs?: number): Promise<void>
+  /**
+   * Stops accepting, lets in-flight requests finish (up to the deadline), then closes everything.
+   * With `sidecar`, Istio's sidecar drain instead: not ready at once; inbound connections still
+   * accepted for `minMs` (with `Connection: close`), then refused; the app's outbound calls keep
+   * being served until, after at least `minMs`, the app has no connection open and nothing is in
+   * flight (the app has exited or finished), or until `timeoutMs` (default: no limit; the kubelet's
+   * grace period ends it).
+   */
+  drain(timeoutMs?: number, sidecar?: { minMs: number }): Promise<void>
   close(): Promise<void>
 }
 
@@ -254,13 +267,14 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
     15000,
     adminHost,
     adminHandlers(ctx, {
+      ...(options.onQuit ? { quit: options.onQuit } : {}),
       node: { ...node },
       listenerPorts: () => manager.ports,
       rotation: () => certificates?.status,
     }),
   )
   ports.stats = await start(options.statsPort, 15020, '0.0.0.0', {
-    ...metricsHandlers(ctx),
+    ...metricsHandlers(ctx, options.onQuit),
     ...appProbeHandlers(options.appProbers ?? {}),
   })
   ports.health = await start(options.healthPort, 15021, '0.0.0.0', healthHandlers(ctx))
@@ -292,6 +306,24 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
   }
 
   let closed: Promise<void> | undefined
+  const drainSidecar = async (minMs: number, timeoutMs = Number.POSITIVE_INFINITY): Promise<void> => {
+    ctx.acceptOutboundWhileDraining = true
+    ctx.acceptInboundWhileDraining = minMs > 0
+    ctx.draining = true
+    const started = Date.now()
+    for (;;) {
+      const elapsed = Date.now() - started
+      if (elapsed >= minMs) ctx.acceptInboundWhileDraining = false
+      if (elapsed >= timeoutMs) break
+      if (elapsed >= minMs && ctx.inflight === 0 && manager.outboundConnections === 0) break
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    ctx.acceptOutboundWhileDraining = false
+    ctx.acceptInboundWhileDraining = false
+    log.info({ ms: Date.now() - started, inflight: ctx.inflight }, 'drain: the app is done, closing')
+    await manager.stopAccepting()
+    manager.closeIdle()
+  }
   const drain = async (timeoutMs = options.drainTimeoutMs ?? 5000): Promise<void> => {
     ctx.draining = true
     await manager.stopAccepting()
@@ -341,8 +373,9 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
       store.applyStatic(config, `static-${Date.now()}`)
       await manager.sync()
     },
-    async drain(timeoutMs?: number) {
-      await drain(timeoutMs)
+    async drain(timeoutMs?: number, sidecar?: { minMs: number }) {
+      if (sidecar) await drainSidecar(sidecar.minMs, timeoutMs)
+      else await drain(timeoutMs)
       await close()
     },
     close,

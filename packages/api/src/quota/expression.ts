@@ -4,6 +4,8 @@
  * `request.headers["x-user"]`) or a string literal (`"unknown"`).
  */
 
+import { ApiError, ApiErrorCode } from '../errors.ts'
+
 export type Term =
   | { kind: 'attribute'; name: AttributeName; key?: string }
   | { kind: 'literal'; value: string }
@@ -35,8 +37,10 @@ export type AttributeName = (typeof ATTRIBUTES)[number] extends infer A
 const KEYED = new Set(ATTRIBUTES.filter((a) => a.endsWith('[]')).map((a) => a.slice(0, -2)))
 const PLAIN = new Set(ATTRIBUTES.filter((a) => !a.endsWith('[]')))
 
-export class ExpressionError extends Error {
-  readonly code = 'MESH_ERR_API_EXPRESSION'
+export class ExpressionError extends ApiError {
+  constructor(message: string) {
+    super(ApiErrorCode.Expression, message)
+  }
 }
 
 function parseTerm(raw: string): Term {

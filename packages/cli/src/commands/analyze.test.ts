@@ -219,6 +219,7 @@ describe('meshctl analyze', () => {
       meshd: async () => ({}) as never,
       forward: async () => ({}) as never,
       list: async (kind: string) => cluster.filter((o) => o.kind === kind) as never,
+      get: async () => [],
     }
     const live = await liveObjects(target)
     expect(live.map((o) => o.file)).toEqual([

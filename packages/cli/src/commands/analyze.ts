@@ -7,6 +7,7 @@ import {
   loadYaml,
   type SourcedObject,
 } from '@minimesh/api'
+import { InputError } from '../errors.ts'
 import {
   type LiveObject,
   type MeshKind,
@@ -62,9 +63,7 @@ const EXTENSIONS = ['.yaml', '.yml', '.json']
 const STDIN = '<stdin>'
 
 /** An input meshctl analyze could not read (missing file, empty directory). */
-export class AnalyzeInputError extends Error {
-  readonly code = 'MESH_ERR_CLI_INPUT'
-}
+export class AnalyzeInputError extends InputError {}
 
 interface Options {
   files: string[]

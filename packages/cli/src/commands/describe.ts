@@ -1,10 +1,25 @@
 // meshctl describe pod|service NAME: which VirtualServices route to it and which DestinationRule
-// subsets apply, with their effective timeout, retries, faults and quota, what meshd made of each
-// rule, and (for a pod) the routes its proxy actually serves for those services (istioctl x describe).
+// subsets apply, with their effective timeout, retries, faults and quota, the mTLS its workloads
+// take and what clients send, the AuthorizationPolicies that apply, what meshd made of each rule,
+// and (for a pod) the routes its proxy actually serves (istioctl x describe).
 import { parseArgs } from 'node:util'
-import { type Configz, findConfig, statusText } from '../mesh/configz.ts'
-import { type LiveObject, resolveTarget, TARGET_OPTIONS } from '../mesh/target.ts'
-import { resolvePod, routesTable, withProxyAdmin } from './proxy-config.ts'
+import { outcomeText } from '@minimesh/api'
+import { type Configz, findConfig } from '../mesh/configz.ts'
+import {
+  authorizationLines,
+  clientTlsLine,
+  labelText,
+  mtlsLine,
+  workloadsOf,
+} from '../mesh/describe-security.ts'
+import {
+  type LiveObject,
+  type MeshTarget,
+  PROXY_ADMIN_PORT,
+  resolveTarget,
+  TARGET_OPTIONS,
+} from '../mesh/target.ts'
+import { resolvePod, routesTable } from './proxy-config.ts'
 import { type Command, type CommandIo, UsageError } from './types.ts'
 
 // biome-ignore lint/suspicious/noExplicitAny: resources read loosely, as users write them
@@ -85,7 +100,7 @@ async function describeService(
   const ns = svc.metadata.namespace ?? 'default'
   const status = (o: LiveObject) => {
     const c = configz && findConfig(configz, o.kind, o.metadata.namespace, o.metadata.name)
-    return c ? statusText(c) : 'status unknown (meshd not reachable)'
+    return c ? outcomeText(c) : 'status unknown (meshd not reachable)'
   }
   const ports = ((svc.spec as Any)?.ports ?? []).map((p: Any) => `${p.port}/${p.name ?? p.protocol ?? 'TCP'}`)
   io.out(`Service: ${name}.${ns} (${ports.join(', ')})\n`)
@@ -103,7 +118,7 @@ async function describeService(
   )
   if (vss.length === 0) io.out('  VirtualService: none (round robin over every endpoint)\n')
   for (const v of vss) {
-    io.out(`  VirtualService ${v.metadata.namespace}/${v.metadata.name}: ${status(v)}\n`)
+    io.out(`  VirtualService ${v.metadata.namespace ?? 'default'}/${v.metadata.name}: ${status(v)}\n`)
     for (const r of (v.spec as Any)?.http ?? [])
       for (const l of describeHttpRoute(r, ns)) io.out(`    ${l}\n`)
   }
@@ -113,7 +128,7 @@ async function describeService(
   if (drs.length === 0) io.out('  DestinationRule: none\n')
   for (const d of drs) {
     const spec = d.spec as Any
-    io.out(`  DestinationRule ${d.metadata.namespace}/${d.metadata.name}: ${status(d)}\n`)
+    io.out(`  DestinationRule ${d.metadata.namespace ?? 'default'}/${d.metadata.name}: ${status(d)}\n`)
     for (const s of spec?.subsets ?? []) {
       const labels = Object.entries(s.labels ?? {})
         .map(([k, v]) => `${k}=${v}`)
@@ -131,6 +146,7 @@ async function describeService(
     if (tp?.outlierDetection) io.out(`    outlier detection ${JSON.stringify(tp.outlierDetection)}\n`)
     if (tp?.tls) io.out(`    tls ${tp.tls.mode}\n`)
   }
+  io.out(`  mTLS from clients' sidecars: ${clientTlsLine(drs)}\n`)
   const quotas = (objects.QuotaPolicy ?? []).filter((q) => {
     const hosts = (q.spec as Any)?.hosts as string[] | undefined
     if ((q.metadata.namespace ?? 'default') !== ns && !hosts) return false
@@ -143,9 +159,81 @@ async function describeService(
         `${JSON.stringify(x.dimensions)} → ${x.maxAmount} per ${x.validDuration ?? spec.validDuration}`,
     )
     io.out(
-      `  QuotaPolicy ${q.metadata.namespace}/${q.metadata.name}: ${spec?.maxAmount} per ${spec?.validDuration}${o.length ? `; overrides: ${o.join('; ')}` : ''} (${status(q)})\n`,
+      `  QuotaPolicy ${q.metadata.namespace ?? 'default'}/${q.metadata.name}: ${spec?.maxAmount} per ${spec?.validDuration}${o.length ? `; overrides: ${o.join('; ')}` : ''} (${status(q)})\n`,
     )
   }
+  if (quotas.length === 0) io.out('  QuotaPolicy: none\n')
+  // Server side: per workload behind the service (this pod's, when describing a pod).
+  const workloads = pod
+    ? [(pod.metadata.labels ?? {}) as Record<string, string>]
+    : workloadsOf(svc, objects.Pod ?? [])
+  for (const labels of workloads) {
+    io.out(`  Workload ${labelText(labels)}:\n`)
+    io.out(`    mTLS it accepts: ${mtlsLine(objects.PeerAuthentication ?? [], ns, labels)}\n`)
+    const auth = authorizationLines(objects.AuthorizationPolicy ?? [], ns, labels, status)
+    io.out(`    AuthorizationPolicy${auth.length === 1 ? `: ${auth[0]}` : ' (in evaluation order):'}\n`)
+    if (auth.length > 1) for (const l of auth) io.out(`      ${l}\n`)
+  }
+}
+
+/** Describes a pod or service on `target`; returns the exit code. */
+export async function describeCommand(
+  target: MeshTarget,
+  what: string,
+  name: string,
+  namespace: string | undefined,
+  io: CommandIo,
+): Promise<number> {
+  const ns = namespace ?? 'default'
+  const objects: Record<string, LiveObject[]> = {}
+  for (const kind of [
+    'Service',
+    'Pod',
+    'VirtualService',
+    'DestinationRule',
+    'QuotaPolicy',
+    'PeerAuthentication',
+    'AuthorizationPolicy',
+  ] as const)
+    objects[kind] = await target.list(kind).catch(() => [])
+  const configz = await target.meshd<Configz>('/debug/configz').catch(() => undefined)
+  if (/^s/.test(what)) {
+    const svc = objects.Service!.find(
+      (s) => s.metadata.name === name && (s.metadata.namespace ?? 'default') === ns,
+    )
+    if (!svc) throw new UsageError(`service "${name}" not found in namespace ${ns}`)
+    await describeService(io, objects, configz, svc)
+    return 0
+  }
+  const ref = await resolvePod(target, name, namespace)
+  const pod = (await target.list('Pod', ref.namespace)).find((p) => p.metadata.name === ref.name)!
+  const labels = (pod.metadata.labels ?? {}) as Record<string, string>
+  io.out(`Pod: ${ref.name}.${ref.namespace}  labels ${labelText(labels)}\n`)
+  const injected = (pod.metadata.annotations as Record<string, string> | undefined)?.[
+    'sidecar.minimesh.dev/status'
+  ]
+  io.out(injected ? '  sidecar: injected (mesh-proxy)\n' : '  sidecar: none: this pod is not in the mesh\n')
+  const selecting = objects.Service!.filter((s) => {
+    const sel = (s.spec as Any)?.selector as Record<string, string> | undefined
+    return (
+      (s.metadata.namespace ?? 'default') === ref.namespace &&
+      sel &&
+      Object.keys(sel).length > 0 &&
+      labelsMatch(sel, labels)
+    )
+  })
+  for (const svc of selecting) await describeService(io, objects, configz, svc, pod)
+  if (selecting.length === 0) io.out('  no Service selects this pod\n')
+  if (!injected) return 0
+  const fwd = await target.forward(ref.namespace, ref.name, PROXY_ADMIN_PORT)
+  try {
+    const res = await fetch(`http://${fwd.address}/config_dump`, { signal: AbortSignal.timeout(5000) })
+    const dump = (await res.json()) as Parameters<typeof routesTable>[0]
+    io.out(`\nRoutes this pod's proxy serves now:\n${routesTable(dump)}`)
+  } finally {
+    await fwd.close()
+  }
+  return 0
 }
 
 export const describe: Command = {
@@ -154,10 +242,12 @@ export const describe: Command = {
   usage: `meshctl describe pod|service NAME [-n NS] [--local | --kubeconfig FILE --context NAME]
 
 For a service: the VirtualServices that route to it (matches, destinations and weights, timeout,
-retries, faults), the DestinationRule subsets and traffic policy, QuotaPolicies, and what meshd made
-of each (Accepted, or Rejected and which version serves). For a pod (NAME, NAME.NS or deploy/NAME):
-the same for every service that selects it, which subsets it belongs to, and the routes its own
-proxy serves now (read through the cluster, as proxy-config does).`,
+retries, faults), the DestinationRule subsets and traffic policy, QuotaPolicies, the mTLS clients'
+sidecars send and each workload behind it accepts (PeerAuthentication), the AuthorizationPolicies
+that apply to each workload, and what meshd made of each (Accepted, or Rejected and which version
+serves). For a pod (NAME, NAME.NS or deploy/NAME): the same for every service that selects it, which
+subsets it belongs to, and the routes its own proxy serves now (read through the cluster, as
+proxy-config does).`,
   async run(args, io) {
     let values: Record<string, string | boolean | undefined>
     let positionals: string[]
@@ -173,49 +263,6 @@ proxy serves now (read through the cluster, as proxy-config does).`,
     const [what, name] = positionals
     if (!what || !name || !/^(pods?|po|services?|svc)$/.test(what))
       throw new UsageError('say what to describe: pod NAME or service NAME')
-    const target = resolveTarget(values)
-    const ns = (values.namespace as string | undefined) ?? 'default'
-    const objects: Record<string, LiveObject[]> = {}
-    for (const kind of ['Service', 'VirtualService', 'DestinationRule', 'QuotaPolicy'] as const)
-      objects[kind] = await target.list(kind).catch(() => [])
-    const configz = await target.meshd<Configz>('/debug/configz').catch(() => undefined)
-    if (/^s/.test(what)) {
-      const svc = objects.Service!.find(
-        (s) => s.metadata.name === name && (s.metadata.namespace ?? 'default') === ns,
-      )
-      if (!svc) throw new UsageError(`service "${name}" not found in namespace ${ns}`)
-      await describeService(io, objects, configz, svc)
-      return 0
-    }
-    const ref = await resolvePod(target, name, values.namespace as string | undefined)
-    const pod = (await target.list('Pod', ref.namespace)).find((p) => p.metadata.name === ref.name)!
-    const labels = (pod.metadata.labels ?? {}) as Record<string, string>
-    io.out(
-      `Pod: ${ref.name}.${ref.namespace}  labels ${Object.entries(labels)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(',')}\n`,
-    )
-    const injected = (pod.metadata.annotations as Record<string, string> | undefined)?.[
-      'sidecar.minimesh.dev/status'
-    ]
-    io.out(injected ? '  sidecar: injected (mesh-proxy)\n' : '  sidecar: none: this pod is not in the mesh\n')
-    const selecting = objects.Service!.filter((s) => {
-      const sel = (s.spec as Any)?.selector as Record<string, string> | undefined
-      return (
-        (s.metadata.namespace ?? 'default') === ref.namespace &&
-        sel &&
-        Object.keys(sel).length > 0 &&
-        labelsMatch(sel, labels)
-      )
-    })
-    for (const svc of selecting) await describeService(io, objects, configz, svc, pod)
-    if (selecting.length === 0) io.out('  no Service selects this pod\n')
-    if (!injected) return 0
-    await withProxyAdmin({ ...values, pod: ref.name, namespace: ref.namespace }, async (admin) => {
-      const res = await fetch(`http://${admin}/config_dump`, { signal: AbortSignal.timeout(5000) })
-      const dump = (await res.json()) as Parameters<typeof routesTable>[0]
-      io.out(`\nRoutes this pod's proxy serves now:\n${routesTable(dump)}`)
-    })
-    return 0
+    return describeCommand(resolveTarget(values), what, name, values.namespace as string | undefined, io)
   },
 }

@@ -23,6 +23,14 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
     summary: 'remove minimesh from a Kubernetes cluster',
     load: async () => (await import('./uninstall.ts')).uninstall,
   },
+  apply: {
+    summary: 'create or update objects, with what meshd made of them (--wait: until proxies have it)',
+    load: async () => (await import('./apply.ts')).apply,
+  },
+  get: {
+    summary: 'list objects; mesh resources with their status (Accepted / Rejected: why)',
+    load: async () => (await import('./get.ts')).get,
+  },
   analyze: { summary: 'check mesh config files', load: async () => (await import('./analyze.ts')).analyze },
   'kube-inject': { summary: 'add sidecars', load: async () => (await import('./kube-inject.ts')).kubeInject },
   describe: {

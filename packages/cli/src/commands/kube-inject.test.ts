@@ -152,20 +152,21 @@ describe('meshctl kube-inject', () => {
     expect(ds).toEqual(input[3])
     expect(job).toEqual(input[5])
     // workloads: the same inject() the webhook uses, with the workload's name
-    expect(containerNames(deploy.spec.template.spec)).toEqual(['productpage', 'mesh-proxy'])
+    // Classic placement by default: the proxy first, holding the app until it is ready.
+    expect(containerNames(deploy.spec.template.spec)).toEqual(['mesh-proxy', 'productpage'])
     expect(deploy.spec.template).toEqual(
       inject(input[1].spec.template, undefined, { workloadName: 'productpage-v1' }),
     )
-    expect(deploy.spec.template.spec.containers[0].readinessProbe.httpGet.port).toBe(15020)
+    expect(deploy.spec.template.spec.containers[1].readinessProbe.httpGet.port).toBe(15020)
     expect(deploy.spec.replicas).toBe(1)
-    expect(containerNames(sts.spec.template.spec)).toEqual(['db', 'mesh-proxy'])
-    expect(containerNames(cron.spec.jobTemplate.spec.template.spec)).toEqual(['report', 'mesh-proxy'])
+    expect(containerNames(sts.spec.template.spec)).toEqual(['mesh-proxy', 'db'])
+    expect(containerNames(cron.spec.jobTemplate.spec.template.spec)).toEqual(['mesh-proxy', 'report'])
     expect(cron.spec.jobTemplate.spec.template.spec.initContainers[0].name).toBe('mesh-init')
-    expect(containerNames(pod.spec)).toEqual(['shell', 'mesh-proxy'])
+    expect(containerNames(pod.spec)).toEqual(['mesh-proxy', 'shell'])
     expect(pod).toEqual(inject(input[6]))
-    expect(containerNames(rs.spec.template.spec)).toEqual(['legacy', 'mesh-proxy'])
+    expect(containerNames(rs.spec.template.spec)).toEqual(['mesh-proxy', 'legacy'])
     const env = Object.fromEntries(
-      cron.spec.jobTemplate.spec.template.spec.containers[1].env.map((e: Json) => [e.name, e.value]),
+      cron.spec.jobTemplate.spec.template.spec.containers[0].env.map((e: Json) => [e.name, e.value]),
     )
     expect(env.MESH_WORKLOAD_NAME).toBe('report')
     // injecting the output again changes nothing
@@ -178,6 +179,23 @@ describe('meshctl kube-inject', () => {
     expect(docs(back.stdout)).toEqual(input)
   })
 
+  it('--native-sidecars: the proxy an init container after mesh-init; idempotent and reversible', async () => {
+    const { code, stdout } = await meshctl(['kube-inject', '--native-sidecars', '-f', 'bookinfo.yaml'])
+    expect(code).toBe(0)
+    const out = docs(stdout)
+    const spec = out[1]!.spec.template.spec
+    expect(containerNames(spec)).toEqual(['productpage'])
+    expect(spec.initContainers.map((c: Json) => [c.name, c.restartPolicy])).toEqual([
+      ['mesh-init', undefined],
+      ['mesh-proxy', 'Always'],
+    ])
+    writeFileSync(join(dir, 'native.yaml'), stdout)
+    // Injecting again (either mode) finds the proxy among the init containers and changes nothing.
+    expect(docs((await meshctl(['kube-inject', '-f', 'native.yaml'])).stdout)).toEqual(out)
+    const back = await meshctl(['kube-inject', '--uninject', '-f', 'native.yaml'])
+    expect(docs(back.stdout)).toEqual(docs(MANIFEST))
+  })
+
   it('reads stdin with -f - and writes -o FILE; flags change the injected image', async () => {
     const { code, stdout } = await meshctl(
       ['kube-inject', '-f', '-', '-o', 'out.yaml', '--image', 'registry.local/proxy:dev'],
@@ -186,7 +204,7 @@ describe('meshctl kube-inject', () => {
     expect(code).toBe(0)
     expect(stdout).toBe('')
     const out = docs(readFileSync(join(dir, 'out.yaml'), 'utf8'))
-    expect(out[1]!.spec.template.spec.containers[1].image).toBe('registry.local/proxy:dev')
+    expect(out[1]!.spec.template.spec.containers[0].image).toBe('registry.local/proxy:dev')
     expect(out[1]!.spec.template.spec.initContainers[0].image).toBe('registry.local/proxy:dev')
   })
 

@@ -77,12 +77,17 @@ export function injectManifests(
 }
 
 const USAGE = `meshctl kube-inject -f FILE [-o FILE] [--uninject] [--image IMAGE] [--discovery-address HOST:PORT]
+                    [--native-sidecars]
 
   -f, --filename FILE          manifests to inject (multi-document YAML; '-' reads stdin)
   -o, --output FILE            write here instead of stdout
       --uninject               take the sidecar out again instead
       --image IMAGE            proxy and init image (default minimesh/proxy:0.1.0)
       --discovery-address A    control plane address (default meshd.minimesh-system.svc:15010)
+      --native-sidecars        the proxy as a native sidecar (an init container with restartPolicy
+                               Always; Kubernetes 1.29+, as meshd's webhook does on 1.33+); default:
+                               a classic sidecar that holds the app until it is ready. A pod's
+                               sidecar.minimesh.dev/nativeSidecar annotation wins either way
 
 Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets, ReplicationControllers, Jobs and
 CronJobs are injected as the webhook would (the namespace counts as opted in; a pod's
@@ -104,6 +109,7 @@ export const kubeInject: Command = {
           uninject: { type: 'boolean' },
           image: { type: 'string' },
           'discovery-address': { type: 'string' },
+          'native-sidecars': { type: 'boolean' },
         },
         strict: true,
         allowPositionals: false,
@@ -118,6 +124,7 @@ export const kubeInject: Command = {
     const config = resolveInjectConfig({
       ...(values.image ? { image: values.image } : {}),
       ...(values['discovery-address'] ? { discoveryAddress: values['discovery-address'] } : {}),
+      ...(values['native-sidecars'] ? { nativeSidecars: true } : {}),
     })
     const file = values.filename
     const text = await readInput(file, io)

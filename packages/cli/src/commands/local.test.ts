@@ -95,6 +95,19 @@ describe.skipIf(skip)(skip ? `meshctl local (skipped: ${skip})` : 'meshctl local
       /^NAME +READY +STATUS +RESTARTS +AGE +IP\ndetails-v1-\S+ +1\/1 +Running +0 +\S+ +198\.18\.205\.\d+\n$/,
     )
     const pod = /details-v1-\S+/.exec(pods.out)![0]
+    // meshctl get and apply are the same commands on the local cluster (--local, or when it runs).
+    expect((await run('get', 'pods', '-n', 'cli', '-o', 'wide', '--local')).out).toBe(pods.out)
+    writeFileSync(
+      join(dir, 'vs.yaml'),
+      'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: details, namespace: cli}\nspec:\n  hosts: [details]\n  http: [{route: [{destination: {host: details}}]}]\n',
+    )
+    const vs = await run('apply', '-f', 'vs.yaml')
+    expect(vs.out).toBe('virtualservice/details created\n')
+    // A bare cluster runs no meshd: nothing says what became of it, and get says so.
+    expect(vs.err).toMatch(/^Note: could not check with meshd whether it accepted them: cannot reach meshd/)
+    expect((await run('get', 'vs', '-n', 'cli')).out).toMatch(
+      /^NAME +AGE +STATUS\ndetails +\S+ +Unknown: no status yet \(is meshd running and reading this cluster\?\)\n$/,
+    )
     expect((await run('local', 'get', 'svc', '-A')).out).toMatch(
       /cli +details +ClusterIP +198\.19\.205\.\d+ +<none> +9080\/TCP/,
     )
@@ -119,12 +132,12 @@ describe.skipIf(skip)(skip ? `meshctl local (skipped: ${skip})` : 'meshctl local
     ).toBe(7)
     writeFileSync(
       join(dir, 'job.yaml'),
-      'apiVersion: batch/v1\nkind: Job\nmetadata: {name: j, namespace: cli}\n',
+      'apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: j, namespace: cli}\n',
     )
     const refused = await run('local', 'apply', '-f', 'job.yaml')
     expect(refused.code).toBe(1)
     expect(refused.err).toMatch(
-      /^meshctl local: the local cluster does not run Job \(batch\/v1\).* \[MESH_ERR_LOCAL_KIND\]\n$/,
+      /^meshctl local: the local cluster does not run CronJob \(batch\/v1\).* \[MESH_ERR_LOCAL_KIND\]\n$/,
     )
     expect((await run('local', 'get', 'frobs')).err).toMatch(/unknown resource type "frobs"/)
     // An image the local cluster cannot run, or a tag never built, is refused naming the Deployment.

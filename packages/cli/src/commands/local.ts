@@ -6,9 +6,7 @@
 //   url     the ingress gateway URL down    stop everything and remove what it made
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util'
 import {
-  type ApplyResult,
   defaultRunDir,
-  type KubeObject,
   kindByName,
   LocalClusterClient,
   type ObjectRef,
@@ -18,11 +16,10 @@ import {
   supervisorStatus,
 } from '@minimesh/local-cluster'
 import { installManifests } from '../install/manifests.ts'
-import { formatObjects } from '../local/format.ts'
 import { readManifests } from '../local/read-manifests.ts'
-import { type Configz, findConfig, MESH_RESOURCE_KINDS, statusObject, statusText } from '../mesh/configz.ts'
-import { rejectedAmong, type WantedVersion, waitMeshdRead, waitProxiesSynced } from '../mesh/sync.ts'
+import { applyObjects, checkWithMeshd, printApplied } from '../mesh/apply.ts'
 import { LocalTarget } from '../mesh/target.ts'
+import { GET_FLAGS, getCommand } from './get.ts'
 import { resolvePod } from './proxy-config.ts'
 import { type Command, type CommandIo, UsageError } from './types.ts'
 import { waitForSync } from './wait.ts'
@@ -95,13 +92,6 @@ function parse<O extends ParseArgsOptionsConfig>(args: string[], options: O) {
     return parseArgs({ args, options: all, allowPositionals: true, strict: true })
   } catch (err) {
     throw new UsageError((err as Error).message)
-  }
-}
-
-function printApplied(io: CommandIo, results: ApplyResult[]): void {
-  for (const r of results) {
-    io.out(`${r.ref.kind.toLowerCase()}/${r.ref.name} ${r.action}\n`)
-    for (const w of r.warnings ?? []) io.err(`Warning: ${w}\n`)
   }
 }
 
@@ -180,61 +170,6 @@ async function down(args: string[], io: CommandIo): Promise<number> {
   return 0
 }
 
-/**
- * After apply or delete: asks meshd what it made of the mesh resources among `refs` (a warning for
- * each rejected one) and, with --wait, waits until every proxy has ACKed configuration with the
- * change. Returns the exit code.
- */
-async function checkWithMeshd(
-  io: CommandIo,
-  client: LocalClusterClient,
-  refs: ObjectRef[],
-  opts: { wait: boolean; timeoutMs: number; deleted?: boolean },
-): Promise<number> {
-  const mesh = refs.filter((r) => MESH_RESOURCE_KINDS.has(r.kind))
-  if (mesh.length === 0 && !opts.wait) return 0
-  const wanted: WantedVersion[] = []
-  for (const r of mesh) {
-    const ns = r.namespace ?? 'default'
-    const [obj] = opts.deleted ? [] : await client.get(r.kind, ns, r.name)
-    wanted.push({
-      kind: r.kind,
-      namespace: ns,
-      name: r.name,
-      resourceVersion: obj ? String(obj.metadata.resourceVersion ?? '') : null,
-    })
-  }
-  const target = new LocalTarget(client.runDir)
-  const progress = (m: string) => (opts.wait ? io.err(`  waiting: ${m}\n`) : undefined)
-  let configz: Configz
-  try {
-    configz = await waitMeshdRead(target, wanted, {
-      timeoutMs: opts.wait ? opts.timeoutMs : 10_000,
-      onProgress: progress,
-    })
-  } catch (err) {
-    if (opts.wait) throw err
-    io.err(`Note: could not check with meshd whether it accepted them: ${(err as Error).message}\n`)
-    return 0
-  }
-  const rejected = rejectedAmong(configz, wanted)
-  for (const o of rejected)
-    io.err(
-      `Warning: ${o.kind.toLowerCase()}/${o.name} -n ${o.namespace ?? 'default'} rejected by meshd: ${statusText(o).replace(/^Rejected: /, '')}\n`,
-    )
-  if (!opts.wait) return 0
-  const t0 = Date.now()
-  const proxies = await waitProxiesSynced(target, configz.snapshot!.version, {
-    timeoutMs: opts.timeoutMs,
-    onProgress: progress,
-    allowNoProxies: true,
-  })
-  io.out(
-    `synced: ${proxies.length} ${proxies.length === 1 ? 'proxy has' : 'proxies have'} ACKed snapshot ${configz.snapshot!.version} (${((Date.now() - t0) / 1000).toFixed(1)}s)\n`,
-  )
-  return rejected.length > 0 ? 1 : 0
-}
-
 async function apply(args: string[], io: CommandIo): Promise<number> {
   const { values } = parse(args, {
     filename: { type: 'string', short: 'f', multiple: true },
@@ -243,12 +178,11 @@ async function apply(args: string[], io: CommandIo): Promise<number> {
     timeout: { type: 'string' },
   })
   const objects = await readManifests(values.filename ?? [], io.cwd, io.stdin, values.namespace)
-  const client = new LocalClusterClient(values['run-dir'])
-  const results = await client.apply(objects)
-  printApplied(io, results)
+  const target = new LocalTarget(values['run-dir'])
+  const results = await applyObjects(io, target, objects)
   return checkWithMeshd(
     io,
-    client,
+    target,
     results.map((r) => r.ref),
     { wait: values.wait === true, timeoutMs: duration(values.timeout, 60_000) },
   )
@@ -288,7 +222,7 @@ async function del(args: string[], io: CommandIo): Promise<number> {
   const deleted = await client.delete(refs, { ignoreNotFound: values['ignore-not-found'] })
   for (const r of deleted) io.out(`${r.kind.toLowerCase()} "${r.name}" deleted\n`)
   if (!values.wait) return 0
-  return checkWithMeshd(io, client, deleted, {
+  return checkWithMeshd(io, new LocalTarget(client.runDir), deleted, {
     wait: true,
     timeoutMs: duration(values.timeout, 60_000),
     deleted: true,
@@ -296,59 +230,8 @@ async function del(args: string[], io: CommandIo): Promise<number> {
 }
 
 async function get(args: string[], io: CommandIo): Promise<number> {
-  const { values, positionals } = parse(args, {
-    namespace: { type: 'string', short: 'n' },
-    'all-namespaces': { type: 'boolean', short: 'A' },
-    selector: { type: 'string', short: 'l' },
-    output: { type: 'string', short: 'o' },
-  })
-  const [kindArg, nameArg] = positionals
-  if (!kindArg) throw new UsageError('get needs a KIND (pods, svc, deploy, vs, …)')
-  const [kind, slashName] = kindArg.split('/')
-  const name = slashName ?? nameArg
-  const info = kindByName(kind!)
-  const all = values['all-namespaces'] === true
-  const ns = info.namespaced && !all ? (values.namespace ?? 'default') : undefined
-  const client = new LocalClusterClient(values['run-dir'])
-  const items = await client.get(info.kind, ns, name, values.selector)
-  if (name && items.length === 0) throw new Error(`${info.plural} "${name}" not found`)
-  if (MESH_RESOURCE_KINDS.has(info.kind) && items.length > 0) await withMeshStatus(client, items)
-  if (items.length === 0 && !values.output) {
-    io.err(ns ? `No resources found in ${ns} namespace.\n` : 'No resources found\n')
-    return 0
-  }
-  io.out(formatObjects(items, values.output, all && info.namespaced))
-  return 0
-}
-
-/**
- * Fills in each mesh resource's status from meshd (/debug/configz): the local cluster has no API
- * server meshd could write status to, so meshctl asks meshd when it reads, and shows it where
- * Kubernetes keeps it (status.conditions, observedGeneration, validationMessages).
- */
-async function withMeshStatus(client: LocalClusterClient, items: KubeObject[]): Promise<void> {
-  let configz: Configz
-  try {
-    configz = await new LocalTarget(client.runDir).meshd<Configz>('/debug/configz')
-  } catch {
-    return // no meshd (a bare cluster): no status to show
-  }
-  for (const o of items) {
-    const found = findConfig(configz, o.kind, o.metadata.namespace, o.metadata.name ?? '')
-    const current = found && found.resourceVersion === o.metadata.resourceVersion
-    ;(o as { status?: unknown }).status = current
-      ? statusObject(found)
-      : {
-          conditions: [
-            {
-              type: 'Reconciled',
-              status: 'Unknown',
-              reason: 'NotRead',
-              message: 'Pending: meshd has not read this version yet',
-            },
-          ],
-        }
-  }
+  const { values, positionals } = parse(args, GET_FLAGS)
+  return getCommand(new LocalTarget(values['run-dir']), positionals, values, io)
 }
 
 async function logs(args: string[], io: CommandIo): Promise<number> {

@@ -3,6 +3,7 @@
 // the proxy is actually serving, as tables (or the admin JSON with -o json). `secret` is its
 // workload certificate (/certs): identity, chain, roots, validity and renewal.
 import { parseArgs } from 'node:util'
+import { CliError } from '../errors.ts'
 import {
   type MeshTarget,
   PROXY_ADMIN_PORT,
@@ -251,13 +252,13 @@ async function fetchJson<T>(admin: string, path: string, via?: string): Promise<
     res = await fetch(url, { signal: AbortSignal.timeout(5000) })
   } catch (cause) {
     const detail = (cause as Error & { cause?: Error }).cause?.message ?? (cause as Error).message
-    const err = new Error(
+    throw new CliError(
+      'MESH_ERR_CLI_PROXY_ADMIN',
       via
         ? `cannot reach the proxy admin of ${via} through the cluster (${detail}): is it a meshed pod (meshctl proxy-status lists them)?`
         : `cannot reach the proxy admin at ${url} (${detail}); from outside a pod, name one: meshctl proxy-config routes POD[.NAMESPACE] or deploy/NAME (meshctl proxy-status lists them)`,
-    ) as Error & { code: string }
-    err.code = 'MESH_ERR_CLI_PROXY_ADMIN'
-    throw err
+      { cause },
+    )
   }
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`)
   return (await res.json()) as T

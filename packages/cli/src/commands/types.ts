@@ -16,6 +16,4 @@ export interface CommandIo {
   cwd: string
 }
 
-export class UsageError extends Error {
-  readonly code = 'MESH_ERR_CLI_USAGE'
-}
+export { UsageError } from '../errors.ts'

@@ -1,7 +1,7 @@
 // meshctl wait --for=sync: returns once meshd has read every mesh resource the cluster holds and
 // every proxy has ACKed configuration built from it; fails naming who has not and why.
 import { parseArgs } from 'node:util'
-import { statusText } from '../mesh/configz.ts'
+import { outcomeText } from '@minimesh/api'
 import { clusterVersions, waitMeshdRead, waitProxiesSynced } from '../mesh/sync.ts'
 import { type MeshTarget, resolveTarget, TARGET_OPTIONS, TARGET_USAGE } from '../mesh/target.ts'
 import { type Command, type CommandIo, UsageError } from './types.ts'
@@ -44,7 +44,7 @@ export async function waitForSync(target: MeshTarget, io: CommandIo, timeoutMs: 
   )
   const rejected = configz.objects.filter((o) => o.state === 'rejected')
   for (const o of rejected)
-    io.err(`Warning: ${o.kind} ${o.namespace ?? 'default'}/${o.name}: ${statusText(o)}\n`)
+    io.err(`Warning: ${o.kind} ${o.namespace ?? 'default'}/${o.name}: ${outcomeText(o)}\n`)
   return rejected.length > 0 ? 1 : 0
 }
 

@@ -23,6 +23,9 @@ const pnpmVersion = (
   JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { packageManager: string }
 ).packageManager.split('@')[1]!
 const images = readImagesList(root)
+// A replay installs, compiles and (for the proxy) builds the native addon: about a minute on a quiet
+// 2-core machine, over two minutes on a cold and loaded one.
+const REPLAY_TIMEOUT_MS = 300_000
 
 describe.each(images)('$image ($dockerfile)', ({ dockerfile }) => {
   const path = join(root, dockerfile)
@@ -136,7 +139,7 @@ describe.concurrent('images replayed without Docker', () => {
         rmSync(tmp, { recursive: true, force: true })
       }
     },
-    120_000,
+    REPLAY_TIMEOUT_MS,
   )
 
   it.skipIf(!replay('proxy'))(
@@ -166,6 +169,6 @@ describe.concurrent('images replayed without Docker', () => {
         rmSync(tmp, { recursive: true, force: true })
       }
     },
-    120_000,
+    REPLAY_TIMEOUT_MS,
   )
 })

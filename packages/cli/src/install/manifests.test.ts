@@ -96,15 +96,22 @@ describe('install manifests', () => {
     expect(proxy.ports.find((p: Obj) => p.containerPort === 8080)?.name).toBe('http')
   })
 
-  it('give meshd read-only RBAC on exactly what it watches, TokenReviews, and its CA Secrets', () => {
+  it("give meshd read-only RBAC on exactly what it watches, its resources' status, TokenReviews, and its CA Secrets", () => {
     const role = find('ClusterRole')[0]!
-    const [reads, others] = [
-      role.rules.filter((r: Obj) => r.apiGroups[0] !== 'authentication.k8s.io'),
+    const isStatus = (r: Obj) => r.resources.every((x: string) => x.endsWith('/status'))
+    const [reads, others, status] = [
+      role.rules.filter((r: Obj) => r.apiGroups[0] !== 'authentication.k8s.io' && !isStatus(r)),
       role.rules.filter((r: Obj) => r.apiGroups[0] === 'authentication.k8s.io'),
+      role.rules.filter(isStatus),
     ]
     expect(others).toEqual([
       { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
     ])
+    // Status only: meshd writes each mesh resource's outcome, never its spec.
+    for (const r of status) expect(r.verbs).toEqual(['get', 'patch', 'update'])
+    expect(
+      status.flatMap((r: Obj) => r.resources.map((x: string) => `${r.apiGroups[0]}/${x}`)).sort(),
+    ).toEqual(MESH_KINDS.map((k) => `${k.group}/${k.plural}/status`).sort())
     for (const r of reads) expect(r.verbs).toEqual(['get', 'list', 'watch'])
     const resources = reads
       .flatMap((r: Obj) => r.apiGroups.map((g: string) => r.resources.map((x: string) => `${g}/${x}`)))

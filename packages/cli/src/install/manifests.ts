@@ -66,6 +66,14 @@ function meshdRules(): KubeObject[] {
         .sort(),
       verbs: read,
     })),
+    // Each mesh resource's outcome (Accepted/Rejected, observedGeneration) written to its status.
+    ...groups.map((group) => ({
+      apiGroups: [group],
+      resources: MESH_KINDS.filter((k) => k.group === group)
+        .map((k) => `${k.plural}/status`)
+        .sort(),
+      verbs: ['get', 'patch', 'update'],
+    })),
   ]
 }
 

@@ -1,4 +1,6 @@
-// What `meshctl local get` prints: kubectl's columns for the kinds people look at most.
+// What `meshctl get` and `meshctl local get` print: kubectl's columns for the kinds people look at
+// most; for mesh resources, what meshd made of them (their status, read against their generation).
+import { readStatus } from '@minimesh/api'
 import { stringify } from 'yaml'
 
 // biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects of any kind, read loosely
@@ -29,10 +31,19 @@ function columns(kind: string, o: Obj, wide: boolean): [string[], string[]] {
   const st = o.status ?? {}
   switch (kind) {
     case 'Pod': {
-      const cs: Obj[] = st.containerStatuses ?? []
+      // Native sidecars (restartable init containers) count as kubectl counts them.
+      const sidecars = new Set(
+        (o.spec?.initContainers ?? [])
+          .filter((c: Obj) => c.restartPolicy === 'Always')
+          .map((c: Obj) => c.name),
+      )
+      const cs: Obj[] = [
+        ...(st.initContainerStatuses ?? []).filter((c: Obj) => sidecars.has(c.name)),
+        ...(st.containerStatuses ?? []),
+      ]
       const ready = cs.filter((c) => c.ready).length
       const restarts = cs.reduce((n, c) => n + (c.restartCount ?? 0), 0)
-      const total = o.spec?.containers?.length ?? cs.length
+      const total = (o.spec?.containers?.length ?? 0) + sidecars.size || cs.length
       const status = o.metadata.deletionTimestamp
         ? 'Terminating'
         : st.phase === 'Pending' && (o.spec?.initContainers?.length ?? 0) > 0
@@ -92,9 +103,15 @@ function columns(kind: string, o: Obj, wide: boolean): [string[], string[]] {
     case 'DestinationRule':
     case 'Gateway':
     case 'QuotaPolicy':
+    case 'PeerAuthentication':
+    case 'AuthorizationPolicy':
       return [
         ['NAME', 'AGE', 'STATUS'],
-        [o.metadata.name, age(o.metadata.creationTimestamp), st.conditions?.[0]?.message ?? '<unknown>'],
+        [
+          o.metadata.name,
+          age(o.metadata.creationTimestamp),
+          readStatus(o.status, o.metadata.generation).text,
+        ],
       ]
     case 'Namespace':
       return [

@@ -4,13 +4,12 @@ import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { formatFinding, hasErrors, loadYaml } from '@minimesh/api'
 import { UsageError } from '../commands/types.ts'
+import { InputError } from '../errors.ts'
 
 export type Manifest = Record<string, unknown>
 
 /** An input that cannot be used: missing file, nothing in it. Not a usage error: no usage text follows. */
-class ManifestError extends Error {
-  readonly code = 'MESH_ERR_CLI_INPUT'
-}
+class ManifestError extends InputError {}
 
 async function readStdin(stream: NodeJS.ReadableStream): Promise<string> {
   let text = ''

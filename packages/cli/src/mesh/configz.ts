@@ -1,5 +1,6 @@
-// meshd's /debug/configz and /debug/syncz as meshctl reads them, and what a user is told about one
-// resource: "Accepted (generation 4)" or "Rejected: …; serving generation 3".
+// meshd's /debug/configz and /debug/syncz as meshctl reads them. What a user is told about one
+// resource ("Accepted (generation 4)", "Rejected: …; serving generation 3") and the status shown
+// for it come from @minimesh/api (outcomeText, resourceStatus), as meshd writes it on Kubernetes.
 import { proxiesSynced } from '../install/objects.ts'
 
 interface ConfigzFinding {
@@ -17,6 +18,7 @@ export interface ConfigzObject {
   name: string
   origin: string
   resourceVersion?: string
+  uid?: string
   generation?: number
   state: 'accepted' | 'rejected' | 'ignored'
   servingPrevious?: boolean
@@ -53,7 +55,15 @@ export interface SynczProxy {
   types: Record<string, SynczType>
 }
 
-export const MESH_RESOURCE_KINDS = new Set(['VirtualService', 'DestinationRule', 'Gateway', 'QuotaPolicy'])
+/** The mesh kinds meshd reports on (every CRD meshctl installs). */
+export const MESH_RESOURCE_KINDS = new Set([
+  'VirtualService',
+  'DestinationRule',
+  'Gateway',
+  'QuotaPolicy',
+  'PeerAuthentication',
+  'AuthorizationPolicy',
+])
 
 export function findConfig(
   configz: Configz,
@@ -66,61 +76,28 @@ export function findConfig(
   )
 }
 
-function errorsOf(o: ConfigzObject): string[] {
-  return o.findings
-    .filter((f) => f.severity === 'error')
-    .map((f) => (f.path ? `${f.path}: ${f.message}` : f.message))
-}
-
-/** The one-line outcome of a resource: what `get` shows and `apply` warns with. */
-export function statusText(o: ConfigzObject): string {
-  const gen = (g: number | undefined, rv: string | undefined) =>
-    g !== undefined ? `generation ${g}` : rv !== undefined ? `resourceVersion ${rv}` : 'an earlier version'
-  if (o.state === 'accepted') return `Accepted (${gen(o.generation, o.resourceVersion)})`
-  if (o.state === 'ignored') return 'Ignored (not a kind meshd reads)'
-  const why = errorsOf(o).join('; ') || 'rejected'
-  const serving = o.servingPrevious
-    ? `serving ${gen(o.serving?.generation, o.serving?.resourceVersion)}`
-    : 'not served'
-  return `Rejected: ${why}; ${serving}`
-}
-
-/** A short STATUS column: Accepted / Rejected (serving generation 3) / Rejected (not served). */
-function statusColumn(o: ConfigzObject | undefined): string {
-  if (!o) return 'Unknown'
-  if (o.state !== 'rejected') return o.state === 'accepted' ? 'Accepted' : 'Ignored'
-  if (!o.servingPrevious) return 'Rejected (not served)'
-  const g = o.serving?.generation
-  return `Rejected (serving ${g !== undefined ? `generation ${g}` : 'previous'})`
+/** A version of a resource as the cluster holds it. */
+export interface HeldVersion {
+  resourceVersion: string
+  uid?: string
+  generation?: number
 }
 
 /**
- * The Kubernetes-style status meshd reports for a resource: a Reconciled condition (True when the
- * current version serves), observedGeneration and the validation messages.
+ * Whether meshd has read `held` (or later) of this resource: the same resourceVersion, or the
+ * same object (uid) at the same or a later generation. The second matters on Kubernetes, where
+ * meshd's own status write bumps the resourceVersion without changing what it read.
  */
-export function statusObject(o: ConfigzObject): Record<string, unknown> {
-  const accepted = o.state === 'accepted'
-  return {
-    observedGeneration: o.generation,
-    conditions: [
-      {
-        type: 'Reconciled',
-        status: accepted ? 'True' : 'False',
-        reason: accepted ? 'Accepted' : o.servingPrevious ? 'RejectedServingPrevious' : 'Rejected',
-        message: statusText(o),
-      },
-    ],
-    ...(o.findings.length
-      ? {
-          validationMessages: o.findings.map((f) => ({
-            level: f.severity === 'error' ? 'ERROR' : 'WARNING',
-            ...(f.code ? { type: { code: f.code } } : {}),
-            message: f.path ? `${f.path}: ${f.message}` : f.message,
-          })),
-        }
-      : {}),
-    ...(o.serving?.generation !== undefined ? { servingGeneration: o.serving.generation } : {}),
-  }
+export function hasRead(o: ConfigzObject | undefined, held: HeldVersion): boolean {
+  if (!o) return false
+  if (o.resourceVersion === held.resourceVersion) return true
+  return (
+    held.uid !== undefined &&
+    o.uid === held.uid &&
+    held.generation !== undefined &&
+    o.generation !== undefined &&
+    o.generation >= held.generation
+  )
 }
 
 export { proxiesSynced }

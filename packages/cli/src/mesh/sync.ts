@@ -6,18 +6,33 @@ import {
   type Configz,
   type ConfigzObject,
   findConfig,
+  type HeldVersion,
+  hasRead,
   MESH_RESOURCE_KINDS,
   proxiesSynced,
   type SynczProxy,
 } from './configz.ts'
-import { type LiveObject, type MeshKind, type MeshTarget, MeshTargetError } from './target.ts'
+import { type LiveObject, LocalTarget, type MeshKind, type MeshTarget, MeshTargetError } from './target.ts'
 
-/** A resource and the resourceVersion meshd must have read (`null`: meshd must no longer have it). */
-export interface WantedVersion {
+/** A resource and the version meshd must have read (`resourceVersion: null`: meshd must no longer have it). */
+export interface WantedVersion extends Omit<HeldVersion, 'resourceVersion'> {
   kind: string
   namespace?: string
   name: string
   resourceVersion: string | null
+}
+
+/** The version of a live object that meshd must have read. */
+export function wantedVersion(o: LiveObject): WantedVersion {
+  const meta = o.metadata as LiveObject['metadata'] & { uid?: string; generation?: number }
+  return {
+    kind: o.kind,
+    namespace: meta.namespace ?? 'default',
+    name: meta.name,
+    resourceVersion: String(meta.resourceVersion ?? ''),
+    ...(typeof meta.uid === 'string' ? { uid: meta.uid } : {}),
+    ...(typeof meta.generation === 'number' ? { generation: meta.generation } : {}),
+  }
 }
 
 export interface SyncOptions {
@@ -44,13 +59,7 @@ export async function clusterVersions(target: MeshTarget): Promise<WantedVersion
       if (/not found|could not find|404/i.test((err as Error).message)) continue
       throw err
     }
-    for (const o of items)
-      out.push({
-        kind,
-        namespace: o.metadata.namespace,
-        name: o.metadata.name,
-        resourceVersion: String(o.metadata.resourceVersion ?? ''),
-      })
+    for (const o of items) out.push(wantedVersion({ ...o, kind }))
   }
   return out
 }
@@ -71,8 +80,11 @@ export async function waitMeshdRead(
     const behind: string[] = []
     for (const w of wanted) {
       const o = findConfig(configz, w.kind, w.namespace, w.name)
-      if (w.resourceVersion === null ? o !== undefined : o?.resourceVersion !== w.resourceVersion)
-        behind.push(describeWanted(w))
+      const read =
+        w.resourceVersion === null
+          ? o === undefined
+          : hasRead(o, { ...w, resourceVersion: w.resourceVersion })
+      if (!read) behind.push(describeWanted(w))
     }
     if (opts.exhaustive) {
       const known = new Set(wanted.map((w) => `${w.kind}/${w.namespace ?? 'default'}/${w.name}`))
@@ -89,7 +101,7 @@ export async function waitMeshdRead(
     if (Date.now() > until)
       throw new MeshTargetError(
         'MESH_ERR_CLI_SYNC_TIMEOUT',
-        `timed out after ${opts.timeoutMs / 1000}s: ${message} (see meshd's log: meshctl local logs -n minimesh-system <meshd pod>)`,
+        `timed out after ${opts.timeoutMs / 1000}s: ${message} (see meshd's log: ${target instanceof LocalTarget ? 'meshctl local logs -n minimesh-system <meshd pod>' : 'kubectl logs -n minimesh-system deploy/meshd'})`,
       )
     await sleep(opts.intervalMs ?? 100)
   }

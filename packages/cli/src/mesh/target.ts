@@ -6,8 +6,15 @@
 import { spawn } from 'node:child_process'
 import type { Socket } from 'node:net'
 import { PortForward } from '@kubernetes/client-node'
-import { defaultRunDir, execArgv, LocalClusterClient, supervisorStatus } from '@minimesh/local-cluster'
+import {
+  defaultRunDir,
+  execArgv,
+  type KindInfo,
+  LocalClusterClient,
+  supervisorStatus,
+} from '@minimesh/local-cluster'
 import { UsageError } from '../commands/types.ts'
+import { CliError } from '../errors.ts'
 import { Kube } from '../install/kube.ts'
 import { type Forwarded, forwardPort } from './port-forward.ts'
 
@@ -35,13 +42,8 @@ export interface LiveObject {
   [k: string]: unknown
 }
 
-export class MeshTargetError extends Error {
-  readonly code: string
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.code = code
-  }
-}
+/** meshd, a proxy or the cluster could not be reached or did not do what was asked. */
+export class MeshTargetError extends CliError {}
 
 export interface MeshTarget {
   /** `local cluster (run dir …)`, `Kubernetes context kind-minimesh`, `meshd at http://…` */
@@ -52,6 +54,17 @@ export interface MeshTarget {
   forward(namespace: string, pod: string, port: number): Promise<Forwarded>
   /** Objects of a kind (`Pod`, `Service`, `VirtualService`, …); every namespace when none is given. */
   list(kind: MeshKind, namespace?: string): Promise<LiveObject[]>
+  /**
+   * Objects of any kind meshctl names (kindByName: `vs`, `pods`, `deploy`…), as the cluster holds
+   * them (status included): one by name, or all in a namespace (every namespace when none is
+   * given) matching a label selector.
+   */
+  get(kind: KindInfo, namespace?: string, name?: string, selector?: string): Promise<LiveObject[]>
+}
+
+/** `networking.istio.io/v1`, `apps/v1`, `v1`: the version a kind is read in. */
+function apiVersionOf(kind: KindInfo): string {
+  return kind.group ? `${kind.group}/${kind.versions[0]}` : kind.versions[0]!
 }
 
 /** The kinds a live command reads, with their API versions. */
@@ -94,13 +107,19 @@ export class DirectTarget implements MeshTarget {
   meshd<T>(path: string): Promise<T> {
     return fetchJson<T>(`${this.#base}${path}`, 'meshd')
   }
-  async forward(): Promise<Forwarded> {
+  async forward(_namespace: string, _pod: string, _port: number): Promise<Forwarded> {
     throw new MeshTargetError(
       'MESH_ERR_CLI_TARGET',
       'with --meshd there is no cluster to reach a pod through: give --admin HOST:PORT',
     )
   }
   async list(_kind: MeshKind, _namespace?: string): Promise<LiveObject[]> {
+    throw new MeshTargetError(
+      'MESH_ERR_CLI_TARGET',
+      'with --meshd there is no cluster to read objects from: use --local or a kubeconfig',
+    )
+  }
+  async get(): Promise<LiveObject[]> {
     throw new MeshTargetError(
       'MESH_ERR_CLI_TARGET',
       'with --meshd there is no cluster to read objects from: use --local or a kubeconfig',
@@ -153,10 +172,13 @@ export class LocalTarget implements MeshTarget {
   async list(kind: MeshKind, namespace?: string): Promise<LiveObject[]> {
     return (await this.client.get(kind, namespace)) as unknown as LiveObject[]
   }
+  async get(kind: KindInfo, namespace?: string, name?: string, selector?: string): Promise<LiveObject[]> {
+    return (await this.client.get(kind.kind, namespace, name, selector)) as unknown as LiveObject[]
+  }
 }
 
 /** A Kubernetes cluster from a kubeconfig: meshd through the API server's service proxy. */
-class KubeTarget implements MeshTarget {
+export class KubeTarget implements MeshTarget {
   readonly description: string
   readonly kube: Kube
   constructor(kube: Kube) {
@@ -181,6 +203,22 @@ class KubeTarget implements MeshTarget {
   }
   async list(kind: MeshKind, namespace?: string): Promise<LiveObject[]> {
     return (await this.kube.list(MESH_KINDS[kind], kind, namespace)) as LiveObject[]
+  }
+  async get(kind: KindInfo, namespace?: string, name?: string, selector?: string): Promise<LiveObject[]> {
+    const apiVersion = apiVersionOf(kind)
+    const ns = kind.namespaced ? namespace : undefined
+    if (name) {
+      if (kind.namespaced && !ns)
+        throw new UsageError(`${kind.plural} are namespaced: give -n NAMESPACE with a name`)
+      const obj = await this.kube.read({
+        apiVersion,
+        kind: kind.kind,
+        name,
+        ...(ns ? { namespace: ns } : {}),
+      })
+      return obj ? [{ ...obj, apiVersion, kind: kind.kind } as LiveObject] : []
+    }
+    return (await this.kube.list(apiVersion, kind.kind, ns, selector)) as LiveObject[]
   }
 }
 

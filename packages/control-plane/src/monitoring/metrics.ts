@@ -48,6 +48,12 @@ export class Metrics {
     labelNames: ['kind'] as const,
     registers: [this.registry],
   })
+  readonly statusWrites = new Counter({
+    name: 'meshd_status_writes_total',
+    help: 'Resource status writes to the API server, by result (written, gone, failed).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  })
   readonly rebuild = new Histogram({
     name: 'meshd_snapshot_rebuild_seconds',
     help: 'Time to build a configuration snapshot.',

@@ -1,5 +1,5 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { existsSync, rmSync, writeFileSync } from 'node:fs'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { createServer } from 'node:net'
 import * as grpc from '@grpc/grpc-js'
 import { loadQuotaProto, type QuotaServiceClient } from '@minimesh/api'
@@ -68,33 +68,19 @@ async function freePort(): Promise<number> {
   })
 }
 
-function ensureRedisServer(): string | undefined {
-  const bin = ['/usr/bin/redis-server', '/usr/sbin/redis-server'].find((p) => existsSync(p))
-  if (bin) return bin
-  if (process.getuid?.() !== 0) return undefined
-  // Install without letting the package start a system-wide Redis (policy-rc.d says "do not start").
-  const policy = '/usr/sbin/policy-rc.d'
-  const ownPolicy = !existsSync(policy)
-  if (ownPolicy) writeFileSync(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 })
-  try {
-    execFileSync(
-      'bash',
-      [
-        '-c',
-        'apt-get install -y -qq redis-server >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq redis-server >/dev/null)',
-      ],
-      {
-        stdio: 'inherit',
-        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-      },
-    )
-  } finally {
-    if (ownPolicy) rmSync(policy, { force: true })
-  }
-  return existsSync('/usr/bin/redis-server') ? '/usr/bin/redis-server' : undefined
-}
+// redis-server is provisioned by scripts/ensure-host-deps.sh (make test runs it as root), never here.
+const redisBin = ['/usr/bin/redis-server', '/usr/sbin/redis-server'].find((p) => existsSync(p))
+const redisMissing = redisBin
+  ? undefined
+  : 'redis-server is not installed: run scripts/ensure-host-deps.sh as root (make test does), or apt-get install redis-server'
+if (redisMissing && process.env.CI !== 'true')
+  console.warn(`quota service over Redis skipped: ${redisMissing}`)
+// In CI nothing is skipped: a missing redis-server fails with what to do.
+if (redisMissing && process.env.CI === 'true')
+  it('redis-server is installed (required in CI)', () => {
+    expect.fail(redisMissing)
+  })
 
-const redisBin = ensureRedisServer()
 describe.runIf(redisBin)('quota service over gRPC (Redis backend, real redis-server)', () => {
   let redis: ChildProcess
   let port: number
@@ -108,7 +94,8 @@ describe.runIf(redisBin)('quota service over gRPC (Redis backend, real redis-ser
       ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
       { stdio: 'ignore' },
     )
-    for (let i = 0; i < 50; i++) {
+    let up = false
+    for (let i = 0; i < 50 && !up; i++) {
       const probe = new RedisQuotaBackend({
         url: `redis://127.0.0.1:${port}`,
         options: { maxRetriesPerRequest: 0, retryStrategy: () => null },
@@ -120,9 +107,10 @@ describe.runIf(redisBin)('quota service over gRPC (Redis backend, real redis-ser
           () => false,
         )
       await probe.close()
-      if (ok) break
-      await new Promise((r) => setTimeout(r, 100))
+      up = ok
+      if (!ok) await new Promise((r) => setTimeout(r, 100))
     }
+    if (!up) throw new Error(`${redisBin} did not answer on 127.0.0.1:${port} within 5 s`)
     // Two meshd replicas' worth of quota servers sharing one Redis.
     a = await startServer(new RedisQuotaBackend({ url: `redis://127.0.0.1:${port}` }))
     b = await startServer(new RedisQuotaBackend({ url: `redis://127.0.0.1:${port}` }))

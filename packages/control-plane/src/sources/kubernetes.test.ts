@@ -173,9 +173,16 @@ describe('KubernetesSource against a fake API server (recorded list/watch respon
               {
                 apiVersion: 'networking.istio.io/v1',
                 kind: 'VirtualService',
-                metadata: { name: 'reviews', namespace: 'default', resourceVersion: '300', generation: 1 },
+                metadata: {
+                  name: 'reviews',
+                  namespace: 'default',
+                  resourceVersion: '300',
+                  generation: 1,
+                  uid: 'u-1',
+                  managedFields: [{ manager: 'kubectl' }],
+                },
                 spec: { hosts: ['reviews'], http: [{ route: [{ destination: { host: 'reviews' } }] }] },
-                status: {},
+                status: { observedGeneration: 1 },
               },
             ])()
           },
@@ -236,15 +243,18 @@ describe('KubernetesSource against a fake API server (recorded list/watch respon
     expect(svcRequests[1]).toMatch(/resourceVersion=100/)
     expect(svcRequests[2]).toBe('/api/v1/services') // the relist after 410
     expect(svcRequests[3]).toMatch(/resourceVersion=200/)
-    // Objects are kept small and plain: Dates become strings, status and managed fields go.
+    // Objects are kept small and plain: Dates become strings, managed fields go; a mesh
+    // resource's status stays (meshd compares it with what it would write).
     const vs = store.get('networking.istio.io/VirtualService/default/reviews')!.object
-    expect(vs.status).toBeUndefined()
+    expect(vs.status).toEqual({ observedGeneration: 1 })
     expect(vs.metadata).toEqual({
       name: 'reviews',
       namespace: 'default',
       resourceVersion: '300',
+      uid: 'u-1', // kept: which incarnation of the name meshd read
       generation: 1, // kept: resource status reports which generation serves
     })
+    expect(store.get('core/Service/default/reviews')!.object.status).toBeUndefined()
     expect(typeof store.get('core/Service/default/reviews')!.object.metadata.creationTimestamp).toBe('string')
   })
 

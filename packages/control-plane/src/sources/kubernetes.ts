@@ -140,7 +140,8 @@ export interface KubernetesSourceOptions {
  */
 export class KubernetesSource implements ConfigSource {
   readonly description: string
-  private readonly kc: KubeConfig
+  /** The API server it reads (meshd writes resource status there too). */
+  readonly kubeConfig: KubeConfig
   private readonly log?: Logger
   private readonly kinds: WatchedKind[]
   private readonly backoff: { initialMs: number; maxMs: number }
@@ -149,7 +150,7 @@ export class KubernetesSource implements ConfigSource {
   private closed = false
 
   constructor(kc: KubeConfig, options: KubernetesSourceOptions = {}) {
-    this.kc = kc
+    this.kubeConfig = kc
     this.description = `kubernetes:${kc.getCurrentCluster()?.server ?? '?'}`
     this.log = options.logger
     this.kinds = watchedKinds(options.endpoints ?? 'EndpointSlice')
@@ -173,9 +174,9 @@ export class KubernetesSource implements ConfigSource {
     // client-node's makeInformer, with the kind's field selector on the watch as on the list.
     const informer = new ListWatch<KubernetesObject>(
       def.path,
-      new Watch(this.kc),
+      new Watch(this.kubeConfig),
       async () => {
-        const list = await def.list(this.kc)
+        const list = await def.list(this.kubeConfig)
         delay = this.backoff.initialMs
         if (failures > 0) this.log?.info({ kind: def.kind }, 'kubernetes: listing works again')
         failures = 0

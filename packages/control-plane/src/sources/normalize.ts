@@ -40,6 +40,7 @@ export function normalize(apiVersion: string, kind: string, input: unknown): Kub
     annotations: kind === 'Pod' ? podAnnotations(meta.annotations) : strings(meta.annotations),
     creationTimestamp: time(meta.creationTimestamp),
     resourceVersion: typeof meta.resourceVersion === 'string' ? meta.resourceVersion : undefined,
+    uid: typeof meta.uid === 'string' ? meta.uid : undefined,
     generation: typeof meta.generation === 'number' ? meta.generation : undefined,
     ownerReferences: Array.isArray(meta.ownerReferences)
       ? list(meta.ownerReferences).map((o) => ({ kind: String(o.kind), name: String(o.name) }))
@@ -105,7 +106,10 @@ export function normalize(apiVersion: string, kind: string, input: unknown): Kub
         ports: obj.ports ?? [],
       }
     default:
-      // Mesh resources: the whole spec (validation reports what minimesh does not read).
-      return { ...base, spec: obj.spec }
+      // Mesh resources: the whole spec (validation reports what minimesh does not read), and the
+      // status as the API server holds it (what meshd wrote last: it writes only what differs).
+      return obj.status === undefined
+        ? { ...base, spec: obj.spec }
+        : { ...base, spec: obj.spec, status: obj.status }
   }
 }

@@ -11,6 +11,8 @@ export interface KubeObject {
     annotations?: Record<string, string>
     creationTimestamp?: string
     resourceVersion?: string
+    uid?: string
+    generation?: number
     ownerReferences?: { kind: string; name: string }[]
     [key: string]: unknown
   }

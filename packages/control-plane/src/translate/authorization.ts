@@ -12,10 +12,11 @@ import {
   type AuthzPolicy,
   type AuthzRule,
   type AuthzString,
+  authorizationPoliciesFor,
   parseConditionKey,
 } from '@minimesh/api'
-import { type PushContext, selects } from './context.ts'
-import { namespacedName, ROOT_NAMESPACE } from './names.ts'
+import type { PushContext } from './context.ts'
+import { namespacedName } from './names.ts'
 import type { ProxyInfo } from './proxy.ts'
 
 /** Istio's value forms: `*` present, `*abc` suffix, `abc*` prefix, else exact. */
@@ -125,12 +126,7 @@ export function compileAuthorization(policies: readonly AuthorizationPolicy[]): 
  * namespace and label set, like the inbound configuration it goes into.
  */
 export function authorizationFor(ctx: PushContext, proxy: ProxyInfo): Authorization | undefined {
-  const policies = ctx.snapshot.authorizationPolicies.filter((ap) => {
-    const ns = ap.metadata.namespace ?? 'default'
-    return (
-      (ns === ROOT_NAMESPACE || ns === proxy.namespace) &&
-      selects(ap.spec.selector?.matchLabels, proxy.labels)
-    )
-  })
-  return compileAuthorization(policies)
+  return compileAuthorization(
+    authorizationPoliciesFor(ctx.snapshot.authorizationPolicies, proxy.namespace, proxy.labels),
+  )
 }

@@ -9,7 +9,7 @@ import type {
 import { hostMatches, hostSpecificity, resolveHost } from '../registry/hosts.ts'
 import type { Service } from '../registry/registry.ts'
 import type { Snapshot } from '../snapshot.ts'
-import { namespacedName, ROOT_NAMESPACE } from './names.ts'
+import { namespacedName, nsOf, ROOT_NAMESPACE } from './names.ts'
 
 /** The DestinationRule that applies to one service as seen from one namespace (same-namespace rules merged). */
 export interface EffectiveRule {
@@ -34,8 +34,6 @@ export function selects(
   for (const [k, v] of Object.entries(selector)) if (labels[k] !== v) return false
   return true
 }
-
-const nsOf = (r: { metadata: { namespace?: string } }) => r.metadata.namespace ?? 'default'
 
 /**
  * Per-snapshot indexes and memoized lookups shared by every proxy's translation: which services,

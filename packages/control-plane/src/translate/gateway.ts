@@ -14,10 +14,8 @@ import type {
 import { hostSpecificity, hostsIntersect, resolveHost } from '../registry/hosts.ts'
 import type { PushContext } from './context.ts'
 import { type CredentialResult, resolveCredential } from './credentials.ts'
-import { gatewayRouteName, namespacedName, wildcardListenerName } from './names.ts'
+import { gatewayRouteName, namespacedName, nsOf, wildcardListenerName } from './names.ts'
 import { virtualServiceRoutes } from './route.ts'
-
-const nsOf = (r: { metadata: { namespace?: string } }) => r.metadata.namespace ?? 'default'
 
 /** A Gateway server host (`host`, or `ns/host` with ns `.`, `*` or a name): the host VirtualServices of `vsNs` may use. */
 function serverHost(entry: string, gateway: Gateway, vsNs: string): string | undefined {

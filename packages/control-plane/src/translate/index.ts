@@ -90,6 +90,70 @@ function outbound(ctx: PushContext, ns: string): Outbound {
 const BUILTIN: ResourceGroup<Cluster> = { items: builtinClusters() }
 const VIRTUAL_OUTBOUND: ResourceGroup<Listener> = { items: [virtualOutboundListener()] }
 
+/** What a router serves in place of sidecar listeners: its Gateways' listeners, routes and certificates. */
+interface GatewayGroups {
+  listeners: ResourceGroup<Listener>
+  routes: ResourceGroup<RouteConfiguration>
+  secrets: ResourceGroup<Secret>
+}
+
+/** What a sidecar serves for the services that select its pod. */
+interface InboundGroups {
+  clusters: ResourceGroup<Cluster>
+  listener: ResourceGroup<Listener>
+}
+
+/** What the generators of one proxy read: its outbound view and what its role adds. */
+type Scope = { out: Outbound } & (
+  | { role: 'router'; gateway: GatewayGroups }
+  | { role: 'sidecar'; inbound: InboundGroups }
+)
+
+/**
+ * One generator per type URL (Istio's cds/eds/lds/rds/sds generators): a new type is one entry
+ * here, with what a router and what a sidecar get side by side.
+ */
+const GENERATORS: { readonly [T in TypeUrl]: (scope: Scope) => readonly ResourceGroup[] } = {
+  [TypeUrl.Cluster]: (s) =>
+    s.role === 'router' ? [BUILTIN, s.out.clusters] : [BUILTIN, s.inbound.clusters, s.out.clusters],
+  [TypeUrl.ClusterLoadAssignment]: (s) => [s.out.endpoints],
+  // Certificates go to gateways only: a sidecar never holds a gateway's private keys.
+  [TypeUrl.Secret]: (s) => (s.role === 'router' ? [s.gateway.secrets] : []),
+  [TypeUrl.Listener]: (s) =>
+    s.role === 'router' ? [s.gateway.listeners] : [VIRTUAL_OUTBOUND, s.inbound.listener, s.out.listeners],
+  [TypeUrl.RouteConfiguration]: (s) => (s.role === 'router' ? [s.gateway.routes] : [s.out.routes]),
+  [TypeUrl.VirtualHost]: (s) => (s.role === 'router' ? [] : [s.out.virtualHosts]),
+}
+
+/** A router's Gateway groups, shared by the routers that the same Gateways select. */
+function gatewayGroups(ctx: PushContext, proxy: ProxyInfo, out: Outbound): GatewayGroups {
+  const gateways = ctx.gatewaysFor(proxy.labels)
+  const key = `router/${proxy.namespace}/${gateways.map((g) => namespacedName(g.metadata)).join(',')}`
+  return ctx.memo(key, () => {
+    const { listeners, routes, secrets } = gatewayConfig(ctx, gateways, out.clusterNames, proxy.namespace)
+    return { listeners: { items: listeners }, routes: { items: routes }, secrets: { items: secrets } }
+  })
+}
+
+/**
+ * A sidecar's inbound groups. Sidecars with the same labels (replicas) share them, unless a named
+ * target port has to be looked up on the pod itself.
+ */
+function inboundGroups(ctx: PushContext, proxy: ProxyInfo): InboundGroups {
+  const perPod = servicesSelecting(ctx, proxy).some((s) =>
+    s.ports.some((p) => typeof p.targetPort === 'string'),
+  )
+  const labelsKey = JSON.stringify(Object.entries(proxy.labels).sort())
+  const key = `inbound/${proxy.namespace}/${labelsKey}/${perPod ? `${proxy.podName}/${proxy.ip}` : ''}`
+  return ctx.memo(key, () => {
+    const { clusters, chains, authorization, mtls } = inboundConfig(ctx, proxy)
+    return {
+      clusters: { items: clusters },
+      listener: { items: [virtualInboundListener(chains, mtls, authorization)] },
+    }
+  })
+}
+
 /**
  * The configuration for one proxy, scoped to what it can reach: a sidecar gets the services
  * visible from its namespace (exportTo), inbound configuration only for the services that select
@@ -98,45 +162,13 @@ const VIRTUAL_OUTBOUND: ResourceGroup<Listener> = { items: [virtualOutboundListe
  */
 export function generate(ctx: PushContext, proxy: ProxyInfo): GeneratedConfig {
   const out = outbound(ctx, proxy.namespace)
-  if (proxy.type === 'router') {
-    const gateways = ctx.gatewaysFor(proxy.labels)
-    const key = `router/${proxy.namespace}/${gateways.map((g) => namespacedName(g.metadata)).join(',')}`
-    const gw = ctx.memo(key, () => {
-      const { listeners, routes, secrets } = gatewayConfig(ctx, gateways, out.clusterNames, proxy.namespace)
-      return { listeners: { items: listeners }, routes: { items: routes }, secrets: { items: secrets } }
-    })
-    return {
-      [TypeUrl.Cluster]: [BUILTIN, out.clusters],
-      [TypeUrl.ClusterLoadAssignment]: [out.endpoints],
-      [TypeUrl.Secret]: [gw.secrets],
-      [TypeUrl.Listener]: [gw.listeners],
-      [TypeUrl.RouteConfiguration]: [gw.routes],
-      [TypeUrl.VirtualHost]: [],
-    }
-  }
-  // Sidecars with the same labels (replicas) share their inbound groups, unless a named target
-  // port has to be looked up on the pod itself.
-  const perPod = servicesSelecting(ctx, proxy).some((s) =>
-    s.ports.some((p) => typeof p.targetPort === 'string'),
-  )
-  const labelsKey = JSON.stringify(Object.entries(proxy.labels).sort())
-  const key = `inbound/${proxy.namespace}/${labelsKey}/${perPod ? `${proxy.podName}/${proxy.ip}` : ''}`
-  const inbound = ctx.memo(key, () => {
-    const { clusters, chains, authorization, mtls } = inboundConfig(ctx, proxy)
-    return {
-      clusters: { items: clusters },
-      listener: { items: [virtualInboundListener(chains, mtls, authorization)] },
-    }
-  })
-  return {
-    [TypeUrl.Cluster]: [BUILTIN, inbound.clusters, out.clusters],
-    [TypeUrl.ClusterLoadAssignment]: [out.endpoints],
-    // Certificates go to gateways only: a sidecar never holds a gateway's private keys.
-    [TypeUrl.Secret]: [],
-    [TypeUrl.Listener]: [VIRTUAL_OUTBOUND, inbound.listener, out.listeners],
-    [TypeUrl.RouteConfiguration]: [out.routes],
-    [TypeUrl.VirtualHost]: [out.virtualHosts],
-  }
+  const scope: Scope =
+    proxy.type === 'router'
+      ? { out, role: 'router', gateway: gatewayGroups(ctx, proxy, out) }
+      : { out, role: 'sidecar', inbound: inboundGroups(ctx, proxy) }
+  const config = {} as Record<TypeUrl, readonly ResourceGroup[]>
+  for (const type of Object.keys(GENERATORS) as TypeUrl[]) config[type] = GENERATORS[type](scope)
+  return config
 }
 
 /** Flattens generated groups into one list per type. */

@@ -37,7 +37,12 @@ export function gatewayRouteName(port: number): string {
   return `http.${port}`
 }
 
+/** The namespace of a resource: `default` when its metadata names none, as Kubernetes reads it. */
+export function nsOf(resource: { metadata: { namespace?: string } }): string {
+  return resource.metadata.namespace ?? 'default'
+}
+
 /** `<namespace>/<name>` of a resource (QuotaPolicy rules, route names, gateways). */
 export function namespacedName(meta: { name: string; namespace?: string }): string {
-  return `${meta.namespace ?? 'default'}/${meta.name}`
+  return `${nsOf({ metadata: meta })}/${meta.name}`
 }

@@ -17,7 +17,7 @@ import {
 } from '@minimesh/api'
 import { resolveHost } from '../registry/hosts.ts'
 import type { Registry } from '../registry/registry.ts'
-import { BLACKHOLE_CLUSTER, namespacedName, outboundClusterName } from './names.ts'
+import { BLACKHOLE_CLUSTER, namespacedName, nsOf, outboundClusterName } from './names.ts'
 
 /** Where routes are being built: for sidecars (`mesh`) or one gateway, on one port. */
 export interface RouteScope {
@@ -153,7 +153,7 @@ function matchesInScope(
   vs: VirtualService,
   scope: RouteScope,
 ): (HTTPMatchRequest | undefined)[] | undefined {
-  const ns = vs.metadata.namespace ?? 'default'
+  const ns = nsOf(vs)
   const vsGateways = (vs.spec.gateways?.length ? vs.spec.gateways : ['mesh']).map((g) =>
     normalizeGateway(g, ns),
   )
@@ -167,7 +167,7 @@ function matchesInScope(
 
 /** Translates a VirtualService's HTTP routes for one scope, in order (the first match wins). */
 export function virtualServiceRoutes(vs: VirtualService, scope: RouteScope): Route[] {
-  const ns = vs.metadata.namespace ?? 'default'
+  const ns = nsOf(vs)
   const out: Route[] = []
   for (const http of vs.spec.http ?? []) {
     const matches = matchesInScope(http, vs, scope)

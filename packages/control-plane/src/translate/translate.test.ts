@@ -1,34 +1,63 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { TypeUrl, validateProxyResource } from '@minimesh/api'
+import { expectGolden, expectNoStaleGoldens, jsonDiff } from '@minimesh/api/testing'
 import { describe, expect, it } from 'vitest'
 import { bookinfoSnapshot, PROXIES, SCENARIOS } from '../testdata/fixtures.ts'
-import { translate } from './index.ts'
+import { type ProxyConfig, translate } from './index.ts'
 
-const GOLDEN = fileURLToPath(new URL('../testdata/golden/', import.meta.url))
-const UPDATE = process.env.UPDATE_GOLDEN === '1'
+// The goldens: base.json, the full configuration of one proxy with no routing rules; for every
+// scenario, <scenario>.diff: what the scenario changes, per proxy, against the step before it (the
+// scenario whose files are the longest prefix of its own, as Istio's tasks apply them one after the
+// other; no-rules for the first steps, and for no-rules itself: how the other proxies differ from
+// base.json). The diffs are exact, so any change to a translated configuration fails here.
+const GOLDEN = new URL('../testdata/golden/', import.meta.url)
+const BASE_SCENARIO = 'no-rules'
+const BASE_PROXY = 'productpage-sidecar'
+
+/** The scenario a scenario adds to: the longest other file list that begins its own. */
+function stepBefore(scenario: string): string {
+  const files = SCENARIOS[scenario]!
+  let best = BASE_SCENARIO
+  for (const [name, other] of Object.entries(SCENARIOS))
+    if (
+      other.length < files.length &&
+      other.length > SCENARIOS[best]!.length &&
+      other.every((f, i) => files[i] === f)
+    )
+      best = name
+  return best
+}
 
 describe('golden translation of Bookinfo under Istio task configs', () => {
+  const translated = new Map<string, Record<string, ProxyConfig>>()
+  const configsOf = (scenario: string) => {
+    if (!translated.has(scenario)) {
+      const snapshot = bookinfoSnapshot(SCENARIOS[scenario]!)
+      translated.set(
+        scenario,
+        Object.fromEntries(
+          Object.entries(PROXIES).map(([name, proxy]) => [name, translate(snapshot, proxy)]),
+        ),
+      )
+    }
+    return translated.get(scenario)!
+  }
+  const unruled = configsOf(BASE_SCENARIO)
+
+  it(`base: ${BASE_PROXY} under ${BASE_SCENARIO}, in full`, () => {
+    expectGolden(new URL('base.json', GOLDEN), `${JSON.stringify(unruled[BASE_PROXY], null, 2)}\n`)
+  })
+
   for (const [scenario, files] of Object.entries(SCENARIOS)) {
     describe(scenario, () => {
       const snapshot = bookinfoSnapshot(files)
+      const configs = configsOf(scenario)
+
       it('accepts every object of the scenario', () => {
         expect(snapshot.status.filter((s) => s.state === 'rejected')).toEqual([])
       })
-      for (const [proxyName, proxy] of Object.entries(PROXIES)) {
-        it(proxyName, () => {
-          const config = translate(snapshot, proxy)
-          const text = `${JSON.stringify(config, null, 2)}\n`
-          const file = `${GOLDEN}${scenario}/${proxyName}.json`
-          if (UPDATE) {
-            mkdirSync(`${GOLDEN}${scenario}`, { recursive: true })
-            writeFileSync(file, text)
-          }
-          expect(existsSync(file), `${file} missing; run with UPDATE_GOLDEN=1`).toBe(true)
-          expect(text, `${file} is stale; run with UPDATE_GOLDEN=1 and review the diff`).toBe(
-            readFileSync(file, 'utf8'),
-          )
-          // Everything sent must pass the proxy's own validation.
+
+      it('sends only what the proxy accepts', () => {
+        for (const config of Object.values(configs))
           for (const [type, list] of [
             [TypeUrl.Cluster, config.clusters],
             [TypeUrl.ClusterLoadAssignment, config.endpoints],
@@ -37,19 +66,27 @@ describe('golden translation of Bookinfo under Istio task configs', () => {
             [TypeUrl.Secret, config.secrets ?? []],
           ] as const)
             for (const r of list) expect(validateProxyResource(type, r)).toEqual([])
+      })
+
+      it('changes what its golden diff says', () => {
+        const before = stepBefore(scenario)
+        const against = scenario === BASE_SCENARIO ? 'base.json' : `each proxy under ${before}`
+        const shown = new Map<string, string>()
+        const sections = Object.entries(configs).map(([name, config]) => {
+          const base = scenario === BASE_SCENARIO ? unruled[BASE_PROXY] : configsOf(before)[name]
+          const diff = jsonDiff(base, config) || '(no change)\n'
+          const same = shown.get(diff)
+          shown.set(diff, shown.get(diff) ?? name)
+          return `## ${name}\n${same ? `(the same as ${same})\n` : diff}`
         })
-      }
+        const text = `# ${scenario}: the translated configuration against ${against} (UPDATE_GOLDEN=1 rewrites)\n\n${sections.join('\n')}`
+        expectGolden(new URL(`${scenario}.diff`, GOLDEN), text)
+      })
     })
   }
 
   it('has no golden file that no case writes', () => {
-    const expected = new Set(
-      Object.keys(SCENARIOS).flatMap((s) => Object.keys(PROXIES).map((p) => `${s}/${p}.json`)),
-    )
-    const present = readdirSync(GOLDEN, { recursive: true, encoding: 'utf8' }).filter((f) =>
-      f.endsWith('.json'),
-    )
-    expect(present.filter((f) => !expected.has(f))).toEqual([])
+    expectNoStaleGoldens(GOLDEN, ['.json', '.diff'])
   })
 
   it('is deterministic: two translations of equal snapshots are byte-identical', () => {

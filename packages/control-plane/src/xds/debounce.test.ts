@@ -15,7 +15,7 @@ describe('Debouncer', () => {
     await sleep(120)
     expect(fired.length).toBe(1)
     expect(fired[0]!.events).toBe(10)
-    d.close()
+    d.discard()
   })
 
   it('fires at the max delay while events keep coming', async () => {
@@ -27,7 +27,7 @@ describe('Debouncer', () => {
       d.trigger()
       await sleep(20)
     }
-    d.close()
+    d.discard()
     // Never 50 ms of quiet, so only the 150 ms ceiling fires: two or three times in 400 ms, not zero.
     expect(fired.length).toBeGreaterThanOrEqual(2)
     expect(fired[0]!).toBeGreaterThanOrEqual(140)
@@ -44,5 +44,18 @@ describe('Debouncer', () => {
     d.flush()
     expect(n).toBe(1)
     expect(d.pending).toBe(false)
+  })
+  it('discard drops what is waiting without firing; a later trigger starts a new batch', async () => {
+    const fired: DebounceBatch[] = []
+    const d = new Debouncer({ quietMs: 20 }, (b) => fired.push(b))
+    d.trigger()
+    d.trigger()
+    d.discard()
+    expect(d.pending).toBe(false)
+    await sleep(60)
+    expect(fired).toEqual([])
+    d.trigger()
+    await sleep(60)
+    expect(fired.map((b) => b.events)).toEqual([1])
   })
 })

@@ -51,8 +51,10 @@ export class Debouncer {
     return this.batch !== undefined
   }
 
-  close(): void {
+  /** Drops the events waiting, without firing (a flush that throws them away); triggers later start afresh. */
+  discard(): void {
     clearTimeout(this.timer)
+    this.timer = undefined
     this.batch = undefined
   }
 }

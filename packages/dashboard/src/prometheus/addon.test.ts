@@ -90,6 +90,29 @@ describe('the Prometheus addon', () => {
       __meta_kubernetes_pod_label_app: 'reviews',
       __meta_kubernetes_namespace: 'default',
     })
+    // A native sidecar (the proxy among the init containers) is discovered as Prometheus does.
+    const native = jobTargets(
+      addon,
+      [
+        {
+          metadata: { name: 'reviews-v1-1', namespace: 'default', labels: { app: 'reviews' } },
+          spec: {
+            initContainers: [
+              { name: 'mesh-init' },
+              { name: 'mesh-proxy', ports: [{ name: 'mesh-metrics', containerPort: 15020 }] },
+            ],
+            containers: [{ name: 'reviews', ports: [{ containerPort: 9080 }] }],
+          },
+          status: { podIP: '198.18.0.8', phase: 'Running' },
+        },
+      ],
+      [],
+    ).get('minimesh-proxies')!
+    expect(native.map((g) => g.targets[0])).toEqual(['198.18.0.8:9080', '198.18.0.8:15020'])
+    expect(native[1]!.labels).toMatchObject({
+      __meta_kubernetes_pod_container_name: 'mesh-proxy',
+      __meta_kubernetes_pod_container_init: 'true',
+    })
     // The job's namespaces list is honoured.
     expect(jobs.get('minimesh-meshd')!.map((g) => g.targets[0])).toEqual(['198.18.0.1:15014'])
   })

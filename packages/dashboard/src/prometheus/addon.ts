@@ -99,6 +99,8 @@ export interface PodLike {
   metadata: Meta
   spec?: {
     containers?: { name: string; ports?: { name?: string; containerPort: number; protocol?: string }[] }[]
+    /** Init containers: a native sidecar (the mesh's proxy on clusters that run them) declares its ports here. */
+    initContainers?: { name: string; ports?: { name?: string; containerPort: number; protocol?: string }[] }[]
   }
   status?: { podIP?: string; phase?: string; conditions?: { type: string; status: string }[] }
 }
@@ -130,7 +132,11 @@ function metaLabels(prefix: string, m: Meta): Record<string, string> {
 
 const host = (ip: string, port: number) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`)
 
-/** What kubernetes_sd role `pod` discovers: one target per container port of every pod with an IP. */
+/**
+ * What kubernetes_sd role `pod` discovers: one target per container port of every pod with an IP,
+ * init containers' included (`__meta_kubernetes_pod_container_init`), as Prometheus does: a native
+ * sidecar's ports are there.
+ */
 function podTargets(pods: readonly PodLike[]): TargetGroup[] {
   const out: TargetGroup[] = []
   for (const p of pods) {
@@ -145,12 +151,17 @@ function podTargets(pods: readonly PodLike[]): TargetGroup[] {
       __meta_kubernetes_pod_ready: String(ready),
       ...metaLabels('__meta_kubernetes_pod', p.metadata),
     }
-    for (const c of p.spec?.containers ?? []) {
+    const containers = [
+      ...(p.spec?.containers ?? []).map((c) => ({ c, init: 'false' })),
+      ...(p.spec?.initContainers ?? []).map((c) => ({ c, init: 'true' })),
+    ]
+    for (const { c, init } of containers) {
       for (const port of c.ports ?? []) {
         out.push({
           targets: [host(ip, port.containerPort)],
           labels: {
             ...base,
+            __meta_kubernetes_pod_container_init: init,
             __meta_kubernetes_pod_container_name: c.name,
             __meta_kubernetes_pod_container_port_name: port.name ?? '',
             __meta_kubernetes_pod_container_port_number: String(port.containerPort),

@@ -9,6 +9,7 @@ import { CASES, gatewayPod, type PodCase, productpagePod } from '../testdata/pod
 import { jsonPatch } from '../webhook/patch.ts'
 import { inject, isInjected } from './inject.ts'
 import { shouldInject } from './policy.ts'
+import { findProxy } from './sidecar.ts'
 import { parseStatus } from './status.ts'
 import { uninject } from './uninject.ts'
 
@@ -23,6 +24,10 @@ function deepFreeze<T>(v: T): T {
 /** A mesh root (self-signed, for goldens only) as meshd's CA would give the injector. */
 const MESH_ROOT = readFileSync(new URL('../testdata/mesh-root.pem', import.meta.url), 'utf8')
 const caConfig = resolveInjectConfig({ caRootCert: MESH_ROOT })
+/** The injector on a cluster that runs native sidecars (meshd on Kubernetes ≥ 1.33, the local cluster). */
+const nativeConfig = resolveInjectConfig({ nativeSidecars: true })
+
+const proxyOf = (pod: Pod) => findProxy(pod)!.container
 
 const table: PodCase[] = [
   ...CASES,
@@ -35,7 +40,7 @@ const table: PodCase[] = [
 ]
 
 function sidecarEnv(pod: Pod): Record<string, unknown> {
-  const proxy = pod.spec!.containers.find((c) => c.name === 'mesh-proxy')!
+  const proxy = proxyOf(pod)
   return Object.fromEntries((proxy.env ?? []).map((e) => [e.name, e.value ?? e.valueFrom]))
 }
 
@@ -54,6 +59,21 @@ describe('inject: golden pods', () => {
       if (decision.inject) {
         expectGolden(`${c.name}.patch.json`, `${JSON.stringify(jsonPatch(input, out), null, 2)}\n`)
       }
+    })
+  }
+
+  // The same pods on a cluster that runs native sidecars (the classic goldens above are the
+  // placement for older clusters and for pods annotated nativeSidecar: "false").
+  for (const c of table.filter((c) =>
+    ['opt-in-namespace', 'probes', 'several-containers', 'bare-template', 'app-native-sidecar'].includes(
+      c.name,
+    ),
+  )) {
+    it(`native-${c.name}: ${c.about}, native sidecar`, () => {
+      const input = deepFreeze(structuredClone(c.pod))
+      const out = inject(input, nativeConfig)
+      expectGolden(`native-${c.name}.yaml`, `# ${c.about}\n# nativeSidecars: true\n${stringify(out)}`)
+      expectGolden(`native-${c.name}.patch.json`, `${JSON.stringify(jsonPatch(input, out), null, 2)}\n`)
     })
   }
 
@@ -81,7 +101,7 @@ describe('inject: golden pods', () => {
 
 describe('inject: with the mesh CA (caRootCert)', () => {
   const out = inject(productpagePod(), caConfig)
-  const proxy = out.spec!.containers.at(-1)!
+  const proxy = proxyOf(out)
 
   it('mounts the projected token read-only and passes the roots', () => {
     expect(proxy.volumeMounts).toEqual([
@@ -188,7 +208,7 @@ describe('inject: properties over the whole table', () => {
 describe('inject: what it adds', () => {
   const out = inject(productpagePod())
   const spec = out.spec!
-  const proxy = spec.containers.at(-1)!
+  const proxy = proxyOf(out)
   const init = spec.initContainers!.at(-1)!
 
   it('the sidecar: name, image, command, args, uid/gid 1337, read-only root, ports, readiness', () => {
@@ -267,7 +287,7 @@ describe('inject: what it adds', () => {
 
   it('probes go to the status port, originals to MESH_KUBE_APP_PROBERS', () => {
     const probed = inject(CASES.find((c) => c.name === 'probes')!.pod)
-    const web = probed.spec!.containers[0]!
+    const web = probed.spec!.containers.find((c) => c.name === 'web')!
     expect(web.readinessProbe).toEqual({
       httpGet: { path: '/app-health/web/readyz', port: 15020, scheme: 'HTTP' },
       periodSeconds: 5,
@@ -294,7 +314,7 @@ describe('inject: what it adds', () => {
       },
       '/app-health/web/startupz': { tcpSocket: { port: 8080 }, timeoutSeconds: 1 },
     })
-    const worker = probed.spec!.containers[1]!
+    const worker = probed.spec!.containers.find((c) => c.name === 'worker')!
     expect(worker.startupProbe).toEqual({ httpGet: { host: '10.0.0.1', path: '/', port: 80 } })
     expect(worker.livenessProbe).toEqual({ exec: { command: ['cat', '/tmp/healthy'] } })
   })
@@ -306,11 +326,76 @@ describe('inject: what it adds', () => {
       excludeOutboundPorts: [3306],
     })
     const o = inject(productpagePod(), config)
-    const p = o.spec!.containers.at(-1)!
+    const p = proxyOf(o)
     expect(p.image).toBe('registry.local/proxy:dev')
     expect(p.args).toEqual(['sidecar', '--discovery-address', '198.18.0.1:15010'])
     expect(o.spec!.initContainers!.at(-1)!.args).toEqual(expect.arrayContaining(['-o', '3306']))
     expect(DEFAULT_INJECT_CONFIG.image).toBe('minimesh/proxy:0.1.0')
+  })
+})
+
+describe('inject: where the proxy goes', () => {
+  it('classic (default): first container, postStart waits for its readiness; app after it', () => {
+    const out = inject(productpagePod())
+    expect(out.spec!.containers.map((c) => c.name)).toEqual(['mesh-proxy', 'productpage'])
+    expect(out.spec!.initContainers!.map((c) => c.name)).toEqual(['mesh-init'])
+    const proxy = proxyOf(out)
+    expect(proxy.lifecycle).toEqual({
+      postStart: { exec: { command: ['mesh-proxy', 'wait', '--health-port', '15021', '--timeout', '600'] } },
+    })
+    expect(proxy.restartPolicy).toBeUndefined()
+    expect(out.metadata!.annotations!['kubectl.kubernetes.io/default-container']).toBe('productpage')
+  })
+
+  it('classic without hold: the proxy last, no hook', () => {
+    const out = inject(productpagePod(), resolveInjectConfig({ holdApplicationUntilProxyStarts: false }))
+    expect(out.spec!.containers.map((c) => c.name)).toEqual(['productpage', 'mesh-proxy'])
+    expect(proxyOf(out).lifecycle).toBeUndefined()
+  })
+
+  it("native: mesh-init, then mesh-proxy with restartPolicy Always and a startupProbe, before the pod's own", () => {
+    const pod = CASES.find((c) => c.name === 'several-containers')!.pod
+    const out = inject(pod, nativeConfig)
+    expect(out.spec!.initContainers!.map((c) => c.name)).toEqual(['mesh-init', 'mesh-proxy', 'migrate'])
+    expect(out.spec!.containers.map((c) => c.name)).toEqual(['reviews', 'log-shipper'])
+    const proxy = proxyOf(out)
+    expect(proxy.restartPolicy).toBe('Always')
+    expect(proxy.startupProbe).toMatchObject({
+      httpGet: { path: '/healthz/ready', port: 15021 },
+      periodSeconds: 1,
+      failureThreshold: 600,
+    })
+    expect(proxy.lifecycle).toBeUndefined()
+    expect(parseStatus(out.metadata!.annotations!['sidecar.minimesh.dev/status']!)).toMatchObject({
+      initContainers: ['mesh-init', 'mesh-proxy'],
+      containers: [],
+    })
+    expect(uninject(out)).toStrictEqual(pod)
+    expect(inject(out, nativeConfig)).toStrictEqual(out)
+    expect(inject(out)).toStrictEqual(out)
+    // The webhook's patch inserts at the front instead of rewriting every init container.
+    expect(jsonPatch(pod, out).filter((op) => op.path.startsWith('/spec/initContainers'))).toEqual([
+      { op: 'add', path: '/spec/initContainers/0', value: out.spec!.initContainers![0] },
+      { op: 'add', path: '/spec/initContainers/1', value: out.spec!.initContainers![1] },
+    ])
+  })
+
+  it('the annotation overrides the config both ways; a bad value is refused', () => {
+    const off = productpagePod()
+    off.metadata!.annotations = { 'sidecar.minimesh.dev/nativeSidecar': 'false' }
+    expect(findProxy(inject(off, nativeConfig))!.list).toBe('containers')
+    const on = productpagePod()
+    on.metadata!.annotations = { 'sidecar.minimesh.dev/nativeSidecar': 'True' }
+    expect(findProxy(inject(on))!.list).toBe('initContainers')
+    on.metadata!.annotations = { 'sidecar.minimesh.dev/nativeSidecar': 'yes' }
+    expect(() => inject(on)).toThrow(expect.objectContaining({ code: 'MESH_ERR_INJECT_BAD_ANNOTATION' }))
+  })
+
+  it('a pod with the proxy in either list counts as injected', () => {
+    const native = inject(productpagePod(), nativeConfig)
+    delete native.metadata!.annotations!['sidecar.minimesh.dev/status']
+    native.spec!.initContainers = native.spec!.initContainers!.filter((c) => c.name !== 'mesh-init')
+    expect(isInjected(native)).toBe(true)
   })
 })
 

@@ -15,6 +15,7 @@ import {
 } from '../names.ts'
 import { injectTemplate } from './gateway.ts'
 import { type ProbeRewrite, rewriteProbes } from './probes.ts'
+import { findProxy, isNativeSidecar, sidecarPlacement } from './sidecar.ts'
 import type { SidecarStatus } from './status.ts'
 import { initContainer, proxyContainer, proxyVolume, tokenVolume } from './template.ts'
 import { tracingEnv } from './tracing.ts'
@@ -44,7 +45,7 @@ export function isInjected(pod: Pod): boolean {
   if (pod.metadata?.annotations?.[STATUS_ANNOTATION] !== undefined) return true
   const spec = pod.spec
   return (
-    (spec?.containers?.some((c) => c?.name === PROXY_CONTAINER_NAME) ?? false) ||
+    findProxy(pod) !== undefined ||
     (spec?.initContainers?.some((c) => c?.name === INIT_CONTAINER_NAME) ?? false)
   )
 }
@@ -127,12 +128,15 @@ export function inject(
   const podAnnotations = meta.annotations ?? {}
   const args = initArgs(config, podAnnotations)
 
+  const placement = sidecarPlacement(config, podAnnotations)
   const apps = spec.containers
-  const ports = appPorts(apps)
+  // The app's own native sidecars (restartable init containers) serve and are probed like containers.
+  const appSidecars = (spec.initContainers ?? []).filter(isNativeSidecar)
+  const ports = appPorts([...apps, ...appSidecars])
   const rewriteProbesHere =
     config.rewriteAppProbes && podAnnotations[REWRITE_PROBES_ANNOTATION]?.toLowerCase() !== 'false'
   const probes: ProbeRewrite = rewriteProbesHere
-    ? rewriteProbes(apps, config.statusPort)
+    ? rewriteProbes([...apps, ...appSidecars], config.statusPort)
     : { probers: {}, originals: {} }
   const firstApp = apps[0]!.name
   const proxy = proxyContainer(config, {
@@ -140,6 +144,7 @@ export function inject(
     labels: meta.labels ?? {},
     appPorts: ports,
     probers: probes.probers,
+    placement,
     certTtl: certTtl(podAnnotations),
     tracingEnv: tracingEnv(config, podAnnotations),
   })
@@ -148,8 +153,14 @@ export function inject(
     spec.initContainers = []
     created.push('spec.initContainers')
   }
-  spec.initContainers.push(initContainer(config, args))
-  spec.containers.push(proxy)
+  if (placement.native) {
+    // First: the pod's own init containers then run with the mesh (captured and proxied).
+    spec.initContainers.unshift(initContainer(config, args), proxy)
+  } else {
+    spec.initContainers.push(initContainer(config, args))
+    if (placement.hold) spec.containers.unshift(proxy)
+    else spec.containers.push(proxy)
+  }
   if (spec.volumes === undefined) {
     spec.volumes = []
     created.push('spec.volumes')
@@ -180,8 +191,8 @@ export function inject(
     add(P.path, '/stats/prometheus')
   }
   const status: SidecarStatus = {
-    initContainers: [INIT_CONTAINER_NAME],
-    containers: [PROXY_CONTAINER_NAME],
+    initContainers: placement.native ? [INIT_CONTAINER_NAME, PROXY_CONTAINER_NAME] : [INIT_CONTAINER_NAME],
+    containers: placement.native ? [] : [PROXY_CONTAINER_NAME],
     volumes,
     annotations: added,
   }

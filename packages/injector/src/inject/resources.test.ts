@@ -35,7 +35,7 @@ describe('injectResource', () => {
     const r = injectResource(list)
     expect(r.changed).toBe(true)
     const items = (r.object as typeof list).items as ReturnType<typeof deployment>[]
-    expect(items[0]!.spec.template.spec.containers.map((c) => c.name)).toEqual(['a', 'mesh-proxy'])
+    expect(items[0]!.spec.template.spec.containers.map((c) => c.name)).toEqual(['mesh-proxy', 'a'])
     expect(items[1]).toBe(list.items[1])
     expect(items[2]).toBe(list.items[2])
     expect(uninjectResource(r.object).object).toEqual(list)

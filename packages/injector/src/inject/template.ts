@@ -16,6 +16,7 @@ import {
   WORKLOAD_CERT_TTL_ENV,
 } from '../names.ts'
 import type { AppProber } from './probes.ts'
+import type { SidecarPlacement } from './sidecar.ts'
 
 /** The init container: installs the pod's capture rules, then exits. */
 export function initContainer(config: InjectConfig, args: string[]): Container {
@@ -48,6 +49,8 @@ export interface ProxyContext {
   labels: Labels
   appPorts: number[]
   probers: Record<string, AppProber>
+  /** Where the proxy goes (sidecar.ts): native adds restartPolicy Always and a startupProbe. */
+  placement?: SidecarPlacement
   /** The pod's workload certificate lifetime (annotation), passed on with a mesh CA. */
   certTtl?: string | undefined
   /** MESH_TRACE_* (inject/tracing.ts). */
@@ -84,6 +87,8 @@ export function proxyContainer(config: InjectConfig, ctx: ProxyContext): Contain
       '--discovery-address',
       config.discoveryAddress,
       ...(config.caRootCert !== undefined ? ['--token-file', `${TOKEN_DIR}/${TOKEN_VOLUME_NAME}`] : []),
+      // A native sidecar is stopped after the app: nothing is left to keep serving on SIGTERM.
+      ...(ctx.placement?.native ? ['--min-drain-seconds', '0'] : []),
     ],
     ports: [
       { name: 'mesh-prom', containerPort: config.promPort, protocol: 'TCP' },
@@ -98,6 +103,27 @@ export function proxyContainer(config: InjectConfig, ctx: ProxyContext): Contain
       timeoutSeconds: 3,
       failureThreshold: 30,
     },
+  }
+  if (ctx.placement?.native) {
+    // The kubelet starts the next init container (and then the app) once this probe passes, and
+    // stops the proxy only after the app has exited.
+    c.restartPolicy = 'Always'
+    c.startupProbe = {
+      httpGet: { path: '/healthz/ready', port: config.healthPort, scheme: 'HTTP' },
+      initialDelaySeconds: 0,
+      periodSeconds: 1,
+      timeoutSeconds: 3,
+      failureThreshold: 600,
+    }
+  } else if (ctx.placement?.hold) {
+    // The kubelet starts the next container only when postStart returns: the app waits for the proxy.
+    c.lifecycle = {
+      postStart: {
+        exec: {
+          command: ['mesh-proxy', 'wait', '--health-port', String(config.healthPort), '--timeout', '600'],
+        },
+      },
+    }
   }
   if (config.proxyResources) c.resources = cloneJson(config.proxyResources)
   c.securityContext = {

@@ -4,9 +4,10 @@ import type { Pod } from '../kube.ts'
 import { TRACING_SAMPLING_ANNOTATION } from '../names.ts'
 import { productpagePod } from '../testdata/pods.ts'
 import { inject } from './inject.ts'
+import { findProxy } from './sidecar.ts'
 
 function traceEnv(pod: Pod): Record<string, string | undefined> {
-  const proxy = pod.spec!.containers.find((c) => c.name === 'mesh-proxy')!
+  const proxy = findProxy(pod)!.container
   return Object.fromEntries(
     (proxy.env ?? []).filter((e) => e.name.startsWith('MESH_TRACE_')).map((e) => [e.name, e.value]),
   )
@@ -36,6 +37,13 @@ describe('tracing settings of the sidecar', () => {
       MESH_TRACE_FORMAT: 'zipkin',
       MESH_TRACE_SAMPLING: '1',
     })
+  })
+
+  it('gives a native sidecar (an init container) the same settings', () => {
+    const native = inject(productpagePod(), { ...mesh, nativeSidecars: true })
+    expect(findProxy(native)?.list).toBe('initContainers')
+    expect(traceEnv(native)).toEqual(traceEnv(inject(productpagePod(), mesh)))
+    expect(traceEnv(native).MESH_TRACE_COLLECTOR).toBe('http://zipkin.minimesh-system:9411/api/v2/spans')
   })
 
   it('takes the pod annotation over the mesh sampling', () => {

@@ -21,7 +21,8 @@ export function uninject(pod: Pod): Pod {
     spec.containers = drop(spec.containers, status.containers) ?? spec.containers
     if (spec.initContainers) spec.initContainers = drop(spec.initContainers, status.initContainers)
     if (spec.volumes) spec.volumes = drop(spec.volumes, status.volumes)
-    if (status.probes && spec.containers) restoreProbes(spec.containers, status.probes)
+    if (status.probes)
+      restoreProbes([...(spec.containers ?? []), ...(spec.initContainers ?? [])], status.probes)
     removeProxyAdditions(out, status)
   }
   const meta = out.metadata!

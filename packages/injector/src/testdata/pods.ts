@@ -283,6 +283,40 @@ export const CASES: PodCase[] = [
       'a pod template without metadata, init containers or volumes (kube-inject of a minimal Deployment)',
     pod: { spec: { containers: [{ name: 'app', image: 'example/app:1' }] } },
   },
+  {
+    name: 'native-annotation',
+    about: 'sidecar.minimesh.dev/nativeSidecar: "true": the proxy goes to initContainers whatever the config',
+    pod: simple('batch', { annotations: { 'sidecar.minimesh.dev/nativeSidecar': 'true' } }),
+    namespaceLabels: ENABLED,
+  },
+  {
+    name: 'no-hold-annotation',
+    about: 'sidecar.minimesh.dev/holdApplicationUntilProxyStarts: "false": classic proxy last, no postStart',
+    pod: simple('web', { annotations: { 'sidecar.minimesh.dev/holdApplicationUntilProxyStarts': 'false' } }),
+    namespaceLabels: ENABLED,
+  },
+  {
+    name: 'app-native-sidecar',
+    about:
+      "the pod's own native sidecar (restartable init container): its probe rewritten, its port an app port",
+    pod: simple(
+      'web',
+      {},
+      {
+        initContainers: [
+          { name: 'setup', image: 'example/setup:1' },
+          {
+            name: 'agent',
+            image: 'example/agent:1',
+            restartPolicy: 'Always',
+            ports: [{ containerPort: 9100 }],
+            readinessProbe: { httpGet: { path: '/ready', port: 9100 } },
+          },
+        ],
+      },
+    ),
+    namespaceLabels: ENABLED,
+  },
 ]
 
 /**

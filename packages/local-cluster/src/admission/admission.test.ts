@@ -135,7 +135,8 @@ describe.skipIf(skip)(
 
     it('injects pods of a labelled namespace and leaves the others alone', () => {
       const meshed = podIn('mesh')
-      expect(meshed.spec.containers.map((c) => c.name)).toEqual(['app', 'mesh-proxy'])
+      // Classic placement (the webhook's default config): the proxy first, holding the app.
+      expect(meshed.spec.containers.map((c) => c.name)).toEqual(['mesh-proxy', 'app'])
       expect(meshed.spec.initContainers?.map((c) => c.name)).toEqual(['mesh-init'])
       expect(meshed.metadata.annotations?.['sidecar.minimesh.dev/status']).toBeDefined()
       const plain = podIn('plain')

@@ -38,6 +38,7 @@ export const KINDS: readonly KindInfo[] = [
   core('Secret', 'secrets', ['secret'], { forMeshd: true }),
   core('ConfigMap', 'configmaps', ['cm', 'configmap']),
   core('Deployment', 'deployments', ['deploy', 'deployment'], { group: 'apps', role: 'runs' }),
+  core('Job', 'jobs', ['job'], { group: 'batch', role: 'runs' }),
   core('MutatingWebhookConfiguration', 'mutatingwebhookconfigurations', ['mutatingwebhookconfiguration'], {
     group: 'admissionregistration.k8s.io',
     namespaced: false,

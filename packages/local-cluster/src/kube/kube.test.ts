@@ -44,7 +44,9 @@ describe('kinds', () => {
     expect(kindOf({ apiVersion: 'networking.istio.io/v1beta1', kind: 'DestinationRule' }).plural).toBe(
       'destinationrules',
     )
-    expect(() => kindOf({ apiVersion: 'batch/v1', kind: 'Job' })).toThrow(/does not run Job \(batch\/v1\)/)
+    expect(() => kindOf({ apiVersion: 'batch/v1', kind: 'CronJob' })).toThrow(
+      /does not run CronJob \(batch\/v1\)/,
+    )
     expect(() => kindOf({ apiVersion: 'apps/v1beta9', kind: 'Deployment' })).toThrow(
       /does not run Deployment/,
     )

@@ -2,7 +2,7 @@
 import { LocalClusterError } from '../errors.ts'
 import { type KindInfo, kindOf, type ObjectRef } from './kinds.ts'
 import { matchesSelector } from './selector.ts'
-import type { Deployment, KubeObject, Pod } from './types.ts'
+import type { Deployment, Job, KubeObject, Pod } from './types.ts'
 
 export function defaultContainer(pod: Pod): string {
   return (
@@ -46,6 +46,19 @@ export function normalize(raw: Record<string, unknown>): KubeObject {
         `deployment ${obj.metadata.name}: spec.selector does not match template labels`,
       )
     }
+  }
+  if (info.kind === 'Job') {
+    const spec = (obj as Job).spec?.template?.spec
+    if (!spec?.containers?.length)
+      throw new LocalClusterError(
+        'MESH_ERR_LOCAL_INVALID',
+        `job ${obj.metadata.name}: spec.template.spec.containers is required`,
+      )
+    if (spec.restartPolicy !== 'Never' && spec.restartPolicy !== 'OnFailure')
+      throw new LocalClusterError(
+        'MESH_ERR_LOCAL_INVALID',
+        `job ${obj.metadata.name}: spec.template.spec.restartPolicy must be Never or OnFailure`,
+      )
   }
   if (info.kind === 'Pod' && !(obj as Pod).spec?.containers?.length) {
     throw new LocalClusterError(

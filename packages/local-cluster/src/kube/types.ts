@@ -105,6 +105,16 @@ export interface Container {
   securityContext?: SecurityContext
   volumeMounts?: VolumeMount[]
   workingDir?: string
+  /** Only `Always`, on an init container: a native sidecar (runs beside the containers). */
+  restartPolicy?: 'Always'
+  lifecycle?: { postStart?: LifecycleHandler; preStop?: LifecycleHandler }
+  [key: string]: unknown
+}
+
+/** A lifecycle hook; the local cluster runs `exec` and `sleep` ones (httpGet is not supported). */
+export interface LifecycleHandler {
+  exec?: { command: string[] }
+  sleep?: { seconds: number }
   [key: string]: unknown
 }
 
@@ -160,6 +170,15 @@ export interface Service extends KubeObject {
     clusterIP?: string
     clusterIPs?: string[]
     type?: string
+    [key: string]: unknown
+  }
+}
+
+export interface Job extends KubeObject {
+  spec: {
+    template: { metadata?: ObjectMeta; spec: PodSpec }
+    completions?: number
+    backoffLimit?: number
     [key: string]: unknown
   }
 }

@@ -3,29 +3,10 @@
 // against one long-running cluster, as kubectl is against an API server.
 import { closeSync, existsSync, openSync, readSync, rmSync, statSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { statusOf } from '@minimesh/api/errors'
 import type { LocalCluster } from '../cluster.ts'
 import { LocalClusterError } from '../errors.ts'
 import type { ObjectRef } from '../kube/kinds.ts'
-
-function statusFor(err: unknown): number {
-  const code = (err as { code?: string }).code
-  switch (code) {
-    case 'MESH_ERR_LOCAL_NOT_FOUND':
-      return 404
-    case 'MESH_ERR_LOCAL_ADMISSION_DENIED':
-      return 403
-    case 'MESH_ERR_LOCAL_KIND':
-    case 'MESH_ERR_LOCAL_INVALID':
-    case 'MESH_ERR_LOCAL_IMAGE':
-      return 400
-    case 'MESH_ERR_LOCAL_WEBHOOK':
-      return 502
-    case 'MESH_ERR_LOCAL_TIMEOUT':
-      return 504
-    default:
-      return 500
-  }
-}
 
 async function body(req: IncomingMessage): Promise<Record<string, unknown>> {
   let text = ''
@@ -147,7 +128,7 @@ export async function serveCluster(
     } catch (err) {
       const e = err as Error & { code?: string }
       if (!res.headersSent)
-        send(res, statusFor(err), {
+        send(res, statusOf(err), {
           error: { code: e.code ?? 'MESH_ERR_LOCAL_SUPERVISOR', message: e.message },
         })
       else res.end()

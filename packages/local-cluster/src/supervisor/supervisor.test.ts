@@ -34,7 +34,17 @@ const objects = [
       selector: { matchLabels: { app: 'echo' } },
       template: {
         metadata: { labels: { app: 'echo' } },
-        spec: { containers: [{ name: 'echo', image: 'test/echo' }] },
+        spec: {
+          containers: [
+            {
+              name: 'echo',
+              image: 'test/echo',
+              // Ready once it listens: without a probe a pod is ready when its process starts,
+              // and on a loaded machine the first request came before the server listened.
+              readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 },
+            },
+          ],
+        },
       },
     },
   },

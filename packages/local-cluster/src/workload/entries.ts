@@ -14,6 +14,8 @@ export interface PodEntry {
   runner: PodRunner
   deployment?: string
   hash?: string
+  /** The Job (object key) that made this pod. */
+  job?: string
   terminating: boolean
   started: Promise<void>
 }

@@ -1,16 +1,24 @@
 // A pod's life on the host: its netns (or the host netns for the control plane), its volumes as
 // directories, init containers run to completion in order, then the containers as processes with
 // their probes. It reports every change so the cluster can keep Endpoints and the state dir current.
+// Native sidecars as the kubelet runs them (KEP-753): an init container with `restartPolicy: Always`
+// is started in its turn and the next one waits until it has started (postStart done, startupProbe
+// passed); it keeps running (restarted whatever the pod's policy), counts for the pod's readiness,
+// and is stopped after the containers, in reverse order, also when they complete (a Job's pod).
+// postStart hooks hold the next container's start (a classic sidecar holding the app); preStop
+// hooks run before SIGTERM.
+
+import { spawn } from 'node:child_process'
 import { chmodSync, chownSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import type { Logger } from 'pino'
 import { LocalClusterError } from '../errors.ts'
 import { containerArgv, type ImageTable } from '../images.ts'
-import type { Container, Pod, ProjectedSource } from '../kube/types.ts'
+import type { Container, LifecycleHandler, Pod, ProjectedSource } from '../kube/types.ts'
 import type { Network, PodNetwork } from '../net/network.ts'
 import { containerEnv, type EnvSources, expandVars, fieldValue, mapMountPaths } from './env.ts'
-import { ProbeLoop, type ProbeTarget } from './probe.ts'
-import { BACKOFF_CAP_MS, BACKOFF_START_MS, ContainerProcess, type ProcessHooks } from './process.ts'
+import { ProbeLoop, type ProbeTarget, runStartupProbe } from './probe.ts'
+import { BACKOFF_CAP_MS, BACKOFF_START_MS, ContainerProcess, type ProcessHooks, wrapArgv } from './process.ts'
 import type { ServiceAccountTokenIssuer } from './service-account-tokens.ts'
 
 export interface PodDeps {
@@ -49,8 +57,17 @@ export interface ContainerRunState {
   env: Record<string, string>
   proc?: ContainerProcess
   ready: boolean
+  /** postStart done and the startupProbe (if any) passed. */
+  started?: boolean
+  /** A native sidecar (init container with restartPolicy Always). */
+  sidecar?: boolean
   readiness?: ProbeLoop
   liveness?: ProbeLoop
+}
+
+/** An init container that keeps running beside the containers (Kubernetes' sidecar containers). */
+function isSidecar(c: Container): boolean {
+  return c.restartPolicy === 'Always'
 }
 
 export class PodRunner {
@@ -63,6 +80,7 @@ export class PodRunner {
   readonly containers = new Map<string, ContainerRunState>()
   readonly initContainers = new Map<string, ContainerRunState>()
   #stopping = false
+  #finishing = false
   readonly #tokenTimers = new Set<NodeJS.Timeout>()
   readonly #d: PodDeps
   readonly #log: Logger
@@ -74,7 +92,15 @@ export class PodRunner {
   }
 
   get ready(): boolean {
-    return this.phase === 'Running' && [...this.containers.values()].every((c) => c.ready)
+    return (
+      this.phase === 'Running' &&
+      this.containers.size > 0 &&
+      [...this.containers.values(), ...this.#sidecars()].every((c) => c.ready)
+    )
+  }
+
+  #sidecars(): ContainerRunState[] {
+    return [...this.initContainers.values()].filter((s) => s.sidecar)
   }
 
   /** Throws MESH_ERR_LOCAL_IMAGE at once when a container's image has no local entrypoint. */
@@ -259,6 +285,14 @@ export class PodRunner {
       for (const c of this.pod.spec.initContainers ?? []) {
         if (this.#stopping) return
         const prepared = this.#prepare(c, volumes)
+        if (isSidecar(c)) {
+          // Started in its turn; the next init container waits until it has started.
+          const state: ContainerRunState = { ...prepared, proc: this.#process(c, prepared), sidecar: true }
+          this.initContainers.set(c.name, state)
+          await this.#startContainer(state)
+          while (!state.started && !this.#stopping) await new Promise((r) => setTimeout(r, 50))
+          continue
+        }
         const state: ContainerRunState = { ...prepared }
         this.initContainers.set(c.name, state)
         await this.#runInit(c, prepared, state)
@@ -270,7 +304,11 @@ export class PodRunner {
         this.containers.set(c.name, state)
       }
       this.phase = 'Running'
-      for (const state of this.containers.values()) this.#startContainer(state)
+      // In order, each after the previous one's postStart hook has returned (as the kubelet does).
+      for (const state of this.containers.values()) {
+        if (this.#stopping) return
+        await this.#startContainer(state)
+      }
       this.#d.onChange()
     } catch (err) {
       this.phase = 'Failed'
@@ -302,7 +340,8 @@ export class PodRunner {
     }
   }
 
-  #startContainer(state: ContainerRunState): void {
+  /** Starts a container; resolves once its postStart hook has returned. */
+  async #startContainer(state: ContainerRunState): Promise<void> {
     const c = state.container
     const target: ProbeTarget = {
       podIp: this.podIp!,
@@ -317,33 +356,144 @@ export class PodRunner {
       state.ready = ok
       this.#d.onChange()
     }
-    if (c.readinessProbe) {
-      state.readiness = new ProbeLoop(c.readinessProbe, target, setReady)
-      state.readiness.start(false)
-    } else setReady(true)
-    if (c.livenessProbe) {
-      state.liveness = new ProbeLoop(c.livenessProbe, target, (ok) => {
-        if (!ok) {
-          this.#log.warn({ container: c.name }, 'liveness probe failed; restarting the container')
-          state.proc?.restartNow()
-        }
-      })
-      state.liveness.start(true)
+    // Readiness and liveness probes begin once the container has started (startupProbe passed).
+    const probe = () => {
+      if (c.readinessProbe) {
+        state.readiness ??= new ProbeLoop(c.readinessProbe, target, setReady)
+        state.readiness.start(false)
+      } else setReady(true)
+      if (c.livenessProbe) {
+        state.liveness ??= new ProbeLoop(c.livenessProbe, target, (ok) => {
+          if (!ok) {
+            this.#log.warn({ container: c.name }, 'liveness probe failed; restarting the container')
+            state.proc?.restartNow()
+          }
+        })
+        state.liveness.start(true)
+      }
     }
-    state.proc!.keepRunning(this.pod.spec.restartPolicy ?? 'Always', () => {
+    const startup = async () => {
+      if (!c.startupProbe) return true
+      for (;;) {
+        const ok = await runStartupProbe(c.startupProbe, target, () => this.#stopping)
+        if (ok || this.#stopping) return ok
+        this.#log.warn({ container: c.name }, 'startup probe failed; restarting the container')
+        state.proc?.restartNow()
+      }
+    }
+    // A native sidecar is restarted whatever the pod's restartPolicy says.
+    const policy = state.sidecar ? 'Always' : (this.pod.spec.restartPolicy ?? 'Always')
+    state.proc!.keepRunning(policy, () => {
       state.readiness?.reset(false)
       state.liveness?.reset(true)
       if (c.readinessProbe) setReady(false)
-      if (this.pod.spec.restartPolicy && this.pod.spec.restartPolicy !== 'Always') this.#checkDone()
+      if (!state.sidecar && policy !== 'Always') this.#checkDone()
+      this.#d.onChange()
+    })
+    if (c.lifecycle?.postStart) {
+      const ok = await this.#hook(state, 'postStart', c.lifecycle.postStart)
+      if (!ok && !this.#stopping) {
+        this.#log.warn({ container: c.name }, 'postStart hook failed; restarting the container')
+        state.proc?.restartNow()
+      }
+    }
+    void startup().then((ok) => {
+      if (!ok || this.#stopping) return
+      state.started = true
+      probe()
       this.#d.onChange()
     })
   }
 
+  /**
+   * Runs a lifecycle hook in the container (its netns, user and env; the image's binaries as for
+   * its command): exec, or sleep. Output goes to the container's log. True when it succeeded.
+   */
+  #hook(state: ContainerRunState, which: string, h: LifecycleHandler): Promise<boolean> {
+    if (h.sleep) return new Promise((r) => setTimeout(() => r(true), h.sleep!.seconds * 1000))
+    if (!h.exec?.command?.length) {
+      this.#log.warn(
+        { container: state.container.name, hook: which },
+        'hook kind not supported here; skipped',
+      )
+      return Promise.resolve(true)
+    }
+    let argv: string[]
+    try {
+      argv = containerArgv(this.#d.images, { ...state.container, command: h.exec.command, args: [] }).argv
+    } catch {
+      argv = h.exec.command
+    }
+    const [cmd, ...args] = wrapArgv({ argv, uid: state.uid, gid: state.gid, netns: this.net?.netns })
+    const file = join(this.#d.logDir, `${state.container.name}.log`)
+    mkdirSync(this.#d.logDir, { recursive: true })
+    return new Promise((resolve) => {
+      const child = spawn(cmd!, args, { env: state.env, stdio: ['ignore', 'pipe', 'pipe'] })
+      let out = ''
+      const keep = (d: Buffer) => {
+        out = (out + d.toString()).slice(-4000)
+      }
+      child.stdout.on('data', keep)
+      child.stderr.on('data', keep)
+      child.on('error', () => resolve(false))
+      child.on('exit', (code) => {
+        if (code !== 0) {
+          try {
+            writeFileSync(file, `${which} hook exited with ${code}: ${out}\n`, { flag: 'a' })
+          } catch {}
+        }
+        resolve(code === 0)
+      })
+    })
+  }
+
+  /**
+   * With restartPolicy Never or OnFailure: once every container has exited for good, the pod is
+   * done; its native sidecars are then stopped (reverse order) and the phase set from the
+   * containers' exit codes (a Job's pod completes although its proxy would run forever).
+   */
   #checkDone(): void {
     const all = [...this.containers.values()]
-    if (all.every((s) => s.proc?.state === 'terminated')) {
-      this.phase = all.every((s) => s.proc?.lastExit?.code === 0) ? 'Succeeded' : 'Failed'
+    const onFailure = this.pod.spec.restartPolicy === 'OnFailure'
+    const over = (s: ContainerRunState) =>
+      s.proc?.state === 'terminated' && (!onFailure || s.proc.lastExit?.code === 0)
+    if (this.#finishing || !all.every(over)) return
+    this.#finishing = true
+    const phase = all.every((s) => s.proc?.lastExit?.code === 0) ? 'Succeeded' : 'Failed'
+    void this.#stopSidecars(this.#graceMs()).then(() => {
+      this.phase = phase
+      this.#d.onChange()
+    })
+  }
+
+  #graceMs(): number {
+    return Math.min((this.pod.spec.terminationGracePeriodSeconds ?? 30) * 1000, this.#d.maxGraceMs)
+  }
+
+  /** SIGTERM to the native sidecars one at a time, last started first. */
+  async #stopSidecars(graceMs: number): Promise<void> {
+    const until = Date.now() + graceMs
+    for (const s of this.#sidecars().reverse()) {
+      s.readiness?.stop()
+      s.liveness?.stop()
+      s.ready = false
+      await s.proc?.stop(Math.max(until - Date.now(), 100))
     }
+  }
+
+  /** preStop hooks (bounded by the grace period), then SIGTERM; SIGKILL when the grace period ends. */
+  async #stopAll(states: ContainerRunState[], until: number): Promise<void> {
+    await Promise.all(
+      states.map(async (s) => {
+        const pre = s.container.lifecycle?.preStop
+        if (pre && s.proc?.state === 'running')
+          await Promise.race([
+            this.#hook(s, 'preStop', pre),
+            new Promise((r) => setTimeout(r, Math.max(until - Date.now(), 0))),
+          ])
+        await s.proc?.stop(Math.max(until - Date.now(), 100))
+      }),
+    )
   }
 
   /** Stops every process (grace period from the spec, capped), then removes the netns and volumes. */
@@ -351,14 +501,21 @@ export class PodRunner {
     this.#stopping = true
     for (const t of this.#tokenTimers) clearTimeout(t)
     this.#tokenTimers.clear()
-    const grace = Math.min((this.pod.spec.terminationGracePeriodSeconds ?? 30) * 1000, this.#d.maxGraceMs)
+    const grace = this.#graceMs()
+    const until = Date.now() + grace
     const all = [...this.containers.values(), ...this.initContainers.values()]
     for (const s of all) {
       s.readiness?.stop()
       s.liveness?.stop()
       s.ready = false
     }
-    await Promise.all(all.map((s) => s.proc?.stop(grace)))
+    // The containers first (a classic proxy among them drains meanwhile), then the native
+    // sidecars in reverse order, then whatever init container is still running.
+    await this.#stopAll([...this.containers.values()], until)
+    await this.#stopSidecars(Math.max(until - Date.now(), 100))
+    await Promise.all(
+      [...this.initContainers.values()].map((s) => s.proc?.stop(Math.max(until - Date.now(), 100))),
+    )
     if (this.net) await this.#d.network.removePod(this.net)
     rmSync(this.#d.volumeDir, { recursive: true, force: true })
   }
@@ -385,7 +542,7 @@ export class PodRunner {
           image: s.container.image,
           ready: s.ready,
           restartCount: p?.restartCount ?? 0,
-          started: p?.state === 'running',
+          started: p?.state === 'running' && (s.started ?? !s.container.startupProbe),
           state,
         }
       })

@@ -79,6 +79,23 @@ function probeOnce(p: Probe, t: ProbeTarget): Promise<boolean> {
   return Promise.resolve(true)
 }
 
+/**
+ * A startupProbe as the kubelet runs it: from initialDelaySeconds on its period until it succeeds
+ * (true) or fails failureThreshold times in a row (false; the kubelet then restarts the container).
+ * Resolves false at once when `stopped()` turns true.
+ */
+export async function runStartupProbe(p: Probe, t: ProbeTarget, stopped: () => boolean): Promise<boolean> {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+  await sleep((p.initialDelaySeconds ?? 0) * 1000)
+  let failures = 0
+  for (;;) {
+    if (stopped()) return false
+    if (await probeOnce(p, t)) return true
+    if (++failures >= (p.failureThreshold ?? 3)) return false
+    await sleep((p.periodSeconds ?? 10) * 1000)
+  }
+}
+
 /** Runs a probe on its period and reports state changes (success/failure thresholds applied). */
 export class ProbeLoop {
   readonly #probe: Probe

@@ -1,5 +1,6 @@
 // The proxy's own HTTP endpoints: admin on 127.0.0.1:15000 (`/config_dump`, `/listeners`,
-// `/routes`, `/clusters`, `/stats`, `/logging`, `/certs`), Prometheus on 15020 (`/stats/prometheus`),
+// `/routes`, `/clusters`, `/stats`, `/logging`, `/certs`, POST `/quitquitquit`), Prometheus on 15020
+// (`/stats/prometheus`, POST `/quitquitquit` from loopback),
 // `/certs`), and readiness on 15021 (`/healthz/ready`: 200 once a configuration is in, and the
 // first workload certificate when a CA is configured, until draining).
 import http from 'node:http'
@@ -16,6 +17,8 @@ export interface AdminInfo {
   listenerPorts: () => Record<string, number>
   /** The certificate rotation's state, when a CA is configured. */
   rotation?: () => RotationStatus | undefined
+  /** POST /quitquitquit: drain and exit (see ProxyOptions.onQuit). */
+  quit?: () => void
 }
 
 type Handler = (
@@ -124,6 +127,22 @@ export function adminHandlers(ctx: ProxyContext, info: AdminInfo): Record<string
     },
     '/ready': () => ready(ctx),
     '/healthz/ready': () => ready(ctx),
+    ...(info.quit ? { '/quitquitquit': quitHandler(info.quit) } : {}),
+  }
+}
+
+/**
+ * POST /quitquitquit: answers 200, then the proxy drains and exits. Only from the pod itself
+ * (loopback): on 15020, which listens on the pod's address, another pod must not stop this proxy.
+ */
+function quitHandler(quit: () => void): Handler {
+  return (req) => {
+    if (req.method !== 'POST') return [405, 'text/plain', 'use POST\n']
+    const from = req.socket.remoteAddress ?? ''
+    if (!(from === '::1' || from.startsWith('127.') || from.startsWith('::ffff:127.')))
+      return [403, 'text/plain', 'only from the pod itself (127.0.0.1)\n']
+    setImmediate(quit)
+    return [200, 'text/plain', 'OK\n']
   }
 }
 
@@ -165,10 +184,11 @@ export function serve(
   })
 }
 
-export function metricsHandlers(ctx: ProxyContext): Record<string, Handler> {
+export function metricsHandlers(ctx: ProxyContext, quit?: () => void): Record<string, Handler> {
   return {
     '/stats/prometheus': async () => [200, PROMETHEUS_CONTENT_TYPE, await ctx.metrics.text()],
     '/healthz/ready': () => ready(ctx),
+    ...(quit ? { '/quitquitquit': quitHandler(quit) } : {}),
   }
 }
 

@@ -15,6 +15,8 @@ import {
   startUpstream,
   type Upstream,
 } from '../testdata/harness.ts'
+import { POD_IP, sidecarConfig } from '../testdata/sidecar.ts'
+import { UPSTREAM_FAILURE_HEADER } from './forward.ts'
 
 async function proxyFor(ups: Upstream[], retry?: RetryPolicy, timeoutMs?: number): Promise<RunningProxy> {
   return startTestProxy(
@@ -109,6 +111,39 @@ describe('retries', () => {
     }
     await proxy.close()
     await good.close()
+  })
+
+  it('a peer sidecar whose app refused the connection: 503 marked connect-failure, retried on another pod', async () => {
+    // The peer: a real sidecar whose app (inbound 9080) is gone, as in a pod shutting down.
+    const probe = net.createServer()
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r))
+    const gonePort = (probe.address() as net.AddressInfo).port
+    await new Promise<void>((r) => probe.close(() => r()))
+    const peer = await startTestProxy(sidecarConfig({ reviews: [], db: 1, app: gonePort }), {
+      originalDestination: () => ({ address: POD_IP, port: 9080 }),
+    })
+    const peerInbound = { port: peer.ports.listeners.virtualInbound! } as Upstream
+    const direct = await call(peerInbound.port, '/')
+    expect(direct.status).toBe(503)
+    expect(direct.headers[UPSTREAM_FAILURE_HEADER]).toBe('connect-failure')
+    const good = await startUpstream('good')
+    // The default retry policy (connect-failure): every request reaches the live pod.
+    const proxy = await proxyFor([peerInbound, good], {
+      attempts: 2,
+      retryOn: ['connect-failure'],
+      baseIntervalMs: 5,
+    })
+    for (let i = 0; i < 4; i++) {
+      const r = await call(gatewayPort(proxy), '/')
+      expect(r.status).toBe(200)
+      expect(r.json<{ name: string }>().name).toBe('good')
+    }
+    // Without connect-failure in retryOn the 503 goes to the caller, without the internal header.
+    const noRetry = await proxyFor([peerInbound], { attempts: 2, retryOn: ['reset'], baseIntervalMs: 5 })
+    const r = await call(gatewayPort(noRetry), '/')
+    expect(r.status).toBe(503)
+    expect(r.headers[UPSTREAM_FAILURE_HEADER]).toBeUndefined()
+    await Promise.all([proxy.close(), noRetry.close(), peer.close(), good.close()])
   })
 
   it('per-try timeout retries, and the last try timing out gives 504 UT', async () => {

@@ -29,6 +29,12 @@ const ABORT_RETRY = Symbol('retry')
 const ABORT_TIMEOUT = Symbol('timeout')
 const ABORT_DOWNSTREAM = Symbol('downstream')
 
+/**
+ * On a 503 an inbound proxy answers itself because its app refused the connection:
+ * `connect-failure`. Read (and removed) by the calling proxy, which retries it as a connect failure.
+ */
+export const UPSTREAM_FAILURE_HEADER = 'x-minimesh-upstream-failure'
+
 function classify(err: unknown): FailureKind {
   // A failed TLS handshake is a failed connection (Envoy: connect-failure, flag UF).
   if (tlsFailure(err)) return 'connect-failure'
@@ -229,9 +235,15 @@ export class Exchange implements LeaseWaiter {
   onHeaders(a: Attempt, status: number, headers: Record<string, string | string[] | undefined>): void {
     const s = this.s
     const r = s.retry
+    // The peer's inbound proxy could not connect to its app (a pod whose app is shutting down,
+    // still in this proxy's endpoints for a moment): the request never reached an app, so it is a
+    // connect failure for the retry policy (Istio gets the same from retrying 503s by default).
+    const peerConnectFailure = status === 503 && headers[UPSTREAM_FAILURE_HEADER] === 'connect-failure'
+    if (peerConnectFailure) delete headers[UPSTREAM_FAILURE_HEADER]
     const retriable =
       r !== undefined &&
       (retriableStatus(r, status) ||
+        (peerConnectFailure && retriableFailure(r, 'connect-failure')) ||
         (r.grpcStatuses.size > 0 && retriableGrpcStatus(r, grpcStatusOf(headers))))
     if (retriable && this.mayRetry()) {
       a.settle(status)
@@ -323,6 +335,10 @@ export class Exchange implements LeaseWaiter {
       503,
       `upstream connect error or disconnect/reset before headers. reset reason: ${reason}${transport}`,
       Flag.UpstreamConnectFailure,
+      // Inbound: the app did not take the connection; the caller's proxy may try another pod.
+      kind === 'connect-failure' && this.s.rec.direction === 'INBOUND'
+        ? [UPSTREAM_FAILURE_HEADER, 'connect-failure']
+        : undefined,
     )
   }
 
@@ -357,8 +373,8 @@ export class Exchange implements LeaseWaiter {
     this.routeTimer = undefined
   }
 
-  private reply(status: number, body: string, flag: string): void {
-    sendLocalReply(this.s, { status, body, flag })
+  private reply(status: number, body: string, flag: string, headers?: readonly string[]): void {
+    sendLocalReply(this.s, { status, body, flag, headers })
     this.finish()
   }
 

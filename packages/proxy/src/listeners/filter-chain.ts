@@ -2,23 +2,45 @@
 // naming the destination port beats one that does not; then a matching address prefix beats
 // none; then, on gateway TLS chains, the SNI server name: exact, wildcard, none). Nothing
 // matching: the listener's defaultFilterChain.
-import { isIPv4 } from 'node:net'
+import { BlockList, isIP } from 'node:net'
 import type { FilterChain, Listener } from '@minimesh/api'
 
-function ipv4ToInt(ip: string): number {
-  const p = ip.split('.')
-  return (((Number(p[0]) << 24) | (Number(p[1]) << 16) | (Number(p[2]) << 8) | Number(p[3])) >>> 0) as number
-}
+const FAMILY = { 4: 'ipv4', 6: 'ipv6' } as const
 
-/** Does `ip` fall in `cidr` (`a.b.c.d/n` or a bare address)? IPv6: exact match only. */
-export function inCidr(ip: string, cidr: string): boolean {
+// One BlockList per prefix range, made on first use (ranges come from the configuration: few).
+const blocks = new Map<string, BlockList | null>()
+
+function blockOf(cidr: string): BlockList | null {
+  let block = blocks.get(cidr)
+  if (block !== undefined) return block
   const slash = cidr.indexOf('/')
   const base = slash < 0 ? cidr : cidr.slice(0, slash)
-  if (!isIPv4(ip) || !isIPv4(base)) return ip === base
-  const bits = slash < 0 ? 32 : Number(cidr.slice(slash + 1))
-  if (bits <= 0) return true
-  const mask = bits >= 32 ? 0xffffffff : ~((1 << (32 - bits)) - 1) >>> 0
-  return (ipv4ToInt(ip) & mask) >>> 0 === (ipv4ToInt(base) & mask) >>> 0
+  const family = isIP(base)
+  const bits = slash < 0 ? (family === 4 ? 32 : 128) : Number(cidr.slice(slash + 1))
+  block = null
+  if (
+    (family === 4 || family === 6) &&
+    Number.isInteger(bits) &&
+    bits >= 0 &&
+    bits <= (family === 4 ? 32 : 128)
+  ) {
+    block = new BlockList()
+    block.addSubnet(base, bits, FAMILY[family])
+  }
+  if (blocks.size >= 4096) blocks.clear()
+  blocks.set(cidr, block)
+  return block
+}
+
+/**
+ * Does `ip` fall in `cidr` (`a.b.c.d/n`, `x:y::/n` or a bare address)? Both families, through
+ * node:net's BlockList: an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) is in the IPv4 ranges.
+ * Not an address or not a range: false.
+ */
+export function inCidr(ip: string, cidr: string): boolean {
+  const family = isIP(ip)
+  const block = blockOf(cidr)
+  return block !== null && (family === 4 || family === 6) && block.check(ip, FAMILY[family])
 }
 
 /**

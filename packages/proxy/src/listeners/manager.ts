@@ -85,6 +85,8 @@ export class ListenerManager {
   private syncing: Promise<void> = Promise.resolve()
   /** Every accepted downstream socket (force-closed at the drain deadline). */
   private readonly sockets = new Set<net.Socket>()
+  /** The app's connections to the outbound capture listener (a draining sidecar waits for them). */
+  private readonly outboundSockets = new Set<net.Socket>()
   private closed = false
 
   constructor(ctx: ProxyContext, opts: ListenerOptions) {
@@ -242,9 +244,17 @@ export class ListenerManager {
     socket.on('error', () => socket.destroy())
     this.track(socket)
     const listener = this.ctx.store.current.listeners.get(name)
-    if (!listener || this.ctx.draining) {
+    const appOutbound = name === CAPTURE_OUTBOUND
+    const acceptWhileDraining = appOutbound
+      ? this.ctx.acceptOutboundWhileDraining
+      : this.ctx.acceptInboundWhileDraining
+    if (!listener || (this.ctx.draining && !acceptWhileDraining)) {
       socket.destroy()
       return
+    }
+    if (appOutbound) {
+      this.outboundSockets.add(socket)
+      socket.once('close', () => this.outboundSockets.delete(socket))
     }
     const local: Destination = { address: plainAddress(socket.localAddress), port: socket.localPort ?? 0 }
     const capture = name === CAPTURE_OUTBOUND || name === CAPTURE_INBOUND
@@ -288,6 +298,11 @@ export class ListenerManager {
   /** Open downstream connections (HTTP and TCP). */
   get connections(): number {
     return this.sockets.size
+  }
+
+  /** Open connections from the app to the outbound capture listener. */
+  get outboundConnections(): number {
+    return this.outboundSockets.size
   }
 
   closeAll(): void {

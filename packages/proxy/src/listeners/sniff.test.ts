@@ -95,4 +95,22 @@ describe('inCidr', () => {
     expect(inCidr('10.1.2.4', '10.1.2.3/32')).toBe(false)
     expect(inCidr('::1', '::1')).toBe(true)
   })
+
+  it('matches IPv6 prefixes, and IPv4-mapped addresses in IPv4 prefixes', () => {
+    expect(inCidr('fd00:10::5', 'fd00:10::/64')).toBe(true)
+    expect(inCidr('fd00:10:0:1::5', 'fd00:10::/64')).toBe(false)
+    expect(inCidr('2001:db8::1', '::/0')).toBe(true)
+    expect(inCidr('fd00::1', 'fd00::1')).toBe(true)
+    expect(inCidr('fd00::2', 'fd00::1/128')).toBe(false)
+    expect(inCidr('::ffff:198.19.0.12', '198.19.0.0/16')).toBe(true)
+    expect(inCidr('198.19.0.12', 'fd00:10::/64')).toBe(false)
+    expect(inCidr('fd00:10::5', '198.19.0.0/16')).toBe(false)
+  })
+
+  it('is false for what is not an address or not a range', () => {
+    expect(inCidr('not-an-ip', '0.0.0.0/0')).toBe(false)
+    expect(inCidr('10.1.2.3', '10.1.2.0/33')).toBe(false)
+    expect(inCidr('10.1.2.3', '10.1.2.0/x')).toBe(false)
+    expect(inCidr('10.1.2.3', 'example.com')).toBe(false)
+  })
 })

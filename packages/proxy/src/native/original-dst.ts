@@ -4,6 +4,7 @@
 import { createRequire } from 'node:module'
 import type { Socket } from 'node:net'
 import { fileURLToPath } from 'node:url'
+import { ProxyNativeError } from '../errors.ts'
 
 /** The destination a connection had before NAT (REDIRECT/DNAT) rewrote it. */
 export interface OriginalDst {
@@ -16,20 +17,7 @@ interface OriginalDstAddon {
   getOriginalDst(fd: number): OriginalDst
 }
 
-export type ProxyNativeErrorCode =
-  | 'MESH_ERR_PROXY_NATIVE_MISSING'
-  | 'MESH_ERR_PROXY_ORIGINAL_DST'
-  | 'MESH_ERR_PROXY_NO_FD'
-
-/** Errors from the native helper; `code` is stable, `cause` holds the kernel's errno error. */
-export class ProxyNativeError extends Error {
-  readonly code: ProxyNativeErrorCode
-  constructor(code: ProxyNativeErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = 'ProxyNativeError'
-    this.code = code
-  }
-}
+export { ProxyNativeError } from '../errors.ts'
 
 /** Where the built addon lives: <package>/build/Release, from src/native/ and from dist/native/. */
 export const ORIGINAL_DST_ADDON_PATH = fileURLToPath(

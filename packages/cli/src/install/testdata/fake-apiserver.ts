@@ -4,7 +4,9 @@
 // get, list (equality label selectors), delete. It is a stand-in, not a model of the API server:
 // objects are stored as applied; CRDs are Established and Deployments rolled out at once, unless a
 // Deployment is named in `stuck`, which gets a pod waiting on ErrImageNeverPull. `forbid` answers
-// 403 with the RBAC wording. Every request is recorded.
+// 403 with the RBAC wording. Every request is recorded. For the live-mesh tests: `onApply` sees
+// each object as stored (a test writes it to a real meshd's config directory, standing in for
+// meshd's watch), and `serviceProxy` answers the API server's service proxy (to a real meshd).
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
@@ -55,6 +57,20 @@ const KINDS: Kind[] = [
     plural: `${kind.toLowerCase()}s`,
     namespaced: true,
   })),
+  ...(['PeerAuthentication', 'AuthorizationPolicy'] as const).map((kind) => ({
+    group: 'security.istio.io',
+    version: 'v1',
+    kind,
+    plural: `${kind.toLowerCase()}s`,
+    namespaced: true,
+  })),
+  {
+    group: 'policy.minimesh.dev',
+    version: 'v1alpha1',
+    kind: 'QuotaPolicy',
+    plural: 'quotapolicies',
+    namespaced: true,
+  },
 ]
 
 export interface RecordedRequest {
@@ -92,7 +108,20 @@ function status(code: number, reason: string, message: string, details?: object)
   return { kind: 'Status', apiVersion: 'v1', status: 'Failure', message, reason, details, code }
 }
 
-export async function startFakeApiServer(options: { stuck?: string[] } = {}): Promise<FakeApiServer> {
+export interface FakeApiServerOptions {
+  stuck?: string[]
+  /** Called with each object as stored by an apply. */
+  onApply?: (obj: KubeObject) => void
+  /** Answers GET /api/v1/namespaces/NS/services/NAME:PORT/proxy/PATH (404 without it). */
+  serviceProxy?: (
+    namespace: string,
+    service: string,
+    port: number,
+    path: string,
+  ) => Promise<{ status: number; body: string }>
+}
+
+export async function startFakeApiServer(options: FakeApiServerOptions = {}): Promise<FakeApiServer> {
   const requests: RecordedRequest[] = []
   const objects = new Map<string, KubeObject>()
   const forbidden = new Set<string>()
@@ -180,6 +209,20 @@ export async function startFakeApiServer(options: { stuck?: string[] } = {}): Pr
       ...(method === 'PATCH' && body ? { body: JSON.parse(body) } : {}),
     }
     requests.push(recorded)
+    const proxied = /^\/api\/v1\/namespaces\/([^/]+)\/services\/([^/:]+):(\d+)\/proxy\/(.*)$/.exec(
+      decodeURIComponent(url.pathname),
+    )
+    if (proxied && method === 'GET') {
+      if (!options.serviceProxy) return send(res, 404, status(404, 'NotFound', 'no service proxy here'))
+      const r = await options.serviceProxy(
+        proxied[1]!,
+        proxied[2]!,
+        Number(proxied[3]),
+        `/${proxied[4]}${url.search}`,
+      )
+      res.writeHead(r.status, { 'content-type': 'application/json' })
+      return void res.end(r.body)
+    }
     const parts = url.pathname.split('/').filter(Boolean)
     let group = ''
     let rest: string[]
@@ -284,18 +327,31 @@ export async function startFakeApiServer(options: { stuck?: string[] } = {}): Pr
         .map((m) => m.manager)
         .concat(manager),
     )
+    const oldGeneration = (existing?.metadata.generation as number | undefined) ?? 0
+    const content = ({ status: _s, metadata: _m, ...rest }: KubeObject) => rest
+    const sameAs = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
+    const unchanged =
+      existing !== undefined &&
+      sameAs(content(applied), content(existing)) &&
+      sameAs(applied.metadata.labels ?? {}, existing.metadata.labels ?? {}) &&
+      sameAs(applied.metadata.annotations ?? {}, existing.metadata.annotations ?? {})
+    if (unchanged) return send(res, 200, decorate(existing, k))
     const stored: KubeObject = {
       ...applied,
+      ...(existing?.status !== undefined ? { status: existing.status } : {}),
       metadata: {
         ...applied.metadata,
         ...(k.namespaced ? { namespace: ns } : {}),
         uid: (existing?.metadata.uid as string | undefined) ?? `uid-${resourceVersion}`,
         resourceVersion: String(++resourceVersion),
-        generation: ((existing?.metadata.generation as number | undefined) ?? 0) + 1,
+        // As the API server: a change of spec (or of anything but metadata) is a new generation.
+        generation:
+          existing && sameAs(applied.spec ?? null, existing.spec ?? null) ? oldGeneration : oldGeneration + 1,
         managedFields: [...managers].map((m) => ({ manager: m, operation: 'Apply' })),
       },
     }
     objects.set(id, stored)
+    options.onApply?.(stored)
     if (k.kind === 'Deployment' && options.stuck?.includes(stored.metadata.name)) {
       const pod = stuckPod(stored)
       objects.set(key(KINDS[1]!, ns, pod.metadata.name), pod)
