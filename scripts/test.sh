@@ -22,7 +22,7 @@ bash scripts/ensure-zipkin.sh >/dev/null || echo "Zipkin could not be fetched: t
 
 step "Jaeger (an OTLP receiver) for the OTLP tracing tests (built from source with Go, cached in ~/.cache/minimesh)"
 # The proxy's OTLP export test sends to a real Jaeger v2 and reads traces back from its API. Only
-# this step builds it (cold: about 10 minutes); without Go the test says it is skipped, except in
+# this step builds it (cold: about 10 minutes of CPU); without Go the test says it is skipped, except in
 # CI, where it fails.
 bash scripts/ensure-jaeger.sh >/dev/null || echo "Jaeger could not be built: the OTLP export test will say why"
 
