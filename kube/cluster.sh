@@ -43,9 +43,11 @@ require_host() {
 
 build() {
   build_programs
-  step "images for the node: pause and CoreDNS"
+  step "images for the node: pause, CoreDNS, and Prometheus for the addon"
   scratch_image "$PAUSE_IMAGE" pause
   scratch_image "$COREDNS_IMAGE" coredns
+  # At /bin/prometheus, as in prom/prometheus: the addon mounts its data volume at /prometheus.
+  scratch_image "$PROMETHEUS_IMAGE" prometheus bin/prometheus
 }
 
 up() {

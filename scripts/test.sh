@@ -20,6 +20,12 @@ step "Zipkin server for the tracing tests (Maven Central, cached in ~/.cache/min
 # Maven they say so and are skipped.
 bash scripts/ensure-zipkin.sh >/dev/null || echo "Zipkin could not be fetched: the tracing tests that need it will say they are skipped"
 
+step "Jaeger (an OTLP receiver) for the OTLP tracing tests (built from source with Go, cached in ~/.cache/minimesh)"
+# The proxy's OTLP export test sends to a real Jaeger v2 and reads traces back from its API. Only
+# this step builds it (cold: about 10 minutes of CPU); without Go the test says it is skipped, except in
+# CI, where it fails.
+bash scripts/ensure-jaeger.sh >/dev/null || echo "Jaeger could not be built: the OTLP export test will say why"
+
 step "generated code is current"
 node packages/api/src/discovery/generate.ts --check || status=1
 

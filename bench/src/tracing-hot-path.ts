@@ -6,11 +6,12 @@
  * hook (a span onto the export queue); and the encoders per span (run when a batch is sent, off the
  * request path).
  */
+import { randomBytes } from 'node:crypto'
 import { encodeOtlp, encodeZipkin, type FinishedSpan, type LocalNode, Tracer } from '@minimesh/proxy'
 import { round } from './stats.ts'
 
 const N = 200_000
-const node: LocalNode = {
+export const node: LocalNode = {
   serviceName: 'productpage.default',
   ip: '198.18.0.7',
   nodeId: 'sidecar~198.18.0.7~productpage-v1-0.default~default.svc.cluster.local',
@@ -72,6 +73,22 @@ function record(): FinishedSpan['rec'] {
   } as FinishedSpan['rec']
 }
 
+/** 256 finished client spans of one request record (the exporter's batch size), each its own ids. */
+export function sampleBatch(): FinishedSpan[] {
+  const rec = record()
+  return Array.from({ length: 256 }, () => ({
+    traceId: randomBytes(16).toString('hex'),
+    spanId: randomBytes(8).toString('hex'),
+    parentId: randomBytes(8).toString('hex'),
+    kind: 'CLIENT' as const,
+    debug: false,
+    rec,
+    startUs: Date.now() * 1000,
+    durationUs: 1234,
+    peerPrincipal: undefined,
+  }))
+}
+
 export async function tracingHotPath(): Promise<Record<string, unknown>> {
   // The exporter logs only failed exports; none happen here.
   const quiet = () => {}
@@ -111,13 +128,7 @@ export async function tracingHotPath(): Promise<Record<string, unknown>> {
   const finish = cpuNsPerOp(N, () => {
     t.finish({ ...span, rec, startUs: 1, durationUs: 1, peerPrincipal: undefined })
   })
-  const batch: FinishedSpan[] = Array.from({ length: 256 }, () => ({
-    ...span,
-    rec,
-    startUs: Date.now() * 1000,
-    durationUs: 1234,
-    peerPrincipal: undefined,
-  }))
+  const batch = sampleBatch()
   const zipkin = round(cpuNsPerOp(2000, () => encodeZipkin(batch, node)) / batch.length, 0)
   const otlp = round(cpuNsPerOp(2000, () => encodeOtlp(batch, node)) / batch.length, 0)
   await t.close()

@@ -10,8 +10,9 @@ import type { KubeClusterTarget } from './drivers/kube.ts'
 import { type MeshctlResult, runMeshctl } from './meshctl.ts'
 
 const STATE = process.env.MESH_KUBE_STATE ?? '/var/lib/minimesh-kube'
-const NODE_IP = '10.245.0.1'
-const GATEWAY_NODE_PORT = 30080
+/** The node's address (kube/lib/common.sh's NODE_IP): the host, as pods and this process reach it. */
+export const NODE_IP = '10.245.0.1'
+export const GATEWAY_NODE_PORT = 30080
 
 export function kubeClusterTarget(): KubeClusterTarget {
   return {

@@ -1,20 +1,29 @@
 /**
- * The observability addons on Bookinfo under traffic (local cluster): the Prometheus addon run from
- * Debian's prometheus with the manifest's scrape jobs answers minimesh_requests_total by workload
- * and scrapes meshd; `meshctl dashboard` (launchDashboard) shown in headless Chromium (Debian's
- * package, driven by playwright-core) draws the expected edges with their rates, a 90/10 split as
- * two edges in about that ratio (binomial test), and a VirtualService meshd rejected with its
- * reason; it updates without a reload. Screenshots go to e2e/artifacts/ (gitignored).
- * Registered from bookinfo.e2e.ts, on the same cluster.
+ * The observability addons on Bookinfo under traffic: the Prometheus addon answers
+ * minimesh_requests_total by workload and scrapes meshd; `meshctl dashboard` shown in headless
+ * Chromium (Debian's package, driven by playwright-core) draws the expected edges with their rates,
+ * a 90/10 split as two edges in about that ratio (binomial test), and a VirtualService meshd
+ * rejected with its reason; it updates without a reload. Screenshots go to e2e/artifacts/
+ * (gitignored), named after the cluster. Registered from bookinfo.e2e.ts, on the same cluster.
+ * - local cluster: the addon's scrape jobs run by Debian's prometheus, which launchDashboard starts
+ *   (the dashboard in this process);
+ * - Kubernetes: apps/addons/prometheus.yaml applied as it is, but for its image where the cluster
+ *   is kube/cluster.sh's (no registry: minimesh.local/prometheus:<its tag>, that Prometheus built
+ *   from source by kube/lib/build.sh; Debian's is built without kubernetes_sd); the dashboard is
+ *   the `meshctl dashboard --kube --prometheus` command, a child process, reading meshd, the
+ *   proxies and the addon through the API server's proxy.
  */
-import { existsSync, mkdirSync } from 'node:fs'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { type Launched, launchDashboard, promQuery } from '@minimesh/dashboard'
+import { repoRoot } from '@minimesh/cli'
+import { type HttpGet, kubeEndpoints, launchDashboard, promQuery } from '@minimesh/dashboard'
 import { type Browser, chromium } from 'playwright-core'
 import { afterAll, describe, expect, it } from 'vitest'
 import { binomialTestPValue } from '../binomial.ts'
 import { fixture, loadPage, report, sample } from '../bookinfo.ts'
 import type { ClusterDriver, PodRef } from '../driver.ts'
+import type { KubeClusterTarget } from '../drivers/kube.ts'
 
 const NS = 'default'
 const SIGNIFICANCE = 0.001
@@ -29,6 +38,81 @@ export interface DashboardSuiteState {
   productpage: PodRef
 }
 
+/**
+ * The Prometheus addon's image on kube/cluster.sh's cluster, for the manifest's prom/prometheus:<tag>
+ * (kube/lib/common.sh's PROMETHEUS_IMAGE: that version built from source, as no registry can be
+ * reached there).
+ */
+const KUBE_PROMETHEUS_IMAGE = 'minimesh.local/prometheus'
+const MESH_NS = 'minimesh-system'
+
+/** A running dashboard: its URL, and how to stop it. */
+interface RunningDashboard {
+  url: string
+  close(): Promise<void>
+}
+
+/** Where Prometheus answers and how to GET from it (through the API server on Kubernetes). */
+interface PrometheusAccess {
+  url: string
+  get: HttpGet
+}
+
+/** The addon manifest as this cluster can run it. */
+function addonManifest(driver: string): string {
+  const yaml = readFileSync(join(repoRoot(), 'apps/addons/prometheus.yaml'), 'utf8')
+  if (driver !== 'kube') return yaml
+  const out = yaml.replace(/image: prom\/prometheus:(\S+)/, `image: ${KUBE_PROMETHEUS_IMAGE}:$1`)
+  if (out === yaml) throw new Error('apps/addons/prometheus.yaml names no prom/prometheus image to replace')
+  return out
+}
+
+/**
+ * `meshctl dashboard --kube --prometheus` as a user runs it, on a free port; resolves once it
+ * prints its URL.
+ */
+async function meshctlDashboard(target: KubeClusterTarget, window: number): Promise<RunningDashboard> {
+  const args = ['dashboard', '--kube', '--context', target.context, '--prometheus', '--port', '0']
+  if (target.kubeconfig) args.push('--kubeconfig', target.kubeconfig)
+  args.push('--window', String(window), '--no-open')
+  const child: ChildProcess = spawn(join(repoRoot(), 'meshctl'), args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, DISPLAY: '', WAYLAND_DISPLAY: '' },
+  })
+  let output = ''
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`meshctl dashboard printed no URL in 60 s:\n${output}`)),
+      60_000,
+    )
+    const read = (c: Buffer) => {
+      output += c.toString()
+      const m = /^dashboard: (http:\/\/\S+)/m.exec(output)
+      if (m) {
+        clearTimeout(timer)
+        resolve(m[1]!)
+      }
+    }
+    child.stdout!.on('data', read)
+    child.stderr!.on('data', read)
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`meshctl dashboard exited ${code}:\n${output}`))
+    })
+  })
+  console.log(`[dashboard] ${output.trim()}`)
+  return {
+    url,
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve()
+        child.once('exit', () => resolve())
+        child.kill('SIGTERM')
+        setTimeout(() => child.kill('SIGKILL'), 5000).unref()
+      }),
+  }
+}
+
 interface EdgeView {
   source: string
   destination: string
@@ -37,18 +121,18 @@ interface EdgeView {
 }
 
 export function dashboardScenarios(state: () => DashboardSuiteState): void {
-  const local = (process.env.E2E_DRIVER ?? 'local') === 'local'
-  const why = !local
-    ? 'the addons scenario runs on the local cluster (Debian prometheus, chromium on this host)'
-    : !existsSync(CHROMIUM)
-      ? `no ${CHROMIUM}: run scripts/ensure-host-deps.sh as root`
-      : undefined
+  const driverName = process.env.E2E_DRIVER ?? 'local'
+  const local = driverName === 'local'
+  const why = !existsSync(CHROMIUM) ? `no ${CHROMIUM}: run scripts/ensure-host-deps.sh as root` : undefined
   if (why) console.log(`dashboard scenarios skipped: ${why}`)
+  /** The Kubernetes driver's cluster (kubeconfig, context). */
+  const kubeTarget = () => (state().driver as { target?: KubeClusterTarget }).target!
 
   describe.skipIf(why !== undefined)(
-    `Observability: Prometheus addon and dashboard (${process.env.E2E_DRIVER ?? 'local'} cluster)`,
+    `Observability: Prometheus addon and dashboard (${driverName} cluster)`,
     () => {
-      let dash: Launched | undefined
+      let dash: RunningDashboard | undefined
+      let prom: PrometheusAccess | undefined
       let browser: Browser | undefined
       let stop = false
       let traffic: Promise<number[]> | undefined
@@ -60,6 +144,7 @@ export function dashboardScenarios(state: () => DashboardSuiteState): void {
         await dash?.close()
         const s = state()
         await s.driver.apply(sample('networking/virtual-service-all-v1.yaml'), NS)
+        if (!local) await s.driver.delete(addonManifest(driverName), MESH_NS)
         await s.driver.waitConfigPropagated()
       }, 60_000)
 
@@ -68,14 +153,29 @@ export function dashboardScenarios(state: () => DashboardSuiteState): void {
         await driver.apply(sample('networking/virtual-service-all-v1.yaml'), NS)
         await driver.apply(sample('networking/virtual-service-reviews-90-10.yaml'), NS)
         await driver.waitConfigPropagated()
-        dash = await launchDashboard({
-          target: 'local',
-          runDir: RUN_DIR,
-          prometheus: 'addon',
-          port: 0,
-          windowSeconds: WINDOW_S,
-          intervalMs: 1000,
-        })
+        if (local) {
+          const launched = await launchDashboard({
+            target: 'local',
+            runDir: RUN_DIR,
+            prometheus: 'addon',
+            port: 0,
+            windowSeconds: WINDOW_S,
+            intervalMs: 1000,
+          })
+          dash = launched
+          prom = { url: launched.endpoints.prometheus!, get: launched.endpoints.get }
+        } else {
+          await driver.apply(addonManifest(driverName), MESH_NS)
+          await driver.waitReady(MESH_NS, 'app=prometheus', 180_000)
+          dash = await meshctlDashboard(kubeTarget(), WINDOW_S)
+          const { kubeconfig, context } = kubeTarget()
+          const endpoints = kubeEndpoints({
+            ...(kubeconfig ? { kubeconfig } : {}),
+            context,
+            prometheus: true,
+          })
+          prom = { url: endpoints.prometheus!, get: endpoints.get }
+        }
         // Traffic until the suite is done: 4 clients through the gateway.
         traffic = Promise.all(
           Array.from({ length: 4 }, async () => {
@@ -87,16 +187,15 @@ export function dashboardScenarios(state: () => DashboardSuiteState): void {
             return n
           }),
         )
-        const prom = dash.prometheus!.url
-        const get = async (url: string) => (await fetch(url)).text()
+        const { url, get } = prom
         let byWorkload: Record<string, number> = {}
-        const deadline = Date.now() + 60_000
+        const deadline = Date.now() + 90_000
         while (Date.now() < deadline) {
           const r = await promQuery(
             get,
-            prom,
+            url,
             'sum by (destination_workload) (minimesh_requests_total{reporter="destination"})',
-          )
+          ).catch(() => [])
           byWorkload = Object.fromEntries(
             r.map((x) => [x.metric.destination_workload ?? '', Number(x.value[1])]),
           )
@@ -108,9 +207,10 @@ export function dashboardScenarios(state: () => DashboardSuiteState): void {
             break
           await new Promise((r) => setTimeout(r, 2000))
         }
-        const up = await promQuery(get, prom, 'up')
+        const up = await promQuery(get, url, 'up')
         const jobs = (job: string) => up.filter((u) => u.metric.job === job)
         report('prometheus-addon', {
+          cluster: driverName,
           requests_by_workload: byWorkload,
           proxies_up: `${jobs('minimesh-proxies').filter((u) => u.value[1] === '1').length}/${jobs('minimesh-proxies').length}`,
           meshd_up: jobs('minimesh-meshd').map((u) => u.value[1]),
@@ -121,9 +221,9 @@ export function dashboardScenarios(state: () => DashboardSuiteState): void {
         expect(jobs('minimesh-proxies').length).toBeGreaterThanOrEqual(7)
         expect(jobs('minimesh-proxies').every((u) => u.value[1] === '1')).toBe(true)
         expect(jobs('minimesh-meshd').map((u) => u.value[1])).toEqual(['1'])
-        const meshd = await promQuery(get, prom, 'meshd_snapshots_total')
+        const meshd = await promQuery(get, url, 'meshd_snapshots_total')
         expect(meshd.length).toBeGreaterThan(0)
-      }, 120_000)
+      }, 360_000)
 
       it('2. the dashboard in Chromium: the graph with rates, the 90/10 split, a rejected VirtualService with its reason, live updates', async () => {
         const { driver } = state()
@@ -161,8 +261,10 @@ export function dashboardScenarios(state: () => DashboardSuiteState): void {
         const workloads = await page.$$eval('#workloads tbody tr', (els) =>
           els.map((el) => el.getAttribute('data-workload')),
         )
-        await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true })
-        await page.locator('#graph').screenshot({ path: join(ARTIFACTS, 'dashboard-graph.png') })
+        await page.screenshot({ path: join(ARTIFACTS, `dashboard-${driverName}.png`), fullPage: true })
+        await page
+          .locator('#graph')
+          .screenshot({ path: join(ARTIFACTS, `dashboard-graph-${driverName}.png`) })
         // Live: the page changes without a reload.
         await page.waitForFunction(
           `document.body.dataset.updated !== ${JSON.stringify(updated)}`,
@@ -181,6 +283,7 @@ export function dashboardScenarios(state: () => DashboardSuiteState): void {
         const p = binomialTestPValue(k, n, 0.1)
         const wrong = binomialTestPValue(k, n, 0.5)
         report('dashboard', {
+          cluster: driverName,
           edges: edges.map(
             (e) => `${e.source}->${e.destination} ${e.rps.toFixed(2)}/s${e.mtls ? ' mTLS' : ''}`,
           ),
@@ -210,9 +313,11 @@ export function dashboardScenarios(state: () => DashboardSuiteState): void {
       }, 240_000)
 
       it('3. without Prometheus the dashboard scrapes the proxies itself and sees the same edges', async () => {
+        const { kubeconfig, context } = local ? {} : kubeTarget()
         const direct = await launchDashboard({
-          target: 'local',
-          runDir: RUN_DIR,
+          ...(local
+            ? { target: 'local' as const, runDir: RUN_DIR }
+            : { target: 'kube' as const, context, ...(kubeconfig ? { kubeconfig } : {}) }),
           prometheus: 'off',
           port: 0,
           windowSeconds: 10,

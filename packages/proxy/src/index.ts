@@ -16,7 +16,7 @@ export type { InboundPolicy, InboundRequestInfo, PolicyDecision } from './policy
 export { type CaOptions, type ProxyMode, type ProxyOptions, type RunningProxy, startProxy } from './proxy.ts'
 export type { TraceFormat } from './tracing/exporter.ts'
 export { encodeOtlp } from './tracing/otlp.ts'
-export type { FinishedSpan, LocalNode } from './tracing/span.ts'
+export { type FinishedSpan, type LocalNode, remoteServiceName, spanName, spanTags } from './tracing/span.ts'
 export { Tracer, type TracingOptions } from './tracing/tracer.ts'
 export { encodeZipkin } from './tracing/zipkin.ts'
 export { XdsClient, type XdsEvent } from './xds/client.ts'

@@ -1,271 +1,39 @@
-// Tracing end to end on real sockets: Bookinfo's call graph in miniature (a gateway, four sidecars
-// with their apps, the apps forwarding trace headers as Bookinfo's do) exporting to a real Zipkin
-// server (the io.zipkin:zipkin-server jar, scripts/ensure-zipkin.sh), read back from
-// /api/v2/trace/{id}. Then sampling: the share of sampled traces is binomial(n, p) (exact test).
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
-import type { Cluster, Listener, RouteConfiguration } from '@minimesh/api'
+// Tracing end to end on real sockets: Bookinfo's call graph in miniature (testdata/traced-bookinfo.ts:
+// a gateway, four sidecars with their apps, the apps forwarding trace headers as Bookinfo's do)
+// exporting to a real Zipkin server (the io.zipkin:zipkin-server jar, scripts/ensure-zipkin.sh), read
+// back from /api/v2/trace/{id}. Then sampling: the share of sampled traces is binomial(n, p) (exact test).
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { StaticConfig } from '../config/validate.ts'
-import type { RunningProxy } from '../proxy.ts'
 import { startTestProxy } from '../testdata/harness.ts'
+import { fqdn, gatewayConfig, startTracedBookinfo, type TracedBookinfo } from '../testdata/traced-bookinfo.ts'
 import { startZipkin, type ZipkinServer, type ZipkinSpanJson, zipkinSkipReason } from '../testdata/zipkin.ts'
-import type { TracingOptions } from './tracer.ts'
 
 const skip = zipkinSkipReason()
 if (skip) console.warn(`tracing with a real Zipkin skipped: ${skip}`)
 
-/** What Bookinfo's apps copy from the request they serve onto the requests they make. */
-const PROPAGATED = [
-  'x-request-id',
-  'traceparent',
-  'tracestate',
-  'b3',
-  'x-b3-traceid',
-  'x-b3-spanid',
-  'x-b3-parentspanid',
-  'x-b3-sampled',
-  'x-b3-flags',
-]
-
-const fqdn = (s: string) => `${s}.default.svc.cluster.local`
-const outbound = (s: string) => `outbound|9080||${fqdn(s)}`
-
-function service(s: string) {
-  return { host: fqdn(s), name: s, namespace: 'default', port: 9080 }
-}
-
-/** A sidecar: virtualInbound → the app; an outbound 9080 listener → the named services' inbound ports. */
-function sidecarConfig(appPort: number, calls: Record<string, number>, self: string): StaticConfig {
-  const listeners: Listener[] = [
-    {
-      name: 'virtualInbound',
-      trafficDirection: 'INBOUND',
-      address: '0.0.0.0',
-      port: 15006,
-      bindToPort: true,
-      filterChains: [{ name: 'inbound|9080', http: { cluster: 'inbound|9080||' } }],
-    },
-  ]
-  const clusters: Cluster[] = [
-    {
-      name: 'inbound|9080||',
-      type: 'STATIC',
-      protocol: 'http',
-      lbPolicy: 'ROUND_ROBIN',
-      connectTimeoutMs: 1000,
-      loadAssignment: {
-        clusterName: 'inbound|9080||',
-        endpoints: [{ address: '127.0.0.1', port: appPort, health: 'HEALTHY' }],
-      },
-      service: service(self),
-    },
-  ]
-  const routes: RouteConfiguration[] = []
-  const names = Object.keys(calls)
-  if (names.length) {
-    listeners.push({
-      name: '0.0.0.0_9080',
-      trafficDirection: 'OUTBOUND',
-      address: '0.0.0.0',
-      port: 9080,
-      bindToPort: true,
-      filterChains: [{ name: 'http', http: { routeConfigName: '9080' } }],
-    })
-    routes.push({
-      name: '9080',
-      virtualHosts: names.map((n) => ({
-        name: `${fqdn(n)}:9080`,
-        domains: [n, `${n}:9080`],
-        routes: [
-          {
-            name: 'default',
-            match: { path: { prefix: '/' } },
-            route: { clusters: [{ name: outbound(n), weight: 1 }] },
-          },
-        ],
-      })),
-    })
-    for (const n of names)
-      clusters.push({
-        name: outbound(n),
-        type: 'STATIC',
-        protocol: 'http',
-        lbPolicy: 'ROUND_ROBIN',
-        connectTimeoutMs: 1000,
-        loadAssignment: {
-          clusterName: outbound(n),
-          endpoints: [{ address: '127.0.0.1', port: calls[n]!, health: 'HEALTHY', labels: { app: n } }],
-        },
-        service: service(n),
-      })
-  }
-  return { listeners, routes, clusters, endpoints: [] }
-}
-
-function gatewayConfig(productpagePort: number, target = 'productpage'): StaticConfig {
-  return {
-    listeners: [
-      {
-        name: '0.0.0.0_8080',
-        trafficDirection: 'GATEWAY',
-        address: '0.0.0.0',
-        port: 8080,
-        bindToPort: true,
-        filterChains: [{ name: 'http', http: { routeConfigName: 'http.8080' } }],
-      },
-    ],
-    routes: [
-      {
-        name: 'http.8080',
-        virtualHosts: [
-          {
-            name: 'bookinfo',
-            domains: ['*'],
-            routes: [
-              {
-                name: target,
-                match: { path: { prefix: '/' } },
-                route: { clusters: [{ name: outbound(target), weight: 1 }] },
-              },
-            ],
-          },
-        ],
-      },
-    ],
-    clusters: [
-      {
-        name: outbound(target),
-        type: 'STATIC',
-        protocol: 'http',
-        lbPolicy: 'ROUND_ROBIN',
-        connectTimeoutMs: 1000,
-        loadAssignment: {
-          clusterName: outbound(target),
-          endpoints: [{ address: '127.0.0.1', port: productpagePort, health: 'HEALTHY' }],
-        },
-        service: service(target),
-      },
-    ],
-    endpoints: [],
-  }
-}
-
-interface App {
-  port: number
-  /** Trace headers of each request the app served. */
-  seen: http.IncomingHttpHeaders[]
-  server: http.Server
-  /** Where its outbound calls go (its sidecar's outbound port), set once the sidecar is up. */
-  outPort: number
-}
-
-/** An app that calls `calls` in order through its sidecar, forwarding the trace headers. */
-async function startApp(calls: string[]): Promise<App> {
-  const app: App = { port: 0, seen: [], server: http.createServer(), outPort: 0 }
-  app.server.on('request', async (req: http.IncomingMessage, res: http.ServerResponse) => {
-    app.seen.push(req.headers)
-    const fwd: Record<string, string> = {}
-    for (const h of PROPAGATED) {
-      const v = req.headers[h]
-      if (typeof v === 'string') fwd[h] = v
-    }
-    let status = 200
-    for (const c of calls) {
-      const r = await request(`http://127.0.0.1:${app.outPort}/${c}`, {
-        headers: { ...fwd, host: `${c}:9080` },
-      })
-      await r.body.text()
-      if (r.statusCode !== 200) status = 502
-    }
-    res.writeHead(status, { 'content-type': 'text/plain' }).end('ok')
-  })
-  await new Promise<void>((r) => app.server.listen(0, '127.0.0.1', r))
-  app.port = (app.server.address() as AddressInfo).port
-  return app
-}
-
 describe.skipIf(skip !== undefined)('tracing to a real Zipkin', () => {
   let zipkin: ZipkinServer
-  const proxies: RunningProxy[] = []
-  const apps: App[] = []
-  let gateway: RunningProxy
-  let gatewayPort: number
-  let productpage: App
-  let details: App
-  let detailsIn: number
-
-  async function sidecar(name: string, app: App, calls: Record<string, number>, tracing: TracingOptions) {
-    const p = await startTestProxy(sidecarConfig(app.port, calls, name), {
-      identity: {
-        workload: name,
-        namespace: 'default',
-        labels: { app: name, version: 'v1' },
-        pod: `${name}-v1-0`,
-        ip: '127.0.0.1',
-      },
-      portMap: { 9080: 0, 15006: 0 },
-      tracing,
-    })
-    proxies.push(p)
-    app.outPort = p.ports.listeners['0.0.0.0_9080'] ?? 0
-    return p.ports.listeners.virtualInbound!
-  }
+  let mesh: TracedBookinfo
 
   beforeAll(async () => {
     zipkin = await startZipkin()
     // Every sidecar samples nothing of its own: only the gateway starts traces, and its decision travels.
-    const tracing: TracingOptions = { collector: zipkin.spansUrl, sampling: 0, flushIntervalMs: 100 }
-    let ratings: App
-    let reviews: App
-    ;[details, ratings, reviews] = await Promise.all([startApp([]), startApp([]), startApp(['ratings'])])
-    productpage = await startApp(['details', 'reviews'])
-    apps.push(details, ratings, reviews, productpage)
-    detailsIn = await sidecar('details', details, {}, tracing)
-    const ratingsIn = await sidecar('ratings', ratings, {}, tracing)
-    const reviewsIn = await sidecar('reviews', reviews, { ratings: ratingsIn }, tracing)
-    const productpageIn = await sidecar(
-      'productpage',
-      productpage,
-      { details: detailsIn, reviews: reviewsIn },
-      tracing,
-    )
-    gateway = await startTestProxy(gatewayConfig(productpageIn), {
-      mode: 'router',
-      identity: {
-        workload: 'minimesh-ingressgateway',
-        namespace: 'minimesh-system',
-        labels: { app: 'minimesh-ingressgateway' },
-        pod: 'gw-0',
-        ip: '127.0.0.1',
-      },
-      tracing: { collector: zipkin.spansUrl, sampling: 100, flushIntervalMs: 100 },
+    mesh = await startTracedBookinfo({
+      sidecars: { collector: zipkin.spansUrl, sampling: 0, flushIntervalMs: 100 },
+      gateway: { collector: zipkin.spansUrl, sampling: 100, flushIntervalMs: 100 },
     })
-    proxies.push(gateway)
-    gatewayPort = gateway.ports.listeners['0.0.0.0_8080']!
   }, 120_000)
 
   afterAll(async () => {
-    await Promise.all(proxies.map((p) => p.close()))
-    for (const a of apps) {
-      a.server.closeAllConnections()
-      a.server.close()
-    }
+    await mesh?.close()
     await zipkin?.close()
   })
 
-  async function get(headers: Record<string, string> = {}): Promise<void> {
-    const r = await request(`http://127.0.0.1:${gatewayPort}/productpage`, {
-      headers: { host: 'bookinfo.example', ...headers },
-    })
-    await r.body.text()
-    expect(r.statusCode).toBe(200)
-  }
+  const get = (headers?: Record<string, string>) => mesh.get(headers)
 
   it('a productpage request is one trace: gateway → productpage → details, reviews → ratings', async () => {
     await get()
-    const tp = productpage.seen.at(-1)!.traceparent as string
+    const tp = mesh.productpage.seen.at(-1)!.traceparent as string
     expect(tp).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/)
     const traceId = tp.split('-')[1]!
     const spans = await zipkin.waitForTrace(traceId, 8)
@@ -328,18 +96,18 @@ describe.skipIf(skip !== undefined)('tracing to a real Zipkin', () => {
     expect(spans).toHaveLength(8)
     const gw = spans.find((s) => s.localEndpoint?.serviceName === 'minimesh-ingressgateway.minimesh-system')
     expect(gw?.parentId).toBe('00f067aa0ba902b7')
-    expect(productpage.seen.at(-1)!.tracestate).toBe('vendor=x')
+    expect(mesh.productpage.seen.at(-1)!.tracestate).toBe('vendor=x')
     // The app's parent is its sidecar's server span, whose parent is the gateway's span.
     const ppServer = spans.find(
       (s) => s.localEndpoint?.serviceName === 'productpage.default' && s.kind === 'SERVER',
     )
-    expect(productpage.seen.at(-1)!.traceparent).toBe(`00-${traceId}-${ppServer?.id}-01`)
+    expect(mesh.productpage.seen.at(-1)!.traceparent).toBe(`00-${traceId}-${ppServer?.id}-01`)
     expect(ppServer?.parentId).toBe(gw?.id)
   })
 
   it('joins a B3 caller (64-bit trace id) and answers in B3 too', async () => {
     await get({ 'x-b3-traceid': 'a3ce929d0e0e4736', 'x-b3-spanid': '00f067aa0ba902b8', 'x-b3-sampled': '1' })
-    const seen = productpage.seen.at(-1)!
+    const seen = mesh.productpage.seen.at(-1)!
     expect(seen['x-b3-traceid']).toBe('0000000000000000a3ce929d0e0e4736')
     expect(seen['x-b3-sampled']).toBe('1')
     const spans = await zipkin.waitForTrace('0000000000000000a3ce929d0e0e4736', 8)
@@ -354,15 +122,15 @@ describe.skipIf(skip !== undefined)('tracing to a real Zipkin', () => {
   it("keeps the caller's no: an unsampled request sends no span, and says so downstream", async () => {
     const traceId = '5bf92f3577b34da6a3ce929d0e0e4736'
     await get({ traceparent: `00-${traceId}-00f067aa0ba902b7-00` })
-    expect(productpage.seen.at(-1)!.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-00$`))
-    expect(productpage.seen.at(-1)!['x-b3-sampled']).toBe('0')
+    expect(mesh.productpage.seen.at(-1)!.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-00$`))
+    expect(mesh.productpage.seen.at(-1)!['x-b3-sampled']).toBe('0')
     // Give the exporters time to have sent anything they would have.
     await new Promise((r) => setTimeout(r, 1000))
     expect(await zipkin.trace(traceId)).toEqual([])
   })
 
   it('counts what it sent at /stats/prometheus', async () => {
-    const r = await request(`http://127.0.0.1:${gateway.ports.stats}/stats/prometheus`)
+    const r = await request(`http://127.0.0.1:${mesh.gateway.ports.stats}/stats/prometheus`)
     const text = await r.body.text()
     const sent = Number(/^minimesh_tracing_spans_sent_total (\d+)$/m.exec(text)?.[1])
     expect(sent).toBeGreaterThanOrEqual(3)
@@ -372,7 +140,7 @@ describe.skipIf(skip !== undefined)('tracing to a real Zipkin', () => {
   it('samples the traces it starts at its percentage (exact binomial test, α = 0.001)', async () => {
     const percent = 25
     const n = 400
-    const gw = await startTestProxy(gatewayConfig(detailsIn, 'details'), {
+    const gw = await startTestProxy(gatewayConfig(mesh.detailsIn, 'details'), {
       mode: 'router',
       identity: {
         workload: 'sampling-gateway',
@@ -383,9 +151,9 @@ describe.skipIf(skip !== undefined)('tracing to a real Zipkin', () => {
       },
       tracing: { collector: zipkin.spansUrl, sampling: percent, flushIntervalMs: 100 },
     })
-    proxies.push(gw)
+    mesh.track(gw)
     const port = gw.ports.listeners['0.0.0.0_8080']!
-    const from = details.seen.length
+    const from = mesh.details.seen.length
     for (let i = 0; i < n; i += 20)
       await Promise.all(
         Array.from({ length: 20 }, async () => {
@@ -396,7 +164,7 @@ describe.skipIf(skip !== undefined)('tracing to a real Zipkin', () => {
           expect(r.statusCode).toBe(200)
         }),
       )
-    const seen = details.seen.slice(from)
+    const seen = mesh.details.seen.slice(from)
     expect(seen).toHaveLength(n)
     const sampled = seen.filter((h) => String(h.traceparent).endsWith('-01'))
     const k = sampled.length
