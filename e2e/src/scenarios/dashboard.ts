@@ -189,8 +189,13 @@ export function dashboardScenarios(state: () => DashboardSuiteState): void {
         )
         const { url, get } = prom
         let byWorkload: Record<string, number> = {}
+        let up: Awaited<ReturnType<typeof promQuery>> = []
+        const jobs = (job: string) => up.filter((u) => u.metric.job === job)
         const deadline = Date.now() + 90_000
         while (Date.now() < deadline) {
+          // A target is in `up` only after its first scrape: wait for all of them, not only for
+          // the workloads' request counts (on the local cluster meshd and two sidecars came later).
+          up = await promQuery(get, url, 'up').catch(() => [])
           const r = await promQuery(
             get,
             url,
@@ -202,13 +207,14 @@ export function dashboardScenarios(state: () => DashboardSuiteState): void {
           if (
             ['productpage-v1', 'details-v1', 'reviews-v1', 'reviews-v2', 'ratings-v1'].every(
               (w) => (byWorkload[w] ?? 0) > 0,
-            )
+            ) &&
+            jobs('minimesh-proxies').length >= 7 &&
+            jobs('minimesh-meshd').length > 0
           )
             break
           await new Promise((r) => setTimeout(r, 2000))
         }
-        const up = await promQuery(get, url, 'up')
-        const jobs = (job: string) => up.filter((u) => u.metric.job === job)
+        up = await promQuery(get, url, 'up')
         report('prometheus-addon', {
           cluster: driverName,
           requests_by_workload: byWorkload,
