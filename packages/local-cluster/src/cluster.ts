@@ -42,11 +42,11 @@ import { defaultRunDir, podLogDir, podVolumeDir, runPaths } from './paths.ts'
 import { notReadyError, type ReadinessSummary, summarizeReadiness, type WaitOptions } from './readiness.ts'
 import { StateDir } from './state-dir.ts'
 import { type ApplyAction, ObjectStore } from './store.ts'
-import { nameSuffix, podFromTemplate, templateHash } from './workload/deployments.ts'
-import { type PodEntry, type ReconcileState, withPodStatus } from './workload/entries.ts'
+import { WorkloadControllers } from './workload/controllers.ts'
+import { nameSuffix } from './workload/deployments.ts'
+import { type PodEntry, withPodStatus } from './workload/entries.ts'
 import { envSourcesFor } from './workload/env-sources.ts'
 import { type ExecResult, type ExecSpec, execInPod } from './workload/exec.ts'
-import { jobNext, jobStatus, podFromJob } from './workload/jobs.ts'
 import { PodRunner } from './workload/pod.ts'
 import { ServiceAccountTokenIssuer } from './workload/service-account-tokens.ts'
 import { assignClusterIp, resolveServicePort, serviceUrl } from './workload/services.ts'
@@ -68,12 +68,7 @@ export class LocalCluster extends EventEmitter {
   readonly #admission: Admission
   readonly #pods = new Map<string, PodEntry>()
   readonly #clusterIps: IpAllocator
-  readonly #reconciling = new Map<string, ReconcileState>()
-  /** Jobs: one reconcile at a time each (a request meanwhile reruns it), start and end times. */
-  readonly #jobs = new Map<
-    string,
-    { running: boolean; again: boolean; timer?: NodeJS.Timeout; start?: string; end?: string }
-  >()
+  readonly #controllers: WorkloadControllers
   readonly #derived: DerivedState
   #down = false
 
@@ -113,12 +108,22 @@ export class LocalCluster extends EventEmitter {
     const svc = parseCidr(this.options.serviceCidr)
     this.#clusterIps = new IpAllocator(svc)
     this.#state = new StateDir(this.stateDir)
+    this.#controllers = new WorkloadControllers({
+      store: this.#store,
+      pods: this.#pods,
+      log: this.log,
+      isDown: () => this.#down,
+      admitPod: async (pod) => (await this.#admit('CREATE', kindByName('pod'), pod, undefined)).object as Pod,
+      createPod: (pod, owner) => this.#createPod(pod, owner),
+      deletePod: (key) => this.#deletePod(key),
+      changed: () => this.#derived.schedule(),
+    })
     this.#derived = new DerivedState({
       store: this.#store,
       network: this.#network,
       state: this.#state,
       pods: this.#pods,
-      reconciling: this.#reconciling,
+      reconciling: this.#controllers.deployments,
       clusterDomain: this.options.clusterDomain,
       log: this.log,
       isDown: () => this.#down,
@@ -200,10 +205,9 @@ export class LocalCluster extends EventEmitter {
         }
       }
       const owner = `${info.kind} ${obj.metadata.namespace}/${obj.metadata.name}`
-      if (info.kind === 'Deployment')
-        this.#checkImages({ spec: (obj as Deployment).spec.template.spec } as Pod, owner)
       if (info.kind === 'Pod') this.#checkImages(obj as Pod, owner)
-      if (info.kind === 'Job') this.#checkImages({ spec: (obj as Job).spec.template.spec } as Pod, owner)
+      if (info.kind === 'Deployment' || info.kind === 'Job')
+        this.#checkImages({ spec: (obj as Deployment | Job).spec.template.spec } as Pod, owner)
       const existing = this.#store.find(info, obj.metadata.namespace, obj.metadata.name!)
       if (existing?.metadata.annotations?.[LAST_APPLIED] === lastApplied) {
         staged.push({ obj: existing, info, warnings: [], unchanged: true })
@@ -316,7 +320,7 @@ export class LocalCluster extends EventEmitter {
     return summarizeReadiness(
       this.get('deployments', opts.namespace) as Deployment[],
       this.#pods,
-      this.#reconciling,
+      this.#controllers.deployments,
       this.#derived.unsynced,
       opts,
     )
@@ -371,8 +375,7 @@ export class LocalCluster extends EventEmitter {
   async down(): Promise<string[]> {
     if (this.#down) return []
     this.#down = true
-    for (const r of this.#reconciling.values()) clearTimeout(r.retry)
-    for (const j of this.#jobs.values()) clearTimeout(j.timer)
+    this.#controllers.stop()
     await Promise.all([...this.#pods.values()].map((e) => e.runner.stop().catch(() => {})))
     this.#pods.clear()
     await this.#derived.settled()
@@ -396,8 +399,6 @@ export class LocalCluster extends EventEmitter {
     for (const c of [...(pod.spec.initContainers ?? []), ...(pod.spec.containers ?? [])]) {
       if (!c.image)
         throw new LocalClusterError('MESH_ERR_LOCAL_INVALID', `${owner}: container "${c.name}": no image`)
-    }
-    for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
       try {
         containerArgv(this.options.images, c)
       } catch (err) {
@@ -442,8 +443,8 @@ export class LocalCluster extends EventEmitter {
     const { object, action } = this.#store.put(obj)
     if (action === 'unchanged') return action
     if (info.forMeshd) this.#state.write(object, info.namespaced)
-    if (info.kind === 'Deployment') this.#reconcile(objectKey(object))
-    if (info.kind === 'Job') this.#reconcileJob(objectKey(object))
+    if (info.kind === 'Deployment') this.#controllers.reconcileDeployment(objectKey(object))
+    if (info.kind === 'Job') this.#controllers.reconcileJob(objectKey(object))
     return action
   }
 
@@ -466,19 +467,7 @@ export class LocalCluster extends EventEmitter {
       )
       if (ep) this.#state.remove(ep, true)
     }
-    if (info.kind === 'Job') {
-      clearTimeout(this.#jobs.get(key)?.timer)
-      this.#jobs.delete(key)
-      const mine = [...this.#pods].filter(([, e]) => e.job === key).map(([k]) => k)
-      await Promise.all(mine.map((k) => this.#deletePod(k)))
-    }
-    if (info.kind === 'Deployment') {
-      const r = this.#reconciling.get(key)
-      clearTimeout(r?.retry)
-      this.#reconciling.delete(key)
-      const mine = [...this.#pods].filter(([, e]) => e.deployment === key).map(([k]) => k)
-      await Promise.all(mine.map((k) => this.#deletePod(k)))
-    }
+    if (info.kind === 'Job' || info.kind === 'Deployment') await this.#controllers.forget(info.kind, key)
   }
 
   *#allObjects(): Iterable<KubeObject> {
@@ -501,7 +490,8 @@ export class LocalCluster extends EventEmitter {
 
   // ---- pods and deployments ---------------------------------------------------------------------
 
-  #createPod(pod: Pod, deployment?: string, hash?: string, job?: string): ApplyAction {
+  #createPod(pod: Pod, owner: { deployment?: string; hash?: string; job?: string } = {}): ApplyAction {
+    const { deployment, hash, job } = owner
     const ns = pod.metadata.namespace ?? 'default'
     if (!pod.metadata.name) {
       let name: string
@@ -560,13 +550,13 @@ export class LocalCluster extends EventEmitter {
       },
       onChange: () => {
         this.#derived.schedule()
-        if (job) this.#reconcileJob(job)
+        if (job) this.#controllers.reconcileJob(job)
         // A rollout in progress moves on as new pods become ready.
         if (
           deployment &&
           [...this.#pods.values()].some((e) => e.deployment === deployment && e.hash !== hash)
         )
-          this.#reconcile(deployment)
+          this.#controllers.reconcileDeployment(deployment)
       },
       maxGraceMs: this.options.maxGraceSeconds * 1000,
     })
@@ -598,123 +588,8 @@ export class LocalCluster extends EventEmitter {
     const obj = this.#store.delete(key)
     if (obj) this.#state.remove(obj, true)
     this.#derived.schedule()
-    if (e.deployment && !this.#down) this.#reconcile(e.deployment)
-    if (e.job && !this.#down) this.#reconcileJob(e.job)
-  }
-
-  /** Runs the Job controller for one Job: its status, and a pod for the next attempt when due. */
-  #reconcileJob(key: string): void {
-    const st = this.#jobs.get(key) ?? { running: false, again: false }
-    this.#jobs.set(key, st)
-    if (st.running) {
-      st.again = true
-      return
-    }
-    st.running = true
-    void this.#reconcileJobOnce(key, st)
-      .catch((err) => this.log.error({ err, job: key }, 'job reconcile failed'))
-      .finally(() => {
-        st.running = false
-        if (st.again && this.#jobs.get(key) === st) {
-          st.again = false
-          this.#reconcileJob(key)
-        }
-      })
-  }
-
-  async #reconcileJobOnce(key: string, st: { timer?: NodeJS.Timeout; start?: string; end?: string }) {
-    const job = this.#store.get(key) as Job | undefined
-    if (!job || this.#down) return
-    const phases = [...this.#pods.values()]
-      .filter((e) => e.job === key && !e.terminating)
-      .map((e) => e.runner.phase)
-    st.start ??= new Date().toISOString()
-    const next = jobNext(job, phases)
-    if (next.action === 'done') st.end ??= new Date().toISOString()
-    this.#store.setStatus(key, jobStatus(job, phases, st))
-    if (next.action !== 'create' || st.timer) return
-    const create = async () => {
-      st.timer = undefined
-      if (this.#down || this.#store.get(key) !== job) return
-      const admitted = await this.#admit('CREATE', kindByName('pod'), podFromJob(job), undefined)
-      if (this.#down || this.#store.get(key) !== job) return
-      this.#createPod(admitted.object as Pod, undefined, undefined, key)
-      this.#store.setStatus(key, jobStatus(job, [...phases, 'Pending'], st))
-      this.#derived.schedule()
-    }
-    if (next.delayMs === 0) return create()
-    st.timer = setTimeout(() => {
-      create()
-        .catch((err) => this.log.warn({ job: key, err: (err as Error).message }, 'job pod creation failed'))
-        .finally(() => this.#reconcileJob(key))
-    }, next.delayMs)
-  }
-
-  /** Runs the Deployment controller for one Deployment; never twice at once (a request while running reruns it). */
-  #reconcile(key: string): void {
-    const r: ReconcileState = this.#reconciling.get(key) ?? { again: false, running: false, backoff: 1000 }
-    this.#reconciling.set(key, r)
-    clearTimeout(r.retry)
-    if (r.running) {
-      r.again = true
-      return
-    }
-    r.running = true
-    void this.#reconcileOnce(key, r)
-      .catch((err) => this.log.error({ err, deployment: key }, 'reconcile failed'))
-      .finally(() => {
-        r.running = false
-        if (r.again && this.#reconciling.get(key) === r) {
-          r.again = false
-          this.#reconcile(key)
-        }
-      })
-  }
-
-  async #reconcileOnce(
-    key: string,
-    r: { failure?: string; retry?: NodeJS.Timeout; backoff: number },
-  ): Promise<void> {
-    if (this.#down) return
-    const d = this.#store.get(key) as Deployment | undefined
-    if (!d) return
-    const hash = templateHash(d)
-    const mine = [...this.#pods].filter(([, e]) => e.deployment === key && !e.terminating)
-    const stale = mine.filter(([, e]) => e.hash !== hash)
-    const current = mine.filter(([, e]) => e.hash === hash)
-    const want = d.spec.replicas ?? 1
-    const excess = current.slice(Math.max(0, want)).map(([k]) => k)
-    // RollingUpdate (the default): the new pods come up beside the old ones, and an old pod goes
-    // only as a new one is ready (maxUnavailable 0), so a rollout never leaves the Service without
-    // endpoints. Recreate: the old pods go at once.
-    const rolling = (d.spec.strategy as { type?: string } | undefined)?.type !== 'Recreate'
-    const readyCurrent = current.filter(([, e]) => e.runner.ready).length
-    const staleReady = stale.filter(([, e]) => e.runner.ready)
-    const staleGoing = rolling
-      ? [
-          ...stale.filter(([, e]) => !e.runner.ready),
-          ...staleReady.slice(0, Math.max(0, readyCurrent + staleReady.length - want)),
-        ]
-      : stale
-    for (const k of [...staleGoing.map(([k]) => k), ...excess]) void this.#deletePod(k)
-    let missing = want - Math.min(current.length, want)
-    r.failure = undefined
-    while (missing-- > 0) {
-      const pod = podFromTemplate(d, hash)
-      try {
-        const admitted = await this.#admit('CREATE', kindByName('pod'), pod, undefined)
-        if (this.#down || this.#store.get(key) !== d) return
-        this.#createPod(admitted.object as Pod, key, hash)
-        r.backoff = 1000
-      } catch (err) {
-        r.failure = `Error creating: ${(err as Error).message}`
-        this.log.warn({ deployment: key, err: (err as Error).message }, 'pod creation failed; retrying')
-        r.retry = setTimeout(() => this.#reconcile(key), r.backoff)
-        r.backoff = Math.min(r.backoff * 2, 10_000)
-        break
-      }
-    }
-    this.#derived.schedule()
+    if (e.deployment && !this.#down) this.#controllers.reconcileDeployment(e.deployment)
+    if (e.job && !this.#down) this.#controllers.reconcileJob(e.job)
   }
 }
 
