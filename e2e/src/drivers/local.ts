@@ -12,8 +12,6 @@ import { runMeshctl } from '../meshctl.ts'
 import { parsePodLoad, podLoadArgv } from '../pod-load.ts'
 
 const RUN_DIR = process.env.MINIMESH_E2E_RUN_DIR ?? '/var/run/minimesh-e2e'
-/** meshd's monitoring port, on the bridge address where the local cluster runs it. */
-const MESHD_MONITORING = 'http://198.18.0.1:15014'
 
 const CLUSTER_SCOPED = new Set([
   'Namespace',

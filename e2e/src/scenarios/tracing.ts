@@ -12,11 +12,15 @@ import { promisify } from 'node:util'
 import { installManifests, repoRoot } from '@minimesh/cli'
 import { describe, expect, it } from 'vitest'
 import { stringify } from 'yaml'
+import {
+  startZipkin,
+  type ZipkinSpanJson as ZipkinSpan,
+  zipkinSkipReason,
+} from '../../../packages/proxy/src/testdata/zipkin.ts'
 import { report, sample } from '../bookinfo.ts'
 import type { ClusterDriver } from '../driver.ts'
 import type { KubeClusterTarget } from '../drivers/kube.ts'
 import { GATEWAY_NODE_PORT, NODE_IP } from '../kube-cluster.ts'
-import { startZipkin, type ZipkinSpan, zipkinSkipReason } from '../zipkin.ts'
 
 /** Where pods reach host processes: the local cluster's bridge address, kube/cluster.sh's node address. */
 const HOST_FROM_PODS: Record<string, string> = { local: '198.18.0.1', kube: NODE_IP }

@@ -22,18 +22,6 @@ const MESH_NAMESPACE = 'minimesh-system'
 const MESHD_MONITORING_PORT = 15014
 export const PROXY_ADMIN_PORT = 15000
 
-/** A pod, as much of it as these commands read. */
-interface PodInfo {
-  metadata: {
-    name: string
-    namespace?: string
-    labels?: Record<string, string>
-    annotations?: Record<string, string>
-  }
-  spec?: { containers?: { name: string }[]; serviceAccountName?: string }
-  status?: { podIP?: string; phase?: string }
-}
-
 /** Any Kubernetes-shaped object. */
 export interface LiveObject {
   apiVersion: string

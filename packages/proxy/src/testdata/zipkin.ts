@@ -1,6 +1,8 @@
 // A real Zipkin server for the tracing tests: the `io.zipkin:zipkin-server` executable jar that
 // scripts/ensure-zipkin.sh fetches from Maven Central (cached in ~/.cache/minimesh), run with the
-// machine's Java on a free port, in-memory storage. `zipkinSkipReason()` says why it cannot run.
+// machine's Java on a free port, in-memory storage, listening on every address (pods on the local
+// cluster reach it at the bridge address). `zipkinSkipReason()` says why it cannot run. The e2e
+// tracing scenarios use it too.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import net from 'node:net'
@@ -92,7 +94,7 @@ export async function startZipkin(options: { port?: number; host?: string } = {}
     stderr = (stderr + c.toString()).slice(-4000)
   })
   const url = `http://${host}:${port}`
-  const deadline = Date.now() + 90_000
+  const deadline = Date.now() + 120_000
   for (;;) {
     if (child.exitCode !== null) throw new Error(`zipkin exited ${child.exitCode}: ${stderr}`)
     try {
@@ -103,7 +105,7 @@ export async function startZipkin(options: { port?: number; host?: string } = {}
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL')
-      throw new Error(`zipkin did not come up on ${url} in 90 s: ${stderr}`)
+      throw new Error(`zipkin did not come up on ${url} in 120 s: ${stderr}`)
     }
     await new Promise((r) => setTimeout(r, 250))
   }
