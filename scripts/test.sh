@@ -4,8 +4,9 @@
 # Prints vitest's own summaries and, last, one plain line: `summary: N passed, N failed, N skipped`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-results=$(mktemp -d)
-trap 'rm -rf "$results"' EXIT
+results=${MINIMESH_TEST_RESULTS:-$(mktemp -d)}
+mkdir -p "$results"
+[ -n "${MINIMESH_TEST_RESULTS:-}" ] || trap 'rm -rf "$results"' EXIT
 status=0
 
 step() { printf '\n==> %s\n' "$*"; }
@@ -86,14 +87,28 @@ if [ -f e2e/vitest.kube.config.ts ]; then
   fi
 fi
 
+# The reports stay in $MINIMESH_TEST_RESULTS (default: a fresh temporary directory) so a failed run
+# can be read afterwards; the failed tests are named here, before the summary line.
 node -e '
   const fs = require("fs");
   let p = 0, f = 0, s = 0;
+  const failed = [];
   for (const file of process.argv.slice(1)) {
     if (!fs.existsSync(file)) continue;
     const r = JSON.parse(fs.readFileSync(file, "utf8"));
-    p += r.numPassedTests; f += r.numFailedTests + (r.numFailedTestSuites || 0) * 0; s += r.numPendingTests + (r.numTodoTests || 0);
+    p += r.numPassedTests; f += r.numFailedTests; s += r.numPendingTests + (r.numTodoTests || 0);
+    for (const suite of r.testResults) {
+      const where = suite.name.replace(process.cwd() + "/", "");
+      const tests = suite.assertionResults.filter((t) => t.status === "failed");
+      // A file that failed before any test ran (an import error, a failing hook) counts as one failure.
+      if (suite.status === "failed" && tests.length === 0) {
+        f += 1;
+        failed.push(`${where}: ${(suite.message || "failed before its tests ran").split("\n")[0]}`);
+      }
+      for (const t of tests) failed.push(`${where} > ${t.fullName}: ${(t.failureMessages[0] || "").split("\n")[0]}`);
+    }
   }
+  if (failed.length > 0) console.log(`\nfailed:\n${failed.map((l) => `  - ${l.slice(0, 400)}`).join("\n")}`);
   console.log(`\nsummary: ${p} passed, ${f} failed, ${s} skipped`);
 ' "$results/unit.json" "$results/e2e.json" "$results/images.json" "$results/kube.json"
 exit $status
