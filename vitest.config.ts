@@ -3,7 +3,7 @@ import { configDefaults, defineConfig } from 'vitest/config'
 
 // One vitest project per workspace package; tests run on source through the
 // `@minimesh/source` export condition, so nothing needs building first.
-const dirs = ['packages', 'apps/bookinfo']
+const dirs = ['packages', 'apps/bookinfo', 'tools']
   .flatMap((parent) =>
     readdirSync(parent, { withFileTypes: true })
       .filter((d) => d.isDirectory() && existsSync(`${parent}/${d.name}/package.json`))
@@ -22,7 +22,8 @@ export default defineConfig({
         name: dir.split('/').pop()!,
         root: dir,
         include: ['src/**/*.test.ts'],
-        // The image tests start containers; they run after `make images` (scripts/test-images.sh).
+        // The image tests (e2e/src/images) start containers; they run after `make images`
+        // (scripts/test-images.sh). tools/images checks the Dockerfiles without Docker: it runs here.
         exclude: [...configDefaults.exclude, 'src/images/**'],
         testTimeout: 20_000,
       },

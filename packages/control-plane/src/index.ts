@@ -1,4 +1,6 @@
 // @minimesh/control-plane: config sources, service registry, translator, discovery server (meshd).
+import type { ConfigSnapshot } from './snapshot.ts'
+
 export {
   CA_AUDIENCE,
   type CallerIdentity,
@@ -31,7 +33,10 @@ export {
   type Service,
   type ServicePort,
 } from './registry/registry.ts'
-export { type ConfigStatus, type Snapshot, SnapshotBuilder } from './snapshot.ts'
+export { type ConfigSnapshot, type ConfigStatus, SnapshotBuilder } from './snapshot.ts'
+
+/** @deprecated Renamed ConfigSnapshot (the proxy's compiled configuration is its XdsSnapshot). */
+export type Snapshot = ConfigSnapshot
 export { DirectorySource, type DirectorySourceOptions } from './sources/directory.ts'
 export { KubernetesSource, type KubernetesSourceOptions, loadKubeConfig } from './sources/kubernetes.ts'
 export { type ConfigSink, type ConfigSource, type KubeObject, objectKey } from './sources/source.ts'

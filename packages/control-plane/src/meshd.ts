@@ -7,7 +7,7 @@ import { type MeshCa, type MeshCaOptions, plaintextWithoutCa, startMeshCa } from
 import { Metrics } from './monitoring/metrics.ts'
 import { createMonitoringServer, listenMonitoring, splitAddress } from './monitoring/server.ts'
 import { type NativeSidecarsSetting, resolveNativeSidecars } from './sidecars.ts'
-import { type Snapshot, SnapshotBuilder } from './snapshot.ts'
+import { type ConfigSnapshot, SnapshotBuilder } from './snapshot.ts'
 import { DirectorySource } from './sources/directory.ts'
 import { KubernetesSource, loadKubeConfig } from './sources/kubernetes.ts'
 import type { ConfigSource } from './sources/source.ts'
@@ -68,7 +68,7 @@ export interface Meshd {
   /** The mesh CA, when meshd runs one. */
   readonly ca: MeshCa | undefined
   /** The snapshot proxies are served from. */
-  readonly snapshot: Snapshot | undefined
+  readonly snapshot: ConfigSnapshot | undefined
   readonly discovery: DiscoveryServer
   readonly metrics: Metrics
   readonly store: ConfigStore
@@ -113,14 +113,14 @@ export async function startMeshd(options: MeshdOptions = {}): Promise<Meshd> {
         (source instanceof KubernetesSource ? new KubernetesStatusWriter(source.kubeConfig) : undefined))
   const status = statusWriter ? new StatusReporter(statusWriter, store, { logger: log, metrics }) : undefined
   options.grpcServices?.(discovery.grpcServer)
-  let snapshot: Snapshot | undefined
+  let snapshot: ConfigSnapshot | undefined
   let ready = false
   let sourceRead = false
   const rejectedSeen = new Set<string>()
 
   const rebuild = (batch?: DebounceBatch) => {
     const started = performance.now()
-    let next: Snapshot
+    let next: ConfigSnapshot
     try {
       next = builder.build(store)
     } catch (err) {
@@ -142,7 +142,7 @@ export async function startMeshd(options: MeshdOptions = {}): Promise<Meshd> {
     )
   }
 
-  const reportRejections = (s: Snapshot) => {
+  const reportRejections = (s: ConfigSnapshot) => {
     const byKind = new Map<string, number>()
     const now = new Set<string>()
     for (const st of s.status) {

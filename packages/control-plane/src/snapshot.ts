@@ -38,7 +38,7 @@ export interface ConfigStatus {
 }
 
 /** An immutable view of all configuration at one moment; the translator reads only this. */
-export interface Snapshot {
+export interface ConfigSnapshot {
   readonly version: number
   /** Date.now() when built. */
   readonly builtAt: number
@@ -138,7 +138,7 @@ export class SnapshotBuilder {
   private readonly lastGood = new Map<string, KubeObject>()
   private readonly schemaFindings = new WeakMap<KubeObject, Finding[]>()
 
-  build(store: ConfigStore): Snapshot {
+  build(store: ConfigStore): ConfigSnapshot {
     const core: KubeObject[] = []
     const services: KubeObject[] = []
     /** Secrets' identities only, for analysis (a Gateway's credentialName). */

@@ -20,7 +20,7 @@ function content(obj: KubeObject): unknown {
 
 /**
  * The latest objects from the sources, as they were read (good or bad). Mutable; the snapshot
- * builder turns it into an immutable Snapshot. Every change bumps `revision` and calls the change
+ * builder turns it into an immutable ConfigSnapshot. Every change bumps `revision` and calls the change
  * listeners. An update that changes only the status (and resourceVersion) of an object, as meshd's
  * own status write does, is stored without being a change: it calls the status listeners instead,
  * so writing status never makes meshd rebuild and push.

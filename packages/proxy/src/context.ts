@@ -4,7 +4,7 @@
 import type { Logger } from 'pino'
 import type { AccessLog } from './admin/access-log.ts'
 import type { ProxyMetrics } from './admin/metrics.ts'
-import type { ConfigStore } from './config/store.ts'
+import type { XdsConfigStore } from './config/store.ts'
 import type { PeerInfo } from './http/record.ts'
 import type { CertificateStore } from './identity/certificates.ts'
 import type { InboundPolicy } from './policy.ts'
@@ -20,7 +20,7 @@ export interface WorkloadIdentity {
 }
 
 export interface ProxyContext {
-  readonly store: ConfigStore
+  readonly store: XdsConfigStore
   readonly identity: WorkloadIdentity
   /** This workload's mesh certificate (empty until one is obtained; empty forever without a CA). */
   readonly certs: CertificateStore

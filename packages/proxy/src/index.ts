@@ -2,7 +2,7 @@
 export type { AccessLogEntry } from './admin/access-log.ts'
 export type { CertDetails, CertsView } from './admin/certs.ts'
 export { loadStaticConfig, parseStaticConfig } from './config/file.ts'
-export { ConfigStore, type Snapshot } from './config/store.ts'
+export { XdsConfigStore, type XdsSnapshot } from './config/store.ts'
 export type { StaticConfig } from './config/validate.ts'
 export type { WorkloadIdentity } from './context.ts'
 export { ConfigError, ProxyError, type ProxyErrorCode } from './errors.ts'

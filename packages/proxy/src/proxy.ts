@@ -8,7 +8,7 @@ import { AccessLog, type LogSink } from './admin/access-log.ts'
 import { adminHandlers, healthHandlers, metricsHandlers, serve } from './admin/admin.ts'
 import { type AppProber, appProbeHandlers } from './admin/app-probes.ts'
 import { ProxyMetrics } from './admin/metrics.ts'
-import { ConfigStore } from './config/store.ts'
+import { XdsConfigStore } from './config/store.ts'
 import type { StaticConfig } from './config/validate.ts'
 import { encodePeer, type ProxyContext, type WorkloadIdentity } from './context.ts'
 import type { CertificateAuthorityClient } from './identity/ca-client.ts'
@@ -102,7 +102,7 @@ export interface ProxyOptions {
 
 export interface RunningProxy {
   readonly ctx: ProxyContext
-  readonly store: ConfigStore
+  readonly store: XdsConfigStore
   readonly xds: XdsClient | undefined
   /** Renews the workload certificate (when a CA is configured). */
   readonly certificates: CertificateRotator | undefined
@@ -126,7 +126,7 @@ export interface RunningProxy {
 }
 
 /** Re-reads clusters' TLS files every `intervalMs` (rotation); logs what was reloaded or refused. */
-function watchTlsFiles(store: ConfigStore, log: Logger, intervalMs: number): NodeJS.Timeout | undefined {
+function watchTlsFiles(store: XdsConfigStore, log: Logger, intervalMs: number): NodeJS.Timeout | undefined {
   if (intervalMs <= 0) return undefined
   const timer = setInterval(() => {
     const { reloaded, failed } = store.reloadTlsFiles()
@@ -184,7 +184,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
   const log = options.logger ?? pino({ name: 'mesh-proxy', level: 'info' }, pino.destination(2))
   const identity = identityFrom(options.identity)
   const certs = options.certificates ?? new CertificateStore()
-  const store = new ConfigStore({ labels: identity.labels, namespace: identity.namespace }, certs)
+  const store = new XdsConfigStore({ labels: identity.labels, namespace: identity.namespace }, certs)
   const accessLog = new AccessLog(
     options.accessLog === 'off' || options.accessLog === undefined ? undefined : options.accessLog,
     options.accessLogKeep ?? 0,

@@ -1,5 +1,5 @@
 import { formatFinding } from '@minimesh/api'
-import type { Snapshot } from '../snapshot.ts'
+import type { ConfigSnapshot } from '../snapshot.ts'
 import { pushContextOf } from '../translate/context.ts'
 import { flatten, generate } from '../translate/index.ts'
 import type { DiscoveryServer } from '../xds/server.ts'
@@ -42,7 +42,7 @@ export function syncz(discovery: DiscoveryServer) {
 }
 
 /** /debug/configz: every object read, with what became of it and why. */
-export function configz(snapshot: Snapshot | undefined, source: string, onlyRejected: boolean) {
+export function configz(snapshot: ConfigSnapshot | undefined, source: string, onlyRejected: boolean) {
   if (!snapshot) return { source, snapshot: null, objects: [], files: [] }
   return {
     source,
@@ -62,7 +62,7 @@ export function configz(snapshot: Snapshot | undefined, source: string, onlyReje
 }
 
 /** /debug/registryz: services with ports, protocols and endpoints. */
-export function registryz(snapshot: Snapshot | undefined) {
+export function registryz(snapshot: ConfigSnapshot | undefined) {
   if (!snapshot) return []
   const reg = snapshot.registry
   return reg.services.map((s) => ({
@@ -72,7 +72,11 @@ export function registryz(snapshot: Snapshot | undefined) {
 }
 
 /** /debug/config_dump?proxy=ID: what meshd would send that proxy now. */
-export function configDump(discovery: DiscoveryServer, snapshot: Snapshot | undefined, proxyId: string) {
+export function configDump(
+  discovery: DiscoveryServer,
+  snapshot: ConfigSnapshot | undefined,
+  proxyId: string,
+) {
   const conn = discovery.connections.get(proxyId)
   if (!conn || !snapshot) return undefined
   const ctx = pushContextOf(snapshot)

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { ControlPlaneError } from '../errors.ts'
-import type { Snapshot } from '../snapshot.ts'
+import type { ConfigSnapshot } from '../snapshot.ts'
 import type { DiscoveryServer } from '../xds/server.ts'
 import { configDump, configz, registryz, syncz } from './debug.ts'
 import type { Metrics } from './metrics.ts'
@@ -9,7 +9,7 @@ import type { Metrics } from './metrics.ts'
 export interface MonitoringOptions {
   metrics: Metrics
   discovery: DiscoveryServer
-  snapshot(): Snapshot | undefined
+  snapshot(): ConfigSnapshot | undefined
   ready(): boolean
   /** `directory:/path` or `kubernetes:https://…` */
   source: string

@@ -12,7 +12,7 @@ import {
 } from '@minimesh/api'
 import type { Logger } from 'pino'
 import type { Metrics } from '../monitoring/metrics.ts'
-import type { Snapshot } from '../snapshot.ts'
+import type { ConfigSnapshot } from '../snapshot.ts'
 import type { ConfigStore } from '../store.ts'
 
 /** The object a status is written to. */
@@ -55,7 +55,7 @@ const MESH_KIND_GROUPS = new Map(MESH_KINDS.map((k) => [k.kind, k.group]))
  * none; a resource without a namespace is in `default`, as the snapshot reads it.
  */
 function wantedStatuses(
-  snapshot: Snapshot,
+  snapshot: ConfigSnapshot,
 ): Map<string, { target: StatusTarget; status: MeshResourceStatus }> {
   const out = new Map<string, { target: StatusTarget; status: MeshResourceStatus }>()
   for (const st of snapshot.status) {
@@ -108,7 +108,7 @@ export class StatusReporter {
   }
 
   /** After a snapshot is built: the verdicts it holds are what every status should say. */
-  update(snapshot: Snapshot): void {
+  update(snapshot: ConfigSnapshot): void {
     if (this.closed) return
     const next = new Map<string, Wanted>()
     for (const [key, w] of wantedStatuses(snapshot))

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { formatNodeId, loadYaml } from '@minimesh/api'
-import { type Snapshot, SnapshotBuilder } from '../snapshot.ts'
+import { type ConfigSnapshot, SnapshotBuilder } from '../snapshot.ts'
 import { isKubeObject } from '../sources/source.ts'
 import { ConfigStore } from '../store.ts'
 import { type ProxyInfo, proxyFromNode } from '../translate/proxy.ts'
@@ -26,7 +26,7 @@ export function fixtureStore(files: readonly string[], store = new ConfigStore()
 export const PLATFORM = ['platform.yaml', 'bookinfo-gateway.yaml']
 
 /** Platform + gateway + the given task files → a snapshot. */
-export function bookinfoSnapshot(files: readonly string[] = []): Snapshot {
+export function bookinfoSnapshot(files: readonly string[] = []): ConfigSnapshot {
   return new SnapshotBuilder().build(fixtureStore([...PLATFORM, ...files]))
 }
 

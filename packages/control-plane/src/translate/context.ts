@@ -8,7 +8,7 @@ import type {
 } from '@minimesh/api'
 import { hostMatches, hostSpecificity, resolveHost } from '../registry/hosts.ts'
 import type { Service } from '../registry/registry.ts'
-import type { Snapshot } from '../snapshot.ts'
+import type { ConfigSnapshot } from '../snapshot.ts'
 import { namespacedName, nsOf, ROOT_NAMESPACE } from './names.ts'
 
 /** The DestinationRule that applies to one service as seen from one namespace (same-namespace rules merged). */
@@ -41,7 +41,7 @@ export function selects(
  * shared (per-namespace) output in. Read-only once built, apart from the caches.
  */
 export class PushContext {
-  readonly snapshot: Snapshot
+  readonly snapshot: ConfigSnapshot
   /** Generated per-namespace or per-gateway output, keyed by the generator. */
   readonly cache = new Map<string, unknown>()
   /**
@@ -62,7 +62,7 @@ export class PushContext {
   private readonly ruleCache = new Map<string, EffectiveRule | null>()
   private readonly rulesByNs = new Map<string, DestinationRule[]>()
 
-  constructor(snapshot: Snapshot) {
+  constructor(snapshot: ConfigSnapshot) {
     this.snapshot = snapshot
     for (const dr of snapshot.destinationRules) {
       const list = this.rulesByNs.get(nsOf(dr)) ?? []
@@ -197,10 +197,10 @@ export class PushContext {
   }
 }
 
-const contexts = new WeakMap<Snapshot, PushContext>()
+const contexts = new WeakMap<ConfigSnapshot, PushContext>()
 
 /** The PushContext of a snapshot (one per snapshot, made on first use). */
-export function pushContextOf(snapshot: Snapshot): PushContext {
+export function pushContextOf(snapshot: ConfigSnapshot): PushContext {
   let ctx = contexts.get(snapshot)
   if (!ctx) {
     ctx = new PushContext(snapshot)

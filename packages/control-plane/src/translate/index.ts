@@ -8,7 +8,7 @@ import {
   TypeUrl,
   type VhdsVirtualHost,
 } from '@minimesh/api'
-import type { Snapshot } from '../snapshot.ts'
+import type { ConfigSnapshot } from '../snapshot.ts'
 import { builtinClusters, serviceClusters } from './cds.ts'
 import { type PushContext, pushContextOf } from './context.ts'
 import { endpointMtls, loadAssignment } from './eds.ts'
@@ -187,8 +187,8 @@ export function flatten(config: GeneratedConfig): ProxyConfig {
   }
 }
 
-/** Snapshot + proxy → its Listeners, RouteConfigurations, Clusters and ClusterLoadAssignments. Pure and deterministic. */
-export function translate(snapshot: Snapshot, proxy: ProxyInfo): ProxyConfig {
+/** ConfigSnapshot + proxy → its Listeners, RouteConfigurations, Clusters and ClusterLoadAssignments. Pure and deterministic. */
+export function translate(snapshot: ConfigSnapshot, proxy: ProxyInfo): ProxyConfig {
   return flatten(generate(pushContextOf(snapshot), proxy))
 }
 

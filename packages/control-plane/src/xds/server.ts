@@ -11,7 +11,7 @@ import {
 import type { Logger } from 'pino'
 import { ControlPlaneError } from '../errors.ts'
 import type { Metrics } from '../monitoring/metrics.ts'
-import type { Snapshot } from '../snapshot.ts'
+import type { ConfigSnapshot } from '../snapshot.ts'
 import { type PushContext, pushContextOf } from '../translate/context.ts'
 import { generate } from '../translate/index.ts'
 import { proxyFromNode } from '../translate/proxy.ts'
@@ -140,7 +140,7 @@ export class DiscoveryServer extends EventEmitter {
   }
 
   /** Makes `snapshot` current and schedules a push to every connected proxy (only changes are sent). */
-  setSnapshot(snapshot: Snapshot, changeAt?: number): void {
+  setSnapshot(snapshot: ConfigSnapshot, changeAt?: number): void {
     this.ctx = pushContextOf(snapshot)
     this.cache = new ResponseCache(snapshot.version, this.controlPlaneId)
     this.changeAt = changeAt

@@ -44,7 +44,7 @@ function fieldRef(name: string, fieldPath: string): EnvVar {
   return { name, valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath } } }
 }
 
-export interface ProxyContext {
+export interface ProxyContainerContext {
   workloadName: string
   labels: Labels
   appPorts: number[]
@@ -58,7 +58,7 @@ export interface ProxyContext {
 }
 
 /** The sidecar: the proxy, as uid/gid 1337 (never captured), read-only root filesystem. */
-export function proxyContainer(config: InjectConfig, ctx: ProxyContext): Container {
+export function proxyContainer(config: InjectConfig, ctx: ProxyContainerContext): Container {
   const env: EnvVar[] = [
     fieldRef('POD_NAME', 'metadata.name'),
     fieldRef('POD_NAMESPACE', 'metadata.namespace'),

@@ -1,12 +1,12 @@
 // /inject: a pod CREATE review in, the JSON Patch of inject() out.
+import { MeshError } from '@minimesh/api/errors'
 import type { Logger } from 'pino'
 import type { InjectConfig } from '../config.ts'
-import { InjectError } from '../errors.ts'
 import { inject } from '../inject/inject.ts'
 import { shouldInject } from '../inject/policy.ts'
 import type { Labels, Pod } from '../kube.ts'
 import { jsonPatch } from './patch.ts'
-import { type AdmissionRequest, type AdmissionResponse, allow, deny } from './review.ts'
+import { type AdmissionRequest, type AdmissionResponse, allow, denyError } from './review.ts'
 
 /**
  * The labels of a namespace, or undefined when it is not known (then the namespace counts as
@@ -49,19 +49,13 @@ export async function admitPod(
   try {
     injected = inject(pod, deps.config)
   } catch (err) {
-    if (!(err instanceof InjectError)) {
-      // A pod shape inject() did not expect: refuse this pod, keep serving the others.
-      deps.logger.error({ pod: who, err }, 'injection failed')
-      return {
-        response: deny(req.uid, `minimesh sidecar injection failed: ${(err as Error).message}`, 500),
-        outcome: 'denied',
-      }
-    }
-    deps.logger.warn({ pod: who, code: err.code, reason: err.message }, 'injection refused')
-    return {
-      response: deny(req.uid, `minimesh sidecar injection: ${err.message} [${err.code}]`),
-      outcome: 'denied',
-    }
+    // Only this pod is refused (with the status its error's code declares, else 500); the webhook
+    // keeps serving the others.
+    const response = denyError(req.uid, 'minimesh sidecar injection', err)
+    const code = err instanceof MeshError ? err.code : undefined
+    if ((response.status?.code ?? 500) >= 500) deps.logger.error({ pod: who, err }, 'injection failed')
+    else deps.logger.warn({ pod: who, code, reason: (err as Error).message }, 'injection refused')
+    return { response, outcome: 'denied' }
   }
   const patch = Buffer.from(JSON.stringify(jsonPatch(pod, injected))).toString('base64')
   deps.logger.debug({ pod: who, reason: decision.reason }, 'injected')

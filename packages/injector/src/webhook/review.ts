@@ -1,5 +1,8 @@
 // AdmissionReview (admission.k8s.io/v1) in and out. Anything that is not a well-formed v1 review
-// becomes an InjectError MESH_ERR_INJECT_BAD_REVIEW, which the server answers with a 400.
+// becomes an InjectError MESH_ERR_INJECT_BAD_REVIEW, which the server answers with an HTTP 400. A
+// review that is well formed is always answered with HTTP 200; a denial says why in
+// `response.status` (a metav1.Status), whose code the API server passes on to its client.
+import { MeshError, statusOf } from '@minimesh/api/errors'
 import { InjectError } from '../errors.ts'
 import { isRecord } from '../kube.ts'
 
@@ -93,10 +96,39 @@ export function allow(uid: string): AdmissionResponse {
   return { uid, allowed: true }
 }
 
+/** metav1.StatusReason of the HTTP statuses a denial can carry (Kubernetes' own names). */
+const STATUS_REASONS: Readonly<Record<number, string>> = {
+  400: 'BadRequest',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'NotFound',
+  409: 'Conflict',
+  413: 'RequestEntityTooLarge',
+  415: 'UnsupportedMediaType',
+  422: 'Invalid',
+  429: 'TooManyRequests',
+  500: 'InternalError',
+  503: 'ServiceUnavailable',
+  504: 'Timeout',
+}
+
+/**
+ * A denial: `code` (an HTTP error status) is what the API server answers its client with, and
+ * `reason` Kubernetes' name for it (omitted for a status Kubernetes has no name for).
+ */
 export function deny(uid: string, message: string, code = 400): AdmissionResponse {
-  return {
-    uid,
-    allowed: false,
-    status: { code, reason: code === 400 ? 'BadRequest' : 'InternalError', message },
-  }
+  const reason = STATUS_REASONS[code]
+  return { uid, allowed: false, status: reason ? { code, reason, message } : { code, message } }
+}
+
+/**
+ * The denial for an error thrown while admitting: the status declared beside its code when the
+ * client is at fault (4xx), else 500 (a code without a status, or not a coded error at all: the
+ * webhook's own failure). The message says what was refused and ends with the code.
+ */
+export function denyError(uid: string, what: string, err: unknown): AdmissionResponse {
+  const code = statusOf(err)
+  const message = err instanceof Error ? err.message : String(err)
+  const tag = err instanceof MeshError ? ` [${err.code}]` : ''
+  return deny(uid, `${what}${code >= 500 ? ' failed' : ''}: ${message}${tag}`, code)
 }

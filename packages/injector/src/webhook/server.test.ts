@@ -123,14 +123,17 @@ describe('/inject', () => {
     expect(body.response.patchType).toBe('JSONPatch')
   })
 
-  it('denies a pod it cannot inject, with the reason', async () => {
+  it("denies a pod it cannot inject with the status declared beside the error's code (400), and the reason", async () => {
     const review = fixture('pod-create.json')
     ;(review.request.object.metadata as Json).annotations = {
       'traffic.sidecar.minimesh.dev/excludeInboundPorts': '99999',
     }
     const { status, body } = await post('/inject', review)
+    // A denial is a successful webhook call: HTTP 200, the verdict and its status in the review.
     expect(status).toBe(200)
+    expect(body.response.uid).toBe(review.request.uid)
     expect(body.response.allowed).toBe(false)
+    expect(body.response.status).toMatchObject({ code: 400, reason: 'BadRequest' })
     expect(body.response.status.message).toMatch(
       /excludeInboundPorts: "99999" is not a TCP port.*MESH_ERR_INJECT_BAD_ANNOTATION/,
     )
@@ -139,7 +142,40 @@ describe('/inject', () => {
     const r = await post('/inject', odd)
     expect(r.status).toBe(200)
     expect(r.body.response.allowed).toBe(false)
-    expect(r.body.response.status.message).toContain('spec.containers[0].ports is not a list')
+    expect(r.body.response.status).toMatchObject({ code: 400, reason: 'BadRequest' })
+    expect(r.body.response.status.message).toMatch(
+      /spec.containers\[0\].ports is not a list.*MESH_ERR_INJECT_INVALID_POD/,
+    )
+  })
+
+  it('denies with a 500 InternalError when the injector itself fails, and keeps serving', async () => {
+    // A webhook whose configuration breaks inject() (excludeOutboundCidrs must be a list; meshd
+    // never passes anything else): the injector's fault, not the pod's.
+    const broken = createWebhookServer({
+      certFile: join(dir, 'tls.crt'),
+      keyFile: join(dir, 'tls.key'),
+      config: { excludeOutboundCidrs: 42 as never },
+      logger: pino({ level: 'silent' }),
+    })
+    const addr = await broken.listen(0, '127.0.0.1')
+    try {
+      const review = fixture('pod-create.json')
+      const res = await request(`https://127.0.0.1:${addr.port}/inject`, {
+        method: 'POST',
+        dispatcher: agent,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(review),
+      })
+      const body = (await res.body.json()) as Json
+      expect(res.statusCode).toBe(200)
+      expect(body.response.uid).toBe(review.request.uid)
+      expect(body.response.allowed).toBe(false)
+      expect(body.response.status).toMatchObject({ code: 500, reason: 'InternalError' })
+      expect(body.response.status.message).toMatch(/^minimesh sidecar injection failed: /)
+      expect(broken.stats()).toMatchObject({ denied: 1, badRequests: 0 })
+    } finally {
+      await broken.close()
+    }
   })
 })
 

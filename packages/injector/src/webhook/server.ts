@@ -1,8 +1,10 @@
 // The admission webhook server: fastify over HTTPS, `/inject` (mutating) and `/validate`
-// (validating), AdmissionReview admission.k8s.io/v1. Bad reviews get a 400 with a reason; nothing
-// a client sends can take the server down. The serving certificate is reloaded when its files change.
+// (validating), AdmissionReview admission.k8s.io/v1. A well-formed review is answered with HTTP 200
+// (a denial carries its status in the review); a malformed one gets a 400 with a reason; nothing a
+// client sends can take the server down. The serving certificate is reloaded when its files change.
 import type { AddressInfo } from 'node:net'
 import type { Server as TlsServer } from 'node:tls'
+import { statusOf } from '@minimesh/api/errors'
 import Fastify, { type FastifyError } from 'fastify'
 import { type Logger, pino } from 'pino'
 import { type InjectConfig, resolveInjectConfig } from '../config.ts'
@@ -97,7 +99,8 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
     reply.code(404).send({ error: 'Not Found', reason: `no route ${request.method} ${request.url}` })
   })
   app.setErrorHandler((err: FastifyError | InjectError, request, reply) => {
-    let status = err instanceof InjectError ? 400 : (err.statusCode ?? 500)
+    // Ours: the status declared beside the code (500 where none is); fastify's: its statusCode.
+    let status = err instanceof InjectError ? statusOf(err) : (err.statusCode ?? 500)
     let reason = err.message
     // A body that is not JSON (wrong content type) is as malformed as bad JSON.
     if (status === 415) {

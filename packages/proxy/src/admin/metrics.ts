@@ -6,7 +6,7 @@
 // counters are rendered the same way, so the proxy does not load prom-client (~20 MB resident
 // with its OpenTelemetry dependency) unless a policy that uses it (quota) is configured.
 import type { ClusterStats } from '../cluster/cluster.ts'
-import type { ConfigStore } from '../config/store.ts'
+import type { XdsConfigStore } from '../config/store.ts'
 import type { RequestRecord } from '../http/record.ts'
 import type { CertificateStore } from '../identity/certificates.ts'
 
@@ -108,7 +108,7 @@ export interface MetricsSource {
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
 
 export class ProxyMetrics {
-  private readonly store: ConfigStore
+  private readonly store: XdsConfigStore
   private readonly certs: CertificateStore | undefined
   private readonly series = new Map<string, Series>()
   private readonly sources: MetricsSource[] = []
@@ -116,7 +116,7 @@ export class ProxyMetrics {
   /** Inbound connections refused by mesh mTLS (PeerAuthentication), by reason. */
   private readonly refused = new Map<string, number>()
 
-  constructor(store: ConfigStore, certs?: CertificateStore) {
+  constructor(store: XdsConfigStore, certs?: CertificateStore) {
     this.store = store
     this.certs = certs
   }

@@ -2,13 +2,13 @@ import { TypeUrl } from '@minimesh/api'
 import { describe, expect, it } from 'vitest'
 import { cluster, endpoints, gatewayConfig } from '../testdata/harness.ts'
 import { parseStaticConfig } from './file.ts'
-import { ConfigStore } from './store.ts'
+import { XdsConfigStore } from './store.ts'
 
 const source = { labels: {}, namespace: 'default' }
 
-describe('ConfigStore', () => {
+describe('XdsConfigStore', () => {
   it('applies a static configuration and keeps an unchanged cluster across updates', async () => {
-    const store = new ConfigStore(source)
+    const store = new XdsConfigStore(source)
     const cfg = gatewayConfig(
       [{ match: {}, route: { clusters: [{ name: 'c', weight: 1 }] } }],
       [cluster('c')],
@@ -29,7 +29,7 @@ describe('ConfigStore', () => {
   })
 
   it('rejects a bad set whole, naming resource and field, and changes nothing', async () => {
-    const store = new ConfigStore(source)
+    const store = new XdsConfigStore(source)
     store.applyStatic(gatewayConfig([], [cluster('c')], []))
     const serial = store.current.serial
     expect(() => store.apply(TypeUrl.Cluster, [cluster('c'), cluster('c')], 'v2')).toThrow(
@@ -78,7 +78,7 @@ describe('parseStaticConfig', () => {
         ],
       }),
     )
-    const store = new ConfigStore(source)
+    const store = new XdsConfigStore(source)
     store.apply(TypeUrl.Cluster, cfg.clusters!, 'v1')
     store.apply(TypeUrl.Listener, cfg.listeners!, 'v1')
     store.apply(TypeUrl.RouteConfiguration, cfg.routes!, 'v1')

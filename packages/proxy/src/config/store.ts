@@ -24,7 +24,7 @@ import type { SourceIdentity } from '../routing/match.ts'
 import { type CompiledRouteConfig, compileRouteConfig, type VirtualHostCache } from '../routing/select.ts'
 import { BUILTIN_CLUSTERS, type StaticConfig, validateResources } from './validate.ts'
 
-export interface Snapshot {
+export interface XdsSnapshot {
   /** Bumped on every accepted change. */
   readonly serial: number
   readonly listeners: ReadonlyMap<string, Listener>
@@ -48,12 +48,12 @@ export interface Delta {
   removed: readonly string[]
 }
 
-export interface ConfigStoreEvents {
+export interface XdsConfigStoreEvents {
   /** A new snapshot is current (listeners may need binding or closing). */
-  change: [Snapshot]
+  change: [XdsSnapshot]
 }
 
-export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
+export class XdsConfigStore extends EventEmitter<XdsConfigStoreEvents> {
   private readonly source: SourceIdentity
   private readonly raw: Raw = {
     [TypeUrl.Listener]: new Map(),
@@ -81,7 +81,7 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
   /** Clusters whose rotated TLS files were refused, with the reason last reported. */
   private readonly tlsFailures = new Map<string, string>()
   private routes = new Map<string, CompiledRouteConfig>()
-  current: Snapshot
+  current: XdsSnapshot
 
   /** This workload's mesh certificate, for the clusters' mesh mTLS (none: always plaintext). */
   private readonly certs: CertificateStore | undefined

@@ -2,7 +2,7 @@
 // filter chain took it, where it was originally going, and who is calling.
 import type { Socket } from 'node:net'
 import type { FilterChain, Listener } from '@minimesh/api'
-import type { Snapshot } from '../config/store.ts'
+import type { XdsSnapshot } from '../config/store.ts'
 import type { Direction } from '../http/record.ts'
 
 export interface ConnContext {
@@ -56,7 +56,7 @@ export function plainAddress(a: string | undefined): string {
  * request, so a new AuthorizationPolicy or quota rule applies to connections already open, as
  * Envoy's drain of a changed filter chain brings about. A chain that is gone keeps the old one.
  */
-export function refreshChain(current: Snapshot, conn: ConnContext): void {
+export function refreshChain(current: XdsSnapshot, conn: ConnContext): void {
   const listener = current.listeners.get(conn.listener.name)
   if (listener === undefined || listener === conn.listener) return
   const name = conn.chain.name

@@ -15,7 +15,7 @@ import {
   type TypeUrl,
 } from '@minimesh/api'
 import type { Logger } from 'pino'
-import type { ConfigStore } from '../config/store.ts'
+import type { XdsConfigStore } from '../config/store.ts'
 import { ConfigError } from '../errors.ts'
 import { explainTlsFailure } from '../identity/ca-client.ts'
 
@@ -25,7 +25,7 @@ export interface XdsClientOptions {
   /** Channel credentials (default plaintext, 15010; TLS verified against the mesh roots on 15012). */
   credentials?: grpc.ChannelCredentials
   node: Node
-  store: ConfigStore
+  store: XdsConfigStore
   log: Logger
   initialBackoffMs?: number
   maxBackoffMs?: number

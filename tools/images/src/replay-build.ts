@@ -1,4 +1,4 @@
-// Test helper: replays a Dockerfile on this host, without Docker (none runs here), to check that
+// Replays a Dockerfile on this host, without Docker (none runs here), to check that
 // its build stage really produces the files its runtime stage copies and that those files run
 // as the image would run them (compiled dist/, no source condition).
 //

@@ -1,17 +1,17 @@
 // The images, checked without Docker: every Dockerfile of kind/images.txt passes dockerfile-utils'
-// validator and our rules (testdata/dockerfile-rules.ts), the rules themselves catch what they
-// claim to, and the meshd and proxy Dockerfiles are replayed on this host (testdata/replay-build.ts)
-// to show their build stage makes what their runtime stage runs.
+// validator and our rules (dockerfile-rules.ts), the rules themselves catch what they claim to,
+// and the meshd and proxy Dockerfiles are replayed on this host (replay-build.ts) to show their
+// build stage makes what their runtime stage runs.
 import { execFile } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { readImagesList, repoRoot } from '@minimesh/cli'
 import { describe, expect, it } from 'vitest'
-import { readImagesList, repoRoot } from './kind.ts'
-import { checkDockerfile, lint } from './testdata/dockerfile-rules.ts'
-import { replayBuild } from './testdata/replay-build.ts'
+import { checkDockerfile, lint } from './dockerfile-rules.ts'
+import { replayBuild } from './replay-build.ts'
 
 // @balena/dockerignore is CommonJS (`module.exports = factory`); its typings claim a default export.
 const dockerignore = createRequire(import.meta.url)(

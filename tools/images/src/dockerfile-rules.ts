@@ -1,4 +1,4 @@
-// Test helper: minimesh's own rules for its Dockerfiles, on top of dockerfile-utils' validator.
+// minimesh's own rules for its Dockerfiles, on top of dockerfile-utils' validator.
 // Parsing is dockerfile-ast's (the parser behind dockerfile-utils); the rules are ours:
 //   pinned-base      every external base is name:<full version> (or a digest), never :latest
 //   node-24-slim     the base is Node 24 slim (node:24.x.y-slim / -bookworm-slim / -trixie-slim)
