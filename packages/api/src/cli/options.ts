@@ -402,7 +402,11 @@ export function defineOptions<const T extends OptionTable>(table: T, settings: O
           return parser(text)
         } catch (cause) {
           if (!(cause instanceof OptionValueError)) throw cause
-          return fail(whole, text === whole ? cause.message : `${shown(text)}: ${cause.message}`, cause)
+          return fail(
+            whole,
+            text === whole.trim() ? cause.message : `${shown(text)}: ${cause.message}`,
+            cause,
+          )
         }
       }
       if (spec.type === 'boolean') {
