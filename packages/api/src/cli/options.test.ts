@@ -151,6 +151,8 @@ describe('defineOptions', () => {
       even: 4,
     })
     expect(positionals).toEqual(['first', '--last'])
+    expect(options.parse(['--ratio', '1e-7']).values.ratio).toBe(1e-7)
+    expect(options.parse(['--ratio', ' 5 ']).values.ratio).toBe(5)
     expect(options.parse(['--timeout', '5m']).values.timeout).toBe(300_000)
     expect(options.parse(['--ports', '*']).values.ports).toBe('*')
     expect(options.parse(['--ports', '']).values.ports).toEqual([])
@@ -170,6 +172,7 @@ describe('defineOptions', () => {
     [['--count', '11'], '--count 11: must be between 1 and 10'],
     [['--ratio', '0x10'], '--ratio 0x10: not a number'],
     [['--ratio', ''], '--ratio "": not a number'],
+    [['--ratio', 'Infinity'], '--ratio Infinity: not a number'],
     [['--ratio', '101'], '--ratio 101: must be between 0 and 100'],
     [['--port', '65536'], '--port 65536: not a port (0–65535)'],
     [['--port=-1'], '--port -1: not a port (0–65535)'],

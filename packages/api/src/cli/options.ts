@@ -28,10 +28,10 @@ function range(n: number, min: number | undefined, max: number | undefined): num
   return n
 }
 
-/** A decimal number (`1.5`, `-2`, `100`); no hex, no exponent, no empty text. */
+/** A decimal number (`1.5`, `-2`, `100`, `1e-7` as String(n) writes it); no hex, no Infinity, no empty text. */
 export function numberValue(min?: number, max?: number): ValueParser<number> {
   return (text) => {
-    if (!/^-?(\d+(\.\d*)?|\.\d+)$/.test(text.trim())) invalid('not a number')
+    if (!/^-?(\d+(\.\d*)?|\.\d+)(e[-+]?\d+)?$/i.test(text.trim())) invalid('not a number')
     return range(Number(text), min, max)
   }
 }
