@@ -38,7 +38,7 @@ export async function runCli(argv: string[], io: CommandIo): Promise<number> {
       io.err(
         sub
           ? `meshctl ${name}: ${err.message}\n${sub.split('\n').find((l) => l.startsWith('Usage:'))}\n`
-          : `meshctl ${name}: ${err.message}\nUsage: ${cmd.usage}\n`,
+          : `meshctl ${name}: ${err.message}\nUsage: ${cmd.usage.split('\n\n')[0]}\n`,
       )
       return 2
     }

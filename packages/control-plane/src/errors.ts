@@ -2,6 +2,8 @@
 import { defineCodes, MeshError } from '@minimesh/api/errors'
 
 const CONTROL_PLANE_ERRORS = defineCodes({
+  /** A command-line flag that is unknown, misses its value or has a bad one (usage follows; exit 2). */
+  MESH_ERR_MESHD_BAD_FLAG: {},
   /** A listen address that is not `host:port`. */
   MESH_ERR_MESHD_ADDRESS: {},
   /** A port meshd must listen on is taken. */

@@ -78,6 +78,14 @@ describe('meshd binary', () => {
     expect(err).toMatch(/Unknown option '--nope'[\s\S]*Usage: meshd/)
   })
 
+  it('rejects a bad flag value naming the flag, with usage', async () => {
+    const { code, err } = await run(['--config-dir', dir, '--workload-cert-ttl', 'abc']).done
+    expect(code).toBe(2)
+    expect(err).toMatch(
+      /^meshd: --workload-cert-ttl abc: not a duration \(e\.g\. 300s, 5m, 1h30m, 1500ms\) \[MESH_ERR_MESHD_BAD_FLAG\]\n\nUsage: meshd/,
+    )
+  })
+
   it('stops cleanly on SIGTERM', async () => {
     const { child, done } = run(['--config-dir', dir, ...local])
     let out = ''

@@ -51,7 +51,7 @@ describe('mesh-init', () => {
   it('a bad flag exits 2 with the reason and the usage', () => {
     const { code, stderr } = meshInit(['-p', 'abc'])
     expect(code).toBe(2)
-    expect(stderr).toContain('-p: "abc" is not a TCP port [MESH_ERR_IPTABLES_BAD_FLAG]')
+    expect(stderr).toContain('mesh-init: -p abc: not a port (1–65535) [MESH_ERR_IPTABLES_BAD_FLAG]')
     expect(stderr).toContain('Usage: mesh-init')
     expect(meshInit(['-m', 'TPROXY']).code).toBe(2)
   })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_OPTIONS, parseArgs, parseCidr } from './options.ts'
+import { cidrValue, DEFAULT_OPTIONS, parseArgs } from './options.ts'
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -104,13 +104,45 @@ describe('parseArgs', () => {
   })
 })
 
-describe('parseCidr', () => {
+describe('flag errors', () => {
+  it.each([
+    [['-p', 'abc'], '-p abc: not a port (1–65535)'],
+    [['--proxy-port', '0'], '--proxy-port 0: not a port (1–65535)'],
+    [['-z', '70000'], '-z 70000: not a port (1–65535)'],
+    [['-u', '1337,root'], '-u 1337,root: root: not a uid/gid (0–4294967294)'],
+    [['-g', ''], '-g "": needs at least one value'],
+    [['-b', '80,http'], '-b 80,http: http: not a port (1–65535)'],
+    [['-d', '22,-1'], '-d 22,-1: -1: not a port (1–65535)'],
+    [['-i', '10.0.0.0/33'], '-i 10.0.0.0/33: not a prefix length (0–32)'],
+    [['-x', '*'], '-x *: not an IP address or CIDR'],
+    [['-o', '3306;5432'], '-o 3306;5432: not a port (1–65535)'],
+    [['-q', 'x'], '-q x: not a port (1–65535)'],
+    [
+      ['-i', '10.0.0.0/8, 10.0.0.0/33'],
+      '-i "10.0.0.0/8, 10.0.0.0/33": 10.0.0.0/33: not a prefix length (0–32)',
+    ],
+    [['-m', 'SPLICE'], '-m SPLICE: must be one of REDIRECT, TPROXY'],
+    [['--ipv6', 'maybe'], '--ipv6 maybe: must be one of auto, on, off'],
+    [['--backend', 'xt'], '--backend xt: must be one of auto, nft, legacy'],
+  ])('%j: %s', (argv, message) => {
+    let error: { code?: string; message?: string } = {}
+    try {
+      parseArgs(argv)
+    } catch (e) {
+      error = e as typeof error
+    }
+    expect(error).toMatchObject({ code: 'MESH_ERR_IPTABLES_BAD_FLAG', message })
+  })
+})
+
+describe('cidrValue', () => {
   it('keeps CIDRs and widens bare addresses to one host', () => {
-    expect(parseCidr('-i', '198.19.0.0/16')).toBe('198.19.0.0/16')
-    expect(parseCidr('-i', '198.19.0.7')).toBe('198.19.0.7/32')
-    expect(parseCidr('-i', 'fd00::7')).toBe('fd00::7/128')
-    expect(parseCidr('-i', '2001:db8::/032')).toBe('2001:db8::/32')
-    expect(() => parseCidr('-i', 'example.com/8')).toThrow(/not an IP address/)
-    expect(() => parseCidr('-i', '10.0.0.0/8/8')).toThrow(/not an IP address/)
+    expect(cidrValue('198.19.0.0/16')).toBe('198.19.0.0/16')
+    expect(cidrValue('198.19.0.7')).toBe('198.19.0.7/32')
+    expect(cidrValue('fd00::7')).toBe('fd00::7/128')
+    expect(cidrValue('2001:db8::/032')).toBe('2001:db8::/32')
+    expect(() => cidrValue('example.com/8')).toThrow(/not an IP address/)
+    expect(() => cidrValue('10.0.0.0/8/8')).toThrow(/not an IP address/)
+    expect(() => cidrValue('10.0.0.0/33')).toThrow(/not a prefix length \(0–32\)/)
   })
 })

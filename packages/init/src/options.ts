@@ -1,6 +1,6 @@
 // mesh-init's flags: the short flags of Istio's istio-iptables, turned into CaptureOptions.
 import { isIPv4, isIPv6 } from 'node:net'
-import { parseArgs as parseNodeArgs } from 'node:util'
+import { defineOptions, invalid, portValue } from '@minimesh/api/options'
 import { InitError } from './errors.ts'
 
 /** '*' = every port / every address; a list = only those. */
@@ -63,150 +63,154 @@ function badFlag(flag: string, message: string): InitError {
   return new InitError('MESH_ERR_IPTABLES_BAD_FLAG', `${flag}: ${message}`)
 }
 
-function split(value: string): string[] {
-  return value
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '')
-}
-
-function parseNumber(flag: string, text: string, min: number, max: number, what: string): number {
-  if (!/^\d+$/.test(text)) throw badFlag(flag, `"${text}" is not a ${what}`)
-  const n = Number(text)
-  if (n < min || n > max) throw badFlag(flag, `${text} is not a ${what} (${min}–${max})`)
-  return n
-}
-
-function parsePort(flag: string, text: string): number {
-  return parseNumber(flag, text, 1, 65535, 'TCP port')
-}
-
-function parsePortList(flag: string, value: string): number[] {
-  return [...new Set(split(value).map((p) => parsePort(flag, p)))]
-}
-
-function parseIdList(flag: string, value: string): number[] {
-  const ids = [...new Set(split(value).map((id) => parseNumber(flag, id, 0, 4294967294, 'uid/gid')))]
-  if (ids.length === 0) throw badFlag(flag, 'needs at least one id')
-  return ids
+/** A uid or gid. */
+function idValue(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) > 4294967294) invalid('not a uid/gid (0–4294967294)')
+  return Number(text)
 }
 
 /** Accepts `a.b.c.d/n`, `x::y/n`, or a bare address (taken as /32 or /128). */
-export function parseCidr(flag: string, text: string): string {
+export function cidrValue(text: string): string {
   const [address = '', prefix, ...rest] = text.split('/')
   const family = isIPv4(address) ? 4 : isIPv6(address) ? 6 : 0
-  if (family === 0 || rest.length > 0) throw badFlag(flag, `"${text}" is not an IP address or CIDR`)
+  if (family === 0 || rest.length > 0) invalid('not an IP address or CIDR')
   const max = family === 4 ? 32 : 128
   if (prefix === undefined) return `${address}/${max}`
-  parseNumber(flag, prefix, 0, max, `prefix length for ${text}`)
+  if (!/^\d+$/.test(prefix) || Number(prefix) > max) invalid(`not a prefix length (0–${max})`)
   return `${address}/${Number(prefix)}`
 }
 
-function parseCidrList(flag: string, value: string): string[] {
-  return [...new Set(split(value).map((c) => parseCidr(flag, c)))]
-}
+const d = DEFAULT_OPTIONS
+/** Comma-separated, the last occurrence counting, as istio-iptables' flags. */
+const list = { type: 'list', separator: ',', repeatable: false, unique: true } as const
+const ports = { ...list, item: portValue(1), arg: 'PORTS' } as const
 
-function parsePortSelection(flag: string, value: string): Selection<number> {
-  return value.trim() === '*' ? '*' : parsePortList(flag, value)
-}
+// Istio's istio-iptables short flags (keep them identical); the long names are mesh-init's own.
+const INIT_OPTIONS = defineOptions(
+  {
+    'proxy-port': { type: 'port', min: 1, short: 'p', default: d.proxyPort, help: 'outbound capture port' },
+    'inbound-capture-port': {
+      type: 'port',
+      min: 1,
+      short: 'z',
+      default: d.inboundCapturePort,
+      help: 'inbound capture port',
+    },
+    'proxy-uid': {
+      ...list,
+      item: idValue,
+      nonEmpty: true,
+      short: 'u',
+      arg: 'UIDS',
+      default: d.proxyUids,
+      help: 'uids never captured',
+    },
+    'proxy-gid': {
+      ...list,
+      item: idValue,
+      nonEmpty: true,
+      short: 'g',
+      arg: 'GIDS',
+      default: d.proxyGids,
+      help: 'gids never captured',
+    },
+    'inbound-interception-mode': {
+      type: 'enum',
+      values: ['REDIRECT', 'TPROXY'],
+      short: 'm',
+      arg: 'MODE',
+      default: d.mode,
+      help: 'inbound interception mode: only REDIRECT is implemented',
+    },
+    'inbound-ports': {
+      ...ports,
+      all: '*',
+      short: 'b',
+      default: d.inboundPorts,
+      defaultText: "'*'",
+      help: "inbound ports to capture, '*' = all, '' = none",
+    },
+    'inbound-ports-exclude': {
+      ...ports,
+      short: 'd',
+      help: `inbound ports not captured with -b '*' (${ALWAYS_EXCLUDED_INBOUND_PORTS.join(',')} always)`,
+    },
+    'outbound-cidrs': {
+      ...list,
+      item: cidrValue,
+      all: '*',
+      short: 'i',
+      arg: 'CIDRS',
+      default: d.outboundCidrs,
+      defaultText: "'*'",
+      help: "outbound destinations to capture, '*' = all, '' = none",
+    },
+    'outbound-cidrs-exclude': {
+      ...list,
+      item: cidrValue,
+      short: 'x',
+      arg: 'CIDRS',
+      help: 'outbound destinations not captured',
+    },
+    'outbound-ports-exclude': { ...ports, short: 'o', help: 'outbound ports not captured' },
+    'outbound-ports': { ...ports, short: 'q', help: 'outbound ports always captured' },
+    'dry-run': { type: 'boolean', short: 'n', help: 'print the iptables-restore input and change nothing' },
+    ipv6: {
+      type: 'enum',
+      values: ['auto', 'on', 'off'],
+      default: 'auto',
+      help: 'ip6tables rules too (auto: when the pod has a non-link-local IPv6 address)',
+    },
+    backend: {
+      type: 'enum',
+      values: ['auto', 'nft', 'legacy'],
+      default: 'auto',
+      help: 'iptables backend (auto: the one already holding rules, else the default)',
+    },
+    help: { type: 'boolean', short: 'h', help: 'this text' },
+  },
+  {
+    usage: `Usage: mesh-init [flags]        install the pod's capture rules (idempotent)
+       mesh-init clean [flags]  remove exactly the rules mesh-init installed`,
+    heading: 'Flags (as istio-iptables):',
+    allowPositionals: true,
+    error: (message, { cause }) => new InitError('MESH_ERR_IPTABLES_BAD_FLAG', message, { cause }),
+  },
+)
 
-function parseCidrSelection(flag: string, value: string): Selection<string> {
-  return value.trim() === '*' ? '*' : parseCidrList(flag, value)
-}
-
-const FLAGS = {
-  'proxy-port': { type: 'string', short: 'p' },
-  'inbound-capture-port': { type: 'string', short: 'z' },
-  'proxy-uid': { type: 'string', short: 'u' },
-  'proxy-gid': { type: 'string', short: 'g' },
-  'inbound-interception-mode': { type: 'string', short: 'm' },
-  'inbound-ports': { type: 'string', short: 'b' },
-  'inbound-ports-exclude': { type: 'string', short: 'd' },
-  'outbound-cidrs': { type: 'string', short: 'i' },
-  'outbound-cidrs-exclude': { type: 'string', short: 'x' },
-  'outbound-ports-exclude': { type: 'string', short: 'o' },
-  'outbound-ports': { type: 'string', short: 'q' },
-  ipv6: { type: 'string' },
-  backend: { type: 'string' },
-  'dry-run': { type: 'boolean', short: 'n' },
-  help: { type: 'boolean', short: 'h' },
-} as const
-
-export const USAGE = `Usage: mesh-init [flags]        install the pod's capture rules (idempotent)
-       mesh-init clean [flags]  remove exactly the rules mesh-init installed
-Flags (as istio-iptables):
-  -p PORT   outbound capture port (15001)          -z PORT   inbound capture port (15006)
-  -u UIDS   uids never captured (1337)             -g GIDS   gids never captured (1337)
-  -m MODE   inbound interception mode: REDIRECT
-  -b PORTS  inbound ports to capture, '*' = all, '' = none ('*')
-  -d PORTS  inbound ports not captured with -b '*' (15090,15021,15020 always)
-  -i CIDRS  outbound destinations to capture, '*' = all, '' = none ('*')
-  -x CIDRS  outbound destinations not captured
-  -o PORTS  outbound ports not captured            -q PORTS  outbound ports always captured
-  -n, --dry-run        print the iptables-restore input and change nothing
-  --ipv6 auto|on|off   ip6tables rules too (auto: when the pod has a non-link-local IPv6 address)
-  --backend auto|nft|legacy   iptables backend (auto: the one already holding rules, else the default)
-  -h, --help`
+export const USAGE = INIT_OPTIONS.usage()
 
 /** mesh-init's argv (without node and the script) → what to do and with which options. */
 export function parseArgs(argv: readonly string[]): ParsedArgs {
-  let parsed: ReturnType<typeof parseNodeArgs<{ options: typeof FLAGS; allowPositionals: true }>>
-  try {
-    parsed = parseNodeArgs({ args: [...argv], options: FLAGS, allowPositionals: true, strict: true })
-  } catch (cause) {
-    throw new InitError('MESH_ERR_IPTABLES_BAD_FLAG', (cause as Error).message, { cause })
-  }
-  const { values: v, positionals } = parsed
+  const { values: v, positionals } = INIT_OPTIONS.parse(argv)
   if (positionals.length > 1 || (positionals[0] !== undefined && positionals[0] !== 'clean')) {
     throw badFlag(positionals.join(' '), 'unknown command (the only command is `clean`)')
   }
-  const mode = v['inbound-interception-mode'] ?? 'REDIRECT'
+  const mode = v['inbound-interception-mode']
   if (mode !== 'REDIRECT') {
     throw new InitError(
       'MESH_ERR_IPTABLES_UNSUPPORTED',
       `-m ${mode}: only REDIRECT interception is implemented`,
     )
   }
-  const ipv6 = v.ipv6 ?? 'auto'
-  if (ipv6 !== 'auto' && ipv6 !== 'on' && ipv6 !== 'off') throw badFlag('--ipv6', 'must be auto, on or off')
-  const backend = v.backend ?? 'auto'
-  if (backend !== 'auto' && backend !== 'nft' && backend !== 'legacy') {
-    throw badFlag('--backend', 'must be auto, nft or legacy')
-  }
-  const d = DEFAULT_OPTIONS
   const options: CaptureOptions = {
-    proxyPort: v['proxy-port'] === undefined ? d.proxyPort : parsePort('-p', v['proxy-port']),
-    inboundCapturePort:
-      v['inbound-capture-port'] === undefined
-        ? d.inboundCapturePort
-        : parsePort('-z', v['inbound-capture-port']),
-    proxyUids: v['proxy-uid'] === undefined ? d.proxyUids : parseIdList('-u', v['proxy-uid']),
-    proxyGids: v['proxy-gid'] === undefined ? d.proxyGids : parseIdList('-g', v['proxy-gid']),
+    proxyPort: v['proxy-port'],
+    inboundCapturePort: v['inbound-capture-port'],
+    proxyUids: v['proxy-uid'],
+    proxyGids: v['proxy-gid'],
     mode,
-    inboundPorts:
-      v['inbound-ports'] === undefined ? d.inboundPorts : parsePortSelection('-b', v['inbound-ports']),
-    inboundPortsExclude:
-      v['inbound-ports-exclude'] === undefined
-        ? d.inboundPortsExclude
-        : parsePortList('-d', v['inbound-ports-exclude']),
-    outboundCidrs:
-      v['outbound-cidrs'] === undefined ? d.outboundCidrs : parseCidrSelection('-i', v['outbound-cidrs']),
-    outboundCidrsExclude:
-      v['outbound-cidrs-exclude'] === undefined
-        ? d.outboundCidrsExclude
-        : parseCidrList('-x', v['outbound-cidrs-exclude']),
-    outboundPortsExclude:
-      v['outbound-ports-exclude'] === undefined
-        ? d.outboundPortsExclude
-        : parsePortList('-o', v['outbound-ports-exclude']),
-    outboundPortsInclude:
-      v['outbound-ports'] === undefined ? d.outboundPortsInclude : parsePortList('-q', v['outbound-ports']),
+    inboundPorts: v['inbound-ports'] as Selection<number>,
+    inboundPortsExclude: v['inbound-ports-exclude'],
+    outboundCidrs: v['outbound-cidrs'] as Selection<string>,
+    outboundCidrsExclude: v['outbound-cidrs-exclude'],
+    outboundPortsExclude: v['outbound-ports-exclude'],
+    outboundPortsInclude: v['outbound-ports'],
   }
   return {
     command: v.help ? 'help' : positionals[0] === 'clean' ? 'clean' : 'apply',
-    dryRun: v['dry-run'] ?? false,
-    ipv6,
-    backend,
+    dryRun: v['dry-run'],
+    ipv6: v.ipv6,
+    backend: v.backend,
     options,
   }
 }

@@ -3,22 +3,25 @@
 // Starts the cluster, serves it on DIR/supervisor.sock, writes DIR/supervisor.pid, and on
 // SIGTERM/SIGINT or a /v1/down request takes everything down and exits.
 import { rmSync, writeFileSync } from 'node:fs'
-import { parseArgs } from 'node:util'
-import { LocalCluster, type LocalClusterOptions } from './cluster.ts'
+import { LocalCluster } from './cluster.ts'
+import { LocalClusterError } from './errors.ts'
 import { processStartTime } from './ledger.ts'
 import { createLogger } from './log.ts'
 import { runPaths } from './paths.ts'
+import { parseSupervisorArgs } from './supervisor/args.ts'
 import { serveCluster } from './supervisor/server.ts'
 
-const { values } = parseArgs({ options: { 'run-dir': { type: 'string' }, options: { type: 'string' } } })
-const runDir = values['run-dir']
-if (!runDir) {
-  process.stderr.write('minimesh-local: --run-dir is required [MESH_ERR_LOCAL_INVALID]\n')
+let args: ReturnType<typeof parseSupervisorArgs>
+try {
+  args = parseSupervisorArgs(process.argv.slice(2))
+} catch (err) {
+  if (!(err instanceof LocalClusterError)) throw err
+  process.stderr.write(`minimesh-local: ${err.message} [${err.code}]\n`)
   process.exit(2)
 }
+const { runDir, options } = args
 const paths = runPaths(runDir)
 const log = createLogger({ file: paths.supervisorLog })
-const options = JSON.parse(values.options ?? '{}') as LocalClusterOptions
 
 let cluster: LocalCluster
 try {

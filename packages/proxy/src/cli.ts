@@ -5,8 +5,8 @@
 // INSTANCE_IP, SERVICE_ACCOUNT, MESH_WORKLOAD_NAME, MESH_POD_LABELS, MESH_APP_PORTS).
 // With the mesh roots (--ca-root-cert / MESH_CA_ROOT_CERT) the proxy gets its certificate from
 // meshd's CA, and talks to meshd (discovery, quota, CA) over TLS on 15012 instead of 15010.
-import { parseArgs } from 'node:util'
 import type { ChannelCredentials } from '@grpc/grpc-js'
+import { defineOptions, formatOptions, type OptionValues, portValue } from '@minimesh/api/options'
 import pino from 'pino'
 import { parseAppProbers } from './admin/app-probes.ts'
 import { ProxyError } from './errors.ts'
@@ -14,48 +14,177 @@ import { type CaOptions, startProxy } from './proxy.ts'
 import type { QuotaInboundPolicy } from './quota/index.ts'
 import { tracingFromFlags } from './tracing/config.ts'
 
-const USAGE = `Usage: mesh-proxy sidecar|router [flags]
-       mesh-proxy wait [--health-port N] [--timeout SECONDS]
-  wait: exits 0 once this pod's proxy answers /healthz/ready with 200 (a classic sidecar's
-  postStart hook: the app starts only then), 1 after the timeout (default 600)
-  --discovery-address HOST:PORT  meshd discovery (default $MESH_DISCOVERY_ADDRESS)
-  --config FILE                  static configuration (YAML/JSON {listeners, routes, clusters, endpoints})
-  --admin-port N                 admin on 127.0.0.1 (default 15000)
-  --stats-port N                 Prometheus /stats/prometheus (default 15020)
-  --health-port N                /healthz/ready (default 15021)
-  --outbound-port N              bind virtualOutbound here (default: its configured 15001)
-  --inbound-port N               bind virtualInbound here (default: its configured 15006)
-  --port-map FROM=TO             bind a listener configured on FROM at TO (repeatable)
-  --bind-address ADDR            bind every listener on ADDR
-  --access-log stdout|off|FILE   JSON access log (default stdout)
-  --log-level LEVEL              trace|debug|info|warn|error (default info)
-  --drain-seconds N              SIGTERM: wait at most this long for in-flight requests (router default 5;
-                                 sidecar default: until the app is done, or the kubelet's grace period)
-  --min-drain-seconds N          sidecar, SIGTERM or POST /quitquitquit: keep serving the app's outbound
-                                 calls at least this long, then exit once it has no connection open
-                                 (default 5; a native sidecar, stopped after the app, gets 0)
-  --max-header-kb N              largest request head accepted (default 60)
-  --quota-address HOST:PORT      quota service (default: the discovery address)
-  --quota-timeout-ms N           how long a quota check may take (default 200)
-  --quota-fail-closed            refuse requests when the quota service cannot answer (default: admit)
-  --ca-root-cert=PEM|FILE       mesh roots (default $MESH_CA_ROOT_CERT): get a workload certificate from
-                                 meshd's CA and reach meshd (discovery, quota, CA) over TLS verified by them
-  --ca-address HOST:PORT         certificate service (default $MESH_CA_ADDRESS, else the discovery host
-                                 with port 15012); discovery and quota use it too when roots are given
-  --token-file FILE              ServiceAccount token for the CA (default /var/run/secrets/tokens/minimesh-token)
-  --workload-cert-ttl DURATION   certificate lifetime to ask for, e.g. 24h (default $MESH_WORKLOAD_CERT_TTL,
-                                 else the CA's default); renewed at half life
-  --trace-collector URL|H:P      send spans there: Zipkin /api/v2/spans or OTLP/HTTP /v1/traces
-                                 (default $MESH_TRACE_COLLECTOR; none: tracing off)
-  --trace-format zipkin|otlp     span format (default $MESH_TRACE_FORMAT, else zipkin)
-  --trace-sampling PERCENT       traces this proxy starts that are sampled (default $MESH_TRACE_SAMPLING, else 1)`
+const badOption = (message: string, detail: { cause?: unknown }) =>
+  new ProxyError('MESH_ERR_PROXY_BAD_OPTION', message, { cause: detail.cause })
 
-function int(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined
-  const n = Number(v)
-  if (!Number.isInteger(n) || n < 0 || n > 65535)
-    throw new ProxyError('MESH_ERR_PROXY_BAD_OPTION', `${flag}: not a port: ${v}`)
-  return n
+/** `mesh-proxy wait`'s flags. */
+const WAIT_OPTIONS = defineOptions(
+  {
+    'health-port': { type: 'port', default: 15021, help: "the proxy's /healthz/ready" },
+    timeout: {
+      type: 'duration',
+      bare: 's',
+      min: 1,
+      default: 600_000,
+      defaultText: '600',
+      arg: 'SECONDS',
+      help: 'give up (exit 1) after this long',
+    },
+  },
+  { usage: 'Usage: mesh-proxy wait [flags]', error: badOption },
+)
+
+/** `mesh-proxy sidecar|router`'s flags. */
+const PROXY_OPTIONS = defineOptions(
+  {
+    'discovery-address': {
+      type: 'string',
+      arg: 'HOST:PORT',
+      env: 'MESH_DISCOVERY_ADDRESS',
+      help: 'meshd discovery',
+    },
+    config: {
+      type: 'string',
+      arg: 'FILE',
+      help: 'static configuration (YAML/JSON {listeners, routes, clusters, endpoints})',
+    },
+    'admin-port': { type: 'port', default: 15000, help: 'admin on 127.0.0.1' },
+    'stats-port': { type: 'port', default: 15020, help: 'Prometheus /stats/prometheus' },
+    'health-port': { type: 'port', default: 15021, help: '/healthz/ready' },
+    'outbound-port': {
+      type: 'port',
+      defaultText: 'its configured 15001',
+      help: 'bind virtualOutbound here',
+    },
+    'inbound-port': { type: 'port', defaultText: 'its configured 15006', help: 'bind virtualInbound here' },
+    'port-map': {
+      type: 'map',
+      key: portValue(),
+      value: portValue(),
+      arg: 'FROM=TO',
+      example: '15001=0',
+      help: 'bind a listener configured on FROM at TO (repeatable)',
+    },
+    'bind-address': { type: 'string', arg: 'ADDR', help: 'bind every listener on ADDR' },
+    'access-log': { type: 'string', arg: 'stdout|off|FILE', default: 'stdout', help: 'JSON access log' },
+    'log-level': {
+      type: 'enum',
+      values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],
+      default: 'info',
+      help: 'log level',
+    },
+    'drain-seconds': {
+      type: 'number',
+      min: 0,
+      defaultText: "router 5; sidecar: until the app is done, or the kubelet's grace period",
+      help: 'SIGTERM: wait at most this long for in-flight requests',
+    },
+    'min-drain-seconds': {
+      type: 'number',
+      min: 0,
+      default: 5,
+      help:
+        "sidecar, SIGTERM or POST /quitquitquit: keep serving the app's outbound calls at least this long, " +
+        'then exit once it has no connection open (a native sidecar, stopped after the app, gets 0)',
+    },
+    'max-header-kb': { type: 'integer', min: 1, default: 60, help: 'largest request head accepted' },
+    'quota-address': {
+      type: 'string',
+      arg: 'HOST:PORT',
+      defaultText: 'the discovery address',
+      help: 'quota service',
+    },
+    'quota-timeout-ms': { type: 'integer', min: 1, default: 200, help: 'how long a quota check may take' },
+    'quota-fail-closed': {
+      type: 'boolean',
+      help: 'refuse requests when the quota service cannot answer (default: admit)',
+    },
+    // Not `env:` here: meshTls says which of the two the roots came from.
+    'ca-root-cert': {
+      type: 'string',
+      arg: 'PEM|FILE',
+      defaultText: '$MESH_CA_ROOT_CERT',
+      help:
+        "mesh roots: get a workload certificate from meshd's CA and reach meshd (discovery, quota, CA) " +
+        'over TLS verified by them',
+    },
+    'ca-address': {
+      type: 'string',
+      arg: 'HOST:PORT',
+      env: 'MESH_CA_ADDRESS',
+      defaultText: 'the discovery host with port 15012',
+      help: 'certificate service; discovery and quota use it too when roots are given',
+    },
+    'token-file': {
+      type: 'string',
+      arg: 'FILE',
+      defaultText: '/var/run/secrets/tokens/minimesh-token',
+      help: 'ServiceAccount token for the CA',
+    },
+    'workload-cert-ttl': {
+      type: 'duration',
+      bare: 's',
+      min: 1000,
+      env: 'MESH_WORKLOAD_CERT_TTL',
+      defaultText: "the CA's default",
+      help: 'certificate lifetime to ask for, e.g. 24h; renewed at half life',
+    },
+    'trace-collector': {
+      type: 'string',
+      arg: 'URL|H:P',
+      env: 'MESH_TRACE_COLLECTOR',
+      defaultText: 'none: tracing off',
+      help: 'send spans there: Zipkin /api/v2/spans or OTLP/HTTP /v1/traces',
+    },
+    'trace-format': {
+      type: 'enum',
+      values: ['zipkin', 'otlp'],
+      env: 'MESH_TRACE_FORMAT',
+      defaultText: 'zipkin',
+      help: 'span format',
+    },
+    'trace-sampling': {
+      type: 'number',
+      min: 0,
+      max: 100,
+      arg: 'PERCENT',
+      env: 'MESH_TRACE_SAMPLING',
+      defaultText: '1',
+      help: 'traces this proxy starts that are sampled',
+    },
+    help: { type: 'boolean', short: 'h', help: 'this text' },
+  },
+  {
+    usage: `Usage: mesh-proxy sidecar|router [flags]
+       mesh-proxy wait [--health-port N] [--timeout SECONDS]`,
+    footer: `wait: exits 0 once this pod's proxy answers /healthz/ready with 200 (a classic sidecar's
+postStart hook: the app starts only then), 1 after the timeout.
+${formatOptions(WAIT_OPTIONS.table)}`,
+    allowPositionals: true,
+    error: badOption,
+  },
+)
+
+export type ProxyFlags = OptionValues<typeof PROXY_OPTIONS.table>
+
+/** mesh-proxy's usage text (`mesh-proxy --help`). */
+export const usage = (): string => PROXY_OPTIONS.usage()
+
+/** `mesh-proxy [sidecar|router] [flags]` → the mode and the checked flags (environment defaults applied). */
+export function parseProxyArgs(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): { mode: 'sidecar' | 'router'; values: ProxyFlags } {
+  const { values, positionals } = PROXY_OPTIONS.parse(argv, env)
+  const mode = positionals[0] ?? 'sidecar'
+  if ((mode !== 'sidecar' && mode !== 'router') || positionals.length > 1)
+    throw new ProxyError('MESH_ERR_PROXY_BAD_OPTION', `unknown mode ${positionals.join(' ')}\n${usage()}`)
+  return { mode, values }
+}
+
+/** `mesh-proxy wait [flags]` → its checked flags. */
+export function parseWaitArgs(argv: readonly string[]): OptionValues<typeof WAIT_OPTIONS.table> {
+  return WAIT_OPTIONS.parse(argv).values
 }
 
 function parseLabels(text: string | undefined): Record<string, string> {
@@ -83,53 +212,32 @@ function withPort(address: string, port: number): string {
   return `${i > 0 ? address.slice(0, i) : address}:${port}`
 }
 
-/** A duration flag (`24h`, `90m`, `3600s`, or plain seconds) in whole seconds. */
-function seconds(
-  parseDuration: (text: string) => number | undefined,
-  flag: string,
-  v: string | undefined,
-): number | undefined {
-  if (v === undefined || v === '') return undefined
-  const ms = /^\d+$/.test(v) ? Number(v) * 1000 : parseDuration(v)
-  if (ms === undefined || ms < 1000)
-    throw new ProxyError('MESH_ERR_PROXY_BAD_OPTION', `${flag}: not a duration of at least 1s: ${v}`)
-  return Math.round(ms / 1000)
-}
-
 /** The CA and TLS-to-meshd settings, when mesh roots are given; undefined otherwise. */
 async function meshTls(
-  values: Record<string, string | boolean | string[] | undefined>,
+  values: ProxyFlags,
   env: NodeJS.ProcessEnv,
   discoveryAddress: string | undefined,
 ): Promise<{ ca: CaOptions; credentials: ChannelCredentials } | undefined> {
-  const str = (k: string) => values[k] as string | undefined
-  const rootsFlag = str('ca-root-cert') ?? env.MESH_CA_ROOT_CERT
+  const rootsFlag = values['ca-root-cert'] ?? env.MESH_CA_ROOT_CERT
   if (!rootsFlag) return undefined
-  const from = str('ca-root-cert') !== undefined ? '--ca-root-cert' : 'MESH_CA_ROOT_CERT'
+  const from = values['ca-root-cert'] !== undefined ? '--ca-root-cert' : 'MESH_CA_ROOT_CERT'
   const { readRoots } = await import('./identity/chain.ts')
   const { meshChannelCredentials } = await import('./identity/ca-client.ts')
   const rootsPem = readRoots(rootsFlag, from)
-  const address =
-    str('ca-address') ??
-    env.MESH_CA_ADDRESS ??
-    (discoveryAddress ? withPort(discoveryAddress, 15012) : undefined)
+  const address = values['ca-address'] ?? (discoveryAddress ? withPort(discoveryAddress, 15012) : undefined)
   if (!address)
     throw new ProxyError(
       'MESH_ERR_PROXY_BAD_OPTION',
       `${from} is given but not where the CA is: give --ca-address (or --discovery-address)`,
     )
-  // Loaded here: a proxy without a CA does not load the API package's index at start.
-  const { parseDuration } = await import('@minimesh/api')
-  const ttlSeconds =
-    seconds(parseDuration, '--workload-cert-ttl', str('workload-cert-ttl')) ??
-    seconds(parseDuration, 'MESH_WORKLOAD_CERT_TTL', env.MESH_WORKLOAD_CERT_TTL)
-  const tokenFile = str('token-file')
+  const ttl = values['workload-cert-ttl']
+  const tokenFile = values['token-file']
   return {
     ca: {
       address,
       rootsPem,
       ...(tokenFile ? { tokenFile } : {}),
-      ...(ttlSeconds !== undefined ? { ttlSeconds } : {}),
+      ...(ttl !== undefined ? { ttlSeconds: Math.round(ttl / 1000) } : {}),
     },
     credentials: meshChannelCredentials(rootsPem),
   }
@@ -137,15 +245,8 @@ async function meshTls(
 
 /** `mesh-proxy wait`: polls the local proxy's readiness (postStart hook of a classic sidecar). */
 async function waitReady(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { 'health-port': { type: 'string' }, timeout: { type: 'string' } },
-  })
-  const port = int('--health-port', values['health-port']) ?? 15021
-  const timeout = Number(values.timeout ?? 600)
-  if (!Number.isFinite(timeout) || timeout <= 0)
-    throw new ProxyError('MESH_ERR_PROXY_BAD_OPTION', `--timeout: not a number of seconds: ${values.timeout}`)
-  const until = Date.now() + timeout * 1000
+  const { 'health-port': port, timeout } = parseWaitArgs(argv)
+  const until = Date.now() + timeout
   let last = 'no answer'
   while (Date.now() < until) {
     try {
@@ -159,66 +260,28 @@ async function waitReady(argv: string[]): Promise<void> {
   }
   throw new ProxyError(
     'MESH_ERR_PROXY_BAD_OPTION',
-    `the proxy was not ready within ${timeout}s (last: ${last}); see the mesh-proxy container's log`,
+    `the proxy was not ready within ${timeout / 1000}s (last: ${last}); see the mesh-proxy container's log`,
   )
 }
 
 export async function main(argv: string[]): Promise<void> {
   if (argv[0] === 'wait') return waitReady(argv.slice(1))
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      'discovery-address': { type: 'string' },
-      config: { type: 'string' },
-      'admin-port': { type: 'string' },
-      'stats-port': { type: 'string' },
-      'health-port': { type: 'string' },
-      'outbound-port': { type: 'string' },
-      'inbound-port': { type: 'string' },
-      'port-map': { type: 'string', multiple: true },
-      'bind-address': { type: 'string' },
-      'access-log': { type: 'string' },
-      'log-level': { type: 'string' },
-      'drain-seconds': { type: 'string' },
-      'min-drain-seconds': { type: 'string' },
-      'max-header-kb': { type: 'string' },
-      'quota-address': { type: 'string' },
-      'quota-timeout-ms': { type: 'string' },
-      'quota-fail-closed': { type: 'boolean' },
-      'ca-root-cert': { type: 'string' },
-      'ca-address': { type: 'string' },
-      'token-file': { type: 'string' },
-      'workload-cert-ttl': { type: 'string' },
-      'trace-collector': { type: 'string' },
-      'trace-format': { type: 'string' },
-      'trace-sampling': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  })
+  const env = process.env
+  const { mode, values } = parseProxyArgs(argv, env)
   if (values.help) {
-    console.log(USAGE)
+    console.log(usage())
     return
   }
-  const mode = positionals[0] ?? 'sidecar'
-  if (mode !== 'sidecar' && mode !== 'router')
-    throw new ProxyError('MESH_ERR_PROXY_BAD_OPTION', `unknown mode ${mode}\n${USAGE}`)
-  const env = process.env
-  const discoveryAddress = values['discovery-address'] ?? env.MESH_DISCOVERY_ADDRESS
+  const discoveryAddress = values['discovery-address']
   if (!values.config && !discoveryAddress) {
-    throw new ProxyError('MESH_ERR_PROXY_BAD_OPTION', `give --discovery-address or --config\n${USAGE}`)
+    throw new ProxyError('MESH_ERR_PROXY_BAD_OPTION', `give --discovery-address or --config\n${usage()}`)
   }
   const portMap: Record<number, number> = {}
-  const outbound = int('--outbound-port', values['outbound-port'])
-  const inbound = int('--inbound-port', values['inbound-port'])
-  if (outbound !== undefined) portMap[15001] = outbound
-  if (inbound !== undefined) portMap[15006] = inbound
-  for (const m of values['port-map'] ?? []) {
-    const [from, to] = m.split('=')
-    portMap[int('--port-map', from)!] = int('--port-map', to)!
-  }
-  const log = pino({ name: 'mesh-proxy', level: values['log-level'] ?? 'info' }, pino.destination(2))
-  const accessLogFlag = values['access-log'] ?? 'stdout'
+  if (values['outbound-port'] !== undefined) portMap[15001] = values['outbound-port']
+  if (values['inbound-port'] !== undefined) portMap[15006] = values['inbound-port']
+  for (const [from, to] of values['port-map']) portMap[from] = to
+  const log = pino({ name: 'mesh-proxy', level: values['log-level'] }, pino.destination(2))
+  const accessLogFlag = values['access-log']
   const accessLog =
     accessLogFlag === 'off'
       ? 'off'
@@ -228,23 +291,14 @@ export async function main(argv: string[]): Promise<void> {
           // or pipe): an async file stream goes through the thread pool and queues without bound
           // when the disk lags behind the request rate.
           pino.destination({ dest: accessLogFlag, sync: true, append: true })
-  const drainSeconds =
-    values['drain-seconds'] !== undefined
-      ? Number(values['drain-seconds'])
-      : mode === 'router'
-        ? 5
-        : Number.POSITIVE_INFINITY
-  const minDrainSeconds = Number(values['min-drain-seconds'] ?? 5)
-  if (!(drainSeconds >= 0) || !(minDrainSeconds >= 0))
-    throw new ProxyError(
-      'MESH_ERR_PROXY_BAD_OPTION',
-      '--drain-seconds/--min-drain-seconds: not a number of seconds',
-    )
+  const drainSeconds = values['drain-seconds'] ?? (mode === 'router' ? 5 : Number.POSITIVE_INFINITY)
+  const minDrainSeconds = values['min-drain-seconds']
   let stop: (signal: string, minDrainMs?: number) => void = () => {}
+  const sampling = values['trace-sampling']
   const tracing = tracingFromFlags({
-    collector: values['trace-collector'] ?? env.MESH_TRACE_COLLECTOR,
-    format: values['trace-format'] ?? env.MESH_TRACE_FORMAT,
-    sampling: values['trace-sampling'] ?? env.MESH_TRACE_SAMPLING,
+    collector: values['trace-collector'],
+    format: values['trace-format'],
+    sampling: sampling === undefined ? undefined : String(sampling),
   })
   const labels = parseLabels(env.MESH_POD_LABELS)
   const mesh = await meshTls(values, env, discoveryAddress)
@@ -256,7 +310,7 @@ export async function main(argv: string[]): Promise<void> {
     // gRPC is loaded only when a quota service (or meshd) is configured.
     const { grpcQuotaClient, QuotaInboundPolicy } = await import('./quota/index.ts')
     quota = new QuotaInboundPolicy({
-      client: grpcQuotaClient(quotaAddress, Number(values['quota-timeout-ms'] ?? 200), mesh?.credentials),
+      client: grpcQuotaClient(quotaAddress, values['quota-timeout-ms'], mesh?.credentials),
       failOpen: !values['quota-fail-closed'],
     })
   }
@@ -273,16 +327,16 @@ export async function main(argv: string[]): Promise<void> {
       labels,
     },
     metadata: env.MESH_APP_PORTS ? { app_ports: env.MESH_APP_PORTS } : {},
-    adminPort: int('--admin-port', values['admin-port']) ?? 15000,
-    statsPort: int('--stats-port', values['stats-port']) ?? 15020,
-    healthPort: int('--health-port', values['health-port']) ?? 15021,
+    adminPort: values['admin-port'],
+    statsPort: values['stats-port'],
+    healthPort: values['health-port'],
     ...(values['bind-address'] ? { bindAddress: values['bind-address'] } : {}),
     portMap,
     accessLog,
     logger: log,
     drainTimeoutMs: drainSeconds * 1000,
     onQuit: () => stop('quitquitquit', 0),
-    maxHeaderSize: Number(values['max-header-kb'] ?? 60) * 1024,
+    maxHeaderSize: values['max-header-kb'] * 1024,
     ...(quota ? { inboundPolicy: quota } : {}),
     ...(tracing ? { tracing } : {}),
     appProbers: parseAppProbers(env.MESH_KUBE_APP_PROBERS),

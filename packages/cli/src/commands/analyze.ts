@@ -14,8 +14,10 @@ import {
   type MeshTarget,
   resolveTarget,
   TARGET_OPTIONS,
+  type TargetFlags,
 } from '../mesh/target.ts'
-import { type Command, type CommandIo, UsageError } from './types.ts'
+import { commandOptions } from './options.ts'
+import type { Command, CommandIo } from './types.ts'
 
 const LIVE_KINDS: MeshKind[] = ['Service', 'VirtualService', 'DestinationRule', 'Gateway', 'QuotaPolicy']
 
@@ -67,38 +69,65 @@ export class AnalyzeInputError extends InputError {}
 
 interface Options {
   files: string[]
-  namespace?: string
+  namespace?: string | undefined
   output: 'text' | 'json'
   live: boolean
-  target: Record<string, string | boolean>
+  target: TargetFlags
 }
 
+const OPTIONS = commandOptions(
+  {
+    filename: {
+      type: 'list',
+      short: 'f',
+      arg: 'FILE_OR_DIR',
+      help:
+        'a YAML or JSON file, a directory (read recursively for .yaml, .yml, .json), or - for stdin; ' +
+        'repeat for several (or give them as arguments). Files given together are checked together; a ' +
+        'subset whose host has no DestinationRule among them is a warning (not checked)',
+    },
+    live: {
+      type: 'boolean',
+      help:
+        "check against the live cluster's Services, VirtualServices, DestinationRules, Gateways and " +
+        'QuotaPolicies (the default without -f); with -f, the files as they would be once applied over ' +
+        "the cluster's objects (--local, --kubeconfig FILE, --context NAME choose the cluster; default: a " +
+        'running local cluster, else Kubernetes)',
+    },
+    namespace: {
+      type: 'string',
+      short: 'n',
+      arg: 'NAMESPACE',
+      defaultText: 'default',
+      help: 'namespace of objects that name none',
+    },
+    output: {
+      type: 'enum',
+      values: ['text', 'json'],
+      short: 'o',
+      default: 'text',
+      help: 'text: one line per finding, then a summary; json: the findings',
+    },
+    ...TARGET_OPTIONS,
+  },
+  'meshctl analyze [-f FILE_OR_DIR…] [--live] [-n NAMESPACE] [-o text|json]',
+  {
+    allowPositionals: true,
+    footer: `Prints every problem as \`file:line kind namespace/name field.path: message [CODE]\`.
+Exits 1 when there is an error, 0 otherwise (warnings alone exit 0).`,
+  },
+)
+
 function parseArgs(args: string[]): Options {
-  const opts: Options = { files: [], output: 'text', live: false, target: {} }
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1
-    const flag = eq > 0 ? arg.slice(0, eq) : arg
-    const value = () => {
-      if (eq > 0) return arg.slice(eq + 1)
-      const v = args[++i]
-      if (v === undefined) throw new UsageError(`${flag} needs a value`)
-      return v
-    }
-    if (flag === '-f' || flag === '--filename') opts.files.push(value())
-    else if (flag === '-n' || flag === '--namespace') opts.namespace = value()
-    else if (flag === '-o' || flag === '--output') {
-      const o = value()
-      if (o !== 'text' && o !== 'json') throw new UsageError(`--output must be text or json, got "${o}"`)
-      opts.output = o
-    } else if (flag === '--live') opts.live = true
-    else if (flag === '--local') opts.target.local = true
-    else if (flag.startsWith('--') && flag.slice(2) in TARGET_OPTIONS) opts.target[flag.slice(2)] = value()
-    else if (arg === '-' || !arg.startsWith('-')) opts.files.push(arg)
-    else throw new UsageError(`unknown flag ${arg}`)
+  const { values, positionals } = OPTIONS.parse(args)
+  const files = [...values.filename, ...positionals]
+  return {
+    files,
+    namespace: values.namespace,
+    output: values.output,
+    live: values.live || files.length === 0,
+    target: values,
   }
-  if (opts.files.length === 0) opts.live = true
-  return opts
 }
 
 /** Files under a directory with a YAML or JSON extension, recursively, in a stable order. */
@@ -150,21 +179,7 @@ const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`
 export const analyze: Command = {
   name: 'analyze',
   summary: 'check mesh config files: validate each object, then cross-check subsets, hosts, gateways, quotas',
-  usage: `meshctl analyze [-f FILE_OR_DIR…] [--live] [-n NAMESPACE] [-o text|json]
-
-  -f, --filename   a YAML or JSON file, a directory (read recursively for .yaml, .yml, .json),
-                   or - for stdin; repeat for several. Files given together are checked together;
-                   a subset whose host has no DestinationRule among them is a warning (not checked)
-  --live           check against the live cluster's Services, VirtualServices, DestinationRules,
-                   Gateways and QuotaPolicies (the default without -f); with -f, the files as they
-                   would be once applied over the cluster's objects (--local, --kubeconfig FILE,
-                   --context NAME choose the cluster; default: a running local cluster, else
-                   Kubernetes)
-  -n, --namespace  namespace of objects that name none (default: default)
-  -o, --output     text (default): one line per finding, then a summary; json: the findings
-
-Prints every problem as \`file:line kind namespace/name field.path: message [CODE]\`.
-Exits 1 when there is an error, 0 otherwise (warnings alone exit 0).`,
+  usage: OPTIONS.usage(),
   async run(args, io) {
     const opts = parseArgs(args)
     const inputs = await readInputs(opts.files, io)

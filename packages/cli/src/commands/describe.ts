@@ -2,7 +2,6 @@
 // subsets apply, with their effective timeout, retries, faults and quota, the mTLS its workloads
 // take and what clients send, the AuthorizationPolicies that apply, what meshd made of each rule,
 // and (for a pod) the routes its proxy actually serves (istioctl x describe).
-import { parseArgs } from 'node:util'
 import { outcomeText } from '@minimesh/api'
 import { type Configz, findConfig } from '../mesh/configz.ts'
 import {
@@ -19,6 +18,7 @@ import {
   resolveTarget,
   TARGET_OPTIONS,
 } from '../mesh/target.ts'
+import { commandOptions } from './options.ts'
 import { resolvePod, routesTable } from './proxy-config.ts'
 import { type Command, type CommandIo, UsageError } from './types.ts'
 
@@ -236,10 +236,12 @@ export async function describeCommand(
   return 0
 }
 
-export const describe: Command = {
-  name: 'describe',
-  summary: 'which rules apply to a pod or service, their effect, and what the proxy serves',
-  usage: `meshctl describe pod|service NAME [-n NS] [--local | --kubeconfig FILE --context NAME]
+const OPTIONS = commandOptions(
+  {
+    namespace: { type: 'string', short: 'n', arg: 'NS', defaultText: 'default', help: 'namespace' },
+    ...TARGET_OPTIONS,
+  },
+  `meshctl describe pod|service NAME [-n NS] [--local | --kubeconfig FILE --context NAME]
 
 For a service: the VirtualServices that route to it (matches, destinations and weights, timeout,
 retries, faults), the DestinationRule subsets and traffic policy, QuotaPolicies, the mTLS clients'
@@ -248,21 +250,18 @@ that apply to each workload, and what meshd made of each (Accepted, or Rejected 
 serves). For a pod (NAME, NAME.NS or deploy/NAME): the same for every service that selects it, which
 subsets it belongs to, and the routes its own proxy serves now (read through the cluster, as
 proxy-config does).`,
+  { allowPositionals: true },
+)
+
+export const describe: Command = {
+  name: 'describe',
+  summary: 'which rules apply to a pod or service, their effect, and what the proxy serves',
+  usage: OPTIONS.usage(),
   async run(args, io) {
-    let values: Record<string, string | boolean | undefined>
-    let positionals: string[]
-    try {
-      ;({ values, positionals } = parseArgs({
-        args,
-        allowPositionals: true,
-        options: { namespace: { type: 'string', short: 'n' }, ...TARGET_OPTIONS },
-      }))
-    } catch (err) {
-      throw new UsageError((err as Error).message)
-    }
-    const [what, name] = positionals
-    if (!what || !name || !/^(pods?|po|services?|svc)$/.test(what))
+    const { values, positionals } = OPTIONS.parse(args)
+    const [what, name, extra] = positionals
+    if (!what || !name || extra !== undefined || !/^(pods?|po|services?|svc)$/.test(what))
       throw new UsageError('say what to describe: pod NAME or service NAME')
-    return describeCommand(resolveTarget(values), what, name, values.namespace as string | undefined, io)
+    return describeCommand(resolveTarget(values), what, name, values.namespace, io)
   },
 }

@@ -2,35 +2,33 @@
 // resources a STATUS column with what meshd made of them ("Accepted (generation 4)", "Rejected: …;
 // serving generation 3", "Pending: …"). On Kubernetes that is the status meshd wrote to the API
 // server; on the local cluster, meshd's verdict read from it (`meshctl local get` is this command).
-import { parseArgs } from 'node:util'
 import { kindByName } from '@minimesh/local-cluster'
 import { formatObjects } from '../local/format.ts'
 import { getWithStatus } from '../mesh/objects.ts'
-import {
-  DirectTarget,
-  type MeshTarget,
-  resolveTarget,
-  TARGET_OPTIONS,
-  type TargetFlags,
-} from '../mesh/target.ts'
+import { DirectTarget, type MeshTarget, resolveTarget, TARGET_OPTIONS } from '../mesh/target.ts'
+import { commandOptions } from './options.ts'
 import { type Command, type CommandIo, UsageError } from './types.ts'
 
 /** The flags of `get` (both `meshctl get` and `meshctl local get`). */
 export const GET_FLAGS = {
-  namespace: { type: 'string', short: 'n' },
-  'all-namespaces': { type: 'boolean', short: 'A' },
-  selector: { type: 'string', short: 'l' },
-  output: { type: 'string', short: 'o' },
+  namespace: { type: 'string', short: 'n', arg: 'NS', defaultText: 'default', help: 'namespace' },
+  'all-namespaces': { type: 'boolean', short: 'A', help: 'every namespace' },
+  selector: { type: 'string', short: 'l', arg: 'SELECTOR', help: 'label selector (app=reviews,version!=v1)' },
+  output: {
+    type: 'enum',
+    values: ['wide', 'yaml', 'json', 'name'],
+    short: 'o',
+    defaultText: 'a table',
+    help: 'output format',
+  },
 } as const
 
 interface GetValues {
-  namespace?: string
+  namespace?: string | undefined
   'all-namespaces'?: boolean
-  selector?: string
-  output?: string
+  selector?: string | undefined
+  output?: string | undefined
 }
-
-const OUTPUTS = new Set(['wide', 'yaml', 'json', 'name'])
 
 /** Lists KIND (or one NAME) on `target` and prints it as kubectl would. */
 export async function getCommand(
@@ -42,8 +40,6 @@ export async function getCommand(
   const [kindArg, nameArg, extra] = positionals
   if (!kindArg) throw new UsageError('get needs a KIND (vs, dr, gw, pods, svc, …)')
   if (extra !== undefined) throw new UsageError(`get takes one KIND and at most one NAME, got "${extra}" too`)
-  if (values.output !== undefined && !OUTPUTS.has(values.output))
-    throw new UsageError(`-o must be wide, yaml, json or name, got "${values.output}"`)
   if (target instanceof DirectTarget)
     throw new UsageError('get reads a cluster: use --local or a kubeconfig (--meshd reaches meshd only)')
   const [kind, slashName] = kindArg.split('/')
@@ -73,25 +69,16 @@ not read it yet). -o yaml shows the whole status (conditions, observedGeneration
 Where: --local [--run-dir DIR] (the local cluster; the default when one runs), or Kubernetes by
 --kubeconfig FILE / --context NAME (default $KUBECONFIG or ~/.kube/config).`
 
+const OPTIONS = commandOptions({ ...GET_FLAGS, ...TARGET_OPTIONS }, USAGE, { allowPositionals: true })
+
 export const get: Command = {
   name: 'get',
   summary: SUMMARY,
-  usage: USAGE,
+  usage: OPTIONS.usage(),
   // --help prints all of it; a usage error only its Usage: line.
-  help: () => `${SUMMARY}\n\nUsage: ${USAGE}\n`,
+  help: () => `${SUMMARY}\n\nUsage: ${OPTIONS.usage()}\n`,
   async run(args, io) {
-    let values: GetValues & Record<string, string | boolean | undefined>
-    let positionals: string[]
-    try {
-      ;({ values, positionals } = parseArgs({
-        args,
-        allowPositionals: true,
-        options: { ...GET_FLAGS, ...TARGET_OPTIONS },
-        strict: true,
-      }))
-    } catch (err) {
-      throw new UsageError((err as Error).message)
-    }
-    return getCommand(resolveTarget(values as TargetFlags), positionals, values, io)
+    const { values, positionals } = OPTIONS.parse(args)
+    return getCommand(resolveTarget(values), positionals, values, io)
   },
 }

@@ -2,77 +2,71 @@
 // kubeconfig context with server-side apply (field manager `meshctl`), then waits, showing
 // progress, for meshd's and the gateway's rollouts. Safe to run again: it converges, and keeps
 // the webhook certificate already in the cluster while it is valid.
-import { parseArgs } from 'node:util'
 import { serviceDnsNames } from '@minimesh/injector'
 import { installObjects } from '../install/apply.ts'
 import { reusableCertificates, withCertChecksum, withGatewayNodePort } from '../install/customize.ts'
 import { Kube, type KubeObject } from '../install/kube.ts'
 import { installManifests, MESHD, WEBHOOK_SECRET } from '../install/manifests.ts'
-import { TRACING_FLAGS, TRACING_FLAGS_USAGE, tracingFromFlags } from '../install/tracing.ts'
+import { TRACING_FLAGS, tracingFromFlags } from '../install/tracing.ts'
+import { commandOptions, timeoutOption } from './options.ts'
 import { type Command, UsageError } from './types.ts'
 import { cliVersion } from './version.ts'
 
 const NAMESPACE = 'minimesh-system'
 
-const USAGE = `meshctl install [--context NAME] [--kubeconfig FILE] [--hub minimesh] [--tag VERSION]
+const OPTIONS = commandOptions(
+  {
+    context: {
+      type: 'string',
+      arg: 'NAME',
+      defaultText: "the kubeconfig's current context",
+      help: 'kubeconfig context',
+    },
+    kubeconfig: {
+      type: 'string',
+      arg: 'FILE',
+      defaultText: '$KUBECONFIG or ~/.kube/config',
+      help: 'kubeconfig',
+    },
+    hub: { type: 'string', defaultText: 'minimesh', help: 'image registry and repository prefix' },
+    tag: { type: 'string', arg: 'VERSION', defaultText: "meshctl's version", help: 'image tag' },
+    'gateway-node-port': {
+      type: 'port',
+      min: 1,
+      help:
+        "give the gateway Service's HTTP port this node port (kind/up.sh: 30080, which kind/cluster.yaml " +
+        'publishes on localhost:8080)',
+    },
+    timeout: timeoutOption(300_000, 'for each wait (CRDs, each rollout); e.g. 300s, 5m'),
+    'no-wait': { type: 'boolean', help: 'do not wait for the rollouts' },
+    'take-over-crds': {
+      type: 'boolean',
+      help:
+        "apply minimesh's CRDs over CRDs of the same name that another tool made (Istio's): their " +
+        'schema is replaced, their resources stay',
+    },
+    ...TRACING_FLAGS,
+  },
+  `meshctl install [--context NAME] [--kubeconfig FILE] [--hub minimesh] [--tag VERSION]
                 [--gateway-node-port PORT] [--timeout 300s] [--no-wait] [--take-over-crds]
                 [--trace-collector URL [--trace-format zipkin|otlp] [--trace-sampling PCT]]
 
 Installs minimesh into a Kubernetes cluster: its CRDs, the namespace ${NAMESPACE}, meshd with
 least-privilege RBAC and a webhook certificate, the injection and validation webhooks, and the
-ingress gateway. Then waits for meshd and the gateway to roll out.
-  --gateway-node-port  give the gateway Service's HTTP port this node port (kind/up.sh: 30080,
-                       which kind/cluster.yaml publishes on localhost:8080)
-  --take-over-crds     apply minimesh's CRDs over CRDs of the same name that another tool made
-                       (Istio's): their schema is replaced, their resources stay
-  --timeout            for each wait (CRDs, each rollout); e.g. 300s, 5m
-${TRACING_FLAGS_USAGE}`
-
-/** `300s`, `5m`, `90` (seconds) → milliseconds. */
-export function parseTimeout(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim())
-  if (!m) throw new UsageError(`--timeout ${text}: use a duration like 300s or 5m`)
-  const n = Number(m[1])
-  return m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000
-}
-
-export function parsePort(text: string, flag: string): number {
-  const n = Number(text)
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`${flag} ${text}: not a port number`)
-  return n
-}
+ingress gateway. Then waits for meshd and the gateway to roll out.`,
+)
 
 export const install: Command = {
   name: 'install',
   summary: 'install minimesh into a Kubernetes cluster (CRDs, meshd, webhooks, ingress gateway)',
-  usage: USAGE,
+  usage: OPTIONS.usage(),
   async run(args, io) {
-    let values: Record<string, string | boolean | undefined>
-    try {
-      values = parseArgs({
-        args,
-        options: {
-          context: { type: 'string' },
-          kubeconfig: { type: 'string' },
-          hub: { type: 'string' },
-          tag: { type: 'string' },
-          'gateway-node-port': { type: 'string' },
-          timeout: { type: 'string' },
-          'no-wait': { type: 'boolean' },
-          'take-over-crds': { type: 'boolean' },
-          ...TRACING_FLAGS,
-        },
-      }).values
-    } catch (err) {
-      throw new UsageError((err as Error).message)
-    }
-    const timeoutMs = parseTimeout((values.timeout as string | undefined) ?? '300s')
+    const { values } = OPTIONS.parse(args)
+    const timeoutMs = values.timeout
     const nodePort = values['gateway-node-port']
-      ? parsePort(values['gateway-node-port'] as string, '--gateway-node-port')
-      : undefined
     const kube = Kube.connect({
-      ...(values.kubeconfig ? { kubeconfig: values.kubeconfig as string } : {}),
-      ...(values.context ? { context: values.context as string } : {}),
+      ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
+      ...(values.context ? { context: values.context } : {}),
     })
     const { context, server } = kube.cluster
     io.out(`installing minimesh ${cliVersion()} into context "${context}" (${server})\n`)
@@ -94,8 +88,8 @@ export const install: Command = {
     let objects = (await installManifests({
       namespace: NAMESPACE,
       ...(tracing ? { tracing } : {}),
-      ...(values.hub ? { hub: values.hub as string } : {}),
-      ...(values.tag ? { tag: values.tag as string } : {}),
+      ...(values.hub ? { hub: values.hub } : {}),
+      ...(values.tag ? { tag: values.tag } : {}),
       ...(kept ? { certificates: kept } : {}),
     })) as unknown as KubeObject[]
     const servingCert = objects.find((o) => o.kind === 'Secret' && o.metadata.name === WEBHOOK_SECRET)
@@ -106,8 +100,8 @@ export const install: Command = {
     await installObjects(kube, objects, {
       progress: (line) => io.out(`${line}\n`),
       timeoutMs,
-      takeOverCrds: values['take-over-crds'] === true,
-      wait: values['no-wait'] !== true,
+      takeOverCrds: values['take-over-crds'],
+      wait: !values['no-wait'],
       context,
     })
     io.out(

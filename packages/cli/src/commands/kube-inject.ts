@@ -3,7 +3,6 @@
 // template pass through untouched (their text, comments included).
 import { readFile, writeFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { parseArgs } from 'node:util'
 import {
   type InjectConfig,
   InjectError,
@@ -12,6 +11,7 @@ import {
   uninjectResource,
 } from '@minimesh/injector'
 import { parseAllDocuments, stringify } from 'yaml'
+import { commandOptions } from './options.ts'
 import { type Command, type CommandIo, UsageError } from './types.ts'
 
 async function readInput(file: string, io: CommandIo): Promise<string> {
@@ -76,50 +76,52 @@ export function injectManifests(
   return { output: out.join('---\n'), notes }
 }
 
-const USAGE = `meshctl kube-inject -f FILE [-o FILE] [--uninject] [--image IMAGE] [--discovery-address HOST:PORT]
-                    [--native-sidecars]
-
-  -f, --filename FILE          manifests to inject (multi-document YAML; '-' reads stdin)
-  -o, --output FILE            write here instead of stdout
-      --uninject               take the sidecar out again instead
-      --image IMAGE            proxy and init image (default minimesh/proxy:0.1.0)
-      --discovery-address A    control plane address (default meshd.minimesh-system.svc:15010)
-      --native-sidecars        the proxy as a native sidecar (an init container with restartPolicy
-                               Always; Kubernetes 1.29+, as meshd's webhook does on 1.33+); default:
-                               a classic sidecar that holds the app until it is ready. A pod's
-                               sidecar.minimesh.dev/nativeSidecar annotation wins either way
-
-Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets, ReplicationControllers, Jobs and
+const OPTIONS = commandOptions(
+  {
+    filename: {
+      type: 'string',
+      short: 'f',
+      arg: 'FILE',
+      help: "manifests to inject (multi-document YAML; '-' reads stdin)",
+    },
+    output: { type: 'string', short: 'o', arg: 'FILE', defaultText: 'stdout', help: 'write here' },
+    uninject: { type: 'boolean', help: 'take the sidecar out again instead' },
+    image: {
+      type: 'string',
+      arg: 'IMAGE',
+      defaultText: 'minimesh/proxy:0.1.0',
+      help: 'proxy and init image',
+    },
+    'discovery-address': {
+      type: 'string',
+      arg: 'HOST:PORT',
+      defaultText: 'meshd.minimesh-system.svc:15010',
+      help: 'control plane address',
+    },
+    'native-sidecars': {
+      type: 'boolean',
+      help:
+        'the proxy as a native sidecar (an init container with restartPolicy Always; Kubernetes 1.29+, ' +
+        "as meshd's webhook does on 1.33+); default: a classic sidecar that holds the app until it is " +
+        "ready. A pod's sidecar.minimesh.dev/nativeSidecar annotation wins either way",
+    },
+  },
+  `meshctl kube-inject -f FILE [-o FILE] [--uninject] [--image IMAGE] [--discovery-address HOST:PORT]
+                    [--native-sidecars]`,
+  {
+    footer: `Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets, ReplicationControllers, Jobs and
 CronJobs are injected as the webhook would (the namespace counts as opted in; a pod's
 sidecar.minimesh.dev/inject: "false", hostNetwork and the mesh's namespaces are honoured).
-Everything else passes through unchanged.`
+Everything else passes through unchanged.`,
+  },
+)
 
 export const kubeInject: Command = {
   name: 'kube-inject',
   summary: 'inject the sidecar into Kubernetes manifests (as the webhook does)',
-  usage: USAGE,
+  usage: OPTIONS.usage(),
   async run(args, io) {
-    let values: ReturnType<typeof parse>['values']
-    function parse(a: string[]) {
-      return parseArgs({
-        args: a,
-        options: {
-          filename: { type: 'string', short: 'f' },
-          output: { type: 'string', short: 'o' },
-          uninject: { type: 'boolean' },
-          image: { type: 'string' },
-          'discovery-address': { type: 'string' },
-          'native-sidecars': { type: 'boolean' },
-        },
-        strict: true,
-        allowPositionals: false,
-      })
-    }
-    try {
-      values = parse(args).values
-    } catch (e) {
-      throw new UsageError((e as Error).message)
-    }
+    const { values } = OPTIONS.parse(args)
     if (!values.filename) throw new UsageError('-f FILE is required (use -f - for stdin)')
     const config = resolveInjectConfig({
       ...(values.image ? { image: values.image } : {}),

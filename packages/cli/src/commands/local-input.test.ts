@@ -72,6 +72,6 @@ describe('meshctl local input errors', () => {
   it('wait --for takes ready or sync', async () => {
     const r = await run(['local', 'wait', '--for=frob', ...runDir])
     expect(r.code).toBe(2)
-    expect(r.err).toMatch(/--for must be ready or sync, got "frob"/)
+    expect(r.err).toMatch(/--for frob: must be one of ready, sync/)
   })
 })

@@ -4,7 +4,7 @@
 //   get     KIND [NAME]             logs    POD [-c C] [-f]
 //   exec    POD [-c C] -- CMD…      wait    [-n NS] [-l SEL]
 //   url     the ingress gateway URL down    stop everything and remove what it made
-import { type ParseArgsOptionsConfig, parseArgs } from 'node:util'
+import { formatOptions, type OptionTable } from '@minimesh/api/options'
 import {
   defaultRunDir,
   kindByName,
@@ -18,8 +18,9 @@ import {
 import { installManifests } from '../install/manifests.ts'
 import { readManifests } from '../local/read-manifests.ts'
 import { applyObjects, checkWithMeshd, printApplied } from '../mesh/apply.ts'
-import { LocalTarget } from '../mesh/target.ts'
+import { LocalTarget, TARGET_OPTIONS } from '../mesh/target.ts'
 import { GET_FLAGS, getCommand } from './get.ts'
+import { commandOptions, timeoutOption } from './options.ts'
 import { resolvePod } from './proxy-config.ts'
 import { type Command, type CommandIo, UsageError } from './types.ts'
 import { waitForSync } from './wait.ts'
@@ -72,27 +73,98 @@ ${Object.values(SUBCOMMAND_HELP)
 
 ${COMMON}`
 
+const namespace = {
+  type: 'string',
+  short: 'n',
+  arg: 'NS',
+  defaultText: 'default',
+  help: 'namespace',
+} as const
+const filename = {
+  type: 'list',
+  short: 'f',
+  arg: 'FILE|DIR|-',
+  help: 'manifests: a file, a directory, or - for stdin (repeatable)',
+} as const
+const container = {
+  type: 'string',
+  short: 'c',
+  arg: 'CONTAINER',
+  defaultText: "the pod's first",
+  help: 'container',
+} as const
+
+const RUN_DIR = { 'run-dir': TARGET_OPTIONS['run-dir'] } as const
+
+/** A subcommand's option table, with --run-dir. */
+function subcommand<const T extends OptionTable>(sub: string, table: T) {
+  return commandOptions({ ...table, ...RUN_DIR }, `meshctl local ${SUBCOMMAND_HELP[sub]!.synopsis}`, {
+    allowPositionals: true,
+  })
+}
+
+/** Each subcommand's flags (every one takes --run-dir too). */
+const OPTIONS = {
+  up: subcommand('up', {
+    bare: { type: 'boolean', help: 'start the cluster only, without the mesh' },
+    'no-wait': { type: 'boolean', help: 'do not wait for the mesh to be ready' },
+    timeout: timeoutOption(300_000, 'how long to wait for the mesh'),
+    bridge: { type: 'string', arg: 'NAME', defaultText: 'mm0', help: 'bridge name' },
+    'pod-cidr': { type: 'string', arg: 'CIDR', defaultText: '198.18.0.0/16', help: 'pod addresses' },
+    'service-cidr': { type: 'string', arg: 'CIDR', defaultText: '198.19.0.0/16', help: 'Service ClusterIPs' },
+  }),
+  apply: subcommand('apply', {
+    filename,
+    namespace,
+    wait: { type: 'boolean', help: 'return only once every proxy has ACKed the change' },
+    timeout: timeoutOption(60_000, 'how long --wait waits'),
+  }),
+  delete: subcommand('delete', {
+    filename,
+    namespace,
+    'ignore-not-found': { type: 'boolean', help: 'an object that is not there is no error' },
+    wait: { type: 'boolean', help: 'return only once every proxy has ACKed configuration without them' },
+    timeout: timeoutOption(60_000, 'how long --wait waits'),
+  }),
+  get: subcommand('get', GET_FLAGS),
+  logs: subcommand('logs', {
+    container,
+    namespace,
+    follow: { type: 'boolean', short: 'f', help: 'keep printing new lines' },
+  }),
+  exec: subcommand('exec', {
+    container,
+    namespace,
+    stdin: { type: 'boolean', short: 'i', help: 'pass stdin to the command' },
+    tty: { type: 'boolean', short: 't', help: 'accepted for kubectl compatibility' },
+  }),
+  wait: subcommand('wait', {
+    namespace,
+    'all-namespaces': { type: 'boolean', short: 'A', help: 'every namespace' },
+    selector: { type: 'string', short: 'l', arg: 'SELECTOR', help: 'label selector' },
+    timeout: {
+      type: 'duration',
+      bare: 's',
+      defaultText: '300s; with --for=sync 60s',
+      help: 'give up (exit 1) after this long',
+    },
+    for: { type: 'enum', values: ['ready', 'sync'], default: 'ready', help: 'what to wait for' },
+  }),
+  'port-forward': subcommand('port-forward', {
+    namespace,
+    address: { type: 'string', default: '127.0.0.1', help: 'local address to listen on' },
+  }),
+  url: subcommand('url', { namespace }),
+  status: subcommand('status', {}),
+  down: subcommand('down', {}),
+}
+
 /** `meshctl local apply --help`: that subcommand's usage only. */
 export function subcommandUsage(sub: string): string | undefined {
   const h = SUBCOMMAND_HELP[sub]
   if (!h) return undefined
-  return `${h.summary}\n\nUsage: meshctl local ${h.synopsis}\n${h.details ? `\n${h.details}\n` : ''}\n${COMMON}\n`
-}
-
-function duration(text: string | undefined, fallbackMs: number): number {
-  if (!text) return fallbackMs
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text)
-  if (!m) throw new UsageError(`bad duration "${text}" (use 90s, 5m, 1500ms)`)
-  return Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000)
-}
-
-function parse<O extends ParseArgsOptionsConfig>(args: string[], options: O) {
-  const all = { 'run-dir': { type: 'string' }, ...options } as O & { 'run-dir': { type: 'string' } }
-  try {
-    return parseArgs({ args, options: all, allowPositionals: true, strict: true })
-  } catch (err) {
-    throw new UsageError((err as Error).message)
-  }
+  const flags = formatOptions(OPTIONS[sub as keyof typeof OPTIONS].table)
+  return `${h.summary}\n\nUsage: meshctl local ${h.synopsis}\n${h.details ? `\n${h.details}\n` : ''}\nFlags:\n${flags}\n\n${COMMON}\n`
 }
 
 function progress(io: CommandIo, s: ReadinessSummary): void {
@@ -121,14 +193,7 @@ async function waitFor(
 }
 
 async function up(args: string[], io: CommandIo): Promise<number> {
-  const { values } = parse(args, {
-    bare: { type: 'boolean' },
-    'no-wait': { type: 'boolean' },
-    timeout: { type: 'string' },
-    bridge: { type: 'string' },
-    'pod-cidr': { type: 'string' },
-    'service-cidr': { type: 'string' },
-  })
+  const { values } = OPTIONS.up.parse(args)
   const runDir = values['run-dir'] ?? defaultRunDir()
   const status = supervisorStatus(runDir)
   if (status.running) {
@@ -153,13 +218,13 @@ async function up(args: string[], io: CommandIo): Promise<number> {
   io.out('installing the mesh (CRDs, meshd, webhooks, ingress gateway)\n')
   printApplied(io, await client.apply(await installManifests()))
   if (values['no-wait']) return 0
-  await waitFor(io, client, 'minimesh-system', undefined, duration(values.timeout, 300_000))
+  await waitFor(io, client, 'minimesh-system', undefined, values.timeout)
   io.out(`ingress gateway: ${await client.gatewayUrl()}\n`)
   return 0
 }
 
 async function down(args: string[], io: CommandIo): Promise<number> {
-  const { values } = parse(args, {})
+  const { values } = OPTIONS.down.parse(args)
   const runDir = values['run-dir'] ?? defaultRunDir()
   const removed = await stopSupervisor(runDir)
   io.out(
@@ -171,34 +236,23 @@ async function down(args: string[], io: CommandIo): Promise<number> {
 }
 
 async function apply(args: string[], io: CommandIo): Promise<number> {
-  const { values } = parse(args, {
-    filename: { type: 'string', short: 'f', multiple: true },
-    namespace: { type: 'string', short: 'n' },
-    wait: { type: 'boolean' },
-    timeout: { type: 'string' },
-  })
-  const objects = await readManifests(values.filename ?? [], io.cwd, io.stdin, values.namespace)
+  const { values } = OPTIONS.apply.parse(args)
+  const objects = await readManifests([...values.filename], io.cwd, io.stdin, values.namespace)
   const target = new LocalTarget(values['run-dir'])
   const results = await applyObjects(io, target, objects)
   return checkWithMeshd(
     io,
     target,
     results.map((r) => r.ref),
-    { wait: values.wait === true, timeoutMs: duration(values.timeout, 60_000) },
+    { wait: values.wait, timeoutMs: values.timeout },
   )
 }
 
 async function del(args: string[], io: CommandIo): Promise<number> {
-  const { values, positionals } = parse(args, {
-    filename: { type: 'string', short: 'f', multiple: true },
-    namespace: { type: 'string', short: 'n' },
-    'ignore-not-found': { type: 'boolean' },
-    wait: { type: 'boolean' },
-    timeout: { type: 'string' },
-  })
+  const { values, positionals } = OPTIONS.delete.parse(args)
   let refs: ObjectRef[]
-  if (values.filename?.length) {
-    const objects = await readManifests(values.filename, io.cwd, io.stdin, values.namespace)
+  if (values.filename.length) {
+    const objects = await readManifests([...values.filename], io.cwd, io.stdin, values.namespace)
     refs = objects.map((o) => {
       const meta = (o.metadata ?? {}) as { name?: string; namespace?: string }
       return {
@@ -224,22 +278,18 @@ async function del(args: string[], io: CommandIo): Promise<number> {
   if (!values.wait) return 0
   return checkWithMeshd(io, new LocalTarget(client.runDir), deleted, {
     wait: true,
-    timeoutMs: duration(values.timeout, 60_000),
+    timeoutMs: values.timeout,
     deleted: true,
   })
 }
 
 async function get(args: string[], io: CommandIo): Promise<number> {
-  const { values, positionals } = parse(args, GET_FLAGS)
+  const { values, positionals } = OPTIONS.get.parse(args)
   return getCommand(new LocalTarget(values['run-dir']), positionals, values, io)
 }
 
 async function logs(args: string[], io: CommandIo): Promise<number> {
-  const { values, positionals } = parse(args, {
-    container: { type: 'string', short: 'c' },
-    namespace: { type: 'string', short: 'n' },
-    follow: { type: 'boolean', short: 'f' },
-  })
+  const { values, positionals } = OPTIONS.logs.parse(args)
   const pod = positionals[0]?.replace(/^pods?\//, '')
   if (!pod) throw new UsageError('logs needs a POD')
   const client = new LocalClusterClient(values['run-dir'])
@@ -260,12 +310,7 @@ async function exec(args: string[], io: CommandIo): Promise<number> {
     throw new UsageError(
       'exec needs -- before the command: meshctl local exec POD -- curl -s http://reviews:9080/',
     )
-  const { values, positionals } = parse(args.slice(0, dash), {
-    container: { type: 'string', short: 'c' },
-    namespace: { type: 'string', short: 'n' },
-    stdin: { type: 'boolean', short: 'i' },
-    tty: { type: 'boolean', short: 't' },
-  })
+  const { values, positionals } = OPTIONS.exec.parse(args.slice(0, dash))
   const pod = positionals[0]?.replace(/^pods?\//, '')
   const argv = args.slice(dash + 1)
   if (!pod || argv.length === 0) throw new UsageError('exec needs a POD and a command')
@@ -279,45 +324,31 @@ async function exec(args: string[], io: CommandIo): Promise<number> {
 }
 
 async function wait(args: string[], io: CommandIo): Promise<number> {
-  const { values } = parse(args, {
-    namespace: { type: 'string', short: 'n' },
-    'all-namespaces': { type: 'boolean', short: 'A' },
-    selector: { type: 'string', short: 'l' },
-    timeout: { type: 'string' },
-    for: { type: 'string' },
-  })
+  const { values } = OPTIONS.wait.parse(args)
   if (values.for === 'sync')
-    return waitForSync(new LocalTarget(values['run-dir']), io, duration(values.timeout, 60_000))
-  if (values.for !== undefined && values.for !== 'ready')
-    throw new UsageError(`--for must be ready or sync, got "${values.for}"`)
+    return waitForSync(new LocalTarget(values['run-dir']), io, values.timeout ?? 60_000)
   const ns = values['all-namespaces'] ? undefined : (values.namespace ?? 'default')
-  await waitFor(
-    io,
-    new LocalClusterClient(values['run-dir']),
-    ns,
-    values.selector,
-    duration(values.timeout, 300_000),
-  )
+  await waitFor(io, new LocalClusterClient(values['run-dir']), ns, values.selector, values.timeout ?? 300_000)
   return 0
 }
 
 async function portForward(args: string[], io: CommandIo): Promise<number> {
-  const { values, positionals } = parse(args, {
-    namespace: { type: 'string', short: 'n' },
-    address: { type: 'string' },
-  })
+  const { values, positionals } = OPTIONS['port-forward'].parse(args)
   const [podArg, ports] = positionals
   if (!podArg || !ports) throw new UsageError('port-forward needs a POD and [LOCAL:]REMOTE')
   const m = /^(?:(\d+):)?(\d+)$/.exec(ports)
   if (!m) throw new UsageError(`bad port "${ports}" (use 15000 or 8000:15000)`)
   const remote = Number(m[2])
+  const local = m[1] ? Number(m[1]) : remote
+  if (remote < 1 || remote > 65535 || local > 65535)
+    throw new UsageError(`bad port "${ports}": ports are 1–65535 (a LOCAL of 0 takes any free one)`)
   const target = new LocalTarget(values['run-dir'])
   const pod = await resolvePod(target, podArg, values.namespace)
   // Check the pod exists and runs before listening (execSpec names what is wrong).
   await target.client.execSpec(pod.namespace, pod.name)
   const fwd = await target.forward(pod.namespace, pod.name, remote, {
-    host: values.address ?? '127.0.0.1',
-    port: m[1] ? Number(m[1]) : remote,
+    host: values.address,
+    port: local,
   })
   io.out(`Forwarding from ${fwd.address} -> ${pod.namespace}/${pod.name}:${remote} (Ctrl-C to stop)\n`)
   await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()))
@@ -326,13 +357,13 @@ async function portForward(args: string[], io: CommandIo): Promise<number> {
 }
 
 async function url(args: string[], io: CommandIo): Promise<number> {
-  const { values, positionals } = parse(args, { namespace: { type: 'string', short: 'n' } })
+  const { values, positionals } = OPTIONS.url.parse(args)
   io.out(`${await new LocalClusterClient(values['run-dir']).gatewayUrl(positionals[0], values.namespace)}\n`)
   return 0
 }
 
 async function status(args: string[], io: CommandIo): Promise<number> {
-  const { values } = parse(args, {})
+  const { values } = OPTIONS.status.parse(args)
   const runDir = values['run-dir'] ?? defaultRunDir()
   const s = supervisorStatus(runDir)
   if (s.running) io.out(`running (supervisor pid ${s.pid}, run dir ${runDir})\n`)

@@ -1,60 +1,50 @@
 // meshctl manifest generate: the install manifests (what `meshctl install` applies) on stdout.
-import { parseArgs } from 'node:util'
 import { stringify } from 'yaml'
 import { installManifests } from '../install/manifests.ts'
-import { TRACING_FLAGS, TRACING_FLAGS_USAGE, tracingFromFlags } from '../install/tracing.ts'
+import { TRACING_FLAGS, tracingFromFlags } from '../install/tracing.ts'
+import { commandOptions } from './options.ts'
 import { type Command, UsageError } from './types.ts'
 
-const USAGE = `meshctl manifest generate [--namespace minimesh-system] [--hub minimesh] [--tag VERSION]
+const OPTIONS = commandOptions(
+  {
+    namespace: {
+      type: 'string',
+      short: 'n',
+      defaultText: 'minimesh-system',
+      help: "the control plane's namespace",
+    },
+    hub: { type: 'string', defaultText: 'minimesh', help: 'image registry and repository prefix' },
+    tag: { type: 'string', arg: 'VERSION', defaultText: "meshctl's version", help: 'image tag' },
+    'without-gateway': { type: 'boolean', help: 'leave the ingress gateway out' },
+    ...TRACING_FLAGS,
+    output: { type: 'enum', values: ['yaml', 'json'], short: 'o', default: 'yaml', help: 'output format' },
+  },
+  `meshctl manifest generate [--namespace minimesh-system] [--hub minimesh] [--tag VERSION]
                           [--without-gateway] [-o yaml|json] [--trace-collector URL ...]
 
 Prints the CRDs, the control plane (meshd, its RBAC, webhook certificate and webhook
 configurations) and the ingress gateway as Kubernetes manifests. A new webhook CA and serving
-certificate are generated on every run.
-
-${TRACING_FLAGS_USAGE}`
+certificate are generated on every run.`,
+  { allowPositionals: true },
+)
 
 export const manifest: Command = {
   name: 'manifest',
   summary: 'generate the install manifests (CRDs, meshd, webhooks, ingress gateway)',
-  usage: USAGE,
+  usage: OPTIONS.usage(),
   async run(args, io) {
-    let parsed: ReturnType<
-      typeof parseArgs<{
-        args: string[]
-        allowPositionals: true
-        options: Record<string, { type: 'string' | 'boolean'; short?: string }>
-      }>
-    >
-    try {
-      parsed = parseArgs({
-        args,
-        allowPositionals: true,
-        options: {
-          namespace: { type: 'string', short: 'n' },
-          hub: { type: 'string' },
-          tag: { type: 'string' },
-          'without-gateway': { type: 'boolean' },
-          ...TRACING_FLAGS,
-          output: { type: 'string', short: 'o' },
-        },
-      })
-    } catch (err) {
-      throw new UsageError((err as Error).message)
-    }
-    const { values, positionals } = parsed
+    const { values, positionals } = OPTIONS.parse(args)
     if (positionals[0] !== 'generate' || positionals.length > 1)
       throw new UsageError('the subcommand is `generate`')
-    const output = (values.output as string | undefined) ?? 'yaml'
-    if (output !== 'yaml' && output !== 'json') throw new UsageError('-o must be yaml or json')
+    const { output } = values
     const tracing = tracingFromFlags(values)
     if (typeof tracing === 'string') throw new UsageError(tracing)
     const objects = await installManifests({
       ...(tracing ? { tracing } : {}),
-      namespace: values.namespace as string | undefined,
-      hub: values.hub as string | undefined,
-      tag: values.tag as string | undefined,
-      withoutGateway: values['without-gateway'] === true,
+      namespace: values.namespace,
+      hub: values.hub,
+      tag: values.tag,
+      withoutGateway: values['without-gateway'],
     })
     if (output === 'json')
       io.out(`${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }, null, 2)}\n`)

@@ -2,7 +2,6 @@
 // endpoint (a pod's through the cluster, --admin, or 127.0.0.1:15000 inside a pod) and prints what
 // the proxy is actually serving, as tables (or the admin JSON with -o json). `secret` is its
 // workload certificate (/certs): identity, chain, roots, validity and renewal.
-import { parseArgs } from 'node:util'
 import { CliError } from '../errors.ts'
 import {
   type MeshTarget,
@@ -11,6 +10,7 @@ import {
   TARGET_OPTIONS,
   type TargetFlags,
 } from '../mesh/target.ts'
+import { commandOptions } from './options.ts'
 import { type Command, type CommandIo, UsageError } from './types.ts'
 
 const KINDS = ['routes', 'clusters', 'listeners', 'endpoints', 'secret'] as const
@@ -272,25 +272,30 @@ interface Args extends TargetFlags {
   namespace?: string
 }
 
+const OPTIONS = commandOptions(
+  {
+    admin: {
+      type: 'string',
+      arg: 'HOST:PORT',
+      defaultText: '127.0.0.1:15000 without a POD',
+      help: "the proxy's admin address",
+    },
+    output: { type: 'enum', values: ['table', 'json'], short: 'o', default: 'table', help: 'output format' },
+    namespace: { type: 'string', short: 'n', arg: 'NS', defaultText: 'default', help: "the pod's namespace" },
+    ...TARGET_OPTIONS,
+  },
+  `meshctl proxy-config routes|clusters|listeners|endpoints|secret [POD[.NS] | deploy/NAME] [-n NS] [-o json]
+                     [--admin HOST:PORT] [--local | --kubeconfig FILE --context NAME]
+
+With a POD (or deploy/NAME: its first running pod), reads that pod's proxy admin (127.0.0.1:15000
+in the pod) through the cluster, as \`kubectl port-forward\` does: on the local cluster through the
+pod's network namespace, on Kubernetes through the API server's port-forward. Without one, reads
+--admin, or 127.0.0.1:15000 (inside a pod).`,
+  { allowPositionals: true },
+)
+
 function parseCliArgs(args: string[]): Args {
-  let values: Record<string, string | boolean | undefined>
-  let positionals: string[]
-  try {
-    ;({ values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        admin: { type: 'string' },
-        output: { type: 'string', short: 'o' },
-        namespace: { type: 'string', short: 'n' },
-        ...TARGET_OPTIONS,
-      },
-    }))
-  } catch (err) {
-    throw new UsageError((err as Error).message)
-  }
-  const o = values.output
-  if (o !== undefined && o !== 'json' && o !== 'table') throw new UsageError(`unknown output format ${o}`)
+  const { values, positionals } = OPTIONS.parse(args)
   const [kind, pod, ...more] = positionals
   if (!kind) throw new UsageError(`say what to show: ${KINDS.join(', ')}`)
   if (!(KINDS as readonly string[]).includes(kind)) throw new UsageError(`unexpected argument ${kind}`)
@@ -299,12 +304,12 @@ function parseCliArgs(args: string[]): Args {
   if (values.admin !== undefined && pod !== undefined)
     throw new UsageError('give either a POD or --admin HOST:PORT, not both')
   return {
-    ...(values as TargetFlags),
+    ...values,
     kind: kind as Kind,
-    admin: values.admin as string | undefined,
-    json: o === 'json',
+    admin: values.admin,
+    json: values.output === 'json',
     pod,
-    namespace: values.namespace as string | undefined,
+    namespace: values.namespace,
   }
 }
 
@@ -361,13 +366,7 @@ export async function withProxyAdmin<T>(
 export const proxyConfig: Command = {
   name: 'proxy-config',
   summary: "show a proxy's listeners, routes, clusters, endpoints or certificate (from its admin endpoint)",
-  usage: `meshctl proxy-config routes|clusters|listeners|endpoints|secret [POD[.NS] | deploy/NAME] [-n NS] [-o json]
-                     [--admin HOST:PORT] [--local | --kubeconfig FILE --context NAME]
-
-With a POD (or deploy/NAME: its first running pod), reads that pod's proxy admin (127.0.0.1:15000
-in the pod) through the cluster, as \`kubectl port-forward\` does: on the local cluster through the
-pod's network namespace, on Kubernetes through the API server's port-forward. Without one, reads
---admin, or 127.0.0.1:15000 (inside a pod).`,
+  usage: OPTIONS.usage(),
   async run(args: string[], io: CommandIo): Promise<number> {
     const parsed = parseCliArgs(args)
     const { kind, json } = parsed

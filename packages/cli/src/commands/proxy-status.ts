@@ -1,10 +1,10 @@
 // meshctl proxy-status: every proxy connected to meshd, per resource type whether what it was sent
 // is ACKed, the snapshot its configuration comes from, its last NACK (istioctl proxy-status).
-import { parseArgs } from 'node:util'
 import type { Configz, SynczProxy, SynczType } from '../mesh/configz.ts'
 import { resolveTarget, TARGET_OPTIONS, TARGET_USAGE } from '../mesh/target.ts'
+import { commandOptions } from './options.ts'
 import { table } from './proxy-config.ts'
-import { type Command, UsageError } from './types.ts'
+import type { Command } from './types.ts'
 
 const TYPE_COLUMNS: [string, string][] = [
   ['Cluster', 'CDS'],
@@ -60,27 +60,25 @@ export function proxyStatusTable(proxies: SynczProxy[], snapshot: number | undef
   return table(['NAME', 'TYPE', 'SNAPSHOT', ...cols.map(([, c]) => c), 'STATUS'], rows)
 }
 
-export const proxyStatus: Command = {
-  name: 'proxy-status',
-  summary: "every proxy's configuration versions sent and ACKed per type, last NACK, synced or stale",
-  usage: `meshctl proxy-status [-o json] [--local | --kubeconfig FILE --context NAME | --meshd HOST:PORT]
+const OPTIONS = commandOptions(
+  {
+    output: { type: 'enum', values: ['json'], short: 'o', defaultText: 'a table', help: 'output format' },
+    ...TARGET_OPTIONS,
+  },
+  `meshctl proxy-status [-o json] [--local | --kubeconfig FILE --context NAME | --meshd HOST:PORT]
 
 A type is SYNCED when the proxy ACKed the version it was sent, STALE (acked/sent) while a push is
 unanswered or queued, NACKED when the proxy refused it (it keeps serving its last good one; the
 reason is printed below the table). A proxy whose configuration comes from an older snapshot than
 meshd's newest is STALE. ${TARGET_USAGE}`,
+)
+
+export const proxyStatus: Command = {
+  name: 'proxy-status',
+  summary: "every proxy's configuration versions sent and ACKed per type, last NACK, synced or stale",
+  usage: OPTIONS.usage(),
   async run(args, io) {
-    let values: Record<string, string | boolean | undefined>
-    try {
-      ;({ values } = parseArgs({
-        args,
-        options: { output: { type: 'string', short: 'o' }, ...TARGET_OPTIONS },
-      }))
-    } catch (err) {
-      throw new UsageError((err as Error).message)
-    }
-    if (values.output !== undefined && values.output !== 'json')
-      throw new UsageError(`unknown output format "${values.output}" (json)`)
+    const { values } = OPTIONS.parse(args)
     const target = resolveTarget(values)
     const [syncz, configz] = await Promise.all([
       target.meshd<SynczProxy[]>('/debug/syncz'),

@@ -2,18 +2,37 @@
 // pod creation waits on a meshd that is going away), then meshd, the gateway, RBAC and the
 // namespace. The CRDs, and with them every VirtualService, DestinationRule, Gateway and
 // QuotaPolicy in the cluster, are deleted only with --purge, and only if minimesh made them.
-import { parseArgs } from 'node:util'
 import { uninstallObjects } from '../install/apply.ts'
 import { Kube, type KubeObject } from '../install/kube.ts'
 import { installManifests } from '../install/manifests.ts'
-import { parseTimeout } from './install.ts'
-import { type Command, UsageError } from './types.ts'
+import { commandOptions, timeoutOption } from './options.ts'
+import type { Command } from './types.ts'
 
-const USAGE = `meshctl uninstall [--context NAME] [--kubeconfig FILE] [--purge] [--timeout 300s]
+const OPTIONS = commandOptions(
+  {
+    context: {
+      type: 'string',
+      arg: 'NAME',
+      defaultText: "the kubeconfig's current context",
+      help: 'kubeconfig context',
+    },
+    kubeconfig: {
+      type: 'string',
+      arg: 'FILE',
+      defaultText: '$KUBECONFIG or ~/.kube/config',
+      help: 'kubeconfig',
+    },
+    purge: {
+      type: 'boolean',
+      help: "also delete minimesh's CRDs and so every routing resource of those kinds",
+    },
+    timeout: timeoutOption(300_000, 'for each wait'),
+  },
+  `meshctl uninstall [--context NAME] [--kubeconfig FILE] [--purge] [--timeout 300s]
 
 Removes minimesh from a Kubernetes cluster. Pods that already have sidecars keep them until they
-are recreated; remove the namespace label minimesh-injection first if you want them back without.
-  --purge   also delete minimesh's CRDs and so every routing resource of those kinds`
+are recreated; remove the namespace label minimesh-injection first if you want them back without.`,
+)
 
 /** Names only matter for deletion: no certificate needs generating. */
 const NO_CERTIFICATES = { caCert: '', caKey: '', cert: '', key: '' }
@@ -21,32 +40,19 @@ const NO_CERTIFICATES = { caCert: '', caKey: '', cert: '', key: '' }
 export const uninstall: Command = {
   name: 'uninstall',
   summary: 'remove minimesh from a Kubernetes cluster (--purge: and its CRDs)',
-  usage: USAGE,
+  usage: OPTIONS.usage(),
   async run(args, io) {
-    let values: Record<string, string | boolean | undefined>
-    try {
-      values = parseArgs({
-        args,
-        options: {
-          context: { type: 'string' },
-          kubeconfig: { type: 'string' },
-          purge: { type: 'boolean' },
-          timeout: { type: 'string' },
-        },
-      }).values
-    } catch (err) {
-      throw new UsageError((err as Error).message)
-    }
+    const { values } = OPTIONS.parse(args)
     const kube = Kube.connect({
-      ...(values.kubeconfig ? { kubeconfig: values.kubeconfig as string } : {}),
-      ...(values.context ? { context: values.context as string } : {}),
+      ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
+      ...(values.context ? { context: values.context } : {}),
     })
     io.out(`removing minimesh from context "${kube.cluster.context}" (${kube.cluster.server})\n`)
     const objects = (await installManifests({ certificates: NO_CERTIFICATES })) as unknown as KubeObject[]
     await uninstallObjects(kube, objects, {
       progress: (line) => io.out(`${line}\n`),
-      purge: values.purge === true,
-      timeoutMs: parseTimeout((values.timeout as string | undefined) ?? '300s'),
+      purge: values.purge,
+      timeoutMs: values.timeout,
     })
     io.out('minimesh is removed\n')
     return 0

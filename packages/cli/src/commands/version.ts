@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { commandOptions } from './options.ts'
 import type { Command } from './types.ts'
 
 export function cliVersion(): string {
@@ -8,11 +9,14 @@ export function cliVersion(): string {
   return pkg.version
 }
 
+const OPTIONS = commandOptions({}, 'meshctl version')
+
 export const version: Command = {
   name: 'version',
   summary: 'print the meshctl version',
-  usage: 'meshctl version',
-  async run(_args, io) {
+  usage: OPTIONS.usage(),
+  async run(args, io) {
+    OPTIONS.parse(args)
     io.out(`meshctl ${cliVersion()} (node ${process.versions.node})\n`)
     return 0
   },

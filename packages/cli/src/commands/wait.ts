@@ -1,17 +1,10 @@
 // meshctl wait --for=sync: returns once meshd has read every mesh resource the cluster holds and
 // every proxy has ACKed configuration built from it; fails naming who has not and why.
-import { parseArgs } from 'node:util'
 import { outcomeText } from '@minimesh/api'
 import { clusterVersions, waitMeshdRead, waitProxiesSynced } from '../mesh/sync.ts'
 import { type MeshTarget, resolveTarget, TARGET_OPTIONS, TARGET_USAGE } from '../mesh/target.ts'
+import { commandOptions, timeoutOption } from './options.ts'
 import { type Command, type CommandIo, UsageError } from './types.ts'
-
-export function parseDuration(text: string | undefined, fallbackMs: number): number {
-  if (text === undefined) return fallbackMs
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text)
-  if (!m) throw new UsageError(`bad duration "${text}" (use 90s, 5m, 1500ms)`)
-  return Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000)
-}
 
 /**
  * Waits for sync on `target`; prints progress and the outcome; returns the exit code (1 when a
@@ -48,28 +41,27 @@ export async function waitForSync(target: MeshTarget, io: CommandIo, timeoutMs: 
   return rejected.length > 0 ? 1 : 0
 }
 
-export const wait: Command = {
-  name: 'wait',
-  summary: 'wait until every proxy has the current mesh configuration (--for=sync)',
-  usage: `meshctl wait --for=sync [--timeout 60s] [--local | --kubeconfig FILE --context NAME | --meshd HOST:PORT]
+const OPTIONS = commandOptions(
+  {
+    for: { type: 'enum', values: ['sync'], help: 'what to wait for' },
+    timeout: timeoutOption(60_000, 'give up (exit 1) after this long'),
+    ...TARGET_OPTIONS,
+  },
+  `meshctl wait --for=sync [--timeout 60s] [--local | --kubeconfig FILE --context NAME | --meshd HOST:PORT]
 
 Returns when meshd has read every VirtualService, DestinationRule, Gateway and QuotaPolicy the
 cluster holds, at the version the cluster holds, and every proxy has ACKed configuration built
 from it. Exits 1 on timeout (naming the proxies not synced and their last NACK) or when a
 resource is rejected (its previous version keeps serving). ${TARGET_USAGE}`,
+)
+
+export const wait: Command = {
+  name: 'wait',
+  summary: 'wait until every proxy has the current mesh configuration (--for=sync)',
+  usage: OPTIONS.usage(),
   async run(args, io) {
-    let values: Record<string, string | boolean | undefined>
-    try {
-      ;({ values } = parseArgs({
-        args,
-        options: { for: { type: 'string' }, timeout: { type: 'string' }, ...TARGET_OPTIONS },
-        strict: true,
-      }))
-    } catch (err) {
-      throw new UsageError((err as Error).message)
-    }
+    const { values } = OPTIONS.parse(args)
     if (values.for !== 'sync') throw new UsageError('say what to wait for: --for=sync')
-    const target = resolveTarget(values as Record<string, string>)
-    return waitForSync(target, io, parseDuration(values.timeout as string | undefined, 60_000))
+    return waitForSync(resolveTarget(values), io, values.timeout)
   },
 }

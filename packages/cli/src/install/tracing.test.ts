@@ -69,6 +69,6 @@ describe('meshctl manifest generate --trace-*', () => {
     )
     await expect(
       manifest.run(['generate', '--trace-collector', 'http://z:9411', '--trace-sampling', '150'], io),
-    ).rejects.toThrow(/percentage/)
+    ).rejects.toThrow('--trace-sampling 150: must be between 0 and 100')
   })
 })

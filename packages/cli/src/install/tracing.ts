@@ -2,41 +2,47 @@
 // MESH_TRACE_*), and the ingress gateway, which is not injected, gets the same MESH_TRACE_* env.
 import type { KubeObject } from './manifests.ts'
 
-/** meshctl install / manifest generate: the flags below, documented once. */
-export const TRACING_FLAGS_USAGE = `  --trace-collector URL  every proxy sends spans there (Zipkin http://HOST:9411/api/v2/spans, or
-                         OTLP/HTTP http://HOST:4318/v1/traces with --trace-format otlp)
-  --trace-format F       zipkin (default) or otlp
-  --trace-sampling PCT   share of the traces a proxy starts that are sampled (default 1); a pod's
-                         tracing.minimesh.dev/sampling annotation overrides it`
-
+/** meshctl install / manifest generate: the tracing flags (option table entries). */
 export const TRACING_FLAGS = {
-  'trace-collector': { type: 'string' },
-  'trace-format': { type: 'string' },
-  'trace-sampling': { type: 'string' },
+  'trace-collector': {
+    type: 'string',
+    arg: 'URL',
+    help:
+      'every proxy sends spans there (Zipkin http://HOST:9411/api/v2/spans, or OTLP/HTTP ' +
+      'http://HOST:4318/v1/traces with --trace-format otlp)',
+  },
+  'trace-format': { type: 'enum', values: ['zipkin', 'otlp'], defaultText: 'zipkin', help: 'span format' },
+  'trace-sampling': {
+    type: 'number',
+    min: 0,
+    max: 100,
+    arg: 'PCT',
+    defaultText: '1',
+    help:
+      "share of the traces a proxy starts that are sampled; a pod's tracing.minimesh.dev/sampling " +
+      'annotation overrides it',
+  },
 } as const
 
-/** The flags' values as install options; a message (for a usage error) when one is wrong. */
-export function tracingFromFlags(
-  values: Record<string, string | boolean | undefined>,
-): TracingInstallOptions | string | undefined {
+/** The flags' values as install options; a message (for a usage error) when they do not go together. */
+export function tracingFromFlags(values: {
+  'trace-collector'?: string | undefined
+  'trace-format'?: 'zipkin' | 'otlp' | undefined
+  'trace-sampling'?: number | undefined
+}): TracingInstallOptions | string | undefined {
   const collector = values['trace-collector']
   const format = values['trace-format']
   const sampling = values['trace-sampling']
-  if (typeof collector !== 'string' || collector === '') {
+  if (collector === undefined || collector === '') {
     return format !== undefined || sampling !== undefined
       ? '--trace-format and --trace-sampling need --trace-collector'
       : undefined
   }
   if (!/^https?:\/\/[^/]+/.test(collector)) return `--trace-collector ${collector}: an http(s) URL`
-  if (format !== undefined && format !== 'zipkin' && format !== 'otlp')
-    return `--trace-format ${String(format)}: zipkin or otlp`
-  const pct = sampling === undefined ? undefined : Number(sampling)
-  if (pct !== undefined && !(pct >= 0 && pct <= 100))
-    return `--trace-sampling ${String(sampling)}: a percentage 0–100`
   return {
     collector,
-    ...(format ? { format: format as 'zipkin' | 'otlp' } : {}),
-    ...(pct !== undefined ? { sampling: pct } : {}),
+    ...(format ? { format } : {}),
+    ...(sampling !== undefined ? { sampling } : {}),
   }
 }
 

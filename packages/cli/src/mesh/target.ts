@@ -218,13 +218,23 @@ export interface TargetFlags {
   context?: string
 }
 
-/** The parseArgs options every live command takes. */
+/** The options every live command takes (an option table's entries). */
 export const TARGET_OPTIONS = {
-  meshd: { type: 'string' },
-  local: { type: 'boolean' },
-  'run-dir': { type: 'string' },
-  kubeconfig: { type: 'string' },
-  context: { type: 'string' },
+  meshd: { type: 'string', arg: 'HOST:PORT', help: "meshd's monitoring address, directly" },
+  local: { type: 'boolean', help: 'the local cluster (the default when one runs)' },
+  'run-dir': {
+    type: 'string',
+    arg: 'DIR',
+    defaultText: '$MINIMESH_LOCAL_RUN_DIR or /var/run/minimesh-local',
+    help: "the local cluster's run directory",
+  },
+  kubeconfig: {
+    type: 'string',
+    arg: 'FILE',
+    defaultText: '$KUBECONFIG or ~/.kube/config',
+    help: 'a Kubernetes cluster by its kubeconfig',
+  },
+  context: { type: 'string', arg: 'NAME', help: 'the kubeconfig context' },
 } as const
 
 export const TARGET_USAGE = `Where the mesh is: --local [--run-dir DIR] (the local cluster; the default when one runs),

@@ -266,7 +266,7 @@ describe('a proxy with the mesh CA', () => {
       const ttl = await fails(['--workload-cert-ttl', '500ms'], { MESH_CA_ROOT_CERT: ca.rootPem })
       expect(ttl.code).toBe(1)
       expect(ttl.err).toContain(
-        'mesh-proxy: --workload-cert-ttl: not a duration of at least 1s: 500ms [MESH_ERR_PROXY_BAD_OPTION]',
+        'mesh-proxy: --workload-cert-ttl 500ms: must be at least 1s [MESH_ERR_PROXY_BAD_OPTION]',
       )
     })
   })

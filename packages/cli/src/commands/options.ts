@@ -1,0 +1,22 @@
+// A meshctl command's flags: one option table (@minimesh/api/options) whose errors are usage errors
+// (exit 2, the command's usage line after the message), and the flags every command shares.
+import { defineOptions, type Options, type OptionTable } from '@minimesh/api/options'
+import { UsageError } from '../errors.ts'
+
+/** Declares a command's options; `usage` is the synopsis and description above the flag list. */
+export function commandOptions<const T extends OptionTable>(
+  table: T,
+  usage: string,
+  settings: { footer?: string; allowPositionals?: boolean } = {},
+): Options<T> {
+  return defineOptions(table, {
+    usage,
+    ...settings,
+    error: (message, { cause }) => new UsageError(message, { cause }),
+  })
+}
+
+/** `--timeout`, as every waiting command takes it: `300s`, `5m`, `1500ms`, or plain seconds. */
+export function timeoutOption(defaultMs: number, help: string) {
+  return { type: 'duration', bare: 's', default: defaultMs, help } as const
+}
