@@ -1,6 +1,13 @@
 // mesh-init's flags: the short flags of Istio's istio-iptables, turned into CaptureOptions.
 import { isIPv4, isIPv6 } from 'node:net'
 import { parseArgs as parseNodeArgs } from 'node:util'
+import {
+  INBOUND_CAPTURE_PORT,
+  OUTBOUND_CAPTURE_PORT,
+  PROXY_GID,
+  PROXY_INBOUND_PORTS,
+  PROXY_UID,
+} from '@minimesh/api/ports'
 import { InitError } from './errors.ts'
 
 /** '*' = every port / every address; a list = only those. */
@@ -19,7 +26,7 @@ export interface CaptureOptions {
   mode: 'REDIRECT'
   /** -b: inbound ports to capture. */
   inboundPorts: Selection<number>
-  /** -d: inbound ports never captured (only with -b '*'); 15090, 15021, 15020 are always added. */
+  /** -d: inbound ports never captured (only with -b '*'); the proxy's default own ports are always added. */
   inboundPortsExclude: readonly number[]
   /** -i: outbound destinations (CIDRs) to capture. */
   outboundCidrs: Selection<string>
@@ -31,14 +38,17 @@ export interface CaptureOptions {
   outboundPortsInclude: readonly number[]
 }
 
-/** The proxy's own ports that inbound capture always leaves alone: Prometheus, health, merged metrics. */
-export const ALWAYS_EXCLUDED_INBOUND_PORTS: readonly number[] = [15090, 15021, 15020]
+/**
+ * The proxy's own default ports that inbound capture always leaves alone: Prometheus, health,
+ * merged metrics. Other ones the injector chose come with -d.
+ */
+export const ALWAYS_EXCLUDED_INBOUND_PORTS: readonly number[] = PROXY_INBOUND_PORTS
 
 export const DEFAULT_OPTIONS: CaptureOptions = {
-  proxyPort: 15001,
-  inboundCapturePort: 15006,
-  proxyUids: [1337],
-  proxyGids: [1337],
+  proxyPort: OUTBOUND_CAPTURE_PORT,
+  inboundCapturePort: INBOUND_CAPTURE_PORT,
+  proxyUids: [PROXY_UID],
+  proxyGids: [PROXY_GID],
   mode: 'REDIRECT',
   inboundPorts: '*',
   inboundPortsExclude: [],
@@ -135,11 +145,11 @@ const FLAGS = {
 export const USAGE = `Usage: mesh-init [flags]        install the pod's capture rules (idempotent)
        mesh-init clean [flags]  remove exactly the rules mesh-init installed
 Flags (as istio-iptables):
-  -p PORT   outbound capture port (15001)          -z PORT   inbound capture port (15006)
-  -u UIDS   uids never captured (1337)             -g GIDS   gids never captured (1337)
+  -p PORT   outbound capture port (${OUTBOUND_CAPTURE_PORT})          -z PORT   inbound capture port (${INBOUND_CAPTURE_PORT})
+  -u UIDS   uids never captured (${PROXY_UID})             -g GIDS   gids never captured (${PROXY_GID})
   -m MODE   inbound interception mode: REDIRECT
   -b PORTS  inbound ports to capture, '*' = all, '' = none ('*')
-  -d PORTS  inbound ports not captured with -b '*' (15090,15021,15020 always)
+  -d PORTS  inbound ports not captured with -b '*' (${PROXY_INBOUND_PORTS.join(',')} always)
   -i CIDRS  outbound destinations to capture, '*' = all, '' = none ('*')
   -x CIDRS  outbound destinations not captured
   -o PORTS  outbound ports not captured            -q PORTS  outbound ports always captured

@@ -2,6 +2,7 @@
 // cluster or a Kubernetes cluster (read through the API server), until Ctrl-C.
 import { spawn } from 'node:child_process'
 import { parseArgs } from 'node:util'
+import { PROXY_STATUS_PORT } from '@minimesh/api/ports'
 import { launchDashboard } from '@minimesh/dashboard'
 import { type Command, UsageError } from './types.ts'
 
@@ -17,7 +18,7 @@ each workload's golden metrics, every proxy's sync state and the configuration m
   --prometheus [URL] metrics from Prometheus: that URL, else the addon (apps/addons/prometheus.yaml
                      on Kubernetes; started here from Debian's prometheus on the local cluster,
                      which is the default there when it is installed)
-  --no-prometheus    scrape every proxy's 15020 directly
+  --no-prometheus    scrape every proxy's status port (${PROXY_STATUS_PORT}) directly
   --zipkin-url URL   a Zipkin UI: each edge links to its traces`
 
 export const dashboard: Command = {

@@ -4,6 +4,7 @@
 // and (for a pod) the routes its proxy actually serves (istioctl x describe).
 import { parseArgs } from 'node:util'
 import { outcomeText } from '@minimesh/api'
+import { PROXY_ADMIN_PORT } from '@minimesh/api/ports'
 import { type Configz, findConfig } from '../mesh/configz.ts'
 import {
   authorizationLines,
@@ -12,13 +13,7 @@ import {
   mtlsLine,
   workloadsOf,
 } from '../mesh/describe-security.ts'
-import {
-  type LiveObject,
-  type MeshTarget,
-  PROXY_ADMIN_PORT,
-  resolveTarget,
-  TARGET_OPTIONS,
-} from '../mesh/target.ts'
+import { type LiveObject, type MeshTarget, resolveTarget, TARGET_OPTIONS } from '../mesh/target.ts'
 import { resolvePod, routesTable } from './proxy-config.ts'
 import { type Command, type CommandIo, UsageError } from './types.ts'
 

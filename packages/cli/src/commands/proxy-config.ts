@@ -1,16 +1,11 @@
 // meshctl proxy-config routes|clusters|listeners|endpoints|secret [POD]: reads a proxy's admin
-// endpoint (a pod's through the cluster, --admin, or 127.0.0.1:15000 inside a pod) and prints what
+// endpoint (a pod's through the cluster, --admin, or 127.0.0.1:PROXY_ADMIN_PORT inside a pod) and prints what
 // the proxy is actually serving, as tables (or the admin JSON with -o json). `secret` is its
 // workload certificate (/certs): identity, chain, roots, validity and renewal.
 import { parseArgs } from 'node:util'
+import { PROXY_ADMIN_PORT } from '@minimesh/api/ports'
 import { CliError } from '../errors.ts'
-import {
-  type MeshTarget,
-  PROXY_ADMIN_PORT,
-  resolveTarget,
-  TARGET_OPTIONS,
-  type TargetFlags,
-} from '../mesh/target.ts'
+import { type MeshTarget, resolveTarget, TARGET_OPTIONS, type TargetFlags } from '../mesh/target.ts'
 import { type Command, type CommandIo, UsageError } from './types.ts'
 
 const KINDS = ['routes', 'clusters', 'listeners', 'endpoints', 'secret'] as const
@@ -342,12 +337,12 @@ export async function resolvePod(
   return { namespace: ns, name }
 }
 
-/** Runs `fn` with an admin address: --admin, a pod's admin forwarded through the cluster, or 127.0.0.1:15000. */
+/** Runs `fn` with an admin address: --admin, a pod's admin forwarded through the cluster, or the pod's own. */
 export async function withProxyAdmin<T>(
   args: Pick<Args, 'admin' | 'pod' | 'namespace'> & TargetFlags,
   fn: (admin: string, via?: string) => Promise<T>,
 ): Promise<T> {
-  if (args.admin || !args.pod) return fn(args.admin ?? '127.0.0.1:15000')
+  if (args.admin || !args.pod) return fn(args.admin ?? `127.0.0.1:${PROXY_ADMIN_PORT}`)
   const target = resolveTarget(args)
   const pod = await resolvePod(target, args.pod, args.namespace)
   const fwd = await target.forward(pod.namespace, pod.name, PROXY_ADMIN_PORT)
@@ -364,10 +359,10 @@ export const proxyConfig: Command = {
   usage: `meshctl proxy-config routes|clusters|listeners|endpoints|secret [POD[.NS] | deploy/NAME] [-n NS] [-o json]
                      [--admin HOST:PORT] [--local | --kubeconfig FILE --context NAME]
 
-With a POD (or deploy/NAME: its first running pod), reads that pod's proxy admin (127.0.0.1:15000
+With a POD (or deploy/NAME: its first running pod), reads that pod's proxy admin (127.0.0.1:${PROXY_ADMIN_PORT}
 in the pod) through the cluster, as \`kubectl port-forward\` does: on the local cluster through the
 pod's network namespace, on Kubernetes through the API server's port-forward. Without one, reads
---admin, or 127.0.0.1:15000 (inside a pod).`,
+--admin, or 127.0.0.1:${PROXY_ADMIN_PORT} (inside a pod).`,
   async run(args: string[], io: CommandIo): Promise<number> {
     const parsed = parseCliArgs(args)
     const { kind, json } = parsed
