@@ -7,6 +7,14 @@
 // meshd's CA, and talks to meshd (discovery, quota, CA) over TLS on 15012 instead of 15010.
 import { parseArgs } from 'node:util'
 import type { ChannelCredentials } from '@grpc/grpc-js'
+import {
+  INBOUND_CAPTURE_PORT,
+  OUTBOUND_CAPTURE_PORT,
+  PROXY_ADMIN_PORT,
+  PROXY_HEALTH_PORT,
+  PROXY_PROMETHEUS_PORT,
+  PROXY_STATUS_PORT,
+} from '@minimesh/api/ports'
 import pino from 'pino'
 import { parseAppProbers } from './admin/app-probes.ts'
 import { ProxyError } from './errors.ts'
@@ -20,11 +28,12 @@ const USAGE = `Usage: mesh-proxy sidecar|router [flags]
   postStart hook: the app starts only then), 1 after the timeout (default 600)
   --discovery-address HOST:PORT  meshd discovery (default $MESH_DISCOVERY_ADDRESS)
   --config FILE                  static configuration (YAML/JSON {listeners, routes, clusters, endpoints})
-  --admin-port N                 admin on 127.0.0.1 (default 15000)
-  --stats-port N                 Prometheus /stats/prometheus (default 15020)
-  --health-port N                /healthz/ready (default 15021)
-  --outbound-port N              bind virtualOutbound here (default: its configured 15001)
-  --inbound-port N               bind virtualInbound here (default: its configured 15006)
+  --admin-port N                 admin on 127.0.0.1 (default ${PROXY_ADMIN_PORT})
+  --stats-port N                 status: /stats/prometheus (scraped), app probes (default ${PROXY_STATUS_PORT})
+  --health-port N                /healthz/ready (default ${PROXY_HEALTH_PORT})
+  --prom-port N                  the proxy's own Prometheus /stats/prometheus (default ${PROXY_PROMETHEUS_PORT})
+  --outbound-port N              bind virtualOutbound here (default: its configured ${OUTBOUND_CAPTURE_PORT})
+  --inbound-port N               bind virtualInbound here (default: its configured ${INBOUND_CAPTURE_PORT})
   --port-map FROM=TO             bind a listener configured on FROM at TO (repeatable)
   --bind-address ADDR            bind every listener on ADDR
   --access-log stdout|off|FILE   JSON access log (default stdout)
@@ -141,7 +150,7 @@ async function waitReady(argv: string[]): Promise<void> {
     args: argv,
     options: { 'health-port': { type: 'string' }, timeout: { type: 'string' } },
   })
-  const port = int('--health-port', values['health-port']) ?? 15021
+  const port = int('--health-port', values['health-port']) ?? PROXY_HEALTH_PORT
   const timeout = Number(values.timeout ?? 600)
   if (!Number.isFinite(timeout) || timeout <= 0)
     throw new ProxyError('MESH_ERR_PROXY_BAD_OPTION', `--timeout: not a number of seconds: ${values.timeout}`)
@@ -174,6 +183,7 @@ export async function main(argv: string[]): Promise<void> {
       'admin-port': { type: 'string' },
       'stats-port': { type: 'string' },
       'health-port': { type: 'string' },
+      'prom-port': { type: 'string' },
       'outbound-port': { type: 'string' },
       'inbound-port': { type: 'string' },
       'port-map': { type: 'string', multiple: true },
@@ -208,11 +218,16 @@ export async function main(argv: string[]): Promise<void> {
   if (!values.config && !discoveryAddress) {
     throw new ProxyError('MESH_ERR_PROXY_BAD_OPTION', `give --discovery-address or --config\n${USAGE}`)
   }
+  // meshd sends virtualOutbound and virtualInbound on the default capture ports, the same for every
+  // proxy (as Istio's xDS); the ports this pod's iptables redirect to are the injector's choice,
+  // given here, and the proxy binds those two listeners there. So meshd needs no per-proxy port
+  // and the proxy's node metadata carries none: the two pod-local ends (mesh-init's -p/-z and
+  // these flags) are set from one InjectConfig.
   const portMap: Record<number, number> = {}
   const outbound = int('--outbound-port', values['outbound-port'])
   const inbound = int('--inbound-port', values['inbound-port'])
-  if (outbound !== undefined) portMap[15001] = outbound
-  if (inbound !== undefined) portMap[15006] = inbound
+  if (outbound !== undefined) portMap[OUTBOUND_CAPTURE_PORT] = outbound
+  if (inbound !== undefined) portMap[INBOUND_CAPTURE_PORT] = inbound
   for (const m of values['port-map'] ?? []) {
     const [from, to] = m.split('=')
     portMap[int('--port-map', from)!] = int('--port-map', to)!
@@ -273,9 +288,10 @@ export async function main(argv: string[]): Promise<void> {
       labels,
     },
     metadata: env.MESH_APP_PORTS ? { app_ports: env.MESH_APP_PORTS } : {},
-    adminPort: int('--admin-port', values['admin-port']) ?? 15000,
-    statsPort: int('--stats-port', values['stats-port']) ?? 15020,
-    healthPort: int('--health-port', values['health-port']) ?? 15021,
+    adminPort: int('--admin-port', values['admin-port']) ?? PROXY_ADMIN_PORT,
+    statsPort: int('--stats-port', values['stats-port']) ?? PROXY_STATUS_PORT,
+    healthPort: int('--health-port', values['health-port']) ?? PROXY_HEALTH_PORT,
+    promPort: int('--prom-port', values['prom-port']) ?? PROXY_PROMETHEUS_PORT,
     ...(values['bind-address'] ? { bindAddress: values['bind-address'] } : {}),
     portMap,
     accessLog,
