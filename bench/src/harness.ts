@@ -161,6 +161,8 @@ export function startMeshProxy(
       '0',
       '--health-port',
       '0',
+      '--prom-port',
+      '0',
       '--log-level',
       'warn',
       ...extra,

@@ -28,6 +28,7 @@ const proxy = await startProxy({
   adminPort: null,
   statsPort: null,
   healthPort: null,
+  promPort: null,
   accessLog: 'off',
   originalDestination: () => ({ address: '127.0.0.1', port: Number(originalPort) }),
   identity: { workload: 'bench', namespace: 'default', serviceAccount: 'bench' },

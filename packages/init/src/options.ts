@@ -1,6 +1,13 @@
 // mesh-init's flags: the short flags of Istio's istio-iptables, turned into CaptureOptions.
 import { isIPv4, isIPv6 } from 'node:net'
 import { defineOptions, invalid, portValue } from '@minimesh/api/options'
+import {
+  INBOUND_CAPTURE_PORT,
+  OUTBOUND_CAPTURE_PORT,
+  PROXY_GID,
+  PROXY_INBOUND_PORTS,
+  PROXY_UID,
+} from '@minimesh/api/ports'
 import { InitError } from './errors.ts'
 
 /** '*' = every port / every address; a list = only those. */
@@ -19,7 +26,7 @@ export interface CaptureOptions {
   mode: 'REDIRECT'
   /** -b: inbound ports to capture. */
   inboundPorts: Selection<number>
-  /** -d: inbound ports never captured (only with -b '*'); 15090, 15021, 15020 are always added. */
+  /** -d: inbound ports never captured (only with -b '*'); the proxy's default own ports are always added. */
   inboundPortsExclude: readonly number[]
   /** -i: outbound destinations (CIDRs) to capture. */
   outboundCidrs: Selection<string>
@@ -31,14 +38,17 @@ export interface CaptureOptions {
   outboundPortsInclude: readonly number[]
 }
 
-/** The proxy's own ports that inbound capture always leaves alone: Prometheus, health, merged metrics. */
-export const ALWAYS_EXCLUDED_INBOUND_PORTS: readonly number[] = [15090, 15021, 15020]
+/**
+ * The proxy's own default ports that inbound capture always leaves alone: Prometheus, health,
+ * merged metrics. Other ones the injector chose come with -d.
+ */
+export const ALWAYS_EXCLUDED_INBOUND_PORTS: readonly number[] = PROXY_INBOUND_PORTS
 
 export const DEFAULT_OPTIONS: CaptureOptions = {
-  proxyPort: 15001,
-  inboundCapturePort: 15006,
-  proxyUids: [1337],
-  proxyGids: [1337],
+  proxyPort: OUTBOUND_CAPTURE_PORT,
+  inboundCapturePort: INBOUND_CAPTURE_PORT,
+  proxyUids: [PROXY_UID],
+  proxyGids: [PROXY_GID],
   mode: 'REDIRECT',
   inboundPorts: '*',
   inboundPortsExclude: [],

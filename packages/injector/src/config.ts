@@ -1,3 +1,12 @@
+import {
+  INBOUND_CAPTURE_PORT,
+  OUTBOUND_CAPTURE_PORT,
+  PROXY_GID,
+  PROXY_HEALTH_PORT,
+  PROXY_PROMETHEUS_PORT,
+  PROXY_STATUS_PORT,
+  PROXY_UID,
+} from '@minimesh/api/ports'
 import { InjectError } from './errors.ts'
 import type { ResourceRequirements } from './kube.ts'
 
@@ -8,14 +17,18 @@ export interface InjectConfig {
   imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never'
   /** The control plane's discovery address, `host:port` (plaintext gRPC). */
   discoveryAddress: string
-  /** uid and gid the proxy runs as; its traffic is never captured. */
+  /** uid and gid the proxy runs as (mesh-init -u/-g: its traffic is never captured). */
   proxyUid: number
   proxyGid: number
-  /** mesh-init -p: the proxy's outbound capture listener. */
+  /** mesh-init -p and mesh-proxy --outbound-port: the proxy's outbound capture listener. */
   outboundCapturePort: number
-  /** mesh-init -z: the proxy's inbound capture listener. */
+  /** mesh-init -z and mesh-proxy --inbound-port: the proxy's inbound capture listener. */
   inboundCapturePort: number
-  /** The proxy's ports on the pod IP: Prometheus (Envoy-style), status/merged metrics, health. */
+  /**
+   * The proxy's ports on the pod IP (mesh-proxy --prom-port, --stats-port, --health-port; never
+   * captured, mesh-init -d): its own Prometheus stats (Envoy-style), status (scraped metrics and
+   * the rewritten app probes), health (the sidecar's readiness). See @minimesh/api/ports.
+   */
   promPort: number
   statusPort: number
   healthPort: number
@@ -64,13 +77,13 @@ export const DEFAULT_INJECT_CONFIG: Readonly<InjectConfig> = Object.freeze({
   image: 'minimesh/proxy:0.1.0',
   imagePullPolicy: 'IfNotPresent',
   discoveryAddress: 'meshd.minimesh-system.svc:15010',
-  proxyUid: 1337,
-  proxyGid: 1337,
-  outboundCapturePort: 15001,
-  inboundCapturePort: 15006,
-  promPort: 15090,
-  statusPort: 15020,
-  healthPort: 15021,
+  proxyUid: PROXY_UID,
+  proxyGid: PROXY_GID,
+  outboundCapturePort: OUTBOUND_CAPTURE_PORT,
+  inboundCapturePort: INBOUND_CAPTURE_PORT,
+  promPort: PROXY_PROMETHEUS_PORT,
+  statusPort: PROXY_STATUS_PORT,
+  healthPort: PROXY_HEALTH_PORT,
   excludeInboundPorts: [],
   excludeOutboundPorts: [],
   excludeOutboundCidrs: [],

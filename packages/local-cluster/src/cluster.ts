@@ -146,7 +146,7 @@ export class LocalCluster extends EventEmitter {
     checkTools()
     const runDir = options.runDir ?? defaultRunDir()
     mkdirSync(runDir, { recursive: true })
-    // Containers run as other users (the proxy as 1337) and read their volumes below it.
+    // Containers run as other users (the proxy as its own uid) and read their volumes below it.
     chmodSync(runDir, 0o755)
     const exec = options.exec ?? new SpawnExec()
     const leftover = Ledger.read(runDir)

@@ -7,6 +7,14 @@
 // meshd's CA, and talks to meshd (discovery, quota, CA) over TLS on 15012 instead of 15010.
 import type { ChannelCredentials } from '@grpc/grpc-js'
 import { defineOptions, formatOptions, type OptionValues, portValue } from '@minimesh/api/options'
+import {
+  INBOUND_CAPTURE_PORT,
+  OUTBOUND_CAPTURE_PORT,
+  PROXY_ADMIN_PORT,
+  PROXY_HEALTH_PORT,
+  PROXY_PROMETHEUS_PORT,
+  PROXY_STATUS_PORT,
+} from '@minimesh/api/ports'
 import pino from 'pino'
 import { parseAppProbers } from './admin/app-probes.ts'
 import { ProxyError } from './errors.ts'
@@ -20,7 +28,7 @@ const badOption = (message: string, detail: { cause?: unknown }) =>
 /** `mesh-proxy wait`'s flags. */
 const WAIT_OPTIONS = defineOptions(
   {
-    'health-port': { type: 'port', default: 15021, help: "the proxy's /healthz/ready" },
+    'health-port': { type: 'port', default: PROXY_HEALTH_PORT, help: "the proxy's /healthz/ready" },
     timeout: {
       type: 'duration',
       bare: 's',
@@ -48,15 +56,28 @@ const PROXY_OPTIONS = defineOptions(
       arg: 'FILE',
       help: 'static configuration (YAML/JSON {listeners, routes, clusters, endpoints})',
     },
-    'admin-port': { type: 'port', default: 15000, help: 'admin on 127.0.0.1' },
-    'stats-port': { type: 'port', default: 15020, help: 'Prometheus /stats/prometheus' },
-    'health-port': { type: 'port', default: 15021, help: '/healthz/ready' },
+    'admin-port': { type: 'port', default: PROXY_ADMIN_PORT, help: 'admin on 127.0.0.1' },
+    'stats-port': {
+      type: 'port',
+      default: PROXY_STATUS_PORT,
+      help: 'status: /stats/prometheus (scraped), app probes',
+    },
+    'health-port': { type: 'port', default: PROXY_HEALTH_PORT, help: '/healthz/ready' },
+    'prom-port': {
+      type: 'port',
+      default: PROXY_PROMETHEUS_PORT,
+      help: "the proxy's own Prometheus /stats/prometheus",
+    },
     'outbound-port': {
       type: 'port',
-      defaultText: 'its configured 15001',
+      defaultText: `its configured ${OUTBOUND_CAPTURE_PORT}`,
       help: 'bind virtualOutbound here',
     },
-    'inbound-port': { type: 'port', defaultText: 'its configured 15006', help: 'bind virtualInbound here' },
+    'inbound-port': {
+      type: 'port',
+      defaultText: `its configured ${INBOUND_CAPTURE_PORT}`,
+      help: 'bind virtualInbound here',
+    },
     'port-map': {
       type: 'map',
       key: portValue(),
@@ -276,9 +297,14 @@ export async function main(argv: string[]): Promise<void> {
   if (!values.config && !discoveryAddress) {
     throw new ProxyError('MESH_ERR_PROXY_BAD_OPTION', `give --discovery-address or --config\n${usage()}`)
   }
+  // meshd sends virtualOutbound and virtualInbound on the default capture ports, the same for every
+  // proxy (as Istio's xDS); the ports this pod's iptables redirect to are the injector's choice,
+  // given here, and the proxy binds those two listeners there. So meshd needs no per-proxy port
+  // and the proxy's node metadata carries none: the two pod-local ends (mesh-init's -p/-z and
+  // these flags) are set from one InjectConfig.
   const portMap: Record<number, number> = {}
-  if (values['outbound-port'] !== undefined) portMap[15001] = values['outbound-port']
-  if (values['inbound-port'] !== undefined) portMap[15006] = values['inbound-port']
+  if (values['outbound-port'] !== undefined) portMap[OUTBOUND_CAPTURE_PORT] = values['outbound-port']
+  if (values['inbound-port'] !== undefined) portMap[INBOUND_CAPTURE_PORT] = values['inbound-port']
   for (const [from, to] of values['port-map']) portMap[from] = to
   const log = pino({ name: 'mesh-proxy', level: values['log-level'] }, pino.destination(2))
   const accessLogFlag = values['access-log']
@@ -330,6 +356,7 @@ export async function main(argv: string[]): Promise<void> {
     adminPort: values['admin-port'],
     statsPort: values['stats-port'],
     healthPort: values['health-port'],
+    promPort: values['prom-port'],
     ...(values['bind-address'] ? { bindAddress: values['bind-address'] } : {}),
     portMap,
     accessLog,

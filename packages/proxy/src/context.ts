@@ -38,7 +38,7 @@ export interface ProxyContext {
   inflight: number
   draining: boolean
   /**
-   * A draining sidecar still accepts the app's outbound connections (captured on 15001): the app
+   * A draining sidecar still accepts the app's outbound connections (captured to virtualOutbound): the app
    * may be finishing its work.
    */
   acceptOutboundWhileDraining?: boolean

@@ -14,7 +14,7 @@ const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url))
 
 interface Started {
   child: ChildProcess
-  ports: { admin: number; stats: number; health: number }
+  ports: { admin: number; stats: number; health: number; prometheus: number }
   listeners: Record<string, number>
   stdout: () => string
 }
@@ -79,6 +79,8 @@ describe('mesh-proxy', () => {
       '0',
       '--health-port',
       '0',
+      '--prom-port',
+      '0',
       '--port-map',
       '8080=0',
       '--bind-address',
@@ -89,6 +91,7 @@ describe('mesh-proxy', () => {
     children.push(p.child)
     const port = p.listeners['0.0.0.0_8080']!
     expect((await fetch(`http://127.0.0.1:${p.ports.health}/healthz/ready`)).status).toBe(200)
+    expect((await fetch(`http://127.0.0.1:${p.ports.prometheus}/stats/prometheus`)).status).toBe(200)
     // It relaunched itself (same pid) with its semi-space flag and malloc arena limit.
     expect(readFileSync(`/proc/${p.child.pid}/cmdline`, 'utf8').split('\0')).toContain(
       '--max-semi-space-size=4',

@@ -3,9 +3,15 @@
 import type { Server } from 'node:http'
 import type { Node } from '@minimesh/api'
 import { formatNodeId } from '@minimesh/api/config'
+import {
+  PROXY_ADMIN_PORT,
+  PROXY_HEALTH_PORT,
+  PROXY_PROMETHEUS_PORT,
+  PROXY_STATUS_PORT,
+} from '@minimesh/api/ports'
 import pino, { type Logger } from 'pino'
 import { AccessLog, type LogSink } from './admin/access-log.ts'
-import { adminHandlers, healthHandlers, metricsHandlers, serve } from './admin/admin.ts'
+import { adminHandlers, healthHandlers, metricsHandlers, prometheusHandlers, serve } from './admin/admin.ts'
 import { type AppProber, appProbeHandlers } from './admin/app-probes.ts'
 import { ProxyMetrics } from './admin/metrics.ts'
 import { XdsConfigStore } from './config/store.ts'
@@ -58,15 +64,19 @@ export interface ProxyOptions {
   discoveryRootsPem?: string
   /** Extra node metadata sent to the control plane. */
   metadata?: Record<string, string>
-  /** Admin (15000), Prometheus (15020) and readiness (15021) ports; 0 = any free port; null = off. */
+  /**
+   * Admin, status (scraped Prometheus metrics, app probes), readiness and the proxy's own Prometheus
+   * ports (defaults in @minimesh/api/ports); 0 = any free port; null = off.
+   */
   adminPort?: number | null
   statsPort?: number | null
   healthPort?: number | null
+  promPort?: number | null
   /** Admin binds here (127.0.0.1: never reachable from outside the pod). */
   adminAddress?: string
   /** Bind every listener here instead of its configured address. */
   bindAddress?: string
-  /** Configured listener port → port actually bound (e.g. {15001: 0, 15006: 0, 8080: 18080}). */
+  /** Configured listener port → port actually bound (e.g. the capture ports → the pod's, 8080 → 18080). */
   portMap?: Record<number, number>
   /** How a captured connection's original destination is found (default: SO_ORIGINAL_DST). */
   originalDestination?: OriginalDestinationFn
@@ -86,7 +96,7 @@ export interface ProxyOptions {
   /** How long draining waits for in-flight requests before closing connections. */
   drainTimeoutMs?: number
   /**
-   * POST /quitquitquit (admin on 127.0.0.1:15000, and 15020 from the pod's loopback only) calls
+   * POST /quitquitquit (admin on 127.0.0.1, and the status port from the pod's loopback only) calls
    * this: a Job's main container tells a classic sidecar that it is done (Envoy's and pilot-agent's
    * endpoint). Without it the endpoint is not served.
    */
@@ -108,7 +118,13 @@ export interface RunningProxy {
   readonly certificates: CertificateRotator | undefined
   readonly accessLog: AccessLog
   readonly node: Node
-  ports: { admin?: number; stats?: number; health?: number; readonly listeners: Record<string, number> }
+  ports: {
+    admin?: number
+    stats?: number
+    health?: number
+    prometheus?: number
+    readonly listeners: Record<string, number>
+  }
   /** Resolves once a configuration is in and its listeners are bound. */
   whenReady(): Promise<void>
   /** Replaces the static configuration (validated; a bad one throws and changes nothing). */
@@ -264,7 +280,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
   }
   ports.admin = await start(
     options.adminPort,
-    15000,
+    PROXY_ADMIN_PORT,
     adminHost,
     adminHandlers(ctx, {
       ...(options.onQuit ? { quit: options.onQuit } : {}),
@@ -273,11 +289,12 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
       rotation: () => certificates?.status,
     }),
   )
-  ports.stats = await start(options.statsPort, 15020, '0.0.0.0', {
+  ports.stats = await start(options.statsPort, PROXY_STATUS_PORT, '0.0.0.0', {
     ...metricsHandlers(ctx, options.onQuit),
     ...appProbeHandlers(options.appProbers ?? {}),
   })
-  ports.health = await start(options.healthPort, 15021, '0.0.0.0', healthHandlers(ctx))
+  ports.health = await start(options.healthPort, PROXY_HEALTH_PORT, '0.0.0.0', healthHandlers(ctx))
+  ports.prometheus = await start(options.promPort, PROXY_PROMETHEUS_PORT, '0.0.0.0', prometheusHandlers(ctx))
 
   let xds: XdsClient | undefined
   if (options.config !== undefined) {

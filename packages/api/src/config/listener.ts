@@ -49,7 +49,7 @@ export const filterChain = object(
 export type FilterChain = Infer<typeof filterChain>
 
 /**
- * A listener. Names follow Istio: `virtualOutbound` (15001), `virtualInbound` (15006),
+ * A listener. Names follow Istio: `virtualOutbound` and `virtualInbound` (the capture ports, ports.ts),
  * `0.0.0.0_9080` (outbound HTTP for a port, reached through virtualOutbound: bindToPort false),
  * `198.19.0.12_3306` (outbound TCP for one service address), `0.0.0.0_8080` (gateway).
  */

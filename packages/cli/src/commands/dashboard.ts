@@ -1,6 +1,7 @@
 // meshctl dashboard: the mesh dashboard (@minimesh/dashboard) on a local port, for the local
 // cluster or a Kubernetes cluster (read through the API server), until Ctrl-C.
 import { spawn } from 'node:child_process'
+import { PROXY_STATUS_PORT } from '@minimesh/api/ports'
 import { launchDashboard } from '@minimesh/dashboard'
 import { commandOptions } from './options.ts'
 import { type Command, UsageError } from './types.ts'
@@ -27,7 +28,10 @@ const OPTIONS = commandOptions(
         'there when it is installed)',
     },
     'prometheus-url': { type: 'string', arg: 'URL', help: 'metrics from the Prometheus at URL' },
-    'no-prometheus': { type: 'boolean', help: "scrape every proxy's 15020 directly" },
+    'no-prometheus': {
+      type: 'boolean',
+      help: `scrape every proxy's status port (${PROXY_STATUS_PORT}) directly`,
+    },
     'zipkin-url': { type: 'string', arg: 'URL', help: 'a Zipkin UI: each edge links to its traces' },
     address: { type: 'string', default: '127.0.0.1', help: 'listen address' },
     port: { type: 'port', default: 20001, help: 'listen port (0: any free one)' },

@@ -3,6 +3,7 @@
 // take and what clients send, the AuthorizationPolicies that apply, what meshd made of each rule,
 // and (for a pod) the routes its proxy actually serves (istioctl x describe).
 import { outcomeText } from '@minimesh/api'
+import { PROXY_ADMIN_PORT } from '@minimesh/api/ports'
 import { type Configz, findConfig } from '../mesh/configz.ts'
 import {
   authorizationLines,
@@ -11,13 +12,7 @@ import {
   mtlsLine,
   workloadsOf,
 } from '../mesh/describe-security.ts'
-import {
-  type LiveObject,
-  type MeshTarget,
-  PROXY_ADMIN_PORT,
-  resolveTarget,
-  TARGET_OPTIONS,
-} from '../mesh/target.ts'
+import { type LiveObject, type MeshTarget, resolveTarget, TARGET_OPTIONS } from '../mesh/target.ts'
 import { commandOptions } from './options.ts'
 import { resolvePod, routesTable } from './proxy-config.ts'
 import { type Command, type CommandIo, UsageError } from './types.ts'

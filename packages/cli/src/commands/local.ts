@@ -5,6 +5,7 @@
 //   exec    POD [-c C] -- CMD…      wait    [-n NS] [-l SEL]
 //   url     the ingress gateway URL down    stop everything and remove what it made
 import { formatOptions, type OptionTable } from '@minimesh/api/options'
+import { PROXY_ADMIN_PORT } from '@minimesh/api/ports'
 import {
   defaultRunDir,
   kindByName,
@@ -54,7 +55,7 @@ when a resource was rejected or the proxies do not ACK within --timeout (naming 
   },
   'port-forward': {
     synopsis: 'port-forward POD [LOCAL:]REMOTE [-n NS] [--address 127.0.0.1]',
-    summary: 'forward a local port to 127.0.0.1:REMOTE inside a pod (e.g. its proxy admin, 15000)',
+    summary: `forward a local port to 127.0.0.1:REMOTE inside a pod (e.g. its proxy admin, ${PROXY_ADMIN_PORT})`,
   },
   url: { synopsis: 'url', summary: "the ingress gateway's URL from this host" },
   status: { synopsis: 'status', summary: 'whether a cluster runs' },
@@ -337,7 +338,7 @@ async function portForward(args: string[], io: CommandIo): Promise<number> {
   const [podArg, ports] = positionals
   if (!podArg || !ports) throw new UsageError('port-forward needs a POD and [LOCAL:]REMOTE')
   const m = /^(?:(\d+):)?(\d+)$/.exec(ports)
-  if (!m) throw new UsageError(`bad port "${ports}" (use 15000 or 8000:15000)`)
+  if (!m) throw new UsageError(`bad port "${ports}" (use ${PROXY_ADMIN_PORT} or 8000:${PROXY_ADMIN_PORT})`)
   const remote = Number(m[2])
   const local = m[1] ? Number(m[1]) : remote
   if (remote < 1 || remote > 65535 || local > 65535)

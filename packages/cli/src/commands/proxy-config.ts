@@ -2,14 +2,9 @@
 // endpoint (a pod's through the cluster, --admin, or 127.0.0.1:15000 inside a pod) and prints what
 // the proxy is actually serving, as tables (or the admin JSON with -o json). `secret` is its
 // workload certificate (/certs): identity, chain, roots, validity and renewal.
+import { PROXY_ADMIN_PORT } from '@minimesh/api/ports'
 import { CliError } from '../errors.ts'
-import {
-  type MeshTarget,
-  PROXY_ADMIN_PORT,
-  resolveTarget,
-  TARGET_OPTIONS,
-  type TargetFlags,
-} from '../mesh/target.ts'
+import { type MeshTarget, resolveTarget, TARGET_OPTIONS, type TargetFlags } from '../mesh/target.ts'
 import { commandOptions } from './options.ts'
 import { type Command, type CommandIo, UsageError } from './types.ts'
 
@@ -277,7 +272,7 @@ const OPTIONS = commandOptions(
     admin: {
       type: 'string',
       arg: 'HOST:PORT',
-      defaultText: '127.0.0.1:15000 without a POD',
+      defaultText: `127.0.0.1:${PROXY_ADMIN_PORT} without a POD`,
       help: "the proxy's admin address",
     },
     output: { type: 'enum', values: ['table', 'json'], short: 'o', default: 'table', help: 'output format' },
@@ -287,10 +282,10 @@ const OPTIONS = commandOptions(
   `meshctl proxy-config routes|clusters|listeners|endpoints|secret [POD[.NS] | deploy/NAME] [-n NS] [-o json]
                      [--admin HOST:PORT] [--local | --kubeconfig FILE --context NAME]
 
-With a POD (or deploy/NAME: its first running pod), reads that pod's proxy admin (127.0.0.1:15000
+With a POD (or deploy/NAME: its first running pod), reads that pod's proxy admin (127.0.0.1:${PROXY_ADMIN_PORT}
 in the pod) through the cluster, as \`kubectl port-forward\` does: on the local cluster through the
 pod's network namespace, on Kubernetes through the API server's port-forward. Without one, reads
---admin, or 127.0.0.1:15000 (inside a pod).`,
+--admin, or 127.0.0.1:${PROXY_ADMIN_PORT} (inside a pod).`,
   { allowPositionals: true },
 )
 
@@ -347,12 +342,12 @@ export async function resolvePod(
   return { namespace: ns, name }
 }
 
-/** Runs `fn` with an admin address: --admin, a pod's admin forwarded through the cluster, or 127.0.0.1:15000. */
+/** Runs `fn` with an admin address: --admin, a pod's admin forwarded through the cluster, or the pod's own. */
 export async function withProxyAdmin<T>(
   args: Pick<Args, 'admin' | 'pod' | 'namespace'> & TargetFlags,
   fn: (admin: string, via?: string) => Promise<T>,
 ): Promise<T> {
-  if (args.admin || !args.pod) return fn(args.admin ?? '127.0.0.1:15000')
+  if (args.admin || !args.pod) return fn(args.admin ?? `127.0.0.1:${PROXY_ADMIN_PORT}`)
   const target = resolveTarget(args)
   const pod = await resolvePod(target, args.pod, args.namespace)
   const fwd = await target.forward(pod.namespace, pod.name, PROXY_ADMIN_PORT)

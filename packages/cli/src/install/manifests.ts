@@ -4,6 +4,13 @@
 // configurations (from @minimesh/injector, caBundle filled), and the ingress gateway.
 import { allCrds, MESH_KINDS } from '@minimesh/api'
 import {
+  PROXY_HEALTH_PORT,
+  PROXY_PORT_NAMES,
+  PROXY_PROMETHEUS_PORT,
+  PROXY_STATUS_PORT,
+  PROXY_UID,
+} from '@minimesh/api/ports'
+import {
   type CertificateBundle,
   GATEWAY_TEMPLATE,
   generateCertificates,
@@ -36,7 +43,6 @@ export const MESHD = 'meshd'
 const GATEWAY = 'minimesh-ingressgateway'
 export const WEBHOOK_SECRET = 'meshd-webhook-tls'
 const WEBHOOK_DIR = '/etc/minimesh/webhook'
-const PROXY_UID = 1337
 
 const b64 = (s: string) => Buffer.from(s).toString('base64')
 const fieldEnv = (name: string, fieldPath: string) => ({
@@ -179,7 +185,7 @@ function gateway(ns: string, image: string, pullPolicy: string): KubeObject[] {
         selector: { minimesh: 'ingressgateway' },
         ports: [
           { name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' },
-          { name: 'status-port', port: 15021, targetPort: 15021, protocol: 'TCP' },
+          { name: 'status-port', port: PROXY_HEALTH_PORT, targetPort: PROXY_HEALTH_PORT, protocol: 'TCP' },
         ],
       },
     },
@@ -208,9 +214,13 @@ function gateway(ns: string, image: string, pullPolicy: string): KubeObject[] {
                 args: ['router', '--discovery-address', discovery],
                 ports: [
                   { name: 'http', containerPort: 8080, protocol: 'TCP' },
-                  { name: 'mesh-metrics', containerPort: 15020, protocol: 'TCP' },
-                  { name: 'mesh-health', containerPort: 15021, protocol: 'TCP' },
-                  { name: 'mesh-prom', containerPort: 15090, protocol: 'TCP' },
+                  { name: PROXY_PORT_NAMES.status, containerPort: PROXY_STATUS_PORT, protocol: 'TCP' },
+                  { name: PROXY_PORT_NAMES.health, containerPort: PROXY_HEALTH_PORT, protocol: 'TCP' },
+                  {
+                    name: PROXY_PORT_NAMES.prometheus,
+                    containerPort: PROXY_PROMETHEUS_PORT,
+                    protocol: 'TCP',
+                  },
                 ],
                 env: [
                   fieldEnv('POD_NAME', 'metadata.name'),
@@ -225,7 +235,7 @@ function gateway(ns: string, image: string, pullPolicy: string): KubeObject[] {
                   { name: 'MESH_DISCOVERY_ADDRESS', value: discovery },
                 ],
                 readinessProbe: {
-                  httpGet: { path: '/healthz/ready', port: 15021 },
+                  httpGet: { path: '/healthz/ready', port: PROXY_HEALTH_PORT },
                   initialDelaySeconds: 1,
                   periodSeconds: 2,
                   failureThreshold: 30,

@@ -5,7 +5,7 @@ import { createServer, type Socket } from 'node:net'
 export interface Forwarded {
   /** `127.0.0.1:PORT` on this host. */
   address: string
-  /** What it reaches: `default/reviews-v1-abc:15000`. */
+  /** What it reaches: `default/reviews-v1-abc:9080`. */
   target: string
   close(): Promise<void>
 }

@@ -20,7 +20,6 @@ import { type Forwarded, forwardPort } from './port-forward.ts'
 
 const MESH_NAMESPACE = 'minimesh-system'
 const MESHD_MONITORING_PORT = 15014
-export const PROXY_ADMIN_PORT = 15000
 
 /** Any Kubernetes-shaped object. */
 export interface LiveObject {

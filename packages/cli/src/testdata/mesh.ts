@@ -77,6 +77,8 @@ export async function startSidecar(
       '0',
       '--health-port',
       '0',
+      '--prom-port',
+      '0',
       '--outbound-port',
       '0',
       '--inbound-port',

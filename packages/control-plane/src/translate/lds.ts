@@ -1,11 +1,10 @@
 import type { Authorization, FilterChain, Listener } from '@minimesh/api'
+import { INBOUND_CAPTURE_PORT, OUTBOUND_CAPTURE_PORT } from '@minimesh/api/ports'
 import { isHttp } from '../registry/protocol.ts'
 import type { PushContext } from './context.ts'
 import {
   addressListenerName,
-  INBOUND_CAPTURE_PORT,
   INBOUND_PASSTHROUGH_CLUSTER,
-  OUTBOUND_CAPTURE_PORT,
   outboundClusterName,
   PASSTHROUGH_CLUSTER,
   VIRTUAL_INBOUND_LISTENER,
@@ -51,7 +50,11 @@ export function outboundListeners(ctx: PushContext, ns: string): Listener[] {
   return [...http, ...tcp.sort((a, b) => (a.name < b.name ? -1 : 1))]
 }
 
-/** 0.0.0.0:15001, where iptables sends the pod's outbound connections; unknown destinations pass through. */
+/**
+ * 0.0.0.0:OUTBOUND_CAPTURE_PORT, where iptables sends the pod's outbound connections; unknown
+ * destinations pass through. Always the default port, as Istio's xDS: a pod whose injector chose
+ * another has a proxy told so (`--outbound-port`), which binds this listener there.
+ */
 export function virtualOutboundListener(): Listener {
   return {
     name: VIRTUAL_OUTBOUND_LISTENER,
@@ -64,7 +67,10 @@ export function virtualOutboundListener(): Listener {
   }
 }
 
-/** 0.0.0.0:15006, where iptables sends connections to the pod: a chain per inbound port, else passthrough. */
+/**
+ * 0.0.0.0:INBOUND_CAPTURE_PORT, where iptables sends connections to the pod: a chain per inbound
+ * port, else passthrough. Always the default port (`--inbound-port` moves it, as above).
+ */
 export function virtualInboundListener(
   chains: FilterChain[],
   mtls: NonNullable<FilterChain['mtls']>['mode'],

@@ -5,8 +5,6 @@ export const INBOUND_PASSTHROUGH_CLUSTER = 'InboundPassthroughCluster'
 export const BLACKHOLE_CLUSTER = 'BlackHoleCluster'
 export const VIRTUAL_OUTBOUND_LISTENER = 'virtualOutbound'
 export const VIRTUAL_INBOUND_LISTENER = 'virtualInbound'
-export const OUTBOUND_CAPTURE_PORT = 15001
-export const INBOUND_CAPTURE_PORT = 15006
 /** The catch-all virtual host of an outbound route configuration. */
 export const ALLOW_ANY_VHOST = 'allow_any'
 /** The namespace whose DestinationRules apply mesh-wide (Istio's root namespace). */

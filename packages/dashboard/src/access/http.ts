@@ -1,6 +1,7 @@
 // How the dashboard reaches meshd, the proxies and Prometheus: a GET that returns the body, behind
 // one small interface. Directly (the local cluster's addresses are routable from the host; a
 // port-forward) or through the Kubernetes API server's proxy (access/kube.ts).
+import { PROXY_STATUS_PORT } from '@minimesh/api/ports'
 import { DashboardError } from '../errors.ts'
 
 export type HttpGet = (url: string) => Promise<string>
@@ -55,7 +56,7 @@ export interface MeshEndpoints {
   get: HttpGet
   /** meshd's monitoring port base URL (15014), no trailing slash. */
   meshd: string
-  /** A proxy's merged metrics (15020 /stats/prometheus). */
+  /** A proxy's scraped metrics (/stats/prometheus on its status port: the default, PROXY_STATUS_PORT). */
   proxyMetrics(target: ProxyTarget): string
   /** Prometheus's base URL, when one is used. */
   prometheus?: string
@@ -72,7 +73,8 @@ export function directEndpoints(options: {
     describe: options.describe ?? `meshd at ${options.meshd}`,
     get: options.get ?? plainGet(),
     meshd: options.meshd.replace(/\/$/, ''),
-    proxyMetrics: (t) => `http://${t.ip.includes(':') ? `[${t.ip}]` : t.ip}:15020/stats/prometheus`,
+    proxyMetrics: (t) =>
+      `http://${t.ip.includes(':') ? `[${t.ip}]` : t.ip}:${PROXY_STATUS_PORT}/stats/prometheus`,
     ...(options.prometheus ? { prometheus: options.prometheus.replace(/\/$/, '') } : {}),
   }
 }

@@ -5,6 +5,7 @@
 import { request as httpRequest } from 'node:http'
 import { request } from 'node:https'
 import { KubeConfig } from '@kubernetes/client-node'
+import { PROXY_STATUS_PORT } from '@minimesh/api/ports'
 import { DashboardError } from '../errors.ts'
 import type { HttpGet, MeshEndpoints } from './http.ts'
 
@@ -86,7 +87,7 @@ export function kubeEndpoints(options: KubeEndpointsOptions = {}): MeshEndpoints
     describe: `Kubernetes context ${kc.getCurrentContext()} (${base})`,
     get: kubeGet(kc),
     meshd: `${base}${serviceProxyPath(ns, 'meshd', 15014)}`,
-    proxyMetrics: (t) => `${base}${podProxyPath(t.namespace, t.pod, 15020)}/stats/prometheus`,
+    proxyMetrics: (t) => `${base}${podProxyPath(t.namespace, t.pod, PROXY_STATUS_PORT)}/stats/prometheus`,
     ...(options.prometheus ? { prometheus: `${base}${serviceProxyPath(ns, 'prometheus', 9090)}` } : {}),
   }
 }

@@ -26,6 +26,29 @@ const MESH_ROOT = readFileSync(new URL('../testdata/mesh-root.pem', import.meta.
 const caConfig = resolveInjectConfig({ caRootCert: MESH_ROOT })
 /** The injector on a cluster that runs native sidecars (meshd on Kubernetes ≥ 1.33, the local cluster). */
 const nativeConfig = resolveInjectConfig({ nativeSidecars: true })
+/** Every port and id of the sidecar contract moved off its default. */
+const customPorts = resolveInjectConfig({
+  outboundCapturePort: 16001,
+  inboundCapturePort: 16006,
+  statusPort: 16020,
+  healthPort: 16021,
+  promPort: 16090,
+  proxyUid: 2337,
+  proxyGid: 2338,
+})
+/** The proxy's port flags with the defaults. */
+const DEFAULT_PORT_ARGS = [
+  '--outbound-port',
+  '15001',
+  '--inbound-port',
+  '15006',
+  '--stats-port',
+  '15020',
+  '--health-port',
+  '15021',
+  '--prom-port',
+  '15090',
+]
 
 const proxyOf = (pod: Pod) => findProxy(pod)!.container
 
@@ -87,6 +110,16 @@ describe('inject: golden pods', () => {
     expectGolden('mesh-ca.patch.json', `${JSON.stringify(jsonPatch(input, out), null, 2)}\n`)
   })
 
+  it('custom-ports: every port and the uid/gid off their defaults: mesh-init, the proxy and the probes agree', () => {
+    const input = deepFreeze(structuredClone(CASES.find((c) => c.name === 'probes')!.pod))
+    const out = inject(input, customPorts)
+    expectGolden(
+      'custom-ports.yaml',
+      `# the probes pod with the injector's ports and ids all moved off their defaults\n${stringify(out)}`,
+    )
+    expectGolden('custom-ports.patch.json', `${JSON.stringify(jsonPatch(input, out), null, 2)}\n`)
+  })
+
   it('gateway: the gateway template fills the identity into the mesh-proxy container, nothing else', () => {
     const input = deepFreeze(gatewayPod())
     const decision = shouldInject(input, { name: 'minimesh-system' })
@@ -113,6 +146,7 @@ describe('inject: with the mesh CA (caRootCert)', () => {
       'sidecar',
       '--discovery-address',
       'meshd.minimesh-system.svc:15010',
+      ...DEFAULT_PORT_ARGS,
       '--token-file',
       '/var/run/secrets/tokens/minimesh-token',
     ])
@@ -216,7 +250,7 @@ describe('inject: what it adds', () => {
       name: 'mesh-proxy',
       image: 'minimesh/proxy:0.1.0',
       command: ['mesh-proxy'],
-      args: ['sidecar', '--discovery-address', 'meshd.minimesh-system.svc:15010'],
+      args: ['sidecar', '--discovery-address', 'meshd.minimesh-system.svc:15010', ...DEFAULT_PORT_ARGS],
       securityContext: { runAsUser: 1337, runAsGroup: 1337, readOnlyRootFilesystem: true },
       readinessProbe: { httpGet: { path: '/healthz/ready', port: 15021 } },
       volumeMounts: [{ name: 'mesh-proxy-data', mountPath: '/var/run/minimesh' }],
@@ -319,6 +353,46 @@ describe('inject: what it adds', () => {
     expect(worker.livenessProbe).toEqual({ exec: { command: ['cat', '/tmp/healthy'] } })
   })
 
+  it('the ports the config chose: mesh-init redirects to, and leaves alone, the ones the proxy is told to bind', () => {
+    for (const placement of [{}, { nativeSidecars: true }]) {
+      const o = inject(productpagePod(), { ...customPorts, ...placement })
+      const p = proxyOf(o)
+      expect(p.args).toEqual([
+        'sidecar',
+        '--discovery-address',
+        'meshd.minimesh-system.svc:15010',
+        ...['--outbound-port', '16001', '--inbound-port', '16006', '--stats-port', '16020'],
+        ...['--health-port', '16021', '--prom-port', '16090'],
+        ...(placement.nativeSidecars ? ['--min-drain-seconds', '0'] : []),
+      ])
+      expect(p.ports!.map((x) => [x.name, x.containerPort])).toEqual([
+        ['mesh-prom', 16090],
+        ['mesh-metrics', 16020],
+        ['mesh-health', 16021],
+      ])
+      expect(p.readinessProbe!.httpGet!.port).toBe(16021)
+      if (placement.nativeSidecars) expect(p.startupProbe!.httpGet!.port).toBe(16021)
+      else
+        expect(p.lifecycle).toEqual({ postStart: { exec: { command: expect.arrayContaining(['16021']) } } })
+      expect(p.securityContext).toMatchObject({ runAsUser: 2337, runAsGroup: 2338 })
+      const init = o.spec!.initContainers!.find((c) => c.name === 'mesh-init')!
+      expect(init.args).toEqual([
+        ...['-p', '16001', '-z', '16006', '-u', '2337', '-g', '2338', '-m', 'REDIRECT'],
+        ...['-i', '*', '-x', '', '-b', '*', '-d', '16090,16021,16020'],
+      ])
+      // Prometheus is pointed at the status port the proxy serves its metrics on.
+      expect(o.metadata!.annotations!['prometheus.io/port']).toBe('16020')
+    }
+    // The app's probes go to the status port the proxy answers them on.
+    const probed = inject(CASES.find((c) => c.name === 'probes')!.pod, customPorts)
+    const web = probed.spec!.containers.find((c) => c.name === 'web')!
+    expect(web.readinessProbe!.httpGet).toEqual({
+      path: '/app-health/web/readyz',
+      port: 16020,
+      scheme: 'HTTP',
+    })
+  })
+
   it('config changes what is injected', () => {
     const config = resolveInjectConfig({
       image: 'registry.local/proxy:dev',
@@ -328,7 +402,7 @@ describe('inject: what it adds', () => {
     const o = inject(productpagePod(), config)
     const p = proxyOf(o)
     expect(p.image).toBe('registry.local/proxy:dev')
-    expect(p.args).toEqual(['sidecar', '--discovery-address', '198.18.0.1:15010'])
+    expect(p.args).toEqual(['sidecar', '--discovery-address', '198.18.0.1:15010', ...DEFAULT_PORT_ARGS])
     expect(o.spec!.initContainers!.at(-1)!.args).toEqual(expect.arrayContaining(['-o', '3306']))
     expect(DEFAULT_INJECT_CONFIG.image).toBe('minimesh/proxy:0.1.0')
   })

@@ -1,11 +1,11 @@
 // App probe rewriting, Istio's way. Once inbound traffic is captured, a kubelet probe to the app's
 // port would be answered by the proxy, not the app: a tcpSocket probe would always pass (the proxy
 // accepts), and an httpGet probe would fail whenever the proxy is not ready or (with mTLS) always.
-// So each httpGet/tcpSocket probe is pointed at the proxy's status port (15020, never captured) at
+// So each httpGet/tcpSocket probe is pointed at the proxy's status port (config.statusPort, never captured) at
 // `/app-health/<container>/readyz|livez|startupz`, and the original is handed to the proxy in the
 // sidecar env MESH_KUBE_APP_PROBERS:
 //   {"/app-health/web/readyz": {"httpGet": {"path": "/ready", "port": 8080, "scheme": "HTTP"}, "timeoutSeconds": 1}}
-// The proxy answers those paths by probing the app on 127.0.0.1 as uid 1337, which is not captured,
+// The proxy answers those paths by probing the app on 127.0.0.1 as the proxy's uid, which is not captured,
 // and returns the app's status code (2xx/3xx pass). Probes with an explicit host, exec and grpc
 // probes, and probes naming a port the container does not declare are left as they are.
 import type { Container, HttpGetAction, Probe } from '../kube.ts'

@@ -1,5 +1,6 @@
 // The containers and volume injection adds. Names, args and env are fixed by the contract
 // between the injector, mesh-init and the proxy (/work/helper-contracts.md, "Injection").
+import { PROXY_PORT_NAMES } from '@minimesh/api/ports'
 import type { InjectConfig } from '../config.ts'
 import { type Container, cloneJson, type EnvVar, type Labels, type Volume } from '../kube.ts'
 import {
@@ -57,7 +58,12 @@ export interface ProxyContainerContext {
   tracingEnv?: EnvVar[]
 }
 
-/** The sidecar: the proxy, as uid/gid 1337 (never captured), read-only root filesystem. */
+/**
+ * The sidecar: the proxy, as the proxy uid/gid (never captured), read-only root filesystem. Its
+ * flags name every port the injector chose, so that it binds where mesh-init redirects and where
+ * the rewritten probes and the sidecar's own probes ask (a default is spelt out too: the pod says
+ * what it runs with, and a proxy of another version with other defaults still agrees).
+ */
 export function proxyContainer(config: InjectConfig, ctx: ProxyContainerContext): Container {
   const env: EnvVar[] = [
     fieldRef('POD_NAME', 'metadata.name'),
@@ -86,14 +92,15 @@ export function proxyContainer(config: InjectConfig, ctx: ProxyContainerContext)
       'sidecar',
       '--discovery-address',
       config.discoveryAddress,
+      ...proxyPortArgs(config),
       ...(config.caRootCert !== undefined ? ['--token-file', `${TOKEN_DIR}/${TOKEN_VOLUME_NAME}`] : []),
       // A native sidecar is stopped after the app: nothing is left to keep serving on SIGTERM.
       ...(ctx.placement?.native ? ['--min-drain-seconds', '0'] : []),
     ],
     ports: [
-      { name: 'mesh-prom', containerPort: config.promPort, protocol: 'TCP' },
-      { name: 'mesh-metrics', containerPort: config.statusPort, protocol: 'TCP' },
-      { name: 'mesh-health', containerPort: config.healthPort, protocol: 'TCP' },
+      { name: PROXY_PORT_NAMES.prometheus, containerPort: config.promPort, protocol: 'TCP' },
+      { name: PROXY_PORT_NAMES.status, containerPort: config.statusPort, protocol: 'TCP' },
+      { name: PROXY_PORT_NAMES.health, containerPort: config.healthPort, protocol: 'TCP' },
     ],
     env,
     readinessProbe: {
@@ -140,6 +147,22 @@ export function proxyContainer(config: InjectConfig, ctx: ProxyContainerContext)
     mounts.push({ name: TOKEN_VOLUME_NAME, mountPath: TOKEN_DIR, readOnly: true })
   c.volumeMounts = mounts
   return c
+}
+
+/** mesh-proxy's port flags for the ports of this config (the ones mesh-init is told too). */
+function proxyPortArgs(config: InjectConfig): string[] {
+  return [
+    '--outbound-port',
+    String(config.outboundCapturePort),
+    '--inbound-port',
+    String(config.inboundCapturePort),
+    '--stats-port',
+    String(config.statusPort),
+    '--health-port',
+    String(config.healthPort),
+    '--prom-port',
+    String(config.promPort),
+  ]
 }
 
 /** The proxy's writable directory (its root filesystem is read-only). */

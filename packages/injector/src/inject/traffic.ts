@@ -1,6 +1,7 @@
 // mesh-init's arguments (istio-iptables' short flags) from the config and the pod's
 // traffic.sidecar.minimesh.dev/* annotations.
 import { isIP } from 'node:net'
+import { PROXY_GID } from '@minimesh/api/ports'
 import type { InjectConfig } from '../config.ts'
 import { InjectError } from '../errors.ts'
 import { TrafficAnnotation } from '../names.ts'
@@ -45,8 +46,9 @@ function uniq(list: string[]): string[] {
 }
 
 /**
- * The init container's args, e.g. with the defaults
- * `-p 15001 -z 15006 -u 1337 -m REDIRECT -i * -x "" -b * -d 15090,15021,15020`.
+ * The init container's args, e.g. with the defaults (@minimesh/api/ports)
+ * `-p <outbound> -z <inbound> -u <uid> -m REDIRECT -i * -x "" -b * -d <prom>,<health>,<status>`: where the proxy
+ * listens (the same ports the sidecar's flags give it), its uid, and its own ports left alone.
  * Throws MESH_ERR_INJECT_BAD_ANNOTATION for a malformed traffic annotation.
  */
 export function initArgs(config: InjectConfig, annotations: Record<string, string> = {}): string[] {
@@ -66,7 +68,8 @@ export function initArgs(config: InjectConfig, annotations: Record<string, strin
     '-u',
     String(config.proxyUid),
   ]
-  if (config.proxyGid !== 1337) args.push('-g', String(config.proxyGid))
+  // mesh-init's -g defaults to the contract's gid: spelt out only when it differs.
+  if (config.proxyGid !== PROXY_GID) args.push('-g', String(config.proxyGid))
   args.push(
     '-m',
     'REDIRECT',

@@ -166,7 +166,13 @@ describe.skipIf(skip)(
         env: Record<string, string>
       }
       expect(who.uid).toBe(1337)
-      expect(who.argv).toEqual(['sidecar', '--discovery-address', 'meshd.minimesh-system.svc:15010'])
+      expect(who.argv).toEqual([
+        'sidecar',
+        '--discovery-address',
+        'meshd.minimesh-system.svc:15010',
+        ...['--outbound-port', '15001', '--inbound-port', '15006', '--stats-port', '15020'],
+        ...['--health-port', '15021', '--prom-port', '15090'],
+      ])
       expect(who.env).toMatchObject({
         POD_NAME: pod.metadata.name,
         POD_NAMESPACE: 'mesh',

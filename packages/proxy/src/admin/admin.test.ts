@@ -123,6 +123,19 @@ describe('admin endpoints', () => {
     )
   })
 
+  it("the Prometheus port (Envoy's 15090) serves the same metrics and nothing else", async () => {
+    expect(proxy.ports.prometheus).toBeGreaterThan(0)
+    expect(proxy.ports.prometheus).not.toBe(proxy.ports.stats)
+    const base = `http://127.0.0.1:${proxy.ports.prometheus}`
+    const res = await fetch(`${base}/stats/prometheus`)
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/)
+    expect(await res.text()).toContain('minimesh_upstream_cx_total{cluster_name="outbound|9080||productpage')
+    // Neither readiness, app probes nor /quitquitquit: those are on the status and health ports.
+    expect((await fetch(`${base}/healthz/ready`)).status).toBe(404)
+    expect((await fetch(`${base}/quitquitquit`, { method: 'POST' })).status).toBe(404)
+  })
+
   it('is not ready before a configuration arrives', async () => {
     const p = await startTestProxy(undefined, {
       discoveryAddress: '127.0.0.1:1',

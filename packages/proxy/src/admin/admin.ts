@@ -1,8 +1,9 @@
-// The proxy's own HTTP endpoints: admin on 127.0.0.1:15000 (`/config_dump`, `/listeners`,
-// `/routes`, `/clusters`, `/stats`, `/logging`, `/certs`, POST `/quitquitquit`), Prometheus on 15020
-// (`/stats/prometheus`, POST `/quitquitquit` from loopback),
-// `/certs`), and readiness on 15021 (`/healthz/ready`: 200 once a configuration is in, and the
-// first workload certificate when a CA is configured, until draining).
+// The proxy's own HTTP endpoints (ports in @minimesh/api/ports): admin on 127.0.0.1
+// (`/config_dump`, `/listeners`, `/routes`, `/clusters`, `/stats`, `/logging`, `/certs`, POST
+// `/quitquitquit`); status (`/stats/prometheus`, the rewritten app probes, POST `/quitquitquit`
+// from loopback); readiness (`/healthz/ready`: 200 once a configuration is in, and the first
+// workload certificate when a CA is configured, until draining); and the proxy's own Prometheus
+// stats (`/stats/prometheus` alone, as Envoy's stats port).
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { ProxyContext } from '../context.ts'
@@ -133,7 +134,7 @@ export function adminHandlers(ctx: ProxyContext, info: AdminInfo): Record<string
 
 /**
  * POST /quitquitquit: answers 200, then the proxy drains and exits. Only from the pod itself
- * (loopback): on 15020, which listens on the pod's address, another pod must not stop this proxy.
+ * (loopback): on the status port, which listens on the pod's address, another pod must not stop this proxy.
  */
 function quitHandler(quit: () => void): Handler {
   return (req) => {
@@ -190,6 +191,15 @@ export function metricsHandlers(ctx: ProxyContext, quit?: () => void): Record<st
     '/healthz/ready': () => ready(ctx),
     ...(quit ? { '/quitquitquit': quitHandler(quit) } : {}),
   }
+}
+
+/**
+ * The proxy's own Prometheus port: its metrics and nothing else (as Envoy's /stats/prometheus).
+ * The status port serves them too, as the scraped endpoint (where Istio merges in the app's own
+ * metrics; minimesh has none to merge), beside the app probes.
+ */
+export function prometheusHandlers(ctx: ProxyContext): Record<string, Handler> {
+  return { '/stats/prometheus': async () => [200, PROMETHEUS_CONTENT_TYPE, await ctx.metrics.text()] }
 }
 
 export function healthHandlers(ctx: ProxyContext): Record<string, Handler> {

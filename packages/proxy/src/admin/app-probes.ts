@@ -1,6 +1,6 @@
-// Kubelet probes rewritten by the injector: the kubelet calls the proxy's status port (15020) at
+// Kubelet probes rewritten by the injector: the kubelet calls the proxy's status port at
 // /app-health/<container>/readyz|livez|startupz, and the proxy probes the app itself on 127.0.0.1
-// (the proxy runs as uid 1337, whose traffic is never captured), answering with the app's status.
+// (the proxy's uid, PROXY_UID, is never captured), answering with the app's status.
 // The original probes arrive in MESH_KUBE_APP_PROBERS (JSON: path → prober).
 import http from 'node:http'
 import net from 'node:net'
@@ -72,7 +72,7 @@ export function parseAppProbers(text: string | undefined): Record<string, AppPro
   return value as Record<string, AppProber>
 }
 
-/** One handler per rewritten probe path, for the status server on 15020. */
+/** One handler per rewritten probe path, for the status server. */
 export function appProbeHandlers(
   probers: Readonly<Record<string, AppProber>>,
 ): Record<string, () => Promise<Reply>> {

@@ -1,4 +1,4 @@
-// Prometheus metrics (served on 15020 at /stats/prometheus): Istio's standard request metrics
+// Prometheus metrics (served at /stats/prometheus on the status and Prometheus ports): Istio's standard request metrics
 // under minimesh names, and per-cluster upstream counters read from the clusters at scrape time.
 // The request metrics are kept here rather than in prom-client (whose per-observation label
 // validation and hashing dominated the metrics cost): recording a request is one string key, a

@@ -207,7 +207,7 @@ describe('a proxy with the mesh CA', () => {
           '--conditions=@minimesh/source',
           MAIN,
           'router',
-          ...['--admin-port', '0', '--stats-port', '0', '--health-port', '0'],
+          ...['--admin-port', '0', '--stats-port', '0', '--health-port', '0', '--prom-port', '0'],
           ...['--port-map', '8080=0', '--bind-address', '127.0.0.1', '--access-log', 'off'],
           ...['--token-file', tokenFile, '--workload-cert-ttl', '1h'],
         ],

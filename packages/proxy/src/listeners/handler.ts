@@ -1,9 +1,9 @@
 // A connection accepted on a bound listener, handed to HTTP or TCP. One handler for every kind
 // of listener, parameterised by its side:
-// - outbound (virtualOutbound, 15001, iptables-captured from the app): the listener for the
+// - outbound (virtualOutbound, iptables-captured from the app): the listener for the
 //   original destination, `<ip>_<port>` then `0.0.0.0_<port>`, else virtualOutbound's own chains;
 //   non-HTTP bytes on an HTTP chain go through as TCP to the passthrough (default) cluster;
-// - inbound (virtualInbound, 15006): the chain for the destination port; non-HTTP bytes on an
+// - inbound (virtualInbound): the chain for the destination port; non-HTTP bytes on an
 //   HTTP chain go to the app as TCP (InboundPassthroughCluster by default);
 // - gateway (any listener that owns its port, such as the ingress gateway's 8080): the chain by
 //   the local port; whatever is not an HTTP/2 preface is HTTP/1.x, and its parser answers

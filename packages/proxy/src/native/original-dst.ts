@@ -58,7 +58,7 @@ function socketFd(socket: Socket): number {
 
 /**
  * The original destination of an accepted connection that iptables redirected to this listener
- * (outbound 15001 or inbound 15006). Throws MESH_ERR_PROXY_ORIGINAL_DST when the kernel has none
+ * (virtualOutbound or virtualInbound). Throws MESH_ERR_PROXY_ORIGINAL_DST when the kernel has none
  * (e.g. `cause.code === 'ENOENT'`: conntrack does not track this connection).
  */
 export function originalDst(socket: Socket): OriginalDst {

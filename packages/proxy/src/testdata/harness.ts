@@ -108,6 +108,7 @@ export async function startTestProxy(
     adminPort: 0,
     statsPort: 0,
     healthPort: 0,
+    promPort: 0,
     bindAddress: '127.0.0.1',
     portMap: { 8080: 0, 15001: 0, 15006: 0 },
     logger: silent,
