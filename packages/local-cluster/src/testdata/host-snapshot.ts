@@ -54,6 +54,19 @@ export function leftovers(before: HostSnapshot, after: HostSnapshot, marks: stri
   return out
 }
 
+/**
+ * iptables lines added or removed between `before` and `after`, less those of the host's other
+ * tenants, which may come and go while a test runs: another local cluster (its own `MMT<n>` chains,
+ * e.g. a test file running beside this one), a Kubernetes (KUBE-*, CNI-*) and podman (NETAVARK*).
+ * What is left is this test's doing: a rule of ours without our chain name shows up here too.
+ */
+export function iptablesChanges(before: HostSnapshot, after: HostSnapshot, ownChains: string): string[] {
+  const others = new RegExp(`\\bMMT(?!${ownChains.slice(3)}\\b)\\w*-|\\b(KUBE|CNI|NETAVARK)[-_]`)
+  const added = after.iptables.filter((l) => !before.iptables.includes(l)).map((l) => `+ ${l}`)
+  const removed = before.iptables.filter((l) => !after.iptables.includes(l)).map((l) => `- ${l}`)
+  return [...added, ...removed].filter((l) => !others.test(l))
+}
+
 /** Pids with `mark` as one of their argv items (processes a test started and expects gone). */
 export function processesMentioning(mark: string): number[] {
   const pids: number[] = []
