@@ -1,0 +1,154 @@
+// Pod, its spec and its containers: the fields the injector rewrites and the local cluster runs.
+import type { KubeObject, ObjectMeta } from './meta.ts'
+
+export interface ResourceRequirements {
+  requests?: Record<string, string>
+  limits?: Record<string, string>
+  [key: string]: unknown
+}
+
+export interface ContainerPort {
+  name?: string
+  containerPort: number
+  protocol?: string
+  [key: string]: unknown
+}
+
+export interface HttpGetAction {
+  path?: string
+  port: number | string
+  host?: string
+  scheme?: string
+  httpHeaders?: { name: string; value: string }[]
+  [key: string]: unknown
+}
+
+export interface Probe {
+  httpGet?: HttpGetAction
+  tcpSocket?: { port: number | string; host?: string }
+  exec?: { command: string[] }
+  grpc?: { port: number; service?: string }
+  initialDelaySeconds?: number
+  periodSeconds?: number
+  timeoutSeconds?: number
+  successThreshold?: number
+  failureThreshold?: number
+  [key: string]: unknown
+}
+
+export interface EnvVar {
+  name: string
+  value?: string
+  valueFrom?: {
+    fieldRef?: { fieldPath: string; apiVersion?: string }
+    secretKeyRef?: { name: string; key: string; optional?: boolean }
+    configMapKeyRef?: { name: string; key: string; optional?: boolean }
+    resourceFieldRef?: { resource: string; containerName?: string }
+    [key: string]: unknown
+  }
+}
+
+export interface EnvFromSource {
+  configMapRef?: { name: string }
+  secretRef?: { name: string }
+  prefix?: string
+}
+
+/** A container's or a pod's security context (the fields read; the rest kept). */
+export interface SecurityContext {
+  runAsUser?: number
+  runAsGroup?: number
+  runAsNonRoot?: boolean
+  [key: string]: unknown
+}
+
+export interface VolumeMount {
+  name: string
+  mountPath: string
+  subPath?: string
+  readOnly?: boolean
+  [key: string]: unknown
+}
+
+/** A lifecycle hook; the local cluster runs `exec` and `sleep` ones (httpGet is not supported). */
+export interface LifecycleHandler {
+  exec?: { command: string[] }
+  sleep?: { seconds: number }
+  [key: string]: unknown
+}
+
+export interface Container {
+  name: string
+  image?: string
+  command?: string[]
+  args?: string[]
+  env?: EnvVar[]
+  envFrom?: EnvFromSource[]
+  ports?: ContainerPort[]
+  resources?: ResourceRequirements
+  readinessProbe?: Probe
+  livenessProbe?: Probe
+  startupProbe?: Probe
+  securityContext?: SecurityContext
+  volumeMounts?: VolumeMount[]
+  workingDir?: string
+  /** Only `Always`, on an init container: a native sidecar (runs beside the containers). */
+  restartPolicy?: 'Always'
+  lifecycle?: { postStart?: LifecycleHandler; preStop?: LifecycleHandler }
+  [key: string]: unknown
+}
+
+interface KeyToPath {
+  key: string
+  path: string
+}
+
+/** One source of a projected volume (Kubernetes' VolumeProjection). */
+export interface ProjectedSource {
+  serviceAccountToken?: { audience?: string; expirationSeconds?: number; path: string }
+  configMap?: { name: string; items?: KeyToPath[]; optional?: boolean }
+  secret?: { name: string; items?: KeyToPath[]; optional?: boolean }
+  downwardAPI?: { items?: { path: string; fieldRef?: { fieldPath: string; apiVersion?: string } }[] }
+  [key: string]: unknown
+}
+
+export interface Volume {
+  name: string
+  emptyDir?: Record<string, unknown>
+  secret?: { secretName: string; items?: KeyToPath[]; optional?: boolean }
+  configMap?: { name: string; items?: KeyToPath[]; optional?: boolean }
+  projected?: { sources?: ProjectedSource[]; defaultMode?: number }
+  [key: string]: unknown
+}
+
+export interface PodSpec {
+  containers: Container[]
+  initContainers?: Container[]
+  volumes?: Volume[]
+  serviceAccountName?: string
+  /** The deprecated alias of serviceAccountName. */
+  serviceAccount?: string
+  restartPolicy?: 'Always' | 'OnFailure' | 'Never'
+  securityContext?: SecurityContext
+  terminationGracePeriodSeconds?: number
+  hostNetwork?: boolean
+  enableServiceLinks?: boolean
+  [key: string]: unknown
+}
+
+export interface Pod extends KubeObject {
+  spec: PodSpec
+  status?: Record<string, unknown>
+}
+
+/**
+ * PodTemplateSpec: a pod without apiVersion, kind or (necessarily) a name — a workload's
+ * `spec.template`. Both fields are optional, as in Kubernetes' OpenAPI: the injector, which is
+ * given a Pod or a template as unchecked JSON (an AdmissionReview, a manifest), takes this type
+ * and checks `spec` before it reads it.
+ */
+export interface PodTemplateSpec {
+  metadata?: ObjectMeta
+  spec?: PodSpec
+  [key: string]: unknown
+}
