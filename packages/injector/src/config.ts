@@ -1,5 +1,5 @@
+import type { ResourceRequirements } from '@minimesh/api/kube'
 import { InjectError } from './errors.ts'
-import type { ResourceRequirements } from './kube.ts'
 
 /** What the injector adds, and how. Every field has a default (DEFAULT_INJECT_CONFIG). */
 export interface InjectConfig {

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs'
+import type { PodTemplateSpec } from '@minimesh/api/kube'
 import { applyPatch } from 'fast-json-patch'
 import { afterAll, describe, expect, it } from 'vitest'
 import { stringify } from 'yaml'
 import { DEFAULT_INJECT_CONFIG, resolveInjectConfig } from '../config.ts'
-import type { Pod } from '../kube.ts'
 import { checkNoStaleGoldens, expectGolden } from '../testdata/golden.ts'
 import { CASES, gatewayPod, type PodCase, productpagePod } from '../testdata/pods.ts'
 import { jsonPatch } from '../webhook/patch.ts'
@@ -27,7 +27,7 @@ const caConfig = resolveInjectConfig({ caRootCert: MESH_ROOT })
 /** The injector on a cluster that runs native sidecars (meshd on Kubernetes ≥ 1.33, the local cluster). */
 const nativeConfig = resolveInjectConfig({ nativeSidecars: true })
 
-const proxyOf = (pod: Pod) => findProxy(pod)!.container
+const proxyOf = (pod: PodTemplateSpec) => findProxy(pod)!.container
 
 const table: PodCase[] = [
   ...CASES,
@@ -39,7 +39,7 @@ const table: PodCase[] = [
   },
 ]
 
-function sidecarEnv(pod: Pod): Record<string, unknown> {
+function sidecarEnv(pod: PodTemplateSpec): Record<string, unknown> {
   const proxy = proxyOf(pod)
   return Object.fromEntries((proxy.env ?? []).map((e) => [e.name, e.value ?? e.valueFrom]))
 }
@@ -416,7 +416,7 @@ describe('inject: refusals', () => {
     expect(() => inject({ spec: { containers: [] } })).toThrow(
       expect.objectContaining({ code: 'MESH_ERR_INJECT_INVALID_POD' }),
     )
-    expect(() => inject({ metadata: {} } as Pod)).toThrow(
+    expect(() => inject({ metadata: {} } as PodTemplateSpec)).toThrow(
       expect.objectContaining({ code: 'MESH_ERR_INJECT_INVALID_POD' }),
     )
     const pod = productpagePod()

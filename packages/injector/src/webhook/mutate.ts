@@ -1,10 +1,11 @@
 // /inject: a pod CREATE review in, the JSON Patch of inject() out.
+
+import type { Labels, PodTemplateSpec } from '@minimesh/api/kube'
 import type { Logger } from 'pino'
 import type { InjectConfig } from '../config.ts'
 import { InjectError } from '../errors.ts'
 import { inject } from '../inject/inject.ts'
 import { shouldInject } from '../inject/policy.ts'
-import type { Labels, Pod } from '../kube.ts'
 import { jsonPatch } from './patch.ts'
 import { type AdmissionRequest, type AdmissionResponse, allow, deny } from './review.ts'
 
@@ -29,7 +30,7 @@ export async function admitPod(
   if (req.kind.group !== '' || req.kind.kind !== 'Pod' || req.operation !== 'CREATE') {
     return { response: allow(req.uid), outcome: 'skipped' }
   }
-  const pod = req.object as Pod
+  const pod = req.object as PodTemplateSpec
   const namespace = req.namespace || pod.metadata?.namespace || 'default'
   let labels: Labels | undefined
   if (deps.namespaceLookup) {
@@ -45,7 +46,7 @@ export async function admitPod(
     deps.logger.debug({ pod: who, reason: decision.reason }, 'not injecting')
     return { response: allow(req.uid), outcome: 'skipped' }
   }
-  let injected: Pod
+  let injected: PodTemplateSpec
   try {
     injected = inject(pod, deps.config)
   } catch (err) {
