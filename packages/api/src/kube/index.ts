@@ -20,6 +20,7 @@ export type {
   LabelSelector,
   LabelSelectorRequirement,
   Labels,
+  NewObject,
   ObjectMeta,
   OwnerReference,
 } from './meta.ts'
@@ -30,6 +31,7 @@ export type {
   EnvVar,
   HttpGetAction,
   LifecycleHandler,
+  NewPod,
   Pod,
   PodSpec,
   PodTemplateSpec,

@@ -38,14 +38,20 @@ export interface ObjectMeta {
 }
 
 /**
- * An object that exists (applied, stored, read from an API server), so it has a name. Fields the
- * model does not name are kept as they are (index signature): nothing in an object is lost.
+ * An object on its way to be created, which may have only `generateName` (a pod a controller
+ * makes, as admission webhooks see it). Fields the model does not name are kept as they are
+ * (index signature): nothing in an object is lost.
  */
-export interface KubeObject {
+export interface NewObject {
   apiVersion: string
   kind: string
-  metadata: ObjectMeta & { name: string }
+  metadata: ObjectMeta
   [key: string]: unknown
+}
+
+/** An object that exists (applied, stored, read from an API server), so it has a name. */
+export interface KubeObject extends NewObject {
+  metadata: ObjectMeta & { name: string }
 }
 
 export interface LabelSelectorRequirement {

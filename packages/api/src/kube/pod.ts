@@ -1,5 +1,5 @@
 // Pod, its spec and its containers: the fields the injector rewrites and the local cluster runs.
-import type { KubeObject, ObjectMeta } from './meta.ts'
+import type { NewObject, ObjectMeta } from './meta.ts'
 
 export interface ResourceRequirements {
   requests?: Record<string, string>
@@ -136,9 +136,15 @@ export interface PodSpec {
   [key: string]: unknown
 }
 
-export interface Pod extends KubeObject {
+/** A pod being created: a controller's has `generateName` and no name until it is created. */
+export interface NewPod extends NewObject {
   spec: PodSpec
   status?: Record<string, unknown>
+}
+
+/** A pod that exists (a KubeObject: it has a name). */
+export interface Pod extends NewPod {
+  metadata: ObjectMeta & { name: string }
 }
 
 /**

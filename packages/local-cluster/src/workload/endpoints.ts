@@ -1,7 +1,8 @@
 // Endpoints of Services from the pods that run (the endpoints controller's job), and the DNAT
 // rules and hosts-file entries that follow from them. Pure.
+
+import type { Container, Pod, Service } from '@minimesh/api/kube'
 import { matchesServiceSelector } from '../kube/selector.ts'
-import type { Container, Pod, Service } from '../kube/types.ts'
 import type { ServiceAddress } from '../net/hosts-file.ts'
 import type { ServicePortRule } from '../net/service-rules.ts'
 
@@ -46,8 +47,7 @@ export function endpointsFor(svc: Service, pods: readonly PodView[]): Record<str
     .filter((p) => matchesServiceSelector(svc.spec.selector, p.pod.metadata.labels))
     .sort(
       (a, b) =>
-        (a.ip ?? '').localeCompare(b.ip ?? '') ||
-        (a.pod.metadata.name ?? '').localeCompare(b.pod.metadata.name ?? ''),
+        (a.ip ?? '').localeCompare(b.ip ?? '') || a.pod.metadata.name.localeCompare(b.pod.metadata.name),
     )
   for (const p of selected) {
     const ports: EndpointPort[] = []
@@ -131,5 +131,5 @@ export function serviceAddress(
       ? [ip]
       : [...new Set((endpoints?.subsets ?? []).flatMap((s) => (s.addresses ?? []).map((a) => a.ip)))].sort()
   if (addresses.length === 0) return undefined
-  return { name: svc.metadata.name ?? '', namespace: svc.metadata.namespace ?? 'default', addresses }
+  return { name: svc.metadata.name, namespace: svc.metadata.namespace ?? 'default', addresses }
 }
