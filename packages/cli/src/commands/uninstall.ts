@@ -3,8 +3,9 @@
 // namespace. The CRDs, and with them every VirtualService, DestinationRule, Gateway and
 // QuotaPolicy in the cluster, are deleted only with --purge, and only if minimesh made them.
 import { parseArgs } from 'node:util'
+import type { KubeObject } from '@minimesh/api/kube'
 import { uninstallObjects } from '../install/apply.ts'
-import { Kube, type KubeObject } from '../install/kube.ts'
+import { Kube } from '../install/kube.ts'
 import { installManifests } from '../install/manifests.ts'
 import { parseTimeout } from './install.ts'
 import { type Command, UsageError } from './types.ts'

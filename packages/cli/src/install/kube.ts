@@ -10,28 +10,17 @@ import {
   CoreV1Api,
   Exec,
   KubeConfig,
+  type KubernetesObject,
   KubernetesObjectApi,
   PatchStrategy,
   type V1Status,
 } from '@kubernetes/client-node'
+import type { KubeObject } from '@minimesh/api/kube'
 import { forClientModel } from './client-model.ts'
 import { InstallError } from './errors.ts'
 
 /** The field manager of every server-side apply meshctl sends. */
 export const FIELD_MANAGER = 'meshctl'
-
-export interface KubeObject {
-  apiVersion: string
-  kind: string
-  metadata: {
-    name: string
-    namespace?: string
-    labels?: Record<string, string>
-    annotations?: Record<string, string>
-    [key: string]: unknown
-  }
-  [key: string]: unknown
-}
 
 export interface ObjectRef {
   apiVersion: string
@@ -112,6 +101,15 @@ export function loadKubeConfig(target: KubeTarget = {}): { kc: KubeConfig; clust
   }
   return { kc, cluster: { context, server } }
 }
+
+/**
+ * client-node's object type and the model differ in the timestamps: client-node gives an object
+ * of a built-in kind as its generated class, with creationTimestamp/deletionTimestamp as Dates
+ * where the model (the JSON) has strings. meshctl only tests deletionTimestamp for presence and
+ * its table output checks creationTimestamp's type, so objects cross this edge as they are.
+ */
+const toClient = (obj: KubeObject) => obj as unknown as KubernetesObject
+const fromClient = (obj: KubernetesObject) => obj as unknown as KubeObject
 
 /** What a request was doing, for error messages. */
 interface RequestContext {
@@ -313,14 +311,16 @@ export class Kube {
    * partial applies (a label, an annotation) must use a field manager of their own.
    */
   apply(obj: KubeObject, force = true, fieldManager = FIELD_MANAGER): Promise<KubeObject> {
-    return this.#call('apply', refOf(obj), () =>
-      this.#objects.patch(
-        forClientModel(obj),
-        undefined,
-        undefined,
-        fieldManager,
-        force,
-        PatchStrategy.ServerSideApply,
+    return this.#call('apply', refOf(obj), async () =>
+      fromClient(
+        await this.#objects.patch(
+          toClient(forClientModel(obj)),
+          undefined,
+          undefined,
+          fieldManager,
+          force,
+          PatchStrategy.ServerSideApply,
+        ),
       ),
     )
   }
@@ -328,11 +328,13 @@ export class Kube {
   /** The object, or undefined when it does not exist. */
   async read(ref: ObjectRef): Promise<KubeObject | undefined> {
     try {
-      return await this.#objects.read<KubeObject>({
-        apiVersion: ref.apiVersion,
-        kind: ref.kind,
-        metadata: ref.namespace ? { name: ref.name, namespace: ref.namespace } : { name: ref.name },
-      })
+      return fromClient(
+        await this.#objects.read({
+          apiVersion: ref.apiVersion,
+          kind: ref.kind,
+          metadata: ref.namespace ? { name: ref.name, namespace: ref.namespace } : { name: ref.name },
+        }),
+      )
     } catch (err) {
       if (isNotFound(err)) return undefined
       throw describeKubeError(err, { verb: 'get', ref, cluster: this.cluster })
@@ -369,7 +371,7 @@ export class Kube {
     labelSelector?: string,
   ): Promise<KubeObject[]> {
     const res = await this.#call('list', { apiVersion, kind, namespace }, () =>
-      this.#objects.list<KubeObject>(
+      this.#objects.list(
         apiVersion,
         kind,
         namespace,
@@ -380,7 +382,7 @@ export class Kube {
         labelSelector,
       ),
     )
-    return res.items.map((item) => ({ ...item, apiVersion, kind }))
+    return res.items.map((item) => ({ ...fromClient(item), apiVersion, kind }))
   }
 
   /** Runs argv in a container and collects its output and exit code. */

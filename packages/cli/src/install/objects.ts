@@ -1,8 +1,9 @@
 // Pure helpers for talking to a cluster about manifests and pods: YAML text to objects, which
 // container of a meshed pod is the app's, and whether every proxy has ACKed meshd's config.
+
+import type { KubeObject } from '@minimesh/api/kube'
 import { parseAllDocuments } from 'yaml'
 import { InstallError } from './errors.ts'
-import type { KubeObject } from './kube.ts'
 
 /** Kinds without a namespace (of those a manifest here may hold). */
 export const CLUSTER_SCOPED_KINDS = new Set([

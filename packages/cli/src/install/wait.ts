@@ -1,8 +1,8 @@
 // Waiting with visible progress: the pure reading of a Deployment's rollout (kubectl rollout
 // status's rules), of pods' readiness and of why a pod is stuck, and one polling loop.
 import { setTimeout as sleep } from 'node:timers/promises'
+import type { KubeObject } from '@minimesh/api/kube'
 import { InstallError } from './errors.ts'
-import type { KubeObject } from './kube.ts'
 
 export interface WaitState {
   done: boolean
