@@ -25,8 +25,10 @@ export type {
   OwnerReference,
 } from './meta.ts'
 export type {
+  Condition,
   Container,
   ContainerPort,
+  ContainerStatus,
   EnvFromSource,
   EnvVar,
   HttpGetAction,
@@ -34,6 +36,7 @@ export type {
   NewPod,
   Pod,
   PodSpec,
+  PodStatus,
   PodTemplateSpec,
   Probe,
   ProjectedSource,
@@ -42,5 +45,12 @@ export type {
   Volume,
   VolumeMount,
 } from './pod.ts'
-export type { Service, ServicePort } from './service.ts'
+export type {
+  EndpointAddress,
+  EndpointPort,
+  EndpointSubset,
+  Endpoints,
+  Service,
+  ServicePort,
+} from './service.ts'
 export type { Deployment, Job, WorkloadTemplate } from './workload.ts'

@@ -136,10 +136,46 @@ export interface PodSpec {
   [key: string]: unknown
 }
 
+/** A condition of an object's status (a pod's Ready, a Deployment's Progressing, …). */
+export interface Condition {
+  type: string
+  status: 'True' | 'False' | 'Unknown'
+  reason?: string
+  message?: string
+  [key: string]: unknown
+}
+
+export interface ContainerStatus {
+  name: string
+  image?: string
+  ready?: boolean
+  started?: boolean
+  restartCount?: number
+  state?: {
+    waiting?: { reason?: string; message?: string }
+    running?: { startedAt?: string }
+    terminated?: { exitCode: number; reason?: string; finishedAt?: string; [key: string]: unknown }
+  }
+  [key: string]: unknown
+}
+
+/** What the kubelet (or the local cluster) reports of a pod. */
+export interface PodStatus {
+  phase?: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown'
+  message?: string
+  hostIP?: string
+  podIP?: string
+  podIPs?: { ip: string }[]
+  conditions?: Condition[]
+  initContainerStatuses?: ContainerStatus[]
+  containerStatuses?: ContainerStatus[]
+  [key: string]: unknown
+}
+
 /** A pod being created: a controller's has `generateName` and no name until it is created. */
 export interface NewPod extends NewObject {
   spec: PodSpec
-  status?: Record<string, unknown>
+  status?: PodStatus
 }
 
 /** A pod that exists (a KubeObject: it has a name). */

@@ -1,4 +1,4 @@
-// Service: a name, a selector and ports.
+// Service: a name, a selector and ports; Endpoints: the addresses behind it.
 import type { KubeObject, Labels } from './meta.ts'
 
 export interface ServicePort {
@@ -20,4 +20,29 @@ export interface Service extends KubeObject {
     type?: string
     [key: string]: unknown
   }
+}
+
+export interface EndpointPort {
+  name?: string
+  port: number
+  /** TCP when absent (the API server fills it in). */
+  protocol?: string
+  appProtocol?: string
+}
+
+export interface EndpointAddress {
+  ip: string
+  hostname?: string
+  nodeName?: string
+  targetRef?: { kind?: string; namespace?: string; name?: string; uid?: string }
+}
+
+export interface EndpointSubset {
+  addresses?: EndpointAddress[]
+  notReadyAddresses?: EndpointAddress[]
+  ports?: EndpointPort[]
+}
+
+export interface Endpoints extends KubeObject {
+  subsets?: EndpointSubset[]
 }

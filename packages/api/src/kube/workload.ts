@@ -1,6 +1,6 @@
 // The workloads that make pods from a template: Deployment and Job.
 import type { KubeObject, LabelSelector } from './meta.ts'
-import type { PodSpec, PodTemplateSpec } from './pod.ts'
+import type { Condition, PodSpec, PodTemplateSpec } from './pod.ts'
 
 /** A workload's pod template: the API server rejects a workload whose template has no spec. */
 export interface WorkloadTemplate extends PodTemplateSpec {
@@ -12,6 +12,15 @@ export interface Deployment extends KubeObject {
     replicas?: number
     selector: LabelSelector
     template: WorkloadTemplate
+    [key: string]: unknown
+  }
+  status?: {
+    observedGeneration?: number
+    replicas?: number
+    updatedReplicas?: number
+    readyReplicas?: number
+    availableReplicas?: number
+    conditions?: Condition[]
     [key: string]: unknown
   }
 }

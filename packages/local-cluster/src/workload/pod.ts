@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process'
 import { chmodSync, chownSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import type { Container, LifecycleHandler, Pod, ProjectedSource } from '@minimesh/api/kube'
+import type { Container, LifecycleHandler, Pod, PodStatus, ProjectedSource } from '@minimesh/api/kube'
 import type { Logger } from 'pino'
 import { LocalClusterError } from '../errors.ts'
 import { containerArgv, type ImageTable } from '../images.ts'
@@ -521,7 +521,7 @@ export class PodRunner {
   }
 
   /** The pod's status as the API server would show it. */
-  status(): Record<string, unknown> {
+  status(): PodStatus {
     const cs = (m: Map<string, ContainerRunState>) =>
       [...m.values()].map((s) => {
         const p = s.proc
