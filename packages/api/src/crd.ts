@@ -1,10 +1,11 @@
 import { stringify } from 'yaml'
+import type { KubeObject } from './kube/index.ts'
 import type { KindDefinition } from './resources/common.ts'
 import { MESH_KINDS } from './resources/index.ts'
 import type { Schema } from './schema/index.ts'
 
 /** A CustomResourceDefinition (apiextensions.k8s.io/v1) for one mesh kind, from the same schema that validates it. */
-export function crdFor(def: KindDefinition<Schema<unknown>>): Record<string, unknown> {
+export function crdFor(def: KindDefinition<Schema<unknown>>): KubeObject {
   const openAPIV3Schema = {
     type: 'object',
     properties: {
@@ -45,7 +46,7 @@ export function crdFor(def: KindDefinition<Schema<unknown>>): Record<string, unk
   }
 }
 
-export function allCrds(): Record<string, unknown>[] {
+export function allCrds(): KubeObject[] {
   return MESH_KINDS.map(crdFor)
 }
 

@@ -1,4 +1,4 @@
-import { MeshError } from './coded-error.ts'
+import { defineCodes, MeshError } from './coded-error.ts'
 import { type Finding, formatFinding } from './finding.ts'
 
 /**
@@ -54,5 +54,39 @@ export class ValidationError extends ApiError {
     super(findings[0]?.code ?? ApiErrorCode.Type, findings.map((f) => formatFinding(f)).join('\n'))
     this.name = 'ValidationError'
     this.findings = findings
+  }
+}
+
+/** The codes of the kubeconfig loader (@minimesh/api/kubeconfig). */
+export const KUBECONFIG_CODES = defineCodes({
+  /** No explicit file, no KUBECONFIG file that exists, no ~/.kube/config, not in a pod. */
+  MESH_ERR_KUBECONFIG_NONE: {},
+  /** A kubeconfig file that cannot be read or parsed. */
+  MESH_ERR_KUBECONFIG_UNREADABLE: {},
+  /** The requested context is not in the kubeconfig. */
+  MESH_ERR_KUBECONFIG_CONTEXT: {},
+  /** The (current or requested) context names no cluster. */
+  MESH_ERR_KUBECONFIG_NO_CLUSTER: {},
+})
+export type KubeConfigErrorCode = keyof typeof KUBECONFIG_CODES
+
+export class KubeConfigError extends MeshError<KubeConfigErrorCode> {
+  static override readonly codes = KUBECONFIG_CODES
+  /** The file that could not be read (MESH_ERR_KUBECONFIG_UNREADABLE). */
+  readonly file?: string
+  /** The contexts the kubeconfig has (MESH_ERR_KUBECONFIG_CONTEXT). */
+  readonly contexts?: string[]
+  /** What was looked for (MESH_ERR_KUBECONFIG_NONE): `KUBECONFIG is not set and … does not exist`. */
+  readonly searched?: string
+
+  constructor(
+    code: KubeConfigErrorCode,
+    message: string,
+    options: { cause?: unknown; file?: string; contexts?: string[]; searched?: string } = {},
+  ) {
+    super(code, message, options.cause === undefined ? undefined : { cause: options.cause })
+    if (options.file !== undefined) this.file = options.file
+    if (options.contexts !== undefined) this.contexts = options.contexts
+    if (options.searched !== undefined) this.searched = options.searched
   }
 }

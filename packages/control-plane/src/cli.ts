@@ -135,8 +135,8 @@ const MESHD_OPTIONS = defineOptions(
     usage: `Usage: meshd [flags]
 
 Serves proxy configuration (discovery gRPC), monitoring and debug pages, and the webhooks.
-Configuration comes from --config-dir DIR (watched), or else from Kubernetes (in-cluster, KUBECONFIG
-or ~/.kube/config).`,
+Configuration comes from --config-dir DIR (watched), or else from Kubernetes (kubectl's order:
+KUBECONFIG, else ~/.kube/config, else in-cluster).`,
     error: badFlag,
   },
 )

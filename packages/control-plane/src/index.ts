@@ -39,7 +39,7 @@ export { type ConfigSnapshot, type ConfigStatus, SnapshotBuilder } from './snaps
 export type Snapshot = ConfigSnapshot
 export { DirectorySource, type DirectorySourceOptions } from './sources/directory.ts'
 export { KubernetesSource, type KubernetesSourceOptions, loadKubeConfig } from './sources/kubernetes.ts'
-export { type ConfigSink, type ConfigSource, type KubeObject, objectKey } from './sources/source.ts'
+export { type ConfigSink, type ConfigSource, objectKey } from './sources/source.ts'
 export { ConfigStore, type StoredObject } from './store.ts'
 export { compileAuthorization, compileAuthorizationPolicy } from './translate/authorization.ts'
 export {

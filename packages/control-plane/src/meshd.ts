@@ -21,7 +21,7 @@ import { DiscoveryServer, type DiscoveryServerOptions } from './xds/server.ts'
 export interface MeshdOptions {
   /** Read configuration from this directory (watched). Without it (and without `source`): Kubernetes. */
   configDir?: string
-  /** Kubernetes configuration; default in-cluster, KUBECONFIG or ~/.kube/config. */
+  /** Kubernetes configuration; default KUBECONFIG, else ~/.kube/config, else in-cluster (kubectl's order). */
   kubeConfig?: KubeConfig
   /** Any other ConfigSource (wins over configDir and kubeConfig). */
   source?: ConfigSource

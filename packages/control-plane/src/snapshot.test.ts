@@ -1,6 +1,6 @@
+import type { KubeObject } from '@minimesh/api/kube'
 import { describe, expect, it } from 'vitest'
 import { SnapshotBuilder } from './snapshot.ts'
-import type { KubeObject } from './sources/source.ts'
 import { ConfigStore } from './store.ts'
 import { fixtureStore, PLATFORM } from './testdata/fixtures.ts'
 

@@ -10,9 +10,10 @@ import {
   type VirtualService,
   validateObject,
 } from '@minimesh/api'
+import type { KubeObject } from '@minimesh/api/kube'
 import { buildRegistry, type Registry } from './registry/registry.ts'
 import { TLS_SECRET_KEYS } from './sources/normalize.ts'
-import { apiGroup, type KubeObject } from './sources/source.ts'
+import { apiGroup } from './sources/source.ts'
 import type { ConfigStore } from './store.ts'
 
 /** What became of one object read from a source (for /debug/configz and metrics). */

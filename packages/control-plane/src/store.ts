@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util'
 import type { Finding } from '@minimesh/api'
-import { type ConfigSink, type KubeObject, objectKey } from './sources/source.ts'
+import type { KubeObject } from '@minimesh/api/kube'
+import { type ConfigSink, objectKey } from './sources/source.ts'
 
 export interface StoredObject {
   readonly key: string

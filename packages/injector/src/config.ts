@@ -1,3 +1,4 @@
+import type { ResourceRequirements } from '@minimesh/api/kube'
 import {
   INBOUND_CAPTURE_PORT,
   OUTBOUND_CAPTURE_PORT,
@@ -8,7 +9,6 @@ import {
   PROXY_UID,
 } from '@minimesh/api/ports'
 import { InjectError } from './errors.ts'
-import type { ResourceRequirements } from './kube.ts'
 
 /** What the injector adds, and how. Every field has a default (DEFAULT_INJECT_CONFIG). */
 export interface InjectConfig {

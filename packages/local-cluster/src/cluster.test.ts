@@ -5,10 +5,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { get } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { Pod, Service } from '@minimesh/api/kube'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { LocalCluster } from './cluster.ts'
-import type { Pod, Service } from './kube/types.ts'
 import { silentLogger } from './log.ts'
 import {
   canRunNetns,
@@ -239,7 +239,7 @@ describe.skipIf(skip)(
     })
 
     it('writes container logs to files', () => {
-      const pod = echoPods()[0]!.metadata.name!
+      const pod = echoPods()[0]!.metadata.name
       expect(cluster.logs('demo', pod)).toContain('echo-server listening on 8080 as uid 1337')
       expect(cluster.logs('demo', pod, 'prepare')).toBe('')
       expect(() => cluster.logs('demo', pod, 'nope')).toThrow(/choose one of: prepare, server/)
@@ -274,7 +274,7 @@ describe.skipIf(skip)(
     }, 30_000)
 
     it('replaces a deleted pod and scales with replicas', async () => {
-      const old = echoPods()[0]!.metadata.name!
+      const old = echoPods()[0]!.metadata.name
       await cluster.delete([{ kind: 'Pod', namespace: 'demo', name: old }])
       await cluster.waitReady({ namespace: 'demo', timeoutMs: 15_000 })
       expect(echoPods().map((p) => p.metadata.name)).not.toContain(old)

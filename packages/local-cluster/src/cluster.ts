@@ -4,6 +4,16 @@
 // watches is kept current. See README.md for the API.
 import { EventEmitter } from 'node:events'
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import type {
+  Deployment,
+  Job,
+  KubeObject,
+  LabelSelector,
+  NewObject,
+  NewPod,
+  Pod,
+  Service,
+} from '@minimesh/api/kube'
 import type { Logger } from 'pino'
 import { Admission } from './admission/admission.ts'
 import type { Operation, WebhookConfiguration } from './admission/webhooks.ts'
@@ -22,7 +32,6 @@ import {
 } from './kube/kinds.ts'
 import { defaultContainer, normalize, refOf } from './kube/objects.ts'
 import { matchesSelector, parseSelector } from './kube/selector.ts'
-import type { Deployment, Job, KubeObject, LabelSelector, Pod, Service } from './kube/types.ts'
 import { Ledger, processStartTime } from './ledger.ts'
 import { createLogger } from './log.ts'
 import { cleanupHost } from './net/cleanup.ts'
@@ -113,7 +122,8 @@ export class LocalCluster extends EventEmitter {
       pods: this.#pods,
       log: this.log,
       isDown: () => this.#down,
-      admitPod: async (pod) => (await this.#admit('CREATE', kindByName('pod'), pod, undefined)).object as Pod,
+      admitPod: async (pod) =>
+        (await this.#admit('CREATE', kindByName('pod'), pod, undefined)).object as NewPod,
       createPod: (pod, owner) => this.#createPod(pod, owner),
       deletePod: (key) => this.#deletePod(key),
       changed: () => this.#derived.schedule(),
@@ -194,27 +204,28 @@ export class LocalCluster extends EventEmitter {
         if (!batchNamespaces.has(ns) && !this.#store.find(kindByName('namespace'), undefined, ns)) {
           throw new LocalClusterError(
             'MESH_ERR_LOCAL_NOT_FOUND',
-            `${formatRef({ kind: obj.kind, namespace: ns, name: obj.metadata.name ?? '' })}: namespace "${ns}" not found`,
+            `${formatRef({ kind: obj.kind, namespace: ns, name: obj.metadata.name })}: namespace "${ns}" not found`,
           )
         }
       } else if (info.kind === 'Namespace') {
-        batchNamespaces.add(obj.metadata.name!)
+        batchNamespaces.add(obj.metadata.name)
         obj.metadata.labels = {
           ...(obj.metadata.labels ?? {}),
-          'kubernetes.io/metadata.name': obj.metadata.name!,
+          'kubernetes.io/metadata.name': obj.metadata.name,
         }
       }
       const owner = `${info.kind} ${obj.metadata.namespace}/${obj.metadata.name}`
       if (info.kind === 'Pod') this.#checkImages(obj as Pod, owner)
       if (info.kind === 'Deployment' || info.kind === 'Job')
         this.#checkImages({ spec: (obj as Deployment | Job).spec.template.spec } as Pod, owner)
-      const existing = this.#store.find(info, obj.metadata.namespace, obj.metadata.name!)
+      const existing = this.#store.find(info, obj.metadata.namespace, obj.metadata.name)
       if (existing?.metadata.annotations?.[LAST_APPLIED] === lastApplied) {
         staged.push({ obj: existing, info, warnings: [], unchanged: true })
         continue
       }
       const admitted = await this.#admit(existing ? 'UPDATE' : 'CREATE', info, obj, existing)
-      staged.push({ obj: admitted.object!, info, warnings: admitted.warnings })
+      // Applied objects have names (normalize checked them), and admission keeps them.
+      staged.push({ obj: admitted.object as KubeObject, info, warnings: admitted.warnings })
     }
     const results: ApplyResult[] = []
     for (const { obj, info, warnings, unchanged } of staged) {
@@ -412,7 +423,7 @@ export class LocalCluster extends EventEmitter {
     return this.#store.list(kindByName(kind)) as WebhookConfiguration[]
   }
 
-  async #admit(op: Operation, info: KindInfo, object: KubeObject | undefined, old: KubeObject | undefined) {
+  async #admit(op: Operation, info: KindInfo, object: NewObject | undefined, old: KubeObject | undefined) {
     const ref = (object ?? old)!
     const ns = info.namespaced ? ref.metadata.namespace : undefined
     const nsObj = ns ? this.#store.find(kindByName('namespace'), undefined, ns) : undefined
@@ -433,7 +444,7 @@ export class LocalCluster extends EventEmitter {
     if (info.kind === 'Service')
       assignClusterIp(
         obj as Service,
-        this.#store.find(kindByName('service'), obj.metadata.namespace, obj.metadata.name!) as
+        this.#store.find(kindByName('service'), obj.metadata.namespace, obj.metadata.name) as
           | Service
           | undefined,
         this.#clusterIps,
@@ -462,9 +473,7 @@ export class LocalCluster extends EventEmitter {
     if (info.kind === 'Service') {
       const ip = (obj as Service).spec.clusterIP
       if (ip && ip !== 'None') this.#clusterIps.release(ip)
-      const ep = this.#store.delete(
-        keyOf(kindByName('endpoints'), obj.metadata.namespace, obj.metadata.name!),
-      )
+      const ep = this.#store.delete(keyOf(kindByName('endpoints'), obj.metadata.namespace, obj.metadata.name))
       if (ep) this.#state.remove(ep, true)
     }
     if (info.kind === 'Job' || info.kind === 'Deployment') await this.#controllers.forget(info.kind, key)
@@ -490,7 +499,7 @@ export class LocalCluster extends EventEmitter {
 
   // ---- pods and deployments ---------------------------------------------------------------------
 
-  #createPod(pod: Pod, owner: { deployment?: string; hash?: string; job?: string } = {}): ApplyAction {
+  #createPod(pod: NewPod, owner: { deployment?: string; hash?: string; job?: string } = {}): ApplyAction {
     const { deployment, hash, job } = owner
     const ns = pod.metadata.namespace ?? 'default'
     if (!pod.metadata.name) {
@@ -508,7 +517,7 @@ export class LocalCluster extends EventEmitter {
         `pod ${pod.metadata.name}: a running pod's spec cannot change; delete it and apply again`,
       )
     }
-    const { object } = this.#store.put(pod)
+    const { object } = this.#store.put(pod as Pod) // named above
     if (existing) {
       existing.runner.pod.metadata = object.metadata
       return 'configured'
@@ -518,8 +527,8 @@ export class LocalCluster extends EventEmitter {
       network: this.#network,
       images: this.options.images,
       log: this.log,
-      logDir: podLogDir(this.runDir, ns, runnerPod.metadata.name!),
-      volumeDir: podVolumeDir(this.runDir, ns, runnerPod.metadata.name!),
+      logDir: podLogDir(this.runDir, ns, runnerPod.metadata.name),
+      volumeDir: podVolumeDir(this.runDir, ns, runnerPod.metadata.name),
       stateDir: this.stateDir,
       // meshd keeps its CA in the run dir and checks pods' tokens with this cluster's public key;
       // this cluster runs native sidecars (as an API server ≥ 1.33 says by its version).

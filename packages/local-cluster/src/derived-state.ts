@@ -1,9 +1,10 @@
 // Keeping what follows from pods and Services current: Endpoints, DNAT rules, each pod's hosts
 // file, Pod and Deployment status, and the state directory meshd reads. Changes are coalesced:
 // `schedule()` marks the cluster unsynced and runs one sync shortly after.
+
+import type { Deployment, KubeObject, Service } from '@minimesh/api/kube'
 import type { Logger } from 'pino'
 import { kindByName, objectKey } from './kube/kinds.ts'
-import type { Deployment, KubeObject, Service } from './kube/types.ts'
 import { renderHostsFile } from './net/hosts-file.ts'
 import type { Network } from './net/network.ts'
 import type { StateDir } from './state-dir.ts'
@@ -48,7 +49,7 @@ export class DerivedState {
       .map((s) =>
         serviceAddress(
           s,
-          this.d.store.find(kindByName('endpoints'), s.metadata.namespace, s.metadata.name!) as never,
+          this.d.store.find(kindByName('endpoints'), s.metadata.namespace, s.metadata.name) as never,
         ),
       )
       .filter((s) => s !== undefined)
@@ -56,7 +57,7 @@ export class DerivedState {
       runner.net.netns,
       'hosts',
       renderHostsFile({
-        podName: runner.pod.metadata.name!,
+        podName: runner.pod.metadata.name,
         podNamespace: runner.pod.metadata.namespace!,
         podIp: runner.net.ip,
         services,
@@ -100,7 +101,7 @@ export class DerivedState {
         if (action !== 'unchanged') this.d.state.write(object, true)
       }
       rules.push(
-        ...portRules(svc, this.d.store.find(epKind, svc.metadata.namespace, svc.metadata.name!) as never),
+        ...portRules(svc, this.d.store.find(epKind, svc.metadata.namespace, svc.metadata.name) as never),
       )
     }
     await this.d.network.syncServices(rules)

@@ -3,8 +3,8 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { Container } from '@minimesh/api/kube'
 import { LocalClusterError } from './errors.ts'
-import type { Container } from './kube/types.ts'
 
 export interface ImageEntry {
   /** Repository without registry and tag: `minimesh/proxy`. */

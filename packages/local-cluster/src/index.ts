@@ -33,21 +33,6 @@ export {
 } from './images.ts'
 export { formatRef, KINDS, type KindInfo, kindByName, kindOf, type ObjectRef } from './kube/kinds.ts'
 export { matchesSelector, parseSelector } from './kube/selector.ts'
-export type {
-  Container,
-  Deployment,
-  EnvVar,
-  KubeObject,
-  LabelSelector,
-  ObjectMeta,
-  Pod,
-  PodSpec,
-  Probe,
-  Service,
-  ServicePort,
-  Volume,
-  VolumeMount,
-} from './kube/types.ts'
 export { Ledger, type LedgerData } from './ledger.ts'
 export { createLogger, silentLogger } from './log.ts'
 export { cleanupHost } from './net/cleanup.ts'

@@ -1,8 +1,9 @@
 // Waiting for workloads: what is ready, and the error that names what is not.
+
+import type { Deployment, LabelSelector } from '@minimesh/api/kube'
 import { LocalClusterError } from './errors.ts'
 import { objectKey } from './kube/kinds.ts'
 import { matchesSelector, parseSelector } from './kube/selector.ts'
-import type { Deployment, LabelSelector } from './kube/types.ts'
 import { templateHash } from './workload/deployments.ts'
 import type { PodEntry, ReconcileState } from './workload/entries.ts'
 
@@ -59,7 +60,7 @@ export function summarizeReadiness(
     items.push({
       kind: 'Deployment',
       namespace: d.metadata.namespace!,
-      name: d.metadata.name!,
+      name: d.metadata.name,
       ready: settled ? ready : Math.min(ready, want - 1),
       want,
       ...(failure ? { message: failure } : {}),
@@ -74,7 +75,7 @@ export function summarizeReadiness(
     items.push({
       kind: 'Pod',
       namespace: p.metadata.namespace!,
-      name: p.metadata.name!,
+      name: p.metadata.name,
       ready: e.runner.ready ? 1 : 0,
       want: 1,
       ...(e.runner.message ? { message: e.runner.message } : {}),

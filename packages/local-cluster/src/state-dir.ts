@@ -3,8 +3,8 @@
 // same directory, then rename) and removed on delete. Contract: /work/helper-contracts.md.
 import { chownSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import type { KubeObject } from '@minimesh/api/kube'
 import { stringify } from 'yaml'
-import type { KubeObject } from './kube/types.ts'
 
 export function stateFilePath(
   dir: string,

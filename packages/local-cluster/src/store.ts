@@ -3,8 +3,8 @@
 // (created / configured / unchanged).
 import { randomUUID } from 'node:crypto'
 import { isDeepStrictEqual } from 'node:util'
+import type { KubeObject } from '@minimesh/api/kube'
 import { type KindInfo, keyOf, kindOf } from './kube/kinds.ts'
-import type { KubeObject } from './kube/types.ts'
 
 export type ApplyAction = 'created' | 'configured' | 'unchanged'
 
@@ -53,13 +53,13 @@ export class ObjectStore {
     return out.sort(
       (a, b) =>
         (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '') ||
-        (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''),
+        a.metadata.name.localeCompare(b.metadata.name),
     )
   }
 
   /** What storing `obj` would do, without storing it. */
   actionFor(obj: KubeObject): ApplyAction {
-    const old = this.#objects.get(keyOf(kindOf(obj), obj.metadata.namespace, obj.metadata.name ?? ''))
+    const old = this.#objects.get(keyOf(kindOf(obj), obj.metadata.namespace, obj.metadata.name))
     if (!old) return 'created'
     return isDeepStrictEqual(userView(old), userView(obj)) ? 'unchanged' : 'configured'
   }
@@ -67,7 +67,7 @@ export class ObjectStore {
   /** Stores `obj` (server fields filled or carried over); returns the stored object and what happened. */
   put(obj: KubeObject): { object: KubeObject; action: ApplyAction; previous?: KubeObject } {
     const info = kindOf(obj)
-    const key = keyOf(info, obj.metadata.namespace, obj.metadata.name ?? '')
+    const key = keyOf(info, obj.metadata.namespace, obj.metadata.name)
     const old = this.#objects.get(key)
     const action = this.actionFor(obj)
     if (action === 'unchanged' && old) return { object: old, action, previous: old }

@@ -7,9 +7,9 @@ import {
   loadYaml,
   type SourcedObject,
 } from '@minimesh/api'
+import type { KubeObject } from '@minimesh/api/kube'
 import { InputError } from '../errors.ts'
 import {
-  type LiveObject,
   type MeshKind,
   type MeshTarget,
   resolveTarget,
@@ -25,7 +25,7 @@ const LIVE_KINDS: MeshKind[] = ['Service', 'VirtualService', 'DestinationRule', 
 export async function liveObjects(target: MeshTarget, namespace?: string): Promise<SourcedObject[]> {
   const out: SourcedObject[] = []
   for (const kind of LIVE_KINDS) {
-    let items: LiveObject[]
+    let items: KubeObject[]
     try {
       items = await target.list(kind, namespace)
     } catch (err) {

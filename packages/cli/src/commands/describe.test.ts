@@ -8,15 +8,16 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadYaml } from '@minimesh/api'
+import type { KubeObject } from '@minimesh/api/kube'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { forwardPort } from '../mesh/port-forward.ts'
-import { DirectTarget, type LiveObject, type MeshKind } from '../mesh/target.ts'
+import { DirectTarget, type MeshKind } from '../mesh/target.ts'
 import { type Proc, startMeshd, startSidecar, stop, writeConfig } from '../testdata/mesh.ts'
 import { describeCommand } from './describe.ts'
 
 const BOOKINFO = fileURLToPath(new URL('../../../control-plane/src/testdata/bookinfo/', import.meta.url))
 const fixture = (file: string) =>
-  loadYaml(readFileSync(join(BOOKINFO, file), 'utf8')).objects.map((o) => o.object as unknown as LiveObject)
+  loadYaml(readFileSync(join(BOOKINFO, file), 'utf8')).objects.map((o) => o.object as unknown as KubeObject)
 
 // reviews: jason to v2 with a timeout and retries; everyone else 90/10 over v1/v3 with a delay fault.
 const reviewsRoute = {
@@ -45,9 +46,9 @@ const reviewsRoute = {
 
 /** A stand-in cluster: lists what meshd was given; forwards the pod's admin to the sidecar's. */
 class StandInCluster extends DirectTarget {
-  objects: LiveObject[] = []
+  objects: KubeObject[] = []
   admins = new Map<string, string>()
-  override async list(kind: MeshKind, namespace?: string): Promise<LiveObject[]> {
+  override async list(kind: MeshKind, namespace?: string): Promise<KubeObject[]> {
     return this.objects.filter(
       (o) => o.kind === kind && (!namespace || (o.metadata.namespace ?? 'default') === namespace),
     )
@@ -89,7 +90,7 @@ describe('meshctl describe on Bookinfo reviews (real meshd and sidecar)', () => 
       ...fixture('quota-policy.yaml'),
       ...fixture('peer-authentication.yaml'),
       ...fixture('authorization-policy.yaml'),
-      reviewsRoute as LiveObject,
+      reviewsRoute as KubeObject,
     ]
     writeConfig(dir, 'bookinfo.yaml', objects)
     meshd = await startMeshd(dir)

@@ -3,6 +3,7 @@
 // take and what clients send, the AuthorizationPolicies that apply, what meshd made of each rule,
 // and (for a pod) the routes its proxy actually serves (istioctl x describe).
 import { outcomeText } from '@minimesh/api'
+import type { KubeObject } from '@minimesh/api/kube'
 import { PROXY_ADMIN_PORT } from '@minimesh/api/ports'
 import { type Configz, findConfig } from '../mesh/configz.ts'
 import {
@@ -12,7 +13,7 @@ import {
   mtlsLine,
   workloadsOf,
 } from '../mesh/describe-security.ts'
-import { type LiveObject, type MeshTarget, resolveTarget, TARGET_OPTIONS } from '../mesh/target.ts'
+import { type MeshTarget, resolveTarget, TARGET_OPTIONS } from '../mesh/target.ts'
 import { commandOptions } from './options.ts'
 import { resolvePod, routesTable } from './proxy-config.ts'
 import { type Command, type CommandIo, UsageError } from './types.ts'
@@ -86,21 +87,21 @@ function describeHttpRoute(r: Any, ns: string): string[] {
 
 async function describeService(
   io: CommandIo,
-  objects: Record<string, LiveObject[]>,
+  objects: Record<string, KubeObject[]>,
   configz: Configz | undefined,
-  svc: LiveObject,
-  pod?: LiveObject,
+  svc: KubeObject,
+  pod?: KubeObject,
 ): Promise<void> {
   const name = svc.metadata.name
   const ns = svc.metadata.namespace ?? 'default'
-  const status = (o: LiveObject) => {
+  const status = (o: KubeObject) => {
     const c = configz && findConfig(configz, o.kind, o.metadata.namespace, o.metadata.name)
     return c ? outcomeText(c) : 'status unknown (meshd not reachable)'
   }
   const ports = ((svc.spec as Any)?.ports ?? []).map((p: Any) => `${p.port}/${p.name ?? p.protocol ?? 'TCP'}`)
   io.out(`Service: ${name}.${ns} (${ports.join(', ')})\n`)
   // Rules bound to gateways only (not `mesh`) do not route sidecar traffic to this service.
-  const forMesh = (v: LiveObject) => {
+  const forMesh = (v: KubeObject) => {
     const gws = (v.spec as Any)?.gateways as string[] | undefined
     return !gws || gws.length === 0 || gws.includes('mesh')
   }
@@ -180,7 +181,7 @@ export async function describeCommand(
   io: CommandIo,
 ): Promise<number> {
   const ns = namespace ?? 'default'
-  const objects: Record<string, LiveObject[]> = {}
+  const objects: Record<string, KubeObject[]> = {}
   for (const kind of [
     'Service',
     'Pod',

@@ -2,10 +2,11 @@
 // kubeconfig context with server-side apply (field manager `meshctl`), then waits, showing
 // progress, for meshd's and the gateway's rollouts. Safe to run again: it converges, and keeps
 // the webhook certificate already in the cluster while it is valid.
+import type { KubeObject } from '@minimesh/api/kube'
 import { serviceDnsNames } from '@minimesh/injector'
 import { installObjects } from '../install/apply.ts'
 import { reusableCertificates, withCertChecksum, withGatewayNodePort } from '../install/customize.ts'
-import { Kube, type KubeObject } from '../install/kube.ts'
+import { Kube } from '../install/kube.ts'
 import { installManifests, MESHD, WEBHOOK_SECRET } from '../install/manifests.ts'
 import { TRACING_FLAGS, tracingFromFlags } from '../install/tracing.ts'
 import { commandOptions, timeoutOption } from './options.ts'

@@ -3,8 +3,9 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { KubeObject } from '@minimesh/api/kube'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DirectTarget, type LiveObject, type MeshKind } from '../mesh/target.ts'
+import { DirectTarget, type MeshKind } from '../mesh/target.ts'
 import { runCli } from '../run.ts'
 import { type Proc, startMeshd, startSidecar, stop, writeConfig } from '../testdata/mesh.ts'
 import { waitForSync } from './wait.ts'
@@ -47,15 +48,15 @@ const route = (subset: string, resourceVersion: string, generation: number) => (
  * the local cluster's and Kubernetes' targets list from their API): a recording edge, named so.
  */
 class WrittenConfigTarget extends DirectTarget {
-  objects: LiveObject[] = []
-  override async list(kind: MeshKind): Promise<LiveObject[]> {
+  objects: KubeObject[] = []
+  override async list(kind: MeshKind): Promise<KubeObject[]> {
     return this.objects.filter((o) => o.kind === kind)
   }
 }
 
 async function waitSync(target: WrittenConfigTarget, objects: object[]) {
   writeConfig(dir, 'rules.yaml', objects)
-  target.objects = objects as LiveObject[]
+  target.objects = objects as KubeObject[]
   const out: string[] = []
   const err: string[] = []
   const code = await waitForSync(

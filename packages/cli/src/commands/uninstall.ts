@@ -2,8 +2,9 @@
 // pod creation waits on a meshd that is going away), then meshd, the gateway, RBAC and the
 // namespace. The CRDs, and with them every VirtualService, DestinationRule, Gateway and
 // QuotaPolicy in the cluster, are deleted only with --purge, and only if minimesh made them.
+import type { KubeObject } from '@minimesh/api/kube'
 import { uninstallObjects } from '../install/apply.ts'
-import { Kube, type KubeObject } from '../install/kube.ts'
+import { Kube } from '../install/kube.ts'
 import { installManifests } from '../install/manifests.ts'
 import { commandOptions, timeoutOption } from './options.ts'
 import type { Command } from './types.ts'

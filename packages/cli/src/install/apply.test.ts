@@ -1,10 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { KubeObject } from '@minimesh/api/kube'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { applyOrder, deleteOrder, installObjects, ownedByMinimesh, uninstallObjects } from './apply.ts'
 import { InstallError } from './errors.ts'
-import { Kube, type KubeObject } from './kube.ts'
+import { Kube } from './kube.ts'
 import { type FakeApiServer, type RecordedRequest, startFakeApiServer } from './testdata/fake-apiserver.ts'
 
 const NS = 'minimesh-system'

@@ -6,9 +6,11 @@
 // wait for meshd's rollout → the webhook configurations (failurePolicy Fail: they go last, once
 // meshd answers, so nothing is refused while it starts) → the other Deployments (the gateway, whose
 // pods must go through the injector's gateway template to get the mesh identity) → wait for them.
+
+import type { KubeObject } from '@minimesh/api/kube'
 import { GATEWAY_TEMPLATE, STATUS_ANNOTATION, TEMPLATE_LABEL } from '@minimesh/injector'
 import { InstallError } from './errors.ts'
-import { describeRef, FIELD_MANAGER, type KubeObject, type ObjectRef, refOf } from './kube.ts'
+import { describeRef, FIELD_MANAGER, type ObjectRef, refOf } from './kube.ts'
 import { deploymentRollout, podsReadiness, type WaitState, waitUntil } from './wait.ts'
 
 /** What the install flows need from a cluster; `Kube` is the real one. */

@@ -8,7 +8,7 @@
 // following the model's own types: `properties`, `patternProperties`, `definitions`, `allOf`,
 // `anyOf`, `oneOf`, `not` are schemas of the model; `items`, `additionalProperties`,
 // `additionalItems` and values are passed through as written, so they keep the API's names.
-import type { KubeObject } from './kube.ts'
+import type { KubeObject } from '@minimesh/api/kube'
 
 const RENAMED: Record<string, string> = { $ref: 'ref', $schema: 'schema', default: '_default', enum: '_enum' }
 const SCHEMA_MAPS = new Set(['properties', 'patternProperties', 'definitions'])

@@ -3,17 +3,10 @@
 // webhook certificate on meshd's pod template (a new certificate rolls meshd, which reads it at
 // start), and whether the certificate already in the cluster can be kept (no needless rotation).
 import { createHash, X509Certificate } from 'node:crypto'
+import type { Deployment, KubeObject, Service } from '@minimesh/api/kube'
 import type { CertificateBundle } from '@minimesh/injector'
-import type { KubeObject } from './kube.ts'
 
 export const CERT_CHECKSUM_ANNOTATION = 'minimesh.dev/webhook-cert-sha256'
-
-interface ServicePort {
-  name?: string
-  port: number
-  targetPort?: number | string
-  nodePort?: number
-}
 
 /** Gives the gateway Service's HTTP port (target 8080) a fixed node port; throws when there is no such Service. */
 export function withGatewayNodePort(
@@ -24,7 +17,7 @@ export function withGatewayNodePort(
   let found = false
   const out = objects.map((obj) => {
     if (obj.kind !== 'Service' || obj.metadata.name !== gateway) return obj
-    const spec = obj.spec as { type?: string; ports?: ServicePort[] }
+    const { spec } = obj as Service
     const ports = (spec.ports ?? []).map((p) => {
       if (p.targetPort !== 8080 && p.name !== 'http') return p
       found = true
@@ -48,7 +41,7 @@ export function withCertChecksum(
   const sum = createHash('sha256').update(cert).digest('hex')
   return objects.map((obj) => {
     if (obj.kind !== 'Deployment' || obj.metadata.name !== deployment) return obj
-    const spec = obj.spec as { template: { metadata?: { annotations?: Record<string, string> } } }
+    const { spec } = obj as Deployment
     const meta = spec.template.metadata ?? {}
     return {
       ...obj,

@@ -1,4 +1,6 @@
 // meshctl install / uninstall and the kind tooling, as a library (the kind e2e driver uses it).
+
+export type { KubeObject } from '@minimesh/api/kube'
 export {
   applyOrder,
   type CrdConflict,
@@ -31,7 +33,6 @@ export {
   type ExecResult,
   FIELD_MANAGER,
   Kube,
-  type KubeObject,
   type KubeTarget,
   type ObjectRef,
   refOf,

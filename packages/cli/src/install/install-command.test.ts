@@ -4,11 +4,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { KubeObject } from '@minimesh/api/kube'
 import { generateCertificates } from '@minimesh/injector'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { runCli } from '../run.ts'
 import { CERT_CHECKSUM_ANNOTATION, reusableCertificates, withGatewayNodePort } from './customize.ts'
-import type { KubeObject } from './kube.ts'
 import { type FakeApiServer, startFakeApiServer } from './testdata/fake-apiserver.ts'
 
 function cli(argv: string[]) {

@@ -1,37 +1,24 @@
 // The thin edge between meshctl and a Kubernetes API server (@kubernetes/client-node): load a
 // kubeconfig, server-side apply, read, list, delete, exec, logs. Every failure becomes an
 // InstallError that names the context, the request and what to do next (describeKubeError).
-import { existsSync } from 'node:fs'
-import { homedir } from 'node:os'
-import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import {
   ApiException,
   CoreV1Api,
   Exec,
-  KubeConfig,
+  type KubeConfig,
+  type KubernetesObject,
   KubernetesObjectApi,
   PatchStrategy,
   type V1Status,
 } from '@kubernetes/client-node'
+import type { KubeObject } from '@minimesh/api/kube'
+import { KubeConfigError, loadKubeConfig as loadConfig } from '@minimesh/api/kubeconfig'
 import { forClientModel } from './client-model.ts'
 import { InstallError } from './errors.ts'
 
 /** The field manager of every server-side apply meshctl sends. */
 export const FIELD_MANAGER = 'meshctl'
-
-export interface KubeObject {
-  apiVersion: string
-  kind: string
-  metadata: {
-    name: string
-    namespace?: string
-    labels?: Record<string, string>
-    annotations?: Record<string, string>
-    [key: string]: unknown
-  }
-  [key: string]: unknown
-}
 
 export interface ObjectRef {
   apiVersion: string
@@ -52,7 +39,7 @@ export function describeRef(ref: ObjectRef): string {
 }
 
 export interface KubeTarget {
-  /** A kubeconfig file (default: $KUBECONFIG, else ~/.kube/config). */
+  /** A kubeconfig file (default: $KUBECONFIG, else ~/.kube/config, else the pod's service account). */
   kubeconfig?: string
   /** A context of that kubeconfig (default: its current-context). */
   context?: string
@@ -65,53 +52,48 @@ export interface ClusterInfo {
   server: string
 }
 
-/** Loads the kubeconfig and selects the context; MESH_ERR_INSTALL_NO_CLUSTER when there is none. */
+/**
+ * Loads the kubeconfig (@minimesh/api/kubeconfig: --kubeconfig, KUBECONFIG, ~/.kube/config, else
+ * the pod's service account) and selects the context; MESH_ERR_INSTALL_NO_CLUSTER when there is none.
+ */
 export function loadKubeConfig(target: KubeTarget = {}): { kc: KubeConfig; cluster: ClusterInfo } {
-  const env = target.env ?? process.env
-  const kc = new KubeConfig()
-  const defaultFile = join(target.home ?? homedir(), '.kube', 'config')
-  const file = target.kubeconfig ?? (env.KUBECONFIG ? undefined : defaultFile)
+  let kc: KubeConfig
   try {
-    if (target.kubeconfig) kc.loadFromFile(target.kubeconfig)
-    else if (env.KUBECONFIG) kc.loadFromDefault()
-    else if (existsSync(defaultFile)) kc.loadFromFile(defaultFile)
-    else if (env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster()
-    else {
-      throw new InstallError(
-        'MESH_ERR_INSTALL_NO_CLUSTER',
-        `no kubeconfig: KUBECONFIG is not set and ${defaultFile} does not exist. Create a cluster ` +
-          '(`make demo` or `bash kind/up.sh` makes the kind cluster "minimesh") or point --kubeconfig / KUBECONFIG at one.',
-      )
-    }
+    ;({ kc } = loadConfig(target))
   } catch (err) {
-    if (err instanceof InstallError) throw err
-    throw new InstallError(
-      'MESH_ERR_INSTALL_NO_CLUSTER',
-      `cannot read the kubeconfig ${file ?? env.KUBECONFIG}: ${(err as Error).message}`,
-      { cause: err },
-    )
-  }
-  if (target.context) {
-    if (!kc.getContextObject(target.context)) {
-      const known = kc.getContexts().map((c) => c.name)
-      throw new InstallError(
-        'MESH_ERR_INSTALL_NO_CLUSTER',
-        `context "${target.context}" is not in the kubeconfig (it has: ${known.join(', ') || 'none'}). ` +
-          'For the kind cluster run `kind export kubeconfig --name minimesh` (context kind-minimesh).',
-      )
-    }
-    kc.setCurrentContext(target.context)
+    if (!(err instanceof KubeConfigError)) throw err
+    throw new InstallError('MESH_ERR_INSTALL_NO_CLUSTER', advice(err), { cause: err })
   }
   const context = kc.getCurrentContext()
   const server = kc.getCurrentCluster()?.server
-  if (!context || !server) {
-    throw new InstallError(
-      'MESH_ERR_INSTALL_NO_CLUSTER',
-      'the kubeconfig has no current context with a cluster: pass --context NAME, or run `kubectl config use-context NAME`.',
-    )
-  }
+  if (!context || !server) throw new InstallError('MESH_ERR_INSTALL_NO_CLUSTER', advice())
   return { kc, cluster: { context, server } }
 }
+
+function advice(err?: KubeConfigError): string {
+  switch (err?.code) {
+    case 'MESH_ERR_KUBECONFIG_NONE':
+      return (
+        `no kubeconfig: ${err.searched}. Create a cluster ` +
+        '(`make demo` or `bash kind/up.sh` makes the kind cluster "minimesh") or point --kubeconfig / KUBECONFIG at one.'
+      )
+    case 'MESH_ERR_KUBECONFIG_UNREADABLE':
+      return err.message
+    case 'MESH_ERR_KUBECONFIG_CONTEXT':
+      return `${err.message}. For the kind cluster run \`kind export kubeconfig --name minimesh\` (context kind-minimesh).`
+    default:
+      return 'the kubeconfig has no current context with a cluster: pass --context NAME, or run `kubectl config use-context NAME`.'
+  }
+}
+
+/**
+ * client-node's object type and the model differ in the timestamps: client-node gives an object
+ * of a built-in kind as its generated class, with creationTimestamp/deletionTimestamp as Dates
+ * where the model (the JSON) has strings. meshctl only tests deletionTimestamp for presence and
+ * its table output checks creationTimestamp's type, so objects cross this edge as they are.
+ */
+const toClient = (obj: KubeObject) => obj as unknown as KubernetesObject
+const fromClient = (obj: KubernetesObject) => obj as unknown as KubeObject
 
 /** What a request was doing, for error messages. */
 interface RequestContext {
@@ -313,14 +295,16 @@ export class Kube {
    * partial applies (a label, an annotation) must use a field manager of their own.
    */
   apply(obj: KubeObject, force = true, fieldManager = FIELD_MANAGER): Promise<KubeObject> {
-    return this.#call('apply', refOf(obj), () =>
-      this.#objects.patch(
-        forClientModel(obj),
-        undefined,
-        undefined,
-        fieldManager,
-        force,
-        PatchStrategy.ServerSideApply,
+    return this.#call('apply', refOf(obj), async () =>
+      fromClient(
+        await this.#objects.patch(
+          toClient(forClientModel(obj)),
+          undefined,
+          undefined,
+          fieldManager,
+          force,
+          PatchStrategy.ServerSideApply,
+        ),
       ),
     )
   }
@@ -328,11 +312,13 @@ export class Kube {
   /** The object, or undefined when it does not exist. */
   async read(ref: ObjectRef): Promise<KubeObject | undefined> {
     try {
-      return await this.#objects.read<KubeObject>({
-        apiVersion: ref.apiVersion,
-        kind: ref.kind,
-        metadata: ref.namespace ? { name: ref.name, namespace: ref.namespace } : { name: ref.name },
-      })
+      return fromClient(
+        await this.#objects.read({
+          apiVersion: ref.apiVersion,
+          kind: ref.kind,
+          metadata: ref.namespace ? { name: ref.name, namespace: ref.namespace } : { name: ref.name },
+        }),
+      )
     } catch (err) {
       if (isNotFound(err)) return undefined
       throw describeKubeError(err, { verb: 'get', ref, cluster: this.cluster })
@@ -369,7 +355,7 @@ export class Kube {
     labelSelector?: string,
   ): Promise<KubeObject[]> {
     const res = await this.#call('list', { apiVersion, kind, namespace }, () =>
-      this.#objects.list<KubeObject>(
+      this.#objects.list(
         apiVersion,
         kind,
         namespace,
@@ -380,7 +366,7 @@ export class Kube {
         labelSelector,
       ),
     )
-    return res.items.map((item) => ({ ...item, apiVersion, kind }))
+    return res.items.map((item) => ({ ...fromClient(item), apiVersion, kind }))
   }
 
   /** Runs argv in a container and collects its output and exit code. */

@@ -3,11 +3,12 @@
 // table, RBAC only reads, Services select the pods of their Deployments.
 import { X509Certificate } from 'node:crypto'
 import { allCrds, MESH_KINDS } from '@minimesh/api'
+import type { KubeObject } from '@minimesh/api/kube'
 import { containerArgv, defaultImageTable, kindOf, matchesSelector } from '@minimesh/local-cluster'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { parseAllDocuments } from 'yaml'
 import { runCli } from '../run.ts'
-import { installManifests, type KubeObject } from './manifests.ts'
+import { installManifests } from './manifests.ts'
 
 // biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects of any kind, read loosely
 type Obj = Record<string, any>

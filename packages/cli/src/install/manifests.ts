@@ -3,6 +3,7 @@
 // meshd with least-privilege RBAC, its webhook serving certificate in a Secret, the webhook
 // configurations (from @minimesh/injector, caBundle filled), and the ingress gateway.
 import { allCrds, MESH_KINDS } from '@minimesh/api'
+import type { KubeObject } from '@minimesh/api/kube'
 import {
   PROXY_HEALTH_PORT,
   PROXY_PORT_NAMES,
@@ -20,8 +21,6 @@ import {
 } from '@minimesh/injector'
 import { cliVersion } from '../commands/version.ts'
 import { addTracing, type TracingInstallOptions } from './tracing.ts'
-
-export type KubeObject = Record<string, unknown>
 
 export interface InstallOptions {
   /** Namespace of the control plane and gateway (default minimesh-system). */
@@ -55,7 +54,7 @@ const partOf = { 'app.kubernetes.io/part-of': 'minimesh' }
  * ClusterRole rules: read Services, Endpoints, EndpointSlices, Pods, Namespaces, Secrets and the
  * mesh kinds; create TokenReviews (the CA checks callers' ServiceAccount tokens); nothing else.
  */
-function meshdRules(): KubeObject[] {
+function meshdRules(): Record<string, unknown>[] {
   const read = ['get', 'list', 'watch']
   const groups = [...new Set(MESH_KINDS.map((k) => k.group))].sort()
   return [

@@ -1,8 +1,9 @@
 // Pure helpers for talking to a cluster about manifests and pods: YAML text to objects, which
 // container of a meshed pod is the app's, and whether every proxy has ACKed meshd's config.
+
+import type { KubeObject, PodTemplateSpec } from '@minimesh/api/kube'
 import { parseAllDocuments } from 'yaml'
 import { InstallError } from './errors.ts'
-import type { KubeObject } from './kube.ts'
 
 /** Kinds without a namespace (of those a manifest here may hold). */
 export const CLUSTER_SCOPED_KINDS = new Set([
@@ -62,13 +63,8 @@ export function parseObjects(
   return out
 }
 
-interface PodLike {
-  metadata?: { annotations?: Record<string, string> }
-  spec?: { containers?: { name: string }[] }
-}
-
 /** The app container of a pod: kubectl's default-container annotation, else the first that is not the proxy. */
-export function appContainer(pod: PodLike): string {
+export function appContainer(pod: PodTemplateSpec): string {
   const named = pod.metadata?.annotations?.['kubectl.kubernetes.io/default-container']
   if (named) return named
   const containers = pod.spec?.containers ?? []

@@ -1,5 +1,6 @@
+import type { KubeObject } from '@minimesh/api/kube'
 import { describe, expect, it } from 'vitest'
-import { installManifests, type KubeObject } from './manifests.ts'
+import { installManifests } from './manifests.ts'
 
 function container(objects: KubeObject[], deployment: string) {
   const d = objects.find(

@@ -1,6 +1,6 @@
 // Tracing in the install: meshd gets --trace-* (its injector passes them to every sidecar as
 // MESH_TRACE_*), and the ingress gateway, which is not injected, gets the same MESH_TRACE_* env.
-import type { KubeObject } from './manifests.ts'
+import type { Container, Deployment, KubeObject } from '@minimesh/api/kube'
 
 /** meshctl install / manifest generate: the tracing flags (option table entries). */
 export const TRACING_FLAGS = {
@@ -54,15 +54,8 @@ export interface TracingInstallOptions {
   sampling?: number
 }
 
-interface Container {
-  name: string
-  args?: string[]
-  env?: { name: string; value?: string }[]
-}
-
-function containers(o: KubeObject): Container[] {
-  const spec = (o.spec as { template?: { spec?: { containers?: Container[] } } } | undefined)?.template?.spec
-  return spec?.containers ?? []
+function containers(d: Deployment): Container[] {
+  return d.spec.template.spec.containers
 }
 
 /** Adds the tracing flags and env to meshd's and the gateway's Deployments, in place. */
@@ -80,7 +73,7 @@ export function addTracing(objects: KubeObject[], tracing: TracingInstallOptions
   }
   for (const o of objects) {
     if (o.kind !== 'Deployment') continue
-    for (const c of containers(o)) {
+    for (const c of containers(o as Deployment)) {
       if (c.name === 'discovery') c.args = [...(c.args ?? []), ...args]
       else if (c.name === 'mesh-proxy') c.env = [...(c.env ?? []), ...env]
     }

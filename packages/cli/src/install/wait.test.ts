@@ -1,6 +1,6 @@
+import type { KubeObject } from '@minimesh/api/kube'
 import { describe, expect, it } from 'vitest'
 import { InstallError } from './errors.ts'
-import type { KubeObject } from './kube.ts'
 import { deploymentRollout, podProblems, podReady, podsReadiness, waitUntil } from './wait.ts'
 
 function deployment(generation: number, status: Record<string, unknown>, replicas = 2): KubeObject {

@@ -1,8 +1,8 @@
 // Waiting with visible progress: the pure reading of a Deployment's rollout (kubectl rollout
 // status's rules), of pods' readiness and of why a pod is stuck, and one polling loop.
 import { setTimeout as sleep } from 'node:timers/promises'
+import type { Deployment, KubeObject, Pod } from '@minimesh/api/kube'
 import { InstallError } from './errors.ts'
-import type { KubeObject } from './kube.ts'
 
 export interface WaitState {
   done: boolean
@@ -12,28 +12,9 @@ export interface WaitState {
   failed?: string
 }
 
-interface Condition {
-  type?: string
-  status?: string
-  reason?: string
-  message?: string
-}
-
-interface DeploymentShape {
-  metadata: { name: string; namespace?: string; generation?: number }
-  spec?: { replicas?: number }
-  status?: {
-    observedGeneration?: number
-    replicas?: number
-    updatedReplicas?: number
-    availableReplicas?: number
-    conditions?: Condition[]
-  }
-}
-
 /** Where a Deployment's rollout is, with kubectl rollout status's wording. */
 export function deploymentRollout(obj: KubeObject): WaitState {
-  const dep = obj as unknown as DeploymentShape
+  const dep = obj as Deployment
   const name = `deployment "${dep.metadata.name}"`
   const st = dep.status ?? {}
   if ((dep.metadata.generation ?? 0) > (st.observedGeneration ?? 0)) {
@@ -63,29 +44,8 @@ export function deploymentRollout(obj: KubeObject): WaitState {
   return { done: true, message: `${name} successfully rolled out` }
 }
 
-interface ContainerStatus {
-  name: string
-  ready?: boolean
-  image?: string
-  restartCount?: number
-  state?: {
-    waiting?: { reason?: string; message?: string }
-    terminated?: { reason?: string; exitCode?: number }
-  }
-}
-
-interface PodShape {
-  metadata: { name: string; deletionTimestamp?: string }
-  status?: {
-    phase?: string
-    conditions?: Condition[]
-    initContainerStatuses?: ContainerStatus[]
-    containerStatuses?: ContainerStatus[]
-  }
-}
-
 export function podReady(obj: KubeObject): boolean {
-  const pod = obj as unknown as PodShape
+  const pod = obj as Pod
   if (pod.metadata.deletionTimestamp) return false
   return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false
 }
@@ -101,7 +61,7 @@ function imageHint(reason: string, image: string | undefined): string {
 
 /** Why a pod is not ready, one phrase per stuck container (`mesh-init: CrashLoopBackOff`). */
 export function podProblems(obj: KubeObject): { problems: string[]; fatal?: string } {
-  const pod = obj as unknown as PodShape
+  const pod = obj as Pod
   const problems: string[] = []
   let fatal: string | undefined
   const all = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]
@@ -130,7 +90,7 @@ export function podProblems(obj: KubeObject): { problems: string[]; fatal?: stri
 
 /** Readiness of the pods a selector matched: done when there is at least one and all are Ready. */
 export function podsReadiness(pods: KubeObject[], what: string): WaitState {
-  const live = pods.filter((p) => !(p as unknown as PodShape).metadata.deletionTimestamp)
+  const live = pods.filter((p) => !p.metadata.deletionTimestamp)
   if (live.length === 0) return { done: false, message: `${what}: no pods yet...` }
   const ready = live.filter(podReady).length
   const details = live.map(podProblems)

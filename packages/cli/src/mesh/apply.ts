@@ -3,10 +3,10 @@
 // keeps serving) and, with --wait, returning only once every proxy has ACKed the change.
 
 import { outcomeText } from '@minimesh/api'
+import type { KubeObject } from '@minimesh/api/kube'
 import { KINDS, kindByName } from '@minimesh/local-cluster'
 import type { CommandIo } from '../commands/types.ts'
 import { applyOrder } from '../install/apply.ts'
-import type { KubeObject } from '../install/kube.ts'
 import { type Configz, MESH_RESOURCE_KINDS } from './configz.ts'
 import { rejectedAmong, type WantedVersion, waitMeshdRead, waitProxiesSynced, wantedVersion } from './sync.ts'
 import { KubeTarget, LocalTarget, type MeshTarget, MeshTargetError } from './target.ts'

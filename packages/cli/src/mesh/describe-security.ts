@@ -7,19 +7,19 @@ import {
   type PeerAuthentication,
   workloadMtls,
 } from '@minimesh/api'
-import type { LiveObject } from './target.ts'
+import type { KubeObject } from '@minimesh/api/kube'
 
 // biome-ignore lint/suspicious/noExplicitAny: resources read loosely, as users write them
 type Any = any
 
-const ref = (o: LiveObject) => `${o.metadata.namespace ?? 'default'}/${o.metadata.name}`
+const ref = (o: KubeObject) => `${o.metadata.namespace ?? 'default'}/${o.metadata.name}`
 const labelText = (labels: Record<string, string>) =>
   Object.entries(labels)
     .map(([k, v]) => `${k}=${v}`)
     .join(',') || '<no labels>'
 
 /** Oldest first (creationTimestamp, then namespace/name): the order Istio resolves policies in. */
-function oldestFirst<T extends LiveObject>(objects: readonly T[]): T[] {
+function oldestFirst<T extends KubeObject>(objects: readonly T[]): T[] {
   const key = (o: T) =>
     `${String(o.metadata.creationTimestamp ?? '')}\u0000${o.metadata.namespace ?? ''}/${o.metadata.name}`
   return [...objects].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0))
@@ -27,7 +27,7 @@ function oldestFirst<T extends LiveObject>(objects: readonly T[]): T[] {
 
 /** `STRICT (PeerAuthentication default/default); port 9080 PERMISSIVE (PeerAuthentication default/reviews)` */
 export function mtlsLine(
-  peerAuthentications: readonly LiveObject[],
+  peerAuthentications: readonly KubeObject[],
   namespace: string,
   labels: Record<string, string>,
 ): string {
@@ -40,17 +40,17 @@ export function mtlsLine(
   }
   const source = decided('workload') ?? decided('namespace') ?? decided('mesh')
   const why = source
-    ? `PeerAuthentication ${ref(source as unknown as LiveObject)}${source === m.from.mesh ? ', mesh-wide' : source === m.from.namespace ? ', namespace-wide' : ''}`
+    ? `PeerAuthentication ${ref(source as unknown as KubeObject)}${source === m.from.mesh ? ', mesh-wide' : source === m.from.namespace ? ', namespace-wide' : ''}`
     : 'the default: no PeerAuthentication sets a mode'
   const ports = [...m.ports.entries()].map(
     ([port, mode]) =>
-      `; port ${port} ${mode} (PeerAuthentication ${ref(m.from.workload as unknown as LiveObject)})`,
+      `; port ${port} ${mode} (PeerAuthentication ${ref(m.from.workload as unknown as KubeObject)})`,
   )
   return `${m.mode} (${why})${ports.join('')}`
 }
 
 /** What the sidecars of clients send to this host: a DestinationRule's tls mode, or automatic mTLS. */
-export function clientTlsLine(rules: readonly LiveObject[]): string {
+export function clientTlsLine(rules: readonly KubeObject[]): string {
   const withTls = rules.filter((d) => (d.spec as Any)?.trafficPolicy?.tls?.mode)
   if (withTls.length === 0)
     return 'automatic: ISTIO_MUTUAL to endpoints with a sidecar, plaintext to the others (no DestinationRule sets tls)'
@@ -90,18 +90,18 @@ function ruleText(r: Any): string {
  * ALLOW; AUDIT only logs), each with its rules and meshd's verdict, and what the result is.
  */
 export function authorizationLines(
-  policies: readonly LiveObject[],
+  policies: readonly KubeObject[],
   namespace: string,
   labels: Record<string, string>,
-  status: (o: LiveObject) => string,
+  status: (o: KubeObject) => string,
 ): string[] {
   const applying = authorizationPoliciesFor(
     oldestFirst(policies) as unknown as AuthorizationPolicy[],
     namespace,
     labels,
-  ) as unknown as LiveObject[]
+  ) as unknown as KubeObject[]
   if (applying.length === 0) return ['none: every request is allowed']
-  const action = (p: LiveObject) => String((p.spec as Any)?.action ?? 'ALLOW')
+  const action = (p: KubeObject) => String((p.spec as Any)?.action ?? 'ALLOW')
   const order = ['DENY', 'ALLOW', 'AUDIT']
   const sorted = [...applying].sort((a, b) => order.indexOf(action(a)) - order.indexOf(action(b)))
   const lines = sorted.map((p) => {
@@ -122,7 +122,7 @@ export function authorizationLines(
 }
 
 /** The distinct workloads behind a service (its pods' label sets), or its selector when no pod is known. */
-export function workloadsOf(svc: LiveObject, pods: readonly LiveObject[]): Record<string, string>[] {
+export function workloadsOf(svc: KubeObject, pods: readonly KubeObject[]): Record<string, string>[] {
   const ns = svc.metadata.namespace ?? 'default'
   const selector = ((svc.spec as Any)?.selector ?? {}) as Record<string, string>
   if (Object.keys(selector).length === 0) return []

@@ -3,10 +3,11 @@
 // cluster has no such write, so its status is filled in from meshd's /debug/configz with the same
 // function meshd writes with (@minimesh/api resourceStatus).
 import { resourceStatus } from '@minimesh/api'
+import type { KubeObject } from '@minimesh/api/kube'
 import type { KindInfo } from '@minimesh/local-cluster'
 import { type Configz, findConfig, hasRead, MESH_RESOURCE_KINDS } from './configz.ts'
 import { wantedVersion } from './sync.ts'
-import { type LiveObject, LocalTarget, type MeshTarget } from './target.ts'
+import { LocalTarget, type MeshTarget } from './target.ts'
 
 /** The status of a version meshd has not read yet. */
 const NOT_READ = {
@@ -25,7 +26,7 @@ const NOT_READ = {
  * (status.conditions, observedGeneration, validationMessages). Without a reachable meshd (a bare
  * local cluster) the objects stay as they are.
  */
-async function withStatusFromMeshd(target: MeshTarget, items: LiveObject[]): Promise<void> {
+async function withStatusFromMeshd(target: MeshTarget, items: KubeObject[]): Promise<void> {
   let configz: Configz
   try {
     configz = await target.meshd<Configz>('/debug/configz')
@@ -50,7 +51,7 @@ export async function getWithStatus(
   namespace: string | undefined,
   name?: string,
   selector?: string,
-): Promise<LiveObject[]> {
+): Promise<KubeObject[]> {
   const items = await target.get(kind, namespace, name, selector)
   if (target instanceof LocalTarget && MESH_RESOURCE_KINDS.has(kind.kind) && items.length > 0)
     await withStatusFromMeshd(target, items)

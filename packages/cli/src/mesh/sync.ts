@@ -2,6 +2,7 @@
 //   1. meshd has read the change: every mesh resource at the resourceVersion the cluster holds
 //      (deleted ones gone), so its snapshot includes it;
 //   2. every proxy has ACKed configuration generated from that snapshot (or a later one).
+import type { KubeObject } from '@minimesh/api/kube'
 import {
   type Configz,
   type ConfigzObject,
@@ -12,7 +13,7 @@ import {
   proxiesSynced,
   type SynczProxy,
 } from './configz.ts'
-import { type LiveObject, LocalTarget, type MeshKind, type MeshTarget, MeshTargetError } from './target.ts'
+import { LocalTarget, type MeshKind, type MeshTarget, MeshTargetError } from './target.ts'
 
 /** A resource and the version meshd must have read (`resourceVersion: null`: meshd must no longer have it). */
 export interface WantedVersion extends Omit<HeldVersion, 'resourceVersion'> {
@@ -23,8 +24,8 @@ export interface WantedVersion extends Omit<HeldVersion, 'resourceVersion'> {
 }
 
 /** The version of a live object that meshd must have read. */
-export function wantedVersion(o: LiveObject): WantedVersion {
-  const meta = o.metadata as LiveObject['metadata'] & { uid?: string; generation?: number }
+export function wantedVersion(o: KubeObject): WantedVersion {
+  const meta = o.metadata as KubeObject['metadata'] & { uid?: string; generation?: number }
   return {
     kind: o.kind,
     namespace: meta.namespace ?? 'default',
@@ -51,7 +52,7 @@ function describeWanted(w: WantedVersion): string {
 export async function clusterVersions(target: MeshTarget): Promise<WantedVersion[]> {
   const out: WantedVersion[] = []
   for (const kind of MESH_RESOURCE_KINDS) {
-    let items: LiveObject[]
+    let items: KubeObject[]
     try {
       items = await target.list(kind as MeshKind)
     } catch (err) {

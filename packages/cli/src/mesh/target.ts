@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process'
 import type { Socket } from 'node:net'
 import { PortForward } from '@kubernetes/client-node'
+import type { KubeObject } from '@minimesh/api/kube'
 import {
   defaultRunDir,
   execArgv,
@@ -21,14 +22,6 @@ import { type Forwarded, forwardPort } from './port-forward.ts'
 const MESH_NAMESPACE = 'minimesh-system'
 const MESHD_MONITORING_PORT = 15014
 
-/** Any Kubernetes-shaped object. */
-export interface LiveObject {
-  apiVersion: string
-  kind: string
-  metadata: { name: string; namespace?: string; [k: string]: unknown }
-  [k: string]: unknown
-}
-
 /** meshd, a proxy or the cluster could not be reached or did not do what was asked. */
 export class MeshTargetError extends CliError {}
 
@@ -40,13 +33,13 @@ export interface MeshTarget {
   /** A local address that reaches port `port` on 127.0.0.1 inside the pod (as `kubectl port-forward`). */
   forward(namespace: string, pod: string, port: number): Promise<Forwarded>
   /** Objects of a kind (`Pod`, `Service`, `VirtualService`, …); every namespace when none is given. */
-  list(kind: MeshKind, namespace?: string): Promise<LiveObject[]>
+  list(kind: MeshKind, namespace?: string): Promise<KubeObject[]>
   /**
    * Objects of any kind meshctl names (kindByName: `vs`, `pods`, `deploy`…), as the cluster holds
    * them (status included): one by name, or all in a namespace (every namespace when none is
    * given) matching a label selector.
    */
-  get(kind: KindInfo, namespace?: string, name?: string, selector?: string): Promise<LiveObject[]>
+  get(kind: KindInfo, namespace?: string, name?: string, selector?: string): Promise<KubeObject[]>
 }
 
 /** `networking.istio.io/v1`, `apps/v1`, `v1`: the version a kind is read in. */
@@ -100,13 +93,13 @@ export class DirectTarget implements MeshTarget {
       'with --meshd there is no cluster to reach a pod through: give --admin HOST:PORT',
     )
   }
-  async list(_kind: MeshKind, _namespace?: string): Promise<LiveObject[]> {
+  async list(_kind: MeshKind, _namespace?: string): Promise<KubeObject[]> {
     throw new MeshTargetError(
       'MESH_ERR_CLI_TARGET',
       'with --meshd there is no cluster to read objects from: use --local or a kubeconfig',
     )
   }
-  async get(): Promise<LiveObject[]> {
+  async get(): Promise<KubeObject[]> {
     throw new MeshTargetError(
       'MESH_ERR_CLI_TARGET',
       'with --meshd there is no cluster to read objects from: use --local or a kubeconfig',
@@ -156,11 +149,11 @@ export class LocalTarget implements MeshTarget {
       listen,
     )
   }
-  async list(kind: MeshKind, namespace?: string): Promise<LiveObject[]> {
-    return (await this.client.get(kind, namespace)) as unknown as LiveObject[]
+  async list(kind: MeshKind, namespace?: string): Promise<KubeObject[]> {
+    return (await this.client.get(kind, namespace)) as unknown as KubeObject[]
   }
-  async get(kind: KindInfo, namespace?: string, name?: string, selector?: string): Promise<LiveObject[]> {
-    return (await this.client.get(kind.kind, namespace, name, selector)) as unknown as LiveObject[]
+  async get(kind: KindInfo, namespace?: string, name?: string, selector?: string): Promise<KubeObject[]> {
+    return (await this.client.get(kind.kind, namespace, name, selector)) as unknown as KubeObject[]
   }
 }
 
@@ -188,10 +181,10 @@ export class KubeTarget implements MeshTarget {
       pf.portForward(namespace, pod, [port], socket, null, socket).catch(() => socket.destroy())
     }, `${namespace}/${pod}:${port}`)
   }
-  async list(kind: MeshKind, namespace?: string): Promise<LiveObject[]> {
-    return (await this.kube.list(MESH_KINDS[kind], kind, namespace)) as LiveObject[]
+  async list(kind: MeshKind, namespace?: string): Promise<KubeObject[]> {
+    return (await this.kube.list(MESH_KINDS[kind], kind, namespace)) as KubeObject[]
   }
-  async get(kind: KindInfo, namespace?: string, name?: string, selector?: string): Promise<LiveObject[]> {
+  async get(kind: KindInfo, namespace?: string, name?: string, selector?: string): Promise<KubeObject[]> {
     const apiVersion = apiVersionOf(kind)
     const ns = kind.namespaced ? namespace : undefined
     if (name) {
@@ -203,9 +196,9 @@ export class KubeTarget implements MeshTarget {
         name,
         ...(ns ? { namespace: ns } : {}),
       })
-      return obj ? [{ ...obj, apiVersion, kind: kind.kind } as LiveObject] : []
+      return obj ? [{ ...obj, apiVersion, kind: kind.kind } as KubeObject] : []
     }
-    return (await this.kube.list(apiVersion, kind.kind, ns, selector)) as LiveObject[]
+    return (await this.kube.list(apiVersion, kind.kind, ns, selector)) as KubeObject[]
   }
 }
 

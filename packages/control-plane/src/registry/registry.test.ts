@@ -1,5 +1,5 @@
+import type { KubeObject } from '@minimesh/api/kube'
 import { describe, expect, it } from 'vitest'
-import type { KubeObject } from '../sources/source.ts'
 import { resolveHost, serviceHostnames } from './hosts.ts'
 import { portProtocol } from './protocol.ts'
 import { buildRegistry, resolveTargetPort, workloadName } from './registry.ts'

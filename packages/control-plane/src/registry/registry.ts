@@ -1,4 +1,4 @@
-import type { KubeObject } from '../sources/source.ts'
+import type { KubeObject } from '@minimesh/api/kube'
 import { serviceFqdn } from './hosts.ts'
 import { type Protocol, portProtocol } from './protocol.ts'
 

@@ -2,9 +2,10 @@ import { type FSWatcher, watch } from 'node:fs'
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join, relative, resolve, sep } from 'node:path'
 import { ApiErrorCode, type Finding, loadYaml } from '@minimesh/api'
+import type { KubeObject } from '@minimesh/api/kube'
 import type { Logger } from 'pino'
 import { ControlPlaneError } from '../errors.ts'
-import { type ConfigSink, type ConfigSource, isKubeObject, type KubeObject, objectKey } from './source.ts'
+import { type ConfigSink, type ConfigSource, isKubeObject, objectKey } from './source.ts'
 
 const EXTENSIONS = ['.yaml', '.yml', '.json']
 

@@ -1,6 +1,3 @@
-import { existsSync } from 'node:fs'
-import { homedir } from 'node:os'
-import { join } from 'node:path'
 import {
   ADD,
   CoreV1Api,
@@ -8,52 +5,39 @@ import {
   DELETE,
   DiscoveryV1Api,
   ERROR,
-  KubeConfig,
+  type KubeConfig,
   type KubernetesObject,
   ListWatch,
   UPDATE,
   Watch,
 } from '@kubernetes/client-node'
+import { KubeConfigError, loadKubeConfig as loadConfig } from '@minimesh/api/kubeconfig'
 import type { Logger } from 'pino'
 import { ControlPlaneError } from '../errors.ts'
 import { normalize } from './normalize.ts'
 import { type ConfigSink, type ConfigSource, objectKey } from './source.ts'
 
 const ORIGIN = 'kubernetes'
-const TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token'
 
 /**
- * The Kubernetes configuration meshd uses: in-cluster (service account) when running in a pod,
- * else KUBECONFIG, else ~/.kube/config. Throws MESH_ERR_MESHD_KUBECONFIG when there is none
- * (client-node would silently fall back to http://localhost:8080).
+ * The Kubernetes configuration meshd uses, by kubectl's precedence (@minimesh/api/kubeconfig):
+ * KUBECONFIG, else ~/.kube/config, else in-cluster (the pod's service account) — in its pod meshd
+ * has neither file, so it uses its service account. Throws MESH_ERR_MESHD_KUBECONFIG when there
+ * is none (client-node would silently fall back to http://localhost:8080).
  */
 export function loadKubeConfig(env: NodeJS.ProcessEnv = process.env): KubeConfig {
-  const kc = new KubeConfig()
   try {
-    if (env.KUBERNETES_SERVICE_HOST && existsSync(TOKEN)) kc.loadFromCluster()
-    else if (env.KUBECONFIG) kc.loadFromDefault()
-    else if (existsSync(join(homedir(), '.kube', 'config'))) kc.loadFromDefault()
-    else
-      throw new ControlPlaneError(
-        'MESH_ERR_MESHD_KUBECONFIG',
-        'no Kubernetes configuration: not running in a pod, KUBECONFIG is not set and ~/.kube/config does not exist; set KUBECONFIG or pass --config-dir DIR',
-      )
+    return loadConfig({ env }).kc
   } catch (err) {
-    if (err instanceof ControlPlaneError) throw err
-    throw new ControlPlaneError(
-      'MESH_ERR_MESHD_KUBECONFIG',
-      `cannot load the Kubernetes configuration: ${(err as Error).message}`,
-      {
-        cause: err,
-      },
-    )
+    if (!(err instanceof KubeConfigError)) throw err
+    const message =
+      err.code === 'MESH_ERR_KUBECONFIG_NONE'
+        ? `no Kubernetes configuration: not running in a pod, ${err.searched}; set KUBECONFIG or pass --config-dir DIR`
+        : err.code === 'MESH_ERR_KUBECONFIG_NO_CLUSTER'
+          ? 'the Kubernetes configuration has no current cluster (check its current-context)'
+          : `cannot load the Kubernetes configuration: ${err.message}`
+    throw new ControlPlaneError('MESH_ERR_MESHD_KUBECONFIG', message, { cause: err })
   }
-  if (!kc.getCurrentCluster())
-    throw new ControlPlaneError(
-      'MESH_ERR_MESHD_KUBECONFIG',
-      'the Kubernetes configuration has no current cluster (check its current-context)',
-    )
-  return kc
 }
 
 /** One kind meshd watches: its identity, API path and list call. */

@@ -1,4 +1,4 @@
-import type { KubeObject } from './source.ts'
+import type { KubeObject } from '@minimesh/api/kube'
 
 type Obj = Record<string, unknown>
 const rec = (v: unknown): Obj | undefined =>

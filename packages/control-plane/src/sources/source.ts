@@ -1,23 +1,5 @@
 import type { Finding } from '@minimesh/api'
-
-/** A Kubernetes-shaped object as read from a source (YAML file or API server). */
-export interface KubeObject {
-  apiVersion: string
-  kind: string
-  metadata: {
-    name: string
-    namespace?: string
-    labels?: Record<string, string>
-    annotations?: Record<string, string>
-    creationTimestamp?: string
-    resourceVersion?: string
-    uid?: string
-    generation?: number
-    ownerReferences?: { kind: string; name: string }[]
-    [key: string]: unknown
-  }
-  [key: string]: unknown
-}
+import type { KubeObject } from '@minimesh/api/kube'
 
 /** The API group of an apiVersion (`networking.istio.io/v1` → `networking.istio.io`; `v1` → `core`). */
 export function apiGroup(apiVersion: string): string {

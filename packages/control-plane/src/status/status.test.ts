@@ -1,11 +1,12 @@
 // Resource status written back: meshd against a FAKE API server (testdata/fake-apiserver.ts: real
 // HTTP, list/watch and the status subresource's JSON patch; a real API server runs only in the
 // Kubernetes e2e), and the reporter's retry with a recording writer.
+
+import type { KubeObject } from '@minimesh/api/kube'
 import { pino } from 'pino'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type Meshd, startMeshd } from '../meshd.ts'
 import { SnapshotBuilder } from '../snapshot.ts'
-import type { KubeObject } from '../sources/source.ts'
 import { ConfigStore } from '../store.ts'
 import { FakeApiServer } from '../testdata/fake-apiserver.ts'
 import { KubernetesStatusWriter } from './kubernetes.ts'

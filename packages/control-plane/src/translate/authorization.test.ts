@@ -1,7 +1,7 @@
 import type { Listener } from '@minimesh/api'
+import type { KubeObject } from '@minimesh/api/kube'
 import { describe, expect, it } from 'vitest'
 import { SnapshotBuilder } from '../snapshot.ts'
-import type { KubeObject } from '../sources/source.ts'
 import { fixtureStore, PLATFORM, PROXIES, sidecar } from '../testdata/fixtures.ts'
 import { compileAuthorizationPolicy } from './authorization.ts'
 import { translate } from './index.ts'

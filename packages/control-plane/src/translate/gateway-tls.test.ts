@@ -1,7 +1,7 @@
 import { TypeUrl, validateProxyResource } from '@minimesh/api'
+import type { KubeObject } from '@minimesh/api/kube'
 import { describe, expect, it } from 'vitest'
 import { SnapshotBuilder } from '../snapshot.ts'
-import type { KubeObject } from '../sources/source.ts'
 import { BOOKINFO_DIR, fixtureStore, PLATFORM, PROXIES } from '../testdata/fixtures.ts'
 import { pushContextOf } from './context.ts'
 import { generate, translate } from './index.ts'

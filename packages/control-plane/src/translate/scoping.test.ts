@@ -1,7 +1,7 @@
 import { formatNodeId, TypeUrl } from '@minimesh/api'
+import type { KubeObject } from '@minimesh/api/kube'
 import { describe, expect, it } from 'vitest'
 import { SnapshotBuilder } from '../snapshot.ts'
-import type { KubeObject } from '../sources/source.ts'
 import { fixtureStore, PLATFORM, PROXIES, sidecar } from '../testdata/fixtures.ts'
 import { generate, pushContextOf, translate } from './index.ts'
 import { proxyFromNode } from './proxy.ts'

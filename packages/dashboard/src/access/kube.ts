@@ -4,12 +4,14 @@
 
 import { request as httpRequest } from 'node:http'
 import { request } from 'node:https'
-import { KubeConfig } from '@kubernetes/client-node'
+import type { KubeConfig } from '@kubernetes/client-node'
+import { KubeConfigError, loadKubeConfig } from '@minimesh/api/kubeconfig'
 import { PROXY_STATUS_PORT } from '@minimesh/api/ports'
 import { DashboardError } from '../errors.ts'
 import type { HttpGet, MeshEndpoints } from './http.ts'
 
 export interface KubeEndpointsOptions {
+  /** A kubeconfig file (default: KUBECONFIG, else ~/.kube/config, else the pod's service account). */
   kubeconfig?: string
   context?: string
   /** minimesh's namespace (meshd, and the Prometheus addon). */
@@ -61,26 +63,23 @@ function kubeGet(kc: KubeConfig, timeoutMs = 5000): HttpGet {
 
 /** Endpoints through the API server of the kubeconfig's (or the given) context. */
 export function kubeEndpoints(options: KubeEndpointsOptions = {}): MeshEndpoints {
-  const kc = new KubeConfig()
+  let kc: KubeConfig
   try {
-    if (options.kubeconfig) kc.loadFromFile(options.kubeconfig)
-    else kc.loadFromDefault()
-    if (options.context) kc.setCurrentContext(options.context)
+    ;({ kc } = loadKubeConfig({
+      ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
+      ...(options.context ? { context: options.context } : {}),
+    }))
   } catch (err) {
+    if (!(err instanceof KubeConfigError)) throw err
     throw new DashboardError(
       'MESH_ERR_DASHBOARD_FETCH',
-      `cannot load the kubeconfig: ${(err as Error).message}`,
-      {
-        cause: err,
-      },
+      err.code === 'MESH_ERR_KUBECONFIG_NO_CLUSTER'
+        ? 'the kubeconfig has no current cluster: set KUBECONFIG or pass --kubeconfig/--context'
+        : `cannot load the kubeconfig: ${err.message}`,
+      { cause: err },
     )
   }
-  const server = kc.getCurrentCluster()?.server
-  if (!server)
-    throw new DashboardError(
-      'MESH_ERR_DASHBOARD_FETCH',
-      'the kubeconfig has no current cluster: set KUBECONFIG or pass --kubeconfig/--context',
-    )
+  const server = kc.getCurrentCluster()!.server
   const base = server.replace(/\/$/, '')
   const ns = options.namespace ?? 'minimesh-system'
   return {

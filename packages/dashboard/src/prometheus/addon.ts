@@ -4,6 +4,7 @@
 // (the same __meta_kubernetes_* labels), so the manifest's relabelling selects the targets here too.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import type { Endpoints, ObjectMeta, Pod } from '@minimesh/api/kube'
 import { parseAllDocuments } from 'yaml'
 import { DashboardError } from '../errors.ts'
 
@@ -89,35 +90,16 @@ export interface TargetGroup {
   labels: Record<string, string>
 }
 
-interface Meta {
-  name: string
-  namespace?: string
-  labels?: Record<string, string>
-  annotations?: Record<string, string>
-}
-export interface PodLike {
-  metadata: Meta
-  spec?: {
-    containers?: { name: string; ports?: { name?: string; containerPort: number; protocol?: string }[] }[]
-    /** Init containers: a native sidecar (the mesh's proxy on clusters that run them) declares its ports here. */
-    initContainers?: { name: string; ports?: { name?: string; containerPort: number; protocol?: string }[] }[]
-  }
-  status?: { podIP?: string; phase?: string; conditions?: { type: string; status: string }[] }
-}
-export interface EndpointsLike {
-  metadata: Meta
-  subsets?: {
-    addresses?: { ip: string; targetRef?: { kind?: string; name?: string } }[]
-    ports?: { name?: string; port: number; protocol?: string }[]
-  }[]
-}
+/** What kubernetes_sd reads of a pod and of an Endpoints (no apiVersion or kind needed). */
+type DiscoveredPod = Pick<Pod, 'metadata' | 'spec' | 'status'>
+type DiscoveredEndpoints = Pick<Endpoints, 'metadata' | 'subsets'>
 
 /** Prometheus's label-name sanitising of Kubernetes label and annotation keys. */
 function sanitize(key: string): string {
   return key.replace(/[^a-zA-Z0-9_]/g, '_')
 }
 
-function metaLabels(prefix: string, m: Meta): Record<string, string> {
+function metaLabels(prefix: string, m: ObjectMeta): Record<string, string> {
   const out: Record<string, string> = {}
   for (const [k, v] of Object.entries(m.labels ?? {})) {
     out[`${prefix}_label_${sanitize(k)}`] = v
@@ -137,7 +119,7 @@ const host = (ip: string, port: number) => (ip.includes(':') ? `[${ip}]:${port}`
  * init containers' included (`__meta_kubernetes_pod_container_init`), as Prometheus does: a native
  * sidecar's ports are there.
  */
-function podTargets(pods: readonly PodLike[]): TargetGroup[] {
+function podTargets(pods: readonly DiscoveredPod[]): TargetGroup[] {
   const out: TargetGroup[] = []
   for (const p of pods) {
     const ip = p.status?.podIP
@@ -175,7 +157,7 @@ function podTargets(pods: readonly PodLike[]): TargetGroup[] {
 }
 
 /** What kubernetes_sd role `endpoints` discovers: one target per address and port of every Endpoints. */
-function endpointsTargets(endpoints: readonly EndpointsLike[]): TargetGroup[] {
+function endpointsTargets(endpoints: readonly DiscoveredEndpoints[]): TargetGroup[] {
   const out: TargetGroup[] = []
   for (const e of endpoints) {
     for (const s of e.subsets ?? []) {
@@ -205,15 +187,15 @@ function endpointsTargets(endpoints: readonly EndpointsLike[]): TargetGroup[] {
 /** The target groups of each job, by the role of its kubernetes_sd (namespaces honoured). */
 export function jobTargets(
   addon: PrometheusConfig,
-  pods: readonly PodLike[],
-  endpoints: readonly EndpointsLike[],
+  pods: readonly DiscoveredPod[],
+  endpoints: readonly DiscoveredEndpoints[],
 ): Map<string, TargetGroup[]> {
   const out = new Map<string, TargetGroup[]>()
   for (const job of addon.scrape_configs) {
     const groups: TargetGroup[] = []
     for (const sd of job.kubernetes_sd_configs ?? []) {
       const names = sd.namespaces?.names
-      const inNs = (m: Meta) => !names || names.includes(m.namespace ?? 'default')
+      const inNs = (m: ObjectMeta) => !names || names.includes(m.namespace ?? 'default')
       if (sd.role === 'pod') groups.push(...podTargets(pods.filter((p) => inNs(p.metadata))))
       else if (sd.role === 'endpoints')
         groups.push(...endpointsTargets(endpoints.filter((e) => inNs(e.metadata))))

@@ -7,17 +7,10 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { Endpoints, Pod } from '@minimesh/api/kube'
 import { stringify } from 'yaml'
 import { DashboardError } from '../errors.ts'
-import {
-  type EndpointsLike,
-  jobTargets,
-  localConfig,
-  type PodLike,
-  type PrometheusConfig,
-  readAddonConfig,
-  targetsFile,
-} from './addon.ts'
+import { jobTargets, localConfig, type PrometheusConfig, readAddonConfig, targetsFile } from './addon.ts'
 
 /** Where the pods and Endpoints come from (a LocalClusterClient fits). */
 interface ObjectLister {
@@ -71,7 +64,7 @@ export async function startLocalPrometheus(options: LocalPrometheusOptions): Pro
       options.cluster.get('pods'),
       options.cluster.get('endpoints'),
     ])
-    const jobs = jobTargets(addon, pods as unknown as PodLike[], endpoints as unknown as EndpointsLike[])
+    const jobs = jobTargets(addon, pods as Pod[], endpoints as Endpoints[])
     for (const [job, groups] of jobs)
       writeAtomic(targetsFile(targetsDir, job), `${JSON.stringify(groups, null, 2)}\n`)
   }

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs'
+import type { Container, PodTemplateSpec } from '@minimesh/api/kube'
 import { applyPatch } from 'fast-json-patch'
 import { pino } from 'pino'
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_INJECT_CONFIG, resolveInjectConfig } from '../config.ts'
-import type { Container, Pod } from '../kube.ts'
 import { gatewayPod } from '../testdata/pods.ts'
 import { admitPod } from '../webhook/mutate.ts'
 import { inject } from './inject.ts'
@@ -24,10 +24,11 @@ function deepFreeze<T>(v: T): T {
   return v
 }
 
-const proxyOf = (pod: Pod): Container => pod.spec!.containers.find((c) => c.name === 'mesh-proxy')!
+const proxyOf = (pod: PodTemplateSpec): Container =>
+  pod.spec!.containers.find((c) => c.name === 'mesh-proxy')!
 
 /** A gateway pod with as little as possible: no metadata besides the label, no env, mounts, args or volumes. */
-function bareGateway(): Pod {
+function bareGateway(): PodTemplateSpec {
   return {
     metadata: { labels: { [TEMPLATE]: 'gateway' } },
     spec: { containers: [{ name: 'mesh-proxy', image: 'minimesh/proxy:0.1.0', command: ['mesh-proxy'] }] },
@@ -198,7 +199,7 @@ describe('gateway template: policy', () => {
 
 describe('gateway template: through the webhook and kube-inject', () => {
   const logger = pino({ level: 'silent' })
-  const review = (object: Pod) => ({
+  const review = (object: PodTemplateSpec) => ({
     uid: 'u1',
     kind: { group: '', version: 'v1', kind: 'Pod' },
     resource: { group: '', version: 'v1', resource: 'pods' },
@@ -233,7 +234,7 @@ describe('gateway template: through the webhook and kube-inject', () => {
     }
     const r = injectResource(deployment, caConfig)
     expect(r.changed).toBe(true)
-    const tpl = (r.object.spec as { template: Pod }).template
+    const tpl = (r.object.spec as { template: PodTemplateSpec }).template
     expect(proxyOf(tpl).args).toContain('--token-file')
     expect(tpl.spec!.initContainers).toBeUndefined()
     expect(uninjectResource(r.object).object).toEqual(deployment)

@@ -7,9 +7,11 @@
 // sidecar's. The status annotation records what was added to the container, so `uninject` gives
 // back the exact pod. Without a mesh CA (no caRootCert) there is nothing to add: the pod is
 // returned as it is.
+
+import type { Container, PodSpec, PodTemplateSpec } from '@minimesh/api/kube'
 import type { InjectConfig } from '../config.ts'
 import { InjectError } from '../errors.ts'
-import { type Container, cloneJson, type Pod, type PodSpec } from '../kube.ts'
+import { cloneJson } from '../kube.ts'
 import {
   CA_ROOT_CERT_ENV,
   GATEWAY_TEMPLATE,
@@ -24,13 +26,13 @@ import type { ProxyAdditions, SidecarStatus } from './status.ts'
 import { tokenVolume } from './template.ts'
 
 /** The template a pod asks for with its label; undefined for the sidecar's (no label, or `sidecar`). */
-function requestedTemplate(pod: Pod): string | undefined {
+function requestedTemplate(pod: PodTemplateSpec): string | undefined {
   const t = pod.metadata?.labels?.[TEMPLATE_LABEL]?.trim()
   return t === undefined || t === '' || t === SIDECAR_TEMPLATE ? undefined : t
 }
 
 /** True for a pod labelled for the gateway template. */
-export function isGatewayPod(pod: Pod): boolean {
+export function isGatewayPod(pod: PodTemplateSpec): boolean {
   return requestedTemplate(pod) === GATEWAY_TEMPLATE
 }
 
@@ -38,7 +40,7 @@ export function isGatewayPod(pod: Pod): boolean {
  * inject()'s hook: the pod injected with the template its label names, or undefined when it asks
  * for the sidecar. Throws MESH_ERR_INJECT_UNKNOWN_TEMPLATE for a template there is none of.
  */
-export function injectTemplate(pod: Pod, config: InjectConfig): Pod | undefined {
+export function injectTemplate(pod: PodTemplateSpec, config: InjectConfig): PodTemplateSpec | undefined {
   const template = requestedTemplate(pod)
   if (template === undefined) return undefined
   if (template === GATEWAY_TEMPLATE) return injectGateway(pod, config)
@@ -51,7 +53,7 @@ export function injectTemplate(pod: Pod, config: InjectConfig): Pod | undefined 
 const TOKEN_FILE = `${TOKEN_DIR}/${TOKEN_VOLUME_NAME}`
 const TOKEN_ARGS = ['--token-file', TOKEN_FILE]
 
-function proxyOf(pod: Pod): Container {
+function proxyOf(pod: PodTemplateSpec): Container {
   const containers = pod.spec?.containers
   if (!Array.isArray(containers))
     throw new InjectError('MESH_ERR_INJECT_INVALID_POD', 'not a pod: spec.containers is missing')
@@ -95,11 +97,11 @@ function checkNoClash(spec: PodSpec, proxy: Container): void {
  * The gateway template: fills the mesh identity into the pod's `mesh-proxy` container. Pure; a pod
  * that already carries the status annotation comes back unchanged (a copy).
  */
-function injectGateway(pod: Pod, config: InjectConfig): Pod {
+function injectGateway(pod: PodTemplateSpec, config: InjectConfig): PodTemplateSpec {
   if (pod.metadata?.annotations?.[STATUS_ANNOTATION] !== undefined) return cloneJson(pod)
   proxyOf(pod)
   if (config.caRootCert === undefined) return cloneJson(pod)
-  const out = cloneJson(pod) as Pod & { spec: PodSpec }
+  const out = cloneJson(pod) as PodTemplateSpec & { spec: PodSpec }
   const spec = out.spec
   const proxy = proxyOf(out)
   checkNoClash(spec, proxy)
@@ -149,16 +151,14 @@ function injectGateway(pod: Pod, config: InjectConfig): Pod {
 }
 
 /** Takes out of a container what a template added to it (uninject's hook); changes `pod`. */
-export function removeProxyAdditions(pod: Pod, status: SidecarStatus): void {
+export function removeProxyAdditions(pod: PodTemplateSpec, status: SidecarStatus): void {
   const a = status.proxy
   const c = a && pod.spec?.containers?.find((x) => x?.name === a.container)
   if (!a || !c) return
   const created = new Set(status.created ?? [])
   if (Array.isArray(c.env)) c.env = c.env.filter((e) => !a.env.includes(e?.name))
   if (Array.isArray(c.volumeMounts))
-    c.volumeMounts = (c.volumeMounts as { name?: string }[]).filter(
-      (m) => !a.volumeMounts.includes(m?.name ?? ''),
-    )
+    c.volumeMounts = c.volumeMounts.filter((m) => !a.volumeMounts.includes(m?.name ?? ''))
   if (Array.isArray(c.args) && a.args.length > 0) {
     const args = c.args as string[]
     // The last place the added args appear in a row (they were appended).

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs'
+import type { PodTemplateSpec } from '@minimesh/api/kube'
 import { applyPatch } from 'fast-json-patch'
 import { afterAll, describe, expect, it } from 'vitest'
 import { stringify } from 'yaml'
 import { DEFAULT_INJECT_CONFIG, resolveInjectConfig } from '../config.ts'
-import type { Pod } from '../kube.ts'
 import { checkNoStaleGoldens, expectGolden } from '../testdata/golden.ts'
 import { CASES, gatewayPod, type PodCase, productpagePod } from '../testdata/pods.ts'
 import { jsonPatch } from '../webhook/patch.ts'
@@ -50,7 +50,7 @@ const DEFAULT_PORT_ARGS = [
   '15090',
 ]
 
-const proxyOf = (pod: Pod) => findProxy(pod)!.container
+const proxyOf = (pod: PodTemplateSpec) => findProxy(pod)!.container
 
 const table: PodCase[] = [
   ...CASES,
@@ -62,7 +62,7 @@ const table: PodCase[] = [
   },
 ]
 
-function sidecarEnv(pod: Pod): Record<string, unknown> {
+function sidecarEnv(pod: PodTemplateSpec): Record<string, unknown> {
   const proxy = proxyOf(pod)
   return Object.fromEntries((proxy.env ?? []).map((e) => [e.name, e.value ?? e.valueFrom]))
 }
@@ -490,7 +490,7 @@ describe('inject: refusals', () => {
     expect(() => inject({ spec: { containers: [] } })).toThrow(
       expect.objectContaining({ code: 'MESH_ERR_INJECT_INVALID_POD' }),
     )
-    expect(() => inject({ metadata: {} } as Pod)).toThrow(
+    expect(() => inject({ metadata: {} } as PodTemplateSpec)).toThrow(
       expect.objectContaining({ code: 'MESH_ERR_INJECT_INVALID_POD' }),
     )
     const pod = productpagePod()

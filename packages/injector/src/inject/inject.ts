@@ -1,7 +1,8 @@
 import { parseDuration } from '@minimesh/api'
+import type { Container, PodSpec, PodTemplateSpec } from '@minimesh/api/kube'
 import { DEFAULT_INJECT_CONFIG, type InjectConfig } from '../config.ts'
 import { InjectError } from '../errors.ts'
-import { type Container, cloneJson, isRecord, type Pod, type PodSpec } from '../kube.ts'
+import { cloneJson, isRecord } from '../kube.ts'
 import {
   DEFAULT_CONTAINER_ANNOTATION,
   INIT_CONTAINER_NAME,
@@ -41,7 +42,7 @@ function certTtl(annotations: Record<string, string>): string | undefined {
 }
 
 /** True when the pod already carries the sidecar (status annotation, or the mesh's containers). */
-export function isInjected(pod: Pod): boolean {
+export function isInjected(pod: PodTemplateSpec): boolean {
   if (pod.metadata?.annotations?.[STATUS_ANNOTATION] !== undefined) return true
   const spec = pod.spec
   return (
@@ -50,7 +51,10 @@ export function isInjected(pod: Pod): boolean {
   )
 }
 
-function checkPod(pod: Pod, config: InjectConfig): asserts pod is Pod & { spec: PodSpec } {
+function checkPod(
+  pod: PodTemplateSpec,
+  config: InjectConfig,
+): asserts pod is PodTemplateSpec & { spec: PodSpec } {
   if (!isRecord(pod) || !isRecord(pod.spec) || !Array.isArray(pod.spec.containers)) {
     throw new InjectError('MESH_ERR_INJECT_INVALID_POD', 'not a pod: spec.containers is missing')
   }
@@ -108,16 +112,16 @@ function appPorts(containers: Container[]): number[] {
  * Throws InjectError for a pod it cannot inject (no containers, bad annotations, name clashes).
  */
 export function inject(
-  pod: Pod,
+  pod: PodTemplateSpec,
   config: InjectConfig = DEFAULT_INJECT_CONFIG,
   context: InjectContext = {},
-): Pod {
+): PodTemplateSpec {
   // A pod labelled for another template (the gateway's) gets that instead.
   const templated = injectTemplate(pod, config)
   if (templated) return templated
   if (isInjected(pod)) return cloneJson(pod)
   checkPod(pod, config)
-  const out = cloneJson(pod) as Pod & { spec: PodSpec }
+  const out = cloneJson(pod) as PodTemplateSpec & { spec: PodSpec }
   const created: string[] = []
   if (out.metadata === undefined) {
     out.metadata = {}

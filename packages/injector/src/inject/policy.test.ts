@@ -1,5 +1,5 @@
+import type { Labels, PodTemplateSpec } from '@minimesh/api/kube'
 import { describe, expect, it } from 'vitest'
-import type { Labels, Pod } from '../kube.ts'
 import { inject } from './inject.ts'
 import { shouldInject } from './policy.ts'
 
@@ -8,7 +8,7 @@ function pod(opts: {
   annotations?: Record<string, string>
   ns?: string
   hostNetwork?: boolean
-}): Pod {
+}): PodTemplateSpec {
   return {
     metadata: {
       name: 'p',
@@ -24,7 +24,7 @@ const plain = { name: 'default', labels: {} }
 const disabled = { name: 'default', labels: { 'minimesh-injection': 'disabled' } }
 
 describe('shouldInject', () => {
-  const cases: [string, Pod, Parameters<typeof shouldInject>[1], boolean, RegExp][] = [
+  const cases: [string, PodTemplateSpec, Parameters<typeof shouldInject>[1], boolean, RegExp][] = [
     ['enabled namespace', pod({}), enabled, true, /has minimesh-injection=enabled/],
     ['unlabelled namespace', pod({}), plain, false, /not labelled/],
     ['disabled namespace', pod({}), disabled, false, /minimesh-injection=disabled/],

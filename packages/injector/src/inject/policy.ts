@@ -8,8 +8,9 @@
 // gateway template in any namespace, hostNetwork or not (it adds no capture), unless it opts out.
 // Without the namespace's labels (the webhook has no lookup), the namespace counts as enabled: the
 // MutatingWebhookConfiguration's namespaceSelector already chose it.
+
+import type { Labels, PodTemplateSpec } from '@minimesh/api/kube'
 import { DEFAULT_INJECT_CONFIG, type InjectConfig } from '../config.ts'
-import type { Labels, Pod } from '../kube.ts'
 import {
   GATEWAY_TEMPLATE,
   INJECT_ANNOTATION,
@@ -42,7 +43,7 @@ function parseFlag(value: string | undefined): boolean | undefined {
 }
 
 export function shouldInject(
-  pod: Pod,
+  pod: PodTemplateSpec,
   namespace: NamespaceInfo | undefined,
   config: Pick<InjectConfig, 'neverInjectNamespaces'> = DEFAULT_INJECT_CONFIG,
 ): InjectDecision {
@@ -79,7 +80,7 @@ export function shouldInject(
 }
 
 /** The gateway template: the pod's label asked for it; only an explicit opt-out or a done one stops it. */
-function gatewayDecision(pod: Pod): InjectDecision {
+function gatewayDecision(pod: PodTemplateSpec): InjectDecision {
   const label = pod.metadata?.labels?.[INJECT_LABEL]
   if (parseFlag(label) === false) return { inject: false, reason: `pod label ${INJECT_LABEL}=${label}` }
   const annotation = pod.metadata?.annotations?.[INJECT_ANNOTATION]

@@ -8,7 +8,7 @@
 // The proxy answers those paths by probing the app on 127.0.0.1 as the proxy's uid, which is not captured,
 // and returns the app's status code (2xx/3xx pass). Probes with an explicit host, exec and grpc
 // probes, and probes naming a port the container does not declare are left as they are.
-import type { Container, HttpGetAction, Probe } from '../kube.ts'
+import type { Container, HttpGetAction, Probe } from '@minimesh/api/kube'
 
 const PROBE_KINDS = ['readinessProbe', 'livenessProbe', 'startupProbe'] as const
 export type ProbeKind = (typeof PROBE_KINDS)[number]

@@ -1,7 +1,9 @@
 // kube-inject's view: a Kubernetes object (Pod, Deployment, …, CronJob, List) whose pod template
 // goes through the same inject()/uninject() as the webhook's pods.
+
+import type { PodTemplateSpec } from '@minimesh/api/kube'
 import { DEFAULT_INJECT_CONFIG, type InjectConfig } from '../config.ts'
-import { cloneJson, isRecord, type Pod } from '../kube.ts'
+import { cloneJson, isRecord } from '../kube.ts'
 import { NAMESPACE_INJECTION_LABEL, STATUS_ANNOTATION } from '../names.ts'
 import { inject } from './inject.ts'
 import { shouldInject } from './policy.ts'
@@ -41,7 +43,7 @@ function describe(obj: Obj): string {
   return `${String(obj.kind)} ${String(meta.namespace ?? 'default')}/${String(meta.name ?? '?')}`
 }
 
-type PodFn = (pod: Pod, owner: Obj) => { pod: Pod; changed: boolean; note?: string }
+type PodFn = (pod: PodTemplateSpec, owner: Obj) => { pod: PodTemplateSpec; changed: boolean; note?: string }
 
 function walk(obj: Obj, fn: PodFn): ResourceResult {
   if (obj.kind === 'List' && Array.isArray(obj.items)) {
@@ -62,8 +64,10 @@ function walk(obj: Obj, fn: PodFn): ResourceResult {
   const template = path.length === 0 ? obj : isRecord(holder) ? holder[path.at(-1)!] : undefined
   if (!isRecord(template))
     return { object: obj, changed: false, notes: [`${describe(obj)}: no pod template`] }
-  const asPod: Pod =
-    path.length === 0 ? (template as Pod) : ({ metadata: template.metadata, spec: template.spec } as Pod)
+  const asPod: PodTemplateSpec =
+    path.length === 0
+      ? (template as PodTemplateSpec)
+      : ({ metadata: template.metadata, spec: template.spec } as PodTemplateSpec)
   if (asPod.metadata === undefined) delete asPod.metadata
   const r = fn(asPod, obj)
   const note = r.note ? [`${describe(obj)}: ${r.note}`] : []

@@ -4,9 +4,10 @@
 // pod completes. Classic: a container beside the app, first and holding the app until it is
 // ready (postStart `mesh-proxy wait`), draining on SIGTERM and told to exit by a Job through
 // /quitquitquit. Everything that looks for the proxy looks in both lists through here.
+
+import type { Container, PodTemplateSpec } from '@minimesh/api/kube'
 import type { InjectConfig } from '../config.ts'
 import { InjectError } from '../errors.ts'
-import type { Container, Pod } from '../kube.ts'
 import { HOLD_APPLICATION_ANNOTATION, NATIVE_SIDECAR_ANNOTATION, PROXY_CONTAINER_NAME } from '../names.ts'
 
 export interface SidecarPlacement {
@@ -51,7 +52,7 @@ export interface ProxyLocation {
 }
 
 /** The pod's mesh-proxy, wherever it is (a classic container or a native sidecar). */
-export function findProxy(pod: Pod): ProxyLocation | undefined {
+export function findProxy(pod: PodTemplateSpec): ProxyLocation | undefined {
   for (const list of ['initContainers', 'containers'] as const) {
     const items = pod.spec?.[list]
     if (!Array.isArray(items)) continue

@@ -1,5 +1,5 @@
+import type { Probe } from '@minimesh/api/kube'
 import { InjectError } from '../errors.ts'
-import type { Probe } from '../kube.ts'
 import { isRecord } from '../kube.ts'
 import type { ProbeKind } from './probes.ts'
 

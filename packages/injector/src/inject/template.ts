@@ -1,8 +1,9 @@
 // The containers and volume injection adds. Names, args and env are fixed by the contract
 // between the injector, mesh-init and the proxy (/work/helper-contracts.md, "Injection").
+import type { Container, EnvVar, Labels, Volume, VolumeMount } from '@minimesh/api/kube'
 import { PROXY_PORT_NAMES } from '@minimesh/api/ports'
 import type { InjectConfig } from '../config.ts'
-import { type Container, cloneJson, type EnvVar, type Labels, type Volume } from '../kube.ts'
+import { cloneJson } from '../kube.ts'
 import {
   APP_PROBERS_ENV,
   CA_ROOT_CERT_ENV,
@@ -142,7 +143,7 @@ export function proxyContainer(config: InjectConfig, ctx: ProxyContainerContext)
     readOnlyRootFilesystem: true,
     capabilities: { drop: ['ALL'] },
   }
-  const mounts: Record<string, unknown>[] = [{ name: PROXY_VOLUME_NAME, mountPath: PROXY_DATA_DIR }]
+  const mounts: VolumeMount[] = [{ name: PROXY_VOLUME_NAME, mountPath: PROXY_DATA_DIR }]
   if (config.caRootCert !== undefined)
     mounts.push({ name: TOKEN_VOLUME_NAME, mountPath: TOKEN_DIR, readOnly: true })
   c.volumeMounts = mounts

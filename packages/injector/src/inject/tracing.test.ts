@@ -1,19 +1,19 @@
+import type { PodTemplateSpec } from '@minimesh/api/kube'
 import { describe, expect, it } from 'vitest'
 import { resolveInjectConfig } from '../config.ts'
-import type { Pod } from '../kube.ts'
 import { TRACING_SAMPLING_ANNOTATION } from '../names.ts'
 import { productpagePod } from '../testdata/pods.ts'
 import { inject } from './inject.ts'
 import { findProxy } from './sidecar.ts'
 
-function traceEnv(pod: Pod): Record<string, string | undefined> {
+function traceEnv(pod: PodTemplateSpec): Record<string, string | undefined> {
   const proxy = findProxy(pod)!.container
   return Object.fromEntries(
     (proxy.env ?? []).filter((e) => e.name.startsWith('MESH_TRACE_')).map((e) => [e.name, e.value]),
   )
 }
 
-function annotated(value: string): Pod {
+function annotated(value: string): PodTemplateSpec {
   const pod = productpagePod()
   pod.metadata = {
     ...pod.metadata,

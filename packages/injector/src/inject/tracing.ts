@@ -1,9 +1,10 @@
 // The sidecar's tracing settings: the mesh's (InjectConfig.tracing, from meshd's --trace-* flags)
 // with the pod's `tracing.minimesh.dev/sampling` annotation over the sampling percentage (Istio's
 // `proxy.istio.io/config: {tracing: {sampling: N}}`), as the env mesh-proxy reads.
+
+import type { EnvVar } from '@minimesh/api/kube'
 import type { InjectConfig } from '../config.ts'
 import { InjectError } from '../errors.ts'
-import type { EnvVar } from '../kube.ts'
 import { TRACING_SAMPLING_ANNOTATION } from '../names.ts'
 
 /** A percentage 0–100 (decimals allowed, as Istio's 0.01 steps); throws for anything else. */

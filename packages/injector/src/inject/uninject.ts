@@ -1,4 +1,5 @@
-import { cloneJson, type Pod } from '../kube.ts'
+import type { PodTemplateSpec } from '@minimesh/api/kube'
+import { cloneJson } from '../kube.ts'
 import { STATUS_ANNOTATION } from '../names.ts'
 import { removeProxyAdditions } from './gateway.ts'
 import { restoreProbes } from './probes.ts'
@@ -9,7 +10,7 @@ import { parseStatus } from './status.ts'
  * `uninject(inject(p))` deep-equals p. A pod without the annotation comes back unchanged (a copy).
  * Throws MESH_ERR_INJECT_BAD_STATUS when the annotation is not one inject wrote.
  */
-export function uninject(pod: Pod): Pod {
+export function uninject(pod: PodTemplateSpec): PodTemplateSpec {
   const raw = pod.metadata?.annotations?.[STATUS_ANNOTATION]
   if (raw === undefined) return cloneJson(pod)
   const status = parseStatus(raw)

@@ -1,11 +1,11 @@
 // Pods for the golden table: each is a pod as the API server would send it (or as a manifest
 // holds it), with the namespace it lives in.
-import type { Labels, Pod } from '../kube.ts'
+import type { Labels, PodTemplateSpec } from '@minimesh/api/kube'
 
 export interface PodCase {
   name: string
   about: string
-  pod: Pod
+  pod: PodTemplateSpec
   /** The namespace's labels; undefined = unknown (webhook without a lookup). */
   namespaceLabels?: Labels
 }
@@ -13,7 +13,7 @@ export interface PodCase {
 const ENABLED = { 'minimesh-injection': 'enabled' }
 
 /** productpage-v1 as the ReplicaSet controller creates it (Bookinfo shape, API-server defaults filled in). */
-export function productpagePod(): Pod {
+export function productpagePod(): PodTemplateSpec {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -100,7 +100,11 @@ export function productpagePod(): Pod {
   }
 }
 
-function simple(name: string, meta: Pod['metadata'] = {}, spec: Partial<NonNullable<Pod['spec']>> = {}): Pod {
+function simple(
+  name: string,
+  meta: PodTemplateSpec['metadata'] = {},
+  spec: Partial<NonNullable<PodTemplateSpec['spec']>> = {},
+): PodTemplateSpec {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -324,7 +328,7 @@ export const CASES: PodCase[] = [
  * Deployment (labelled for the gateway template; API-server defaults and the ServiceAccount
  * admission's API token volume filled in).
  */
-export function gatewayPod(): Pod {
+export function gatewayPod(): PodTemplateSpec {
   const discovery = 'meshd.minimesh-system.svc:15010'
   const field = (name: string, fieldPath: string) => ({
     name,

@@ -1,6 +1,6 @@
+import type { Labels } from '@minimesh/api/kube'
 import { describe, expect, it } from 'vitest'
 import { shouldInject } from '../inject/policy.ts'
-import type { Labels } from '../kube.ts'
 import { webhookConfigurations } from './configurations.ts'
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON documents are navigated freely in tests

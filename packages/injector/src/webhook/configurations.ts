@@ -14,6 +14,7 @@
 // sidecar.minimesh.dev/inject is honoured by the webhook logic for pods the selectors send (it can
 // opt a pod out in an enabled namespace); to opt a pod in from an unlabelled namespace, use the label.
 import { MESH_KINDS } from '@minimesh/api'
+import type { KubeObject } from '@minimesh/api/kube'
 import { DEFAULT_INJECT_CONFIG } from '../config.ts'
 import { GATEWAY_TEMPLATE, INJECT_LABEL, NAMESPACE_INJECTION_LABEL, TEMPLATE_LABEL } from '../names.ts'
 
@@ -47,8 +48,8 @@ function webhook(name: string, clientConfig: Obj, rules: Obj[], extra: Obj): Obj
 }
 
 export function webhookConfigurations(options: WebhookConfigurationOptions): {
-  mutating: Obj
-  validating: Obj
+  mutating: KubeObject
+  validating: KubeObject
 } {
   const caBundle = base64Bundle(options.caBundle)
   const { namespace, name, port = 443 } = options.service

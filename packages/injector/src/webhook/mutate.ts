@@ -1,10 +1,10 @@
 // /inject: a pod CREATE review in, the JSON Patch of inject() out.
 import { MeshError } from '@minimesh/api/errors'
+import type { Labels, PodTemplateSpec } from '@minimesh/api/kube'
 import type { Logger } from 'pino'
 import type { InjectConfig } from '../config.ts'
 import { inject } from '../inject/inject.ts'
 import { shouldInject } from '../inject/policy.ts'
-import type { Labels, Pod } from '../kube.ts'
 import { jsonPatch } from './patch.ts'
 import { type AdmissionRequest, type AdmissionResponse, allow, denyError } from './review.ts'
 
@@ -29,7 +29,7 @@ export async function admitPod(
   if (req.kind.group !== '' || req.kind.kind !== 'Pod' || req.operation !== 'CREATE') {
     return { response: allow(req.uid), outcome: 'skipped' }
   }
-  const pod = req.object as Pod
+  const pod = req.object as PodTemplateSpec
   const namespace = req.namespace || pod.metadata?.namespace || 'default'
   let labels: Labels | undefined
   if (deps.namespaceLookup) {
@@ -45,7 +45,7 @@ export async function admitPod(
     deps.logger.debug({ pod: who, reason: decision.reason }, 'not injecting')
     return { response: allow(req.uid), outcome: 'skipped' }
   }
-  let injected: Pod
+  let injected: PodTemplateSpec
   try {
     injected = inject(pod, deps.config)
   } catch (err) {

@@ -4,13 +4,13 @@ import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { connect } from 'node:tls'
+import type { Labels, PodTemplateSpec } from '@minimesh/api/kube'
 import { applyPatch, type Operation } from 'fast-json-patch'
 import { pino } from 'pino'
 import { Agent, request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type CertificateBundle, generateCertificates } from '../certs.ts'
 import { inject } from '../inject/inject.ts'
-import type { Labels, Pod } from '../kube.ts'
 import { createWebhookServer, type WebhookServer } from './server.ts'
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON documents are navigated freely in tests
@@ -87,7 +87,7 @@ describe('/inject', () => {
     const ops = JSON.parse(Buffer.from(body.response.patch, 'base64').toString()) as Operation[]
     const pod = review.request.object
     const patched = applyPatch(structuredClone(pod), ops, true, false).newDocument
-    expect(patched).toStrictEqual(inject(pod as Pod))
+    expect(patched).toStrictEqual(inject(pod as PodTemplateSpec))
     expect(lookups).toContain('default')
   })
 
@@ -106,7 +106,7 @@ describe('/inject', () => {
       ;(r.request.object.metadata as Json).annotations = { 'sidecar.minimesh.dev/inject': 'false' }
     })
     await untouched((r) => {
-      r.request.object = inject(r.request.object as Pod) as Record<string, unknown>
+      r.request.object = inject(r.request.object as PodTemplateSpec) as Record<string, unknown>
     })
     await untouched((r) => {
       r.request.operation = 'UPDATE'

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { get } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { Pod } from '@minimesh/api/kube'
 import {
   createWebhookServer,
   generateCertificates,
@@ -16,7 +17,6 @@ import {
 } from '@minimesh/injector'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LocalCluster } from '../cluster.ts'
-import type { Pod } from '../kube/types.ts'
 import { silentLogger } from '../log.ts'
 import { canRunNetns } from '../testdata/host-snapshot.ts'
 import { proxyImageWithStandInSidecar, standInImages } from '../testdata/stand-ins.ts'
@@ -150,7 +150,7 @@ describe.skipIf(skip)(
         initContainerStatuses: { name: string; state: { terminated?: { exitCode: number } } }[]
       }
       expect(status.initContainerStatuses[0]!.state.terminated?.exitCode).toBe(0)
-      const netns = cluster.execSpec('mesh', podIn('mesh').metadata.name!, 'mesh-proxy').netns!
+      const netns = cluster.execSpec('mesh', podIn('mesh').metadata.name, 'mesh-proxy').netns!
       const rules = execFileSync('ip', ['netns', 'exec', netns, 'iptables-save', '-t', 'nat'], {
         encoding: 'utf8',
       })

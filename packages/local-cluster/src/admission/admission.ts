@@ -1,10 +1,11 @@
 // The admission chain of an API request: mutating webhooks in order (each JSONPatch applied to the
 // object the next one sees), then validating webhooks. A denial or a failing webhook with
 // failurePolicy Fail rejects the request with the API server's wording.
+
+import type { KubeObject, NewObject } from '@minimesh/api/kube'
 import fastJsonPatch from 'fast-json-patch'
 import type { Logger } from 'pino'
 import { LocalClusterError } from '../errors.ts'
-import type { KubeObject } from '../kube/types.ts'
 import { type AdmissionResponse, callWebhook, type ServiceResolver } from './client.ts'
 import {
   type AdmissionAttributes,
@@ -23,7 +24,7 @@ export interface AdmissionOptions {
 
 export interface AdmissionResult {
   /** The object after every mutation (undefined for DELETE). */
-  object?: KubeObject
+  object?: NewObject
   /** Webhooks that mutated it, in order. */
   mutatedBy: string[]
   warnings: string[]

@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { Pod } from '@minimesh/api/kube'
 import { type Meshd, startMeshd } from '@minimesh/control-plane'
 import {
   createWebhookServer,
@@ -19,7 +20,6 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LocalCluster } from '../cluster.ts'
 import { checkoutRoot, defaultImageTable } from '../images.ts'
-import type { Pod } from '../kube/types.ts'
 import { silentLogger } from '../log.ts'
 import { canRunNetns } from '../testdata/host-snapshot.ts'
 import { standInImages } from '../testdata/stand-ins.ts'

@@ -3,9 +3,9 @@
 // namespaceSelector (on the namespace's labels) and objectSelector (on the object's labels).
 // Pure; admission/admission.ts calls the webhooks.
 import { randomUUID } from 'node:crypto'
+import type { KubeObject, LabelSelector, Labels, NewObject } from '@minimesh/api/kube'
 import type { KindInfo } from '../kube/kinds.ts'
 import { matchesSelector } from '../kube/selector.ts'
-import type { KubeObject, LabelSelector, Labels } from '../kube/types.ts'
 
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT'
 
@@ -46,7 +46,7 @@ export interface AdmissionAttributes {
   kind: KindInfo
   version: string
   /** The object as it would be stored (CREATE/UPDATE), or the stored one (DELETE). */
-  object?: KubeObject
+  object?: NewObject
   oldObject?: KubeObject
   namespace?: string
   name: string
@@ -93,11 +93,11 @@ export function matchingWebhooks(
   a: AdmissionAttributes,
 ): { config: string; webhook: Webhook }[] {
   return [...configs]
-    .sort((x, y) => (x.metadata.name ?? '').localeCompare(y.metadata.name ?? ''))
+    .sort((x, y) => x.metadata.name.localeCompare(y.metadata.name))
     .flatMap((c) =>
       (c.webhooks ?? [])
         .filter((w) => webhookMatches(w, a))
-        .map((w) => ({ config: c.metadata.name ?? '', webhook: w })),
+        .map((w) => ({ config: c.metadata.name, webhook: w })),
     )
 }
 

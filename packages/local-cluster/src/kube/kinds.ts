@@ -1,7 +1,7 @@
 // The kinds the local cluster accepts, how they are named on the command line, and object keys.
 import { MESH_KINDS } from '@minimesh/api'
+import type { KubeObject } from '@minimesh/api/kube'
 import { LocalClusterError } from '../errors.ts'
-import type { KubeObject } from './types.ts'
 
 export interface KindInfo {
   group: string
@@ -109,7 +109,7 @@ export function keyOf(info: KindInfo, namespace: string | undefined, name: strin
 
 export function objectKey(obj: KubeObject): string {
   const info = kindOf(obj)
-  return keyOf(info, obj.metadata.namespace, obj.metadata.name ?? '')
+  return keyOf(info, obj.metadata.namespace, obj.metadata.name)
 }
 
 export function formatRef(ref: ObjectRef): string {

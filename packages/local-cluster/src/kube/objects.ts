@@ -1,8 +1,9 @@
 // Applied objects: their shape checked, defaults filled, and how they are referred to.
+
+import type { Deployment, Job, KubeObject, Pod } from '@minimesh/api/kube'
 import { LocalClusterError } from '../errors.ts'
 import { type KindInfo, kindOf, type ObjectRef } from './kinds.ts'
 import { matchesSelector } from './selector.ts'
-import type { Deployment, Job, KubeObject, Pod } from './types.ts'
 
 export function defaultContainer(pod: Pod): string {
   return (
@@ -14,8 +15,8 @@ export function defaultContainer(pod: Pod): string {
 
 export function refOf(obj: KubeObject, info: KindInfo): ObjectRef {
   return info.namespaced
-    ? { kind: obj.kind, namespace: obj.metadata.namespace ?? 'default', name: obj.metadata.name ?? '' }
-    : { kind: obj.kind, name: obj.metadata.name ?? '' }
+    ? { kind: obj.kind, namespace: obj.metadata.namespace ?? 'default', name: obj.metadata.name }
+    : { kind: obj.kind, name: obj.metadata.name }
 }
 
 /** Checks an applied object's shape and fills the namespace default. */

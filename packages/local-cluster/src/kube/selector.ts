@@ -1,6 +1,6 @@
 // Label selectors evaluated as the API server does (matchLabels and matchExpressions are ANDed;
 // an empty selector matches everything).
-import type { LabelSelector, Labels } from './types.ts'
+import type { LabelSelector, Labels } from '@minimesh/api/kube'
 
 export function matchesSelector(
   selector: LabelSelector | undefined | null,

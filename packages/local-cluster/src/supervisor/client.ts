@@ -2,10 +2,10 @@
 // gatewayUrl, down), made to a running supervisor over its unix socket. meshctl and the e2e suite use it.
 import { spawn } from 'node:child_process'
 import { request } from 'node:http'
+import type { KubeObject, LabelSelector } from '@minimesh/api/kube'
 import type { ApplyResult, ReadinessSummary, WaitOptions } from '../cluster.ts'
 import { LocalClusterError, type LocalClusterErrorCode } from '../errors.ts'
 import type { ObjectRef } from '../kube/kinds.ts'
-import type { KubeObject, LabelSelector } from '../kube/types.ts'
 import { defaultRunDir, runPaths } from '../paths.ts'
 import { notReadyError } from '../readiness.ts'
 import { type ExecResult, type ExecSpec, execArgv, execInPod } from '../workload/exec.ts'

@@ -4,8 +4,8 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { Pod } from '@minimesh/api/kube'
 import { afterAll, describe, expect, it } from 'vitest'
-import type { Pod } from '../kube/types.ts'
 import {
   canRunNetns,
   hostSnapshot,
@@ -84,8 +84,8 @@ describe.skipIf(skip)(skip ? `supervisor (skipped: ${skip})` : 'supervisor', () 
     expect(url).toMatch(/^http:\/\/198\.19\.204\.\d+$/)
     const body = (await (await fetch(`${url}/`)).json()) as { hostname: string }
     expect(body.hostname).toBe(pods[0]!.metadata.name)
-    expect(await client.logs('sup', pods[0]!.metadata.name!)).toContain('echo-server listening')
-    const r = await client.exec('sup', pods[0]!.metadata.name!, [
+    expect(await client.logs('sup', pods[0]!.metadata.name)).toContain('echo-server listening')
+    const r = await client.exec('sup', pods[0]!.metadata.name, [
       'sh',
       '-c',
       'cat /etc/hosts | grep -c echo.sup.svc.cluster.local',

@@ -1,8 +1,9 @@
 // The Deployment and Job controllers of the local cluster. Each runs per object, never twice at
 // once (a request while one runs makes it run again when it ends), as kube-controller-manager's
 // work queues do. They act through the cluster (ControllerHost): admit and create pods, delete them.
+
+import type { Deployment, Job, NewPod } from '@minimesh/api/kube'
 import type { Logger } from 'pino'
-import type { Deployment, Job, Pod } from '../kube/types.ts'
 import type { ObjectStore } from '../store.ts'
 import { podFromTemplate, templateHash } from './deployments.ts'
 import type { PodEntry, ReconcileState } from './entries.ts'
@@ -15,8 +16,8 @@ export interface ControllerHost {
   readonly log: Logger
   isDown(): boolean
   /** A pod through admission (the injector's webhook among them), as created by a controller. */
-  admitPod(pod: Pod): Promise<Pod>
-  createPod(pod: Pod, owner: { deployment?: string; hash?: string; job?: string }): void
+  admitPod(pod: NewPod): Promise<NewPod>
+  createPod(pod: NewPod, owner: { deployment?: string; hash?: string; job?: string }): void
   deletePod(key: string): Promise<void>
   /** Services, endpoints and meshd's view follow pod changes. */
   changed(): void

@@ -1,7 +1,7 @@
 // What the Deployment and ReplicaSet controllers do, reduced to the local cluster's needs: a
 // pod-template-hash per template, pods named <deployment>-<hash>-<suffix>, replica counts. Pure.
 import { createHash, randomBytes } from 'node:crypto'
-import type { Deployment, Pod } from '../kube/types.ts'
+import type { Deployment, NewPod } from '@minimesh/api/kube'
 
 const ALPHABET = 'bcdfghjklmnpqrstvwxz2456789'
 
@@ -22,7 +22,7 @@ export function nameSuffix(): string {
 }
 
 /** The pod a Deployment's ReplicaSet would send to the API server: generateName set, name not yet. */
-export function podFromTemplate(d: Deployment, hash: string): Pod {
+export function podFromTemplate(d: Deployment, hash: string): NewPod {
   const rs = `${d.metadata.name}-${hash}`
   const t = structuredClone(d.spec.template)
   const meta = t.metadata ?? {}

@@ -1,7 +1,8 @@
 // Endpoints of Services from the pods that run (the endpoints controller's job), and the DNAT
 // rules and hosts-file entries that follow from them. Pure.
+
+import type { Container, EndpointAddress, EndpointPort, Endpoints, Pod, Service } from '@minimesh/api/kube'
 import { matchesServiceSelector } from '../kube/selector.ts'
-import type { Container, Pod, Service } from '../kube/types.ts'
 import type { ServiceAddress } from '../net/hosts-file.ts'
 import type { ServicePortRule } from '../net/service-rules.ts'
 
@@ -10,13 +11,6 @@ export interface PodView {
   ip?: string
   ready: boolean
   terminating: boolean
-}
-
-interface EndpointPort {
-  name?: string
-  port: number
-  protocol: string
-  appProtocol?: string
 }
 
 function targetPort(
@@ -34,21 +28,20 @@ function targetPort(
 }
 
 /** The Endpoints object of a Service with a selector (undefined for a selector-less Service). */
-export function endpointsFor(svc: Service, pods: readonly PodView[]): Record<string, unknown> | undefined {
+export function endpointsFor(svc: Service, pods: readonly PodView[]): Endpoints | undefined {
   if (!svc.spec.selector || Object.keys(svc.spec.selector).length === 0) return undefined
   const ns = svc.metadata.namespace ?? 'default'
   const subsets = new Map<
     string,
-    { ports: EndpointPort[]; addresses: unknown[]; notReadyAddresses: unknown[] }
+    { ports: EndpointPort[]; addresses: EndpointAddress[]; notReadyAddresses: EndpointAddress[] }
   >()
   const selected = pods
-    .filter((p) => (p.pod.metadata.namespace ?? 'default') === ns && p.ip && !p.terminating)
-    .filter((p) => matchesServiceSelector(svc.spec.selector, p.pod.metadata.labels))
-    .sort(
-      (a, b) =>
-        (a.ip ?? '').localeCompare(b.ip ?? '') ||
-        (a.pod.metadata.name ?? '').localeCompare(b.pod.metadata.name ?? ''),
+    .filter(
+      (p): p is PodView & { ip: string } =>
+        (p.pod.metadata.namespace ?? 'default') === ns && !!p.ip && !p.terminating,
     )
+    .filter((p) => matchesServiceSelector(svc.spec.selector, p.pod.metadata.labels))
+    .sort((a, b) => a.ip.localeCompare(b.ip) || a.pod.metadata.name.localeCompare(b.pod.metadata.name))
   for (const p of selected) {
     const ports: EndpointPort[] = []
     for (const sp of svc.spec.ports ?? []) {
@@ -88,12 +81,8 @@ export function endpointsFor(svc: Service, pods: readonly PodView[]): Record<str
   }
 }
 
-interface EndpointsShape {
-  subsets?: { addresses?: { ip: string }[]; ports?: EndpointPort[] }[]
-}
-
 /** DNAT rules for a Service: each port of its ClusterIP to the ready endpoints' matching port. */
-export function portRules(svc: Service, endpoints: EndpointsShape | undefined): ServicePortRule[] {
+export function portRules(svc: Service, endpoints: Endpoints | undefined): ServicePortRule[] {
   const ip = svc.spec.clusterIP
   if (!ip || ip === 'None') return []
   const ns = svc.metadata.namespace ?? 'default'
@@ -104,7 +93,7 @@ export function portRules(svc: Service, endpoints: EndpointsShape | undefined): 
     const eps: { ip: string; port: number }[] = []
     for (const subset of endpoints?.subsets ?? []) {
       const port = subset.ports?.find(
-        (p) => (p.name ?? '') === (sp.name ?? '') && p.protocol.toLowerCase() === protocol,
+        (p) => (p.name ?? '') === (sp.name ?? '') && (p.protocol ?? 'TCP').toLowerCase() === protocol,
       )
       if (!port) continue
       for (const a of subset.addresses ?? []) eps.push({ ip: a.ip, port: port.port })
@@ -121,15 +110,12 @@ export function portRules(svc: Service, endpoints: EndpointsShape | undefined): 
 }
 
 /** Hosts-file entries: the ClusterIP, or a headless Service's ready addresses. */
-export function serviceAddress(
-  svc: Service,
-  endpoints: EndpointsShape | undefined,
-): ServiceAddress | undefined {
+export function serviceAddress(svc: Service, endpoints: Endpoints | undefined): ServiceAddress | undefined {
   const ip = svc.spec.clusterIP
   const addresses =
     ip && ip !== 'None'
       ? [ip]
       : [...new Set((endpoints?.subsets ?? []).flatMap((s) => (s.addresses ?? []).map((a) => a.ip)))].sort()
   if (addresses.length === 0) return undefined
-  return { name: svc.metadata.name ?? '', namespace: svc.metadata.namespace ?? 'default', addresses }
+  return { name: svc.metadata.name, namespace: svc.metadata.namespace ?? 'default', addresses }
 }

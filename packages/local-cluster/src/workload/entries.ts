@@ -1,5 +1,5 @@
 // What the cluster keeps per running pod and per Deployment being reconciled.
-import type { KubeObject } from '../kube/types.ts'
+import type { KubeObject } from '@minimesh/api/kube'
 import type { PodRunner } from './pod.ts'
 
 export interface ReconcileState {

@@ -1,7 +1,8 @@
 // Where a container's env comes from besides its spec: Secrets, ConfigMaps, the namespace's
 // Services (service links) and the host's address, read from the cluster's objects.
+
+import type { Service } from '@minimesh/api/kube'
 import { kindByName } from '../kube/kinds.ts'
-import type { Service } from '../kube/types.ts'
 import type { ObjectStore } from '../store.ts'
 import type { EnvSources } from './env.ts'
 

@@ -1,7 +1,8 @@
 // A container's environment as the kubelet builds it: service links, the spec's env with the
 // downward API filled in ($(VAR) references expanded), envFrom; and volume paths mapped to the host.
+
+import type { Container, Pod, Service } from '@minimesh/api/kube'
 import { LocalClusterError } from '../errors.ts'
-import type { Container, Pod, Service } from '../kube/types.ts'
 
 export interface EnvSources {
   /** Secret or ConfigMap data (already base64-decoded), or undefined when absent. */
@@ -67,13 +68,11 @@ export function expandVars(text: string, vars: Record<string, string>): string {
 /** `{SVC}_SERVICE_HOST`, `{SVC}_SERVICE_PORT`, `{SVC}_PORT_…` for each Service with a ClusterIP. */
 function serviceLinkEnv(services: readonly Service[]): Record<string, string> {
   const env: Record<string, string> = {}
-  for (const s of [...services].sort((a, b) =>
-    (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''),
-  )) {
+  for (const s of [...services].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))) {
     const ip = s.spec.clusterIP
     const ports = s.spec.ports ?? []
     if (!ip || ip === 'None' || ports.length === 0) continue
-    const name = (s.metadata.name ?? '').toUpperCase().replace(/-/g, '_')
+    const name = s.metadata.name.toUpperCase().replace(/-/g, '_')
     const first = ports[0]!
     env[`${name}_SERVICE_HOST`] = ip
     env[`${name}_SERVICE_PORT`] = String(first.port)
@@ -96,7 +95,7 @@ export function containerEnv(pod: Pod, c: Container, src: EnvSources, uid: numbe
   const ns = pod.metadata.namespace ?? 'default'
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-    HOSTNAME: pod.metadata.name ?? '',
+    HOSTNAME: pod.metadata.name,
     HOME: uid === 0 ? '/root' : '/',
   }
   if (pod.spec.enableServiceLinks !== false) Object.assign(env, serviceLinkEnv(src.services))

@@ -1,6 +1,7 @@
 // The Job controller's pure parts: the pod of an attempt, what to do next, the Job's status.
+
+import type { Job } from '@minimesh/api/kube'
 import { describe, expect, it } from 'vitest'
-import type { Job } from '../kube/types.ts'
 import { jobNext, jobStatus, podFromJob } from './jobs.ts'
 
 const job = (spec: Partial<Job['spec']> = {}): Job => ({

@@ -2,14 +2,14 @@
 // a time): a pod per attempt named <job>-<suffix> and labelled job-name, a new attempt after a
 // failed one until backoffLimit, the Job's status (active/succeeded/failed, Complete or Failed).
 // Pure; the cluster runs the pods.
-import type { Job, Pod } from '../kube/types.ts'
+import type { Job, NewPod } from '@minimesh/api/kube'
 import type { PodPhase } from './pod.ts'
 
 /** The pod the Job controller would send to the API server for the next attempt. */
-export function podFromJob(job: Job): Pod {
+export function podFromJob(job: Job): NewPod {
   const t = structuredClone(job.spec.template)
   const meta = t.metadata ?? {}
-  const name = job.metadata.name!
+  const name = job.metadata.name
   const uid = job.metadata.uid ?? ''
   return {
     apiVersion: 'v1',

@@ -11,10 +11,10 @@
 import { spawn } from 'node:child_process'
 import { chmodSync, chownSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import type { Container, LifecycleHandler, Pod, PodStatus, ProjectedSource } from '@minimesh/api/kube'
 import type { Logger } from 'pino'
 import { LocalClusterError } from '../errors.ts'
 import { containerArgv, type ImageTable } from '../images.ts'
-import type { Container, LifecycleHandler, Pod, ProjectedSource } from '../kube/types.ts'
 import type { Network, PodNetwork } from '../net/network.ts'
 import { containerEnv, type EnvSources, expandVars, fieldValue, mapMountPaths } from './env.ts'
 import { ProbeLoop, type ProbeTarget, runStartupProbe } from './probe.ts'
@@ -274,7 +274,7 @@ export class PodRunner {
       } else {
         this.net = await this.#d.network.addPod(
           this.pod.metadata.namespace ?? 'default',
-          this.pod.metadata.name ?? '',
+          this.pod.metadata.name,
         )
         this.podIp = this.net.ip
         this.#d.onNetwork(this.net)
@@ -521,7 +521,7 @@ export class PodRunner {
   }
 
   /** The pod's status as the API server would show it. */
-  status(): Record<string, unknown> {
+  status(): PodStatus {
     const cs = (m: Map<string, ContainerRunState>) =>
       [...m.values()].map((s) => {
         const p = s.proc

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process'
 import { request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { connect } from 'node:net'
-import type { Container, Probe } from '../kube/types.ts'
+import type { Container, Probe } from '@minimesh/api/kube'
 import { wrapArgv } from './process.ts'
 
 export interface ProbeTarget {

@@ -1,9 +1,10 @@
 // Services as the API server treats them: a ClusterIP kept across updates, claimed when the
 // Service asks for one, allocated from the service range otherwise; and resolving a Service port
 // to an endpoint, as the API server does to call a webhook Service.
+
+import type { Service } from '@minimesh/api/kube'
 import { LocalClusterError } from '../errors.ts'
 import { kindByName } from '../kube/kinds.ts'
-import type { Service } from '../kube/types.ts'
 import type { IpAllocator } from '../net/ipv4.ts'
 import type { ObjectStore } from '../store.ts'
 

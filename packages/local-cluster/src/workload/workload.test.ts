@@ -1,7 +1,8 @@
 // The kubelet's and controllers' pure parts: env (downward API, $(VAR), service links), volume
 // paths, Endpoints and DNAT rules from pods, pod templates.
+
+import type { Deployment, Pod, Service } from '@minimesh/api/kube'
 import { describe, expect, it } from 'vitest'
-import type { Deployment, Pod, Service } from '../kube/types.ts'
 import { podFromTemplate, templateHash } from './deployments.ts'
 import { endpointsFor, portRules } from './endpoints.ts'
 import { containerEnv, expandVars, mapMountPaths } from './env.ts'

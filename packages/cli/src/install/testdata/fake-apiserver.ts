@@ -10,8 +10,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
+import type { KubeObject } from '@minimesh/api/kube'
 import { generateCertificates } from '@minimesh/injector'
-import type { KubeObject } from '../kube.ts'
 
 interface Kind {
   group: string
