@@ -6,9 +6,11 @@ import { stringify } from 'yaml'
 // biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects of any kind, read loosely
 type Obj = Record<string, any>
 
-function age(ts: unknown): string {
-  if (typeof ts !== 'string') return '<unknown>'
-  const s = Math.max(0, Math.floor((Date.now() - Date.parse(ts)) / 1000))
+/** kubectl's AGE column. The JSON has an RFC 3339 string; client-node hands built-in kinds over with a Date. */
+export function age(ts: unknown, now = Date.now()): string {
+  const t = ts instanceof Date ? ts.getTime() : typeof ts === 'string' ? Date.parse(ts) : Number.NaN
+  if (!Number.isFinite(t)) return '<unknown>'
+  const s = Math.max(0, Math.floor((now - t) / 1000))
   if (s < 120) return `${s}s`
   if (s < 7200) return `${Math.floor(s / 60)}m`
   if (s < 172800) return `${Math.floor(s / 3600)}h`
