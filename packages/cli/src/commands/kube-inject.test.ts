@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { inject } from '@minimesh/injector'
+import { generateCertificates, inject } from '@minimesh/injector'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseAllDocuments } from 'yaml'
 
@@ -206,6 +206,35 @@ describe('meshctl kube-inject', () => {
     const out = docs(readFileSync(join(dir, 'out.yaml'), 'utf8'))
     expect(out[1]!.spec.template.spec.containers[0].image).toBe('registry.local/proxy:dev')
     expect(out[1]!.spec.template.spec.initContainers[0].image).toBe('registry.local/proxy:dev')
+  })
+
+  it('--ca-root-cert: the sidecar gets the mesh roots and its token, as from the webhook with a CA', async () => {
+    const { caCert } = await generateCertificates()
+    writeFileSync(join(dir, 'roots.pem'), `# meshd's root\n${caCert}`)
+    const { code, stdout } = await meshctl([
+      'kube-inject',
+      '--ca-root-cert',
+      'roots.pem',
+      '-f',
+      'bookinfo.yaml',
+    ])
+    expect(code).toBe(0)
+    const spec = docs(stdout)[1]!.spec.template.spec
+    const proxy = spec.containers.find((c: Json) => c.name === 'mesh-proxy')
+    const env = proxy.env.find((e: Json) => e.name === 'MESH_CA_ROOT_CERT')
+    expect(env.value.trim()).toBe(caCert.trim())
+    const token = spec.volumes.find((v: Json) => v.projected)
+    expect(token.projected.sources[0].serviceAccountToken).toMatchObject({ audience: 'minimesh-ca' })
+    // Without the flag: no roots, no token (the sidecar has no identity).
+    const plain = docs((await meshctl(['kube-inject', '-f', 'bookinfo.yaml'])).stdout)[1]!.spec.template.spec
+    expect(JSON.stringify(plain)).not.toContain('MESH_CA_ROOT_CERT')
+    writeFileSync(join(dir, 'not-a-cert.pem'), 'hello\n')
+    const bad = await meshctl(['kube-inject', '--ca-root-cert', 'not-a-cert.pem', '-f', 'bookinfo.yaml'])
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toContain('--ca-root-cert not-a-cert.pem: no PEM certificate in it')
+    const missing = await meshctl(['kube-inject', '--ca-root-cert', 'nope.pem', '-f', 'bookinfo.yaml'])
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toContain('--ca-root-cert nope.pem: cannot read it')
   })
 
   it('bad YAML: exit 1 with the file and line; no -f: usage, exit 2', async () => {

@@ -11,6 +11,7 @@ import {
   uninjectResource,
 } from '@minimesh/injector'
 import { parseAllDocuments, stringify } from 'yaml'
+import { InputError } from '../errors.ts'
 import { commandOptions } from './options.ts'
 import { type Command, type CommandIo, UsageError } from './types.ts'
 
@@ -29,6 +30,20 @@ async function readInput(file: string, io: CommandIo): Promise<string> {
       { cause },
     )
   }
+}
+
+/** --ca-root-cert FILE: the PEM certificates in it (what else the file holds is left out). */
+async function readRoots(file: string, io: CommandIo): Promise<string> {
+  let text: string
+  try {
+    text = await readFile(resolve(io.cwd, file), 'utf8')
+  } catch (cause) {
+    throw new InputError(`--ca-root-cert ${file}: cannot read it: ${(cause as Error).message}`, { cause })
+  }
+  const certs = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)
+  if (!certs)
+    throw new InputError(`--ca-root-cert ${file}: no PEM certificate in it (-----BEGIN CERTIFICATE-----)`)
+  return `${certs.join('\n')}\n`
 }
 
 /** Injects (or uninjects) every document of a YAML stream; returns the new stream and notes. */
@@ -105,9 +120,18 @@ const OPTIONS = commandOptions(
         "as meshd's webhook does on 1.33+); default: a classic sidecar that holds the app until it is " +
         "ready. A pod's sidecar.minimesh.dev/nativeSidecar annotation wins either way",
     },
+    'ca-root-cert': {
+      type: 'string',
+      arg: 'FILE',
+      help:
+        "the mesh roots (PEM: meshd's CA root-cert.pem), as meshd's webhook adds them: the sidecar gets " +
+        'MESH_CA_ROOT_CERT and the projected token minimesh-token, takes a workload certificate from ' +
+        "meshd's CA and speaks mTLS. Without them the sidecar has no identity, and a workload whose " +
+        'PeerAuthentication is STRICT refuses its calls',
+    },
   },
   `meshctl kube-inject -f FILE [-o FILE] [--uninject] [--image IMAGE] [--discovery-address HOST:PORT]
-                    [--native-sidecars]`,
+                    [--native-sidecars] [--ca-root-cert FILE]`,
   {
     footer: `Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets, ReplicationControllers, Jobs and
 CronJobs are injected as the webhook would (the namespace counts as opted in; a pod's
@@ -123,10 +147,13 @@ export const kubeInject: Command = {
   async run(args, io) {
     const { values } = OPTIONS.parse(args)
     if (!values.filename) throw new UsageError('-f FILE is required (use -f - for stdin)')
+    const roots = values['ca-root-cert']
+    const caRootCert = roots === undefined ? undefined : await readRoots(roots, io)
     const config = resolveInjectConfig({
       ...(values.image ? { image: values.image } : {}),
       ...(values['discovery-address'] ? { discoveryAddress: values['discovery-address'] } : {}),
       ...(values['native-sidecars'] ? { nativeSidecars: true } : {}),
+      ...(caRootCert ? { caRootCert } : {}),
     })
     const file = values.filename
     const text = await readInput(file, io)
