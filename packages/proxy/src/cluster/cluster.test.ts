@@ -2,7 +2,7 @@
 // upstream servers (some of them failing on purpose).
 import net from 'node:net'
 import type { Cluster } from '@minimesh/api'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { RunningProxy } from '../proxy.ts'
 import {
   call,
@@ -66,14 +66,18 @@ describe('load balancing', () => {
   })
 
   it('LEAST_REQUEST avoids a host that is busy', async () => {
-    const busy = await startUpstream('busy', (_req, res) => setTimeout(() => res.end('{"name":"busy"}'), 300))
+    // `busy` holds every request until the quick ones are done (no timer: on a slow machine a
+    // timer could end before them, and `busy` would be idle again).
+    const held: Array<() => void> = []
+    const busy = await startUpstream('busy', (_req, res) => held.push(() => res.end('{"name":"busy"}')))
     const free = await startUpstream('free')
     await withProxy(cluster('c', { lbPolicy: 'LEAST_REQUEST' }), [busy, free], async (port) => {
-      // Concurrent requests: those on `busy` stay in flight for 300 ms.
+      // Concurrent requests: those on `busy` stay in flight.
       const load = Array.from({ length: 6 }, () => nameOf(port))
-      await new Promise((r) => setTimeout(r, 30))
+      await vi.waitFor(() => expect(held.length).toBeGreaterThan(0))
       const quick = []
       for (let i = 0; i < 10; i++) quick.push(await nameOf(port))
+      for (const release of held) release()
       const first = await Promise.all(load)
       expect(first).toContain('busy')
       expect(quick.filter((n) => n === 'free').length).toBe(10)
