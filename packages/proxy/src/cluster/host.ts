@@ -8,6 +8,7 @@ import type { SecureContext } from 'node:tls'
 import type { Cluster, LbEndpoint } from '@minimesh/api'
 import type { Dispatcher, buildConnector as UndiciBuildConnector, Pool as UndiciPool } from 'undici'
 import { type CertificateStore, principalOf } from '../identity/certificates.ts'
+import { H1Pool } from './h1-pool.ts'
 import {
   CLIENT_ALPN,
   endpointWantsMeshTls,
@@ -158,6 +159,8 @@ export class Host {
   /** Last time a request was sent (ORIGINAL_DST clusters sweep idle hosts). */
   lastUsed = 0
   private pool: Pool | undefined
+  /** Plaintext HTTP/1.1 (h1-pool.ts): what most requests go over. */
+  private h1: H1Pool | undefined
   /** The mesh mTLS pool, the certificate (secure context) and peer identity it was made for. */
   private meshPool: Pool | undefined
   private meshPoolKey: { context: SecureContext; ids: string } | undefined
@@ -231,7 +234,13 @@ export class Host {
       this.getMeshPool(context).dispatch(opts, handler)
       return this.expectedPrincipal
     }
-    const servername = this.settings.tls?.servername
+    const s = this.settings
+    if (s.tls === undefined && !s.http2 && opts.upgrade == null) {
+      // Plaintext HTTP/1.1: the hand-written client (h1-pool.ts).
+      this.getH1Pool().dispatch(opts, handler)
+      return undefined
+    }
+    const servername = s.tls?.servername
     if (servername) (opts as Dispatcher.DispatchOptions & { servername?: string }).servername = servername
     this.getPool().dispatch(opts, handler)
     return undefined
@@ -290,6 +299,24 @@ export class Host {
     return pool
   }
 
+  /** Plaintext HTTP/1.1 connections to this endpoint, made on first use. */
+  private getH1Pool(): H1Pool {
+    if (this.h1) return this.h1
+    const s = this.settings
+    this.h1 = new H1Pool({
+      address: this.address,
+      port: this.port,
+      connectTimeoutMs: s.connectTimeoutMs,
+      idleTimeoutMs: s.idleTimeoutMs,
+      maxConnections: s.maxConnections ?? undefined,
+      maxRequestsPerConnection: s.maxRequestsPerConnection || undefined,
+      onConnect: s.onConnect,
+      onDisconnect: s.onDisconnect,
+      onConnectFail: s.onConnectFail,
+    })
+    return this.h1
+  }
+
   /** The keep-alive pool to this endpoint, made on first use. */
   private getPool(): Pool {
     if (this.pool) return this.pool
@@ -314,17 +341,19 @@ export class Host {
 
   /** Closes the pool once its in-flight requests are done (config swaps never cut requests). */
   async close(): Promise<void> {
-    const pools = [this.pool, this.meshPool]
+    const pools = [this.pool, this.meshPool, this.h1]
     this.pool = undefined
     this.meshPool = undefined
+    this.h1 = undefined
     await Promise.all(pools.map((p) => p?.close().catch(() => undefined)))
   }
 
   /** Closes the pool now, failing what is in flight (shutdown deadline passed). */
   async destroy(): Promise<void> {
-    const pools = [this.pool, this.meshPool]
+    const pools = [this.pool, this.meshPool, this.h1]
     this.pool = undefined
     this.meshPool = undefined
+    this.h1 = undefined
     await Promise.all(pools.map((p) => p?.destroy().catch(() => undefined)))
   }
 }
