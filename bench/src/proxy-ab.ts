@@ -4,21 +4,53 @@
  * weighs on both alike; prints each round and the medians. A is this tree's build (rebuilt when
  * stale); B is another entry (`--base /tmp/base/packages/proxy/bin/mesh-proxy.js`, a build of the
  * tree to compare with), or A again when absent (the noise between two identical proxies).
- *   --rounds N (default 5)  --base ENTRY  --cpu-prof DIR (profile A while it runs)
+ * --rss: instead, the peak anonymous memory of each build serving Bookinfo's configuration under
+ * wrk load (bench:proxy's rss run), a fresh process per round.
+ *   --rounds N (default 5)  --base ENTRY  --cpu-prof DIR (profile A while it runs)  --rss
  */
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import {
+  dir,
   ensureBuilt,
   ensureTools,
   freePort,
   MESH_PROXY,
   measureRps,
   runBench,
+  signalGroup,
   startMeshProxy,
   startNginx,
   waitPort,
+  wrk,
 } from './harness.ts'
-import { gatewayBench } from './proxy-config.ts'
+import { rssOf } from './procfs.ts'
+import { bookinfoGateway, gatewayBench } from './proxy-config.ts'
+
+/** Peak anonymous memory (MB) of a fresh Bookinfo gateway from `entry` under 5 s of wrk load. */
+async function peakAnon(entry: string, upPort: number): Promise<number> {
+  const port = await freePort()
+  const p = startMeshProxy(
+    bookinfoGateway(upPort),
+    'bookinfo',
+    ['--access-log', join(dir, 'access.log'), '--port-map', `8080=${port}`],
+    [],
+    entry,
+  )
+  await waitPort(port)
+  let peak = 0
+  const sample = () => {
+    peak = Math.max(peak, rssOf(p.pid!).anon)
+  }
+  const sampler = setInterval(sample, 100)
+  wrk(port, 5)
+  clearInterval(sampler)
+  sample()
+  const closed = new Promise((r) => p.once('close', r))
+  signalGroup(p, 'SIGKILL')
+  await closed
+  return Math.round(peak * 10) / 10
+}
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b)
@@ -32,6 +64,7 @@ async function main(): Promise<void> {
       rounds: { type: 'string', default: '5' },
       base: { type: 'string' },
       'cpu-prof': { type: 'string' },
+      rss: { type: 'boolean', default: false },
     },
   })
   ensureTools()
@@ -46,6 +79,18 @@ async function main(): Promise<void> {
     'upstream',
     `  server { listen 127.0.0.1:${upPort}; location / { return 200 "hello from upstream\\n"; } }`,
   )
+  if (values.rss) {
+    const anon = { a: [] as number[], b: [] as number[] }
+    const entries = { a: MESH_PROXY, b: values.base ?? MESH_PROXY }
+    await waitPort(upPort)
+    for (let i = 0; i < rounds; i++) {
+      for (const k of i % 2 === 0 ? (['a', 'b'] as const) : (['b', 'a'] as const))
+        anon[k].push(await peakAnon(entries[k], upPort))
+      console.log(`round ${i + 1}: A ${anon.a.at(-1)} MB | B ${anon.b.at(-1)} MB anon`)
+    }
+    console.log(`median anon: A ${median(anon.a)} MB | B ${median(anon.b)} MB`)
+    return
+  }
   const prof = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : []
   const start = (name: string, port: number, entry: string, flags: string[]) =>
     startMeshProxy(

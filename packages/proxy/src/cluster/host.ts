@@ -22,12 +22,19 @@ import { tlsFailure, type UpstreamTls } from './tls.ts'
 /**
  * undici's Pool alone: the package's index also loads fetch, WebSocket, caches and mocks
  * (~340 modules, ~12 MB of resident memory a proxy never uses). undici has no `exports` map, so
- * the file is reachable; its type is the one the index exports.
+ * the file is reachable; its type is the one the index exports. Loaded on first use: a proxy
+ * whose upstreams are all plaintext HTTP/1.1 (h1-pool.ts) never needs it.
  */
 const require = createRequire(import.meta.url)
-const Pool = require('undici/lib/dispatcher/pool.js') as typeof UndiciPool
 type Pool = UndiciPool
-const buildConnector = require('undici/lib/core/connect.js') as typeof UndiciBuildConnector
+let undici: { Pool: typeof UndiciPool; buildConnector: typeof UndiciBuildConnector } | undefined
+function loadUndici(): NonNullable<typeof undici> {
+  undici ??= {
+    Pool: require('undici/lib/dispatcher/pool.js') as typeof UndiciPool,
+    buildConnector: require('undici/lib/core/connect.js') as typeof UndiciBuildConnector,
+  }
+  return undici
+}
 
 /**
  * undici's TLS connector with the cluster's certificates, offering only HTTP/1.1 (ALPN). A TLS
@@ -40,7 +47,7 @@ function tlsConnector(
   timeout: number,
   onFailure: () => void,
 ): UndiciBuildConnector.connector {
-  const inner = buildConnector({
+  const inner = loadUndici().buildConnector({
     ...tls.options,
     ...(tls.servername ? { servername: tls.servername } : {}),
     allowH2: false,
@@ -278,7 +285,7 @@ export class Host {
     const origin = this.address.includes(':')
       ? `https://[${this.address}]:${this.port}`
       : `https://${this.address}:${this.port}`
-    const pool = new Pool(origin, {
+    const pool = new (loadUndici().Pool)(origin, {
       ...this.poolOptions(),
       // HTTP/2 (gRPC) clusters negotiate h2 by ALPN; HTTP/1.1 ones offer only http/1.1.
       allowH2: s.http2,
@@ -322,7 +329,7 @@ export class Host {
     if (this.pool) return this.pool
     const s = this.settings
     const tls = s.tls
-    const pool = new Pool(this.origin, {
+    const pool = new (loadUndici().Pool)(this.origin, {
       ...this.poolOptions(),
       // Over TLS: HTTP/1.1 only (ALPN), with the cluster's certificates and checks; an http2
       // cluster over TLS is sent HTTP/1.1 too. Cleartext http2 clusters: h2c with prior knowledge.
