@@ -144,6 +144,7 @@ export function startMeshProxy(
   name: string,
   extra: string[] = [],
   nodeFlags: string[] = [],
+  entry = MESH_PROXY,
 ): ChildProcess {
   const file = join(dir, `${name}.json`)
   writeFileSync(file, JSON.stringify(config))
@@ -151,7 +152,7 @@ export function startMeshProxy(
     process.execPath,
     [
       ...nodeFlags,
-      MESH_PROXY,
+      entry,
       'router',
       '--config',
       file,

@@ -14,6 +14,10 @@ const PROXY_ERRORS = defineCodes({
   MESH_ERR_PROXY_POLICY: {},
   /** The downstream request broke off while the proxy read it (client gone): no reply is possible. */
   MESH_ERR_PROXY_DOWNSTREAM_RESET: {},
+  /** An upstream HTTP/1.1 response broke the protocol (h1-response.ts): the connection is closed. */
+  MESH_ERR_PROXY_UPSTREAM_PROTOCOL: {},
+  /** A request the proxy would send upstream is not valid HTTP/1.1 (a header value with CR or LF, …). */
+  MESH_ERR_PROXY_UPSTREAM_REQUEST: {},
   /** A request stage failed in a way it did not expect: the request gets 500 and an error log. */
   MESH_ERR_PROXY_STAGE: {},
   /** The mesh roots (MESH_CA_ROOT_CERT) are missing, unreadable or not PEM certificates. */

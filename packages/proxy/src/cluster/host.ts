@@ -8,6 +8,7 @@ import type { SecureContext } from 'node:tls'
 import type { Cluster, LbEndpoint } from '@minimesh/api'
 import type { Dispatcher, buildConnector as UndiciBuildConnector, Pool as UndiciPool } from 'undici'
 import { type CertificateStore, principalOf } from '../identity/certificates.ts'
+import { H1Pool } from './h1-pool.ts'
 import {
   CLIENT_ALPN,
   endpointWantsMeshTls,
@@ -21,12 +22,19 @@ import { tlsFailure, type UpstreamTls } from './tls.ts'
 /**
  * undici's Pool alone: the package's index also loads fetch, WebSocket, caches and mocks
  * (~340 modules, ~12 MB of resident memory a proxy never uses). undici has no `exports` map, so
- * the file is reachable; its type is the one the index exports.
+ * the file is reachable; its type is the one the index exports. Loaded on first use: a proxy
+ * whose upstreams are all plaintext HTTP/1.1 (h1-pool.ts) never needs it.
  */
 const require = createRequire(import.meta.url)
-const Pool = require('undici/lib/dispatcher/pool.js') as typeof UndiciPool
 type Pool = UndiciPool
-const buildConnector = require('undici/lib/core/connect.js') as typeof UndiciBuildConnector
+let undici: { Pool: typeof UndiciPool; buildConnector: typeof UndiciBuildConnector } | undefined
+function loadUndici(): NonNullable<typeof undici> {
+  undici ??= {
+    Pool: require('undici/lib/dispatcher/pool.js') as typeof UndiciPool,
+    buildConnector: require('undici/lib/core/connect.js') as typeof UndiciBuildConnector,
+  }
+  return undici
+}
 
 /**
  * undici's TLS connector with the cluster's certificates, offering only HTTP/1.1 (ALPN). A TLS
@@ -39,7 +47,7 @@ function tlsConnector(
   timeout: number,
   onFailure: () => void,
 ): UndiciBuildConnector.connector {
-  const inner = buildConnector({
+  const inner = loadUndici().buildConnector({
     ...tls.options,
     ...(tls.servername ? { servername: tls.servername } : {}),
     allowH2: false,
@@ -158,6 +166,8 @@ export class Host {
   /** Last time a request was sent (ORIGINAL_DST clusters sweep idle hosts). */
   lastUsed = 0
   private pool: Pool | undefined
+  /** Plaintext HTTP/1.1 (h1-pool.ts): what most requests go over. */
+  private h1: H1Pool | undefined
   /** The mesh mTLS pool, the certificate (secure context) and peer identity it was made for. */
   private meshPool: Pool | undefined
   private meshPoolKey: { context: SecureContext; ids: string } | undefined
@@ -231,7 +241,13 @@ export class Host {
       this.getMeshPool(context).dispatch(opts, handler)
       return this.expectedPrincipal
     }
-    const servername = this.settings.tls?.servername
+    const s = this.settings
+    if (s.tls === undefined && !s.http2 && opts.upgrade == null) {
+      // Plaintext HTTP/1.1: the hand-written client (h1-pool.ts).
+      this.getH1Pool().dispatch(opts, handler)
+      return undefined
+    }
+    const servername = s.tls?.servername
     if (servername) (opts as Dispatcher.DispatchOptions & { servername?: string }).servername = servername
     this.getPool().dispatch(opts, handler)
     return undefined
@@ -269,7 +285,7 @@ export class Host {
     const origin = this.address.includes(':')
       ? `https://[${this.address}]:${this.port}`
       : `https://${this.address}:${this.port}`
-    const pool = new Pool(origin, {
+    const pool = new (loadUndici().Pool)(origin, {
       ...this.poolOptions(),
       // HTTP/2 (gRPC) clusters negotiate h2 by ALPN; HTTP/1.1 ones offer only http/1.1.
       allowH2: s.http2,
@@ -290,12 +306,30 @@ export class Host {
     return pool
   }
 
+  /** Plaintext HTTP/1.1 connections to this endpoint, made on first use. */
+  private getH1Pool(): H1Pool {
+    if (this.h1) return this.h1
+    const s = this.settings
+    this.h1 = new H1Pool({
+      address: this.address,
+      port: this.port,
+      connectTimeoutMs: s.connectTimeoutMs,
+      idleTimeoutMs: s.idleTimeoutMs,
+      maxConnections: s.maxConnections ?? undefined,
+      maxRequestsPerConnection: s.maxRequestsPerConnection || undefined,
+      onConnect: s.onConnect,
+      onDisconnect: s.onDisconnect,
+      onConnectFail: s.onConnectFail,
+    })
+    return this.h1
+  }
+
   /** The keep-alive pool to this endpoint, made on first use. */
   private getPool(): Pool {
     if (this.pool) return this.pool
     const s = this.settings
     const tls = s.tls
-    const pool = new Pool(this.origin, {
+    const pool = new (loadUndici().Pool)(this.origin, {
       ...this.poolOptions(),
       // Over TLS: HTTP/1.1 only (ALPN), with the cluster's certificates and checks; an http2
       // cluster over TLS is sent HTTP/1.1 too. Cleartext http2 clusters: h2c with prior knowledge.
@@ -314,17 +348,19 @@ export class Host {
 
   /** Closes the pool once its in-flight requests are done (config swaps never cut requests). */
   async close(): Promise<void> {
-    const pools = [this.pool, this.meshPool]
+    const pools = [this.pool, this.meshPool, this.h1]
     this.pool = undefined
     this.meshPool = undefined
+    this.h1 = undefined
     await Promise.all(pools.map((p) => p?.close().catch(() => undefined)))
   }
 
   /** Closes the pool now, failing what is in flight (shutdown deadline passed). */
   async destroy(): Promise<void> {
-    const pools = [this.pool, this.meshPool]
+    const pools = [this.pool, this.meshPool, this.h1]
     this.pool = undefined
     this.meshPool = undefined
+    this.h1 = undefined
     await Promise.all(pools.map((p) => p?.destroy().catch(() => undefined)))
   }
 }
