@@ -21,21 +21,26 @@ interface Kind {
   namespaced: boolean
 }
 
-const KINDS: Kind[] = [
-  { group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false },
-  { group: '', version: 'v1', kind: 'Pod', plural: 'pods', namespaced: true },
-  { group: '', version: 'v1', kind: 'Service', plural: 'services', namespaced: true },
-  { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true },
-  { group: '', version: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true },
-  { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true },
-  { group: 'apps', version: 'v1', kind: 'Deployment', plural: 'deployments', namespaced: true },
-  ...(['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'] as const).map((kind) => ({
-    group: 'rbac.authorization.k8s.io',
+/** Kinds of one v1 group whose plural is the kind in lower case with an s. */
+function v1Kinds(group: string, kinds: readonly string[], namespaced: (kind: string) => boolean): Kind[] {
+  return kinds.map((kind) => ({
+    group,
     version: 'v1',
     kind,
     plural: `${kind.toLowerCase()}s`,
-    namespaced: !kind.startsWith('Cluster'),
-  })),
+    namespaced: namespaced(kind),
+  }))
+}
+
+const KINDS: Kind[] = [
+  { group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false },
+  ...v1Kinds('', ['Pod', 'Service', 'ServiceAccount', 'Secret', 'ConfigMap'], () => true),
+  { group: 'apps', version: 'v1', kind: 'Deployment', plural: 'deployments', namespaced: true },
+  ...v1Kinds(
+    'rbac.authorization.k8s.io',
+    ['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'],
+    (kind) => !kind.startsWith('Cluster'),
+  ),
   {
     group: 'apiextensions.k8s.io',
     version: 'v1',
@@ -43,27 +48,13 @@ const KINDS: Kind[] = [
     plural: 'customresourcedefinitions',
     namespaced: false,
   },
-  ...(['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'] as const).map((kind) => ({
-    group: 'admissionregistration.k8s.io',
-    version: 'v1',
-    kind,
-    plural: `${kind.toLowerCase()}s`,
-    namespaced: false,
-  })),
-  ...(['VirtualService', 'DestinationRule', 'Gateway'] as const).map((kind) => ({
-    group: 'networking.istio.io',
-    version: 'v1',
-    kind,
-    plural: `${kind.toLowerCase()}s`,
-    namespaced: true,
-  })),
-  ...(['PeerAuthentication', 'AuthorizationPolicy'] as const).map((kind) => ({
-    group: 'security.istio.io',
-    version: 'v1',
-    kind,
-    plural: `${kind.toLowerCase()}s`,
-    namespaced: true,
-  })),
+  ...v1Kinds(
+    'admissionregistration.k8s.io',
+    ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'],
+    () => false,
+  ),
+  ...v1Kinds('networking.istio.io', ['VirtualService', 'DestinationRule', 'Gateway'], () => true),
+  ...v1Kinds('security.istio.io', ['PeerAuthentication', 'AuthorizationPolicy'], () => true),
   {
     group: 'policy.minimesh.dev',
     version: 'v1alpha1',
