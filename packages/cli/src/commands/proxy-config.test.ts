@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../run.ts'
+import { recordingIo as io } from '../testdata/meshctl.ts'
 import { expiresIn, secretTable } from './proxy-config.ts'
 
 const MESH_PROXY = fileURLToPath(new URL('../../../proxy/src/main.ts', import.meta.url))
@@ -90,21 +91,6 @@ const config = {
       endpoints: [{ address: '127.0.0.22', port: 9080, health: 'UNHEALTHY' }],
     },
   ],
-}
-
-function io() {
-  const out: string[] = []
-  const err: string[] = []
-  return {
-    io: {
-      out: (t: string) => out.push(t),
-      err: (t: string) => err.push(t),
-      stdin: process.stdin,
-      cwd: process.cwd(),
-    },
-    out,
-    err,
-  }
 }
 
 describe('meshctl proxy-config', () => {
