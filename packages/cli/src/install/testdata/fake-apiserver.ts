@@ -267,24 +267,15 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     }
     const id = key(k, ns, name ?? '')
     recorded.target = `${k.kind} ${ns ? `${ns}/` : ''}${name}`
-    if (verb === 'get') {
-      const obj = objects.get(id)
-      if (!obj)
-        return send(
-          res,
-          404,
-          status(404, 'NotFound', `${resource} "${name}" not found`, { name, kind: k.plural }),
-        )
-      return send(res, 200, decorate(obj, k))
-    }
+    const existing = objects.get(id)
+    if ((verb === 'get' || verb === 'delete') && !existing)
+      return send(
+        res,
+        404,
+        status(404, 'NotFound', `${resource} "${name}" not found`, { name, kind: k.plural }),
+      )
+    if (verb === 'get' && existing) return send(res, 200, decorate(existing, k))
     if (verb === 'delete') {
-      const obj = objects.get(id)
-      if (!obj)
-        return send(
-          res,
-          404,
-          status(404, 'NotFound', `${resource} "${name}" not found`, { name, kind: k.plural }),
-        )
       objects.delete(id)
       if (k.kind === 'Namespace') {
         for (const [other, o] of objects) if (o.metadata.namespace === name) objects.delete(other)
@@ -312,7 +303,6 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
         status(400, 'BadRequest', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value'),
       )
     const applied = JSON.parse(body) as KubeObject
-    const existing = objects.get(id)
     const managers = new Set(
       ((existing?.metadata.managedFields ?? []) as { manager: string }[])
         .map((m) => m.manager)
