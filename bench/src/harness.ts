@@ -5,8 +5,7 @@
  * (bin/mesh-proxy.js → dist/), rebuilt first when missing or older than the sources.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import net from 'node:net'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -15,6 +14,9 @@ import { Pool } from 'undici'
 import { groupCpuSeconds } from './procfs.ts'
 import { fixedRate, round, summarize } from './stats.ts'
 
+export { ensureBuilt } from './build.ts'
+export { freePort, waitPort } from './ports.ts'
+
 export const WRK_ARGS = ['-t1', '-c64']
 export const WARM_S = 2
 export const RUN_S = 6
@@ -22,9 +24,6 @@ export const LATENCY_RATE = 1000
 export const LATENCY_S = 10
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 export const MESH_PROXY = join(ROOT, 'packages/proxy/bin/mesh-proxy.js')
-/** The build mesh-proxy runs from, and the sources it is made of (a newer source means a stale build). */
-const BUILT = join(ROOT, 'packages/proxy/dist/main.js')
-const SOURCES = ['packages/proxy/src', 'packages/api/src'].map((d) => join(ROOT, d))
 /** The child's environment: no source condition (it would load TypeScript sources instead). */
 const CHILD_ENV = { ...process.env, NODE_OPTIONS: '' }
 
@@ -54,53 +53,6 @@ export function ensureTools(): void {
     stdio: 'inherit',
     env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
   })
-}
-
-function newestMtime(dirPath: string): number {
-  let newest = 0
-  for (const e of readdirSync(dirPath, { withFileTypes: true, recursive: true })) {
-    if (!e.isFile() || !e.name.endsWith('.ts') || e.name.endsWith('.test.ts')) continue
-    newest = Math.max(newest, statSync(join(e.parentPath, e.name)).mtimeMs)
-  }
-  return newest
-}
-
-/** Builds @minimesh/api and @minimesh/proxy when dist/ is missing or older than a source file. */
-export function ensureBuilt(): string {
-  const stale = !existsSync(BUILT) || Math.max(...SOURCES.map(newestMtime)) > statSync(BUILT).mtimeMs
-  if (!stale) return 'dist (up to date)'
-  console.error('building @minimesh/api and @minimesh/proxy…')
-  execFileSync('pnpm', ['--filter', '@minimesh/api', '--filter', '@minimesh/proxy', 'build'], {
-    cwd: ROOT,
-    stdio: 'inherit',
-    env: CHILD_ENV,
-  })
-  return 'dist (rebuilt)'
-}
-
-export async function freePort(): Promise<number> {
-  const s = net.createServer()
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
-  const { port } = s.address() as net.AddressInfo
-  await new Promise<void>((r) => s.close(() => r()))
-  return port
-}
-
-export async function waitPort(port: number, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs
-  while (Date.now() < until) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1')
-      s.once('connect', () => {
-        s.destroy()
-        resolve(true)
-      })
-      s.once('error', () => resolve(false))
-    })
-    if (ok) return
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  throw new Error(`nothing listening on 127.0.0.1:${port}`)
 }
 
 export function start(cmd: string, args: string[], name: string, keepStdout = false): ChildProcess {

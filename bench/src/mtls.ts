@@ -16,8 +16,8 @@
  * workload certificates of a test mesh CA (ECDSA P-256, SPIFFE URI SANs) in their certificate
  * stores; the upstream is one nginx worker with a fixed answer.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -26,6 +26,8 @@ import { fileURLToPath } from 'node:url'
 import type { StaticConfig } from '@minimesh/proxy'
 import { Pool } from 'undici'
 import { createTestMeshCa } from '../../packages/proxy/src/testdata/mesh-ca.ts'
+import { ensureBuilt } from './build.ts'
+import { freePort, waitPort } from './ports.ts'
 import { groupCpuSeconds } from './procfs.ts'
 import { meshClientSidecar, meshServerSidecar } from './proxy-config.ts'
 import { fixedRate, round, summarize, writeResult } from './stats.ts'
@@ -35,9 +37,6 @@ const WINDOW_S = 10
 const WARM_S = 2
 const HANDSHAKE_S = 5
 const HANDSHAKE_CONCURRENCY = 32
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const BUILT = join(ROOT, 'packages/proxy/dist/index.js')
-const SOURCES = ['packages/proxy/src', 'packages/api/src'].map((d) => join(ROOT, d))
 const LAUNCHER = fileURLToPath(new URL('./mesh-sidecar.ts', import.meta.url))
 const TLS_PEER = fileURLToPath(new URL('./tls-peer.ts', import.meta.url))
 /** mesh-proxy's own start-up settings (packages/proxy/src/main.ts), without the source condition. */
@@ -46,51 +45,6 @@ const NODE_FLAGS = ['--max-semi-space-size=4']
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-mtls-'))
 const children: ChildProcess[] = []
-
-function newestMtime(path: string): number {
-  let newest = 0
-  for (const e of readdirSync(path, { withFileTypes: true, recursive: true }))
-    if (e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.test.ts'))
-      newest = Math.max(newest, statSync(join(e.parentPath, e.name)).mtimeMs)
-  return newest
-}
-
-function ensureBuilt(): string {
-  const stale = !existsSync(BUILT) || Math.max(...SOURCES.map(newestMtime)) > statSync(BUILT).mtimeMs
-  if (!stale) return 'dist (up to date)'
-  console.error('building @minimesh/api and @minimesh/proxy…')
-  execFileSync('pnpm', ['--filter', '@minimesh/api', '--filter', '@minimesh/proxy', 'build'], {
-    cwd: ROOT,
-    stdio: 'inherit',
-    env: CHILD_ENV,
-  })
-  return 'dist (rebuilt)'
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer()
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
-  const { port } = s.address() as net.AddressInfo
-  await new Promise<void>((r) => s.close(() => r()))
-  return port
-}
-
-async function waitPort(port: number, timeoutMs = 15_000): Promise<void> {
-  const until = Date.now() + timeoutMs
-  while (Date.now() < until) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1')
-      s.once('connect', () => {
-        s.destroy()
-        resolve(true)
-      })
-      s.once('error', () => resolve(false))
-    })
-    if (ok) return
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  throw new Error(`nothing listening on 127.0.0.1:${port}`)
-}
 
 let stopping = false
 function start(cmd: string, args: string[], name: string): ChildProcess {
@@ -234,7 +188,7 @@ http {
   const mClient = sidecar(meshClientSidecar(mtlsClient, mtlsServer, true), 'mtls-client', clientCerts)
   const tlsPeer = start(process.execPath, [TLS_PEER, String(peerPort), serverCerts], 'tls-peer')
   await Promise.all(
-    [upPort, plainClient, plainServer, mtlsClient, mtlsServer, peerPort].map((p) => waitPort(p)),
+    [upPort, plainClient, plainServer, mtlsClient, mtlsServer, peerPort].map((p) => waitPort(p, 15_000)),
   )
 
   const loadBefore = loadavg()[0]!

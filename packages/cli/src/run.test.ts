@@ -3,21 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { runCli } from './run.ts'
-
-function io() {
-  const out: string[] = []
-  const err: string[] = []
-  return {
-    io: {
-      out: (t: string) => out.push(t),
-      err: (t: string) => err.push(t),
-      stdin: process.stdin,
-      cwd: process.cwd(),
-    },
-    out,
-    err,
-  }
-}
+import { recordingIo as io } from './testdata/meshctl.ts'
 
 describe('meshctl', () => {
   it('--help lists the commands', async () => {

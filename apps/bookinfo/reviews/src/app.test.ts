@@ -26,6 +26,19 @@ beforeAll(async () => {
 })
 afterAll(() => Promise.all(opened.map((s) => s.close())))
 
+/** A ratings service that answers 3 s late, closed after the tests. */
+async function startSlowRatings(): Promise<StartedApp> {
+  const slow = await startRatings({
+    port: 0,
+    host: '127.0.0.1',
+    version: 'v-delayed',
+    delayMs: 3_000,
+    random: () => 0,
+  })
+  opened.push(slow)
+  return slow
+}
+
 describe('reviews versions against a real ratings service', () => {
   it('v1 answers two reviews without ratings', async () => {
     const v1 = await reviews({ ratingsEnabled: false, ratingsUrl: ratings.url })
@@ -110,14 +123,7 @@ describe('reviews when ratings fail', () => {
   })
 
   it('ratings slower than the timeout: gives up at the timeout', async () => {
-    const slow = await startRatings({
-      port: 0,
-      host: '127.0.0.1',
-      version: 'v-delayed',
-      delayMs: 3_000,
-      random: () => 0,
-    })
-    opened.push(slow)
+    const slow = await startSlowRatings()
     const app = await reviews({ ratingsEnabled: true, ratingsUrl: slow.url, ratingsTimeoutMs: 200 })
     const t0 = performance.now()
     const { status, body } = await get(app)
@@ -129,14 +135,7 @@ describe('reviews when ratings fail', () => {
   })
 
   it('v3 (red) waits 2.5 s for ratings and v2 (black) 10 s: a 3 s delay fails v3 only', async () => {
-    const slow = await startRatings({
-      port: 0,
-      host: '127.0.0.1',
-      version: 'v-delayed',
-      delayMs: 3_000,
-      random: () => 0,
-    })
-    opened.push(slow)
+    const slow = await startSlowRatings()
     const v2 = await reviews({ ratingsEnabled: true, starColor: 'black', ratingsUrl: slow.url })
     const v3 = await reviews({ ratingsEnabled: true, starColor: 'red', ratingsUrl: slow.url })
     const t0 = performance.now()

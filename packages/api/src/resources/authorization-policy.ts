@@ -17,7 +17,7 @@ import {
   UNIMPLEMENTED_DESCRIPTION,
   unknownValue,
 } from '../schema/index.ts'
-import { defineKind, type Resource } from './common.ts'
+import { defineKind, type Resource, SECURITY_ISTIO_IO } from './common.ts'
 
 /** Trust domain of every workload identity (`<td>/ns/<ns>/sa/<sa>`). */
 export const TRUST_DOMAIN = 'cluster.local'
@@ -314,12 +314,10 @@ export type AuthorizationCondition = Infer<typeof condition>
 export type AuthorizationPolicy = Resource<AuthorizationPolicySpec, 'AuthorizationPolicy'>
 
 export const AuthorizationPolicyKind = defineKind({
-  group: 'security.istio.io',
+  ...SECURITY_ISTIO_IO,
   kind: 'AuthorizationPolicy',
   plural: 'authorizationpolicies',
   singular: 'authorizationpolicy',
   shortNames: ['ap'],
-  categories: ['minimesh-io', 'security-istio-io'],
-  versions: ['v1', 'v1beta1'],
   spec: authorizationPolicySpec,
 })

@@ -119,6 +119,23 @@ export function defineKind<S extends Schema<unknown>>(
   }
 }
 
+/** An API group's part of a kind definition: the group, the versions served and kubectl's categories. */
+export type ApiGroup = Pick<KindDefinition<Schema<unknown>>, 'group' | 'versions' | 'categories'>
+
+/** Istio's networking.istio.io: VirtualService, DestinationRule, Gateway. */
+export const NETWORKING_ISTIO_IO: ApiGroup = {
+  group: 'networking.istio.io',
+  categories: ['minimesh-io', 'networking-istio-io'],
+  versions: ['v1', 'v1beta1', 'v1alpha3'],
+}
+
+/** Istio's security.istio.io: AuthorizationPolicy, PeerAuthentication. */
+export const SECURITY_ISTIO_IO: ApiGroup = {
+  group: 'security.istio.io',
+  categories: ['minimesh-io', 'security-istio-io'],
+  versions: ['v1', 'v1beta1'],
+}
+
 export interface Resource<Spec, K extends string = string> {
   apiVersion: string
   kind: K

@@ -11,7 +11,7 @@ import {
   record,
   string,
 } from '../schema/index.ts'
-import { defineKind, type Resource } from './common.ts'
+import { defineKind, NETWORKING_ISTIO_IO, type Resource } from './common.ts'
 
 const loadBalancer = object(
   {
@@ -162,12 +162,10 @@ export type ClientTlsSettings = Infer<typeof tls>
 export type DestinationRule = Resource<DestinationRuleSpec, 'DestinationRule'>
 
 export const DestinationRuleKind = defineKind({
-  group: 'networking.istio.io',
+  ...NETWORKING_ISTIO_IO,
   kind: 'DestinationRule',
   plural: 'destinationrules',
   singular: 'destinationrule',
   shortNames: ['dr'],
-  categories: ['minimesh-io', 'networking-istio-io'],
-  versions: ['v1', 'v1beta1', 'v1alpha3'],
   spec: destinationRuleSpec,
 })

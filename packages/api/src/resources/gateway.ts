@@ -11,7 +11,7 @@ import {
   record,
   string,
 } from '../schema/index.ts'
-import { defineKind, type Resource } from './common.ts'
+import { defineKind, NETWORKING_ISTIO_IO, type Resource } from './common.ts'
 
 /** Istio's TLS protocol versions, lowest first (TLS_AUTO: the proxy's default range). */
 export const TLS_PROTOCOL_VERSIONS = ['TLS_AUTO', 'TLSV1_0', 'TLSV1_1', 'TLSV1_2', 'TLSV1_3'] as const
@@ -206,12 +206,10 @@ export type ServerTlsSettings = Infer<typeof serverTls>
 export type Gateway = Resource<GatewaySpec, 'Gateway'>
 
 export const GatewayKind = defineKind({
-  group: 'networking.istio.io',
+  ...NETWORKING_ISTIO_IO,
   kind: 'Gateway',
   plural: 'gateways',
   singular: 'gateway',
   shortNames: ['gw'],
-  categories: ['minimesh-io', 'networking-istio-io'],
-  versions: ['v1', 'v1beta1', 'v1alpha3'],
   spec: gatewaySpec,
 })

@@ -4,7 +4,7 @@
 // selector, per workload with one, and per workload port (the container port, not the Service's).
 import { ApiErrorCode } from '../errors.ts'
 import { type Infer, object, optional, record, string } from '../schema/index.ts'
-import { defineKind, type Resource } from './common.ts'
+import { defineKind, type Resource, SECURITY_ISTIO_IO } from './common.ts'
 
 export const MTLS_MODES = ['UNSET', 'DISABLE', 'PERMISSIVE', 'STRICT'] as const
 export type MtlsMode = (typeof MTLS_MODES)[number]
@@ -61,12 +61,10 @@ export type PeerAuthenticationSpec = Infer<typeof peerAuthenticationSpec>
 export type PeerAuthentication = Resource<PeerAuthenticationSpec, 'PeerAuthentication'>
 
 export const PeerAuthenticationKind = defineKind({
-  group: 'security.istio.io',
+  ...SECURITY_ISTIO_IO,
   kind: 'PeerAuthentication',
   plural: 'peerauthentications',
   singular: 'peerauthentication',
   shortNames: ['pa'],
-  categories: ['minimesh-io', 'security-istio-io'],
-  versions: ['v1', 'v1beta1'],
   spec: peerAuthenticationSpec,
 })

@@ -17,6 +17,7 @@ import {
   headerMatch,
   headerOperations,
   headers,
+  NETWORKING_ISTIO_IO,
   percent,
   type Resource,
   stringMatch,
@@ -163,12 +164,10 @@ export type VirtualService = Resource<VirtualServiceSpec, 'VirtualService'>
 export { headerOperations }
 
 export const VirtualServiceKind = defineKind({
-  group: 'networking.istio.io',
+  ...NETWORKING_ISTIO_IO,
   kind: 'VirtualService',
   plural: 'virtualservices',
   singular: 'virtualservice',
   shortNames: ['vs'],
-  categories: ['minimesh-io', 'networking-istio-io'],
-  versions: ['v1', 'v1beta1', 'v1alpha3'],
   spec: virtualServiceSpec,
 })

@@ -9,7 +9,7 @@ import { reusableCertificates, withCertChecksum, withGatewayNodePort } from '../
 import { Kube } from '../install/kube.ts'
 import { installManifests, MESHD, WEBHOOK_SECRET } from '../install/manifests.ts'
 import { TRACING_FLAGS, tracingFromFlags } from '../install/tracing.ts'
-import { commandOptions, timeoutOption } from './options.ts'
+import { commandOptions, IMAGE_OPTIONS, KUBECONFIG_OPTIONS, timeoutOption } from './options.ts'
 import { type Command, UsageError } from './types.ts'
 import { cliVersion } from './version.ts'
 
@@ -17,20 +17,8 @@ const NAMESPACE = 'minimesh-system'
 
 const OPTIONS = commandOptions(
   {
-    context: {
-      type: 'string',
-      arg: 'NAME',
-      defaultText: "the kubeconfig's current context",
-      help: 'kubeconfig context',
-    },
-    kubeconfig: {
-      type: 'string',
-      arg: 'FILE',
-      defaultText: '$KUBECONFIG or ~/.kube/config',
-      help: 'kubeconfig',
-    },
-    hub: { type: 'string', defaultText: 'minimesh', help: 'image registry and repository prefix' },
-    tag: { type: 'string', arg: 'VERSION', defaultText: "meshctl's version", help: 'image tag' },
+    ...KUBECONFIG_OPTIONS,
+    ...IMAGE_OPTIONS,
     'gateway-node-port': {
       type: 'port',
       min: 1,

@@ -13,8 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { stringify } from 'yaml'
 import { type FakeApiServer, startFakeApiServer } from '../install/testdata/fake-apiserver.ts'
 import type { Configz } from '../mesh/configz.ts'
-import { runCli } from '../run.ts'
 import { type Proc, startMeshd, startSidecar, stop, writeConfig } from '../testdata/mesh.ts'
+import { meshctl } from '../testdata/meshctl.ts'
 
 const meshdDir = mkdtempSync(join(tmpdir(), 'mm-cli-kube-meshd-'))
 const work = mkdtempSync(join(tmpdir(), 'mm-cli-kube-'))
@@ -45,15 +45,8 @@ function file(name: string, objects: object[]): string {
 }
 
 async function run(...args: string[]) {
-  const out: string[] = []
-  const err: string[] = []
-  const code = await runCli([...args, '--kubeconfig', kubeconfig], {
-    out: (t) => out.push(t),
-    err: (t) => err.push(t),
-    stdin: process.stdin,
-    cwd: work,
-  })
-  return { code, out: out.join(''), err: err.join('').replace(/^ {2}waiting: .*\n/gm, '') }
+  const { code, out, err } = await meshctl([...args, '--kubeconfig', kubeconfig], work)
+  return { code, out, err: err.replace(/^ {2}waiting: .*\n/gm, '') }
 }
 
 describe('meshctl apply, get and wait on Kubernetes (fake API server, real meshd and sidecar)', () => {
@@ -171,16 +164,10 @@ describe('meshctl apply, get and wait on Kubernetes (fake API server, real meshd
     const missing = await run('get', 'vs', 'nope')
     expect(missing.code).toBe(1)
     expect(missing.err).toBe('meshctl get: virtualservices "nope" not found in namespace default\n')
-    const err: string[] = []
-    const direct = await runCli(['get', 'vs', '--meshd', meshd!.monitoring], {
-      out: () => {},
-      err: (t) => err.push(t),
-      stdin: process.stdin,
-      cwd: work,
-    })
-    expect(direct).toBe(2)
+    const direct = await meshctl(['get', 'vs', '--meshd', meshd!.monitoring], work)
+    expect(direct.code).toBe(2)
     // The error and one usage line, not the whole help.
-    expect(err.join('')).toBe(
+    expect(direct.err).toBe(
       'meshctl get: get reads a cluster: use --local or a kubeconfig (--meshd reaches meshd only)\nUsage: meshctl get KIND [NAME] [-n NS | -A] [-l SELECTOR] [-o wide|yaml|json|name] [--local | --kubeconfig FILE --context NAME]\n',
     )
     const noFile = await run('apply', '-f', 'missing.yaml')

@@ -2,7 +2,7 @@
 import { stringify } from 'yaml'
 import { installManifests } from '../install/manifests.ts'
 import { TRACING_FLAGS, tracingFromFlags } from '../install/tracing.ts'
-import { commandOptions } from './options.ts'
+import { commandOptions, IMAGE_OPTIONS } from './options.ts'
 import { type Command, UsageError } from './types.ts'
 
 const OPTIONS = commandOptions(
@@ -13,8 +13,7 @@ const OPTIONS = commandOptions(
       defaultText: 'minimesh-system',
       help: "the control plane's namespace",
     },
-    hub: { type: 'string', defaultText: 'minimesh', help: 'image registry and repository prefix' },
-    tag: { type: 'string', arg: 'VERSION', defaultText: "meshctl's version", help: 'image tag' },
+    ...IMAGE_OPTIONS,
     'without-gateway': { type: 'boolean', help: 'leave the ingress gateway out' },
     ...TRACING_FLAGS,
     output: { type: 'enum', values: ['yaml', 'json'], short: 'o', default: 'yaml', help: 'output format' },

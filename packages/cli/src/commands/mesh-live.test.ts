@@ -6,23 +6,13 @@ import { join } from 'node:path'
 import type { KubeObject } from '@minimesh/api/kube'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DirectTarget, type MeshKind } from '../mesh/target.ts'
-import { runCli } from '../run.ts'
 import { type Proc, startMeshd, startSidecar, stop, writeConfig } from '../testdata/mesh.ts'
+import { meshctl, recordingIo } from '../testdata/meshctl.ts'
 import { waitForSync } from './wait.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'mm-cli-mesh-'))
 
-async function run(...args: string[]) {
-  const out: string[] = []
-  const err: string[] = []
-  const code = await runCli(args, {
-    out: (t) => out.push(t),
-    err: (t) => err.push(t),
-    stdin: process.stdin,
-    cwd: dir,
-  })
-  return { code, out: out.join(''), err: err.join('') }
-}
+const run = (...args: string[]) => meshctl(args, dir)
 
 const service = {
   apiVersion: 'v1',
@@ -57,13 +47,8 @@ class WrittenConfigTarget extends DirectTarget {
 async function waitSync(target: WrittenConfigTarget, objects: object[]) {
   writeConfig(dir, 'rules.yaml', objects)
   target.objects = objects as KubeObject[]
-  const out: string[] = []
-  const err: string[] = []
-  const code = await waitForSync(
-    target,
-    { out: (t) => out.push(t), err: (t) => err.push(t), stdin: process.stdin, cwd: dir },
-    20_000,
-  )
+  const { io, out, err } = recordingIo(dir)
+  const code = await waitForSync(target, io, 20_000)
   return { code, out: out.join(''), err: err.join('').replace(/^ {2}waiting: .*\n/gm, '') }
 }
 

@@ -4,19 +4,9 @@ import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
-import { runCli } from '../run.ts'
+import { meshctl as runMeshctl } from '../testdata/meshctl.ts'
 
-async function meshctl(...argv: string[]) {
-  const out: string[] = []
-  const err: string[] = []
-  const code = await runCli(argv, {
-    out: (t) => out.push(t),
-    err: (t) => err.push(t),
-    stdin: process.stdin,
-    cwd: process.cwd(),
-  })
-  return { code, out: out.join(''), err: err.join('') }
-}
+const meshctl = (...argv: string[]) => runMeshctl(argv)
 
 describe('meshctl flags', () => {
   it.each([

@@ -20,3 +20,25 @@ export function commandOptions<const T extends OptionTable>(
 export function timeoutOption(defaultMs: number, help: string) {
   return { type: 'duration', bare: 's', default: defaultMs, help } as const
 }
+
+/** `--context` and `--kubeconfig`: the Kubernetes cluster that install and uninstall act on. */
+export const KUBECONFIG_OPTIONS = {
+  context: {
+    type: 'string',
+    arg: 'NAME',
+    defaultText: "the kubeconfig's current context",
+    help: 'kubeconfig context',
+  },
+  kubeconfig: {
+    type: 'string',
+    arg: 'FILE',
+    defaultText: '$KUBECONFIG or ~/.kube/config',
+    help: 'kubeconfig',
+  },
+} as const
+
+/** `--hub` and `--tag`: where the install manifests' images come from. */
+export const IMAGE_OPTIONS = {
+  hub: { type: 'string', defaultText: 'minimesh', help: 'image registry and repository prefix' },
+  tag: { type: 'string', arg: 'VERSION', defaultText: "meshctl's version", help: 'image tag' },
+} as const

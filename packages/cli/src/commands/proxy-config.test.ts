@@ -1,15 +1,15 @@
 // meshctl proxy-config against a real mesh-proxy process (static configuration, admin on a free
 // port): the tables show what the proxy serves; -o json gives the admin's own JSON.
-import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../run.ts'
+import { KERNEL_PORTS, type Proc, startProxy, stop } from '../testdata/mesh.ts'
+import { recordingIo as io } from '../testdata/meshctl.ts'
 import { expiresIn, secretTable } from './proxy-config.ts'
 
-const MESH_PROXY = fileURLToPath(new URL('../../../proxy/src/main.ts', import.meta.url))
 /** The proxy package's test certificate service, loaded by path as mesh-proxy is run by path. */
 const TEST_CA = fileURLToPath(new URL('../../../proxy/src/testdata/test-ca.ts', import.meta.url))
 
@@ -92,65 +92,28 @@ const config = {
   ],
 }
 
-function io() {
-  const out: string[] = []
-  const err: string[] = []
-  return {
-    io: {
-      out: (t: string) => out.push(t),
-      err: (t: string) => err.push(t),
-      stdin: process.stdin,
-      cwd: process.cwd(),
-    },
-    out,
-    err,
-  }
-}
-
 describe('meshctl proxy-config', () => {
-  let child: ChildProcess
+  let proxy: Proc | undefined
   let admin = ''
 
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'proxy-config-'))
     const file = join(dir, 'config.json')
     writeFileSync(file, JSON.stringify(config))
-    child = spawn(
-      process.execPath,
-      [
-        '--conditions=@minimesh/source',
-        MESH_PROXY,
-        'router',
-        '--config',
-        file,
-        '--admin-port',
-        '0',
-        '--stats-port',
-        '0',
-        '--health-port',
-        '0',
-        '--prom-port',
-        '0',
-        '--port-map',
-        '8080=0',
-        '--bind-address',
-        '127.0.0.1',
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    )
-    admin = await new Promise<string>((resolve, reject) => {
-      let err = ''
-      child.stderr!.on('data', (d: Buffer) => {
-        err += d
-        const line = err.split('\n').find((l) => l.includes('mesh-proxy started'))
-        if (line) resolve(`127.0.0.1:${(JSON.parse(line) as { ports: { admin: number } }).ports.admin}`)
-      })
-      child.once('exit', (code) => reject(new Error(`mesh-proxy exited ${code}: ${err}`)))
-    })
+    const started = await startProxy([
+      'router',
+      '--config',
+      file,
+      ...KERNEL_PORTS,
+      '--port-map',
+      '8080=0',
+      '--bind-address',
+      '127.0.0.1',
+    ])
+    proxy = started
+    admin = started.admin
   })
-  afterAll(() => {
-    child.kill('SIGKILL')
-  })
+  afterAll(() => stop(proxy))
 
   it('routes', async () => {
     const t = io()
@@ -229,7 +192,7 @@ describe('meshctl proxy-config', () => {
 // A mesh-proxy that got its certificate from a test certificate service (real gRPC over TLS, the
 // proxy package's stand-in for meshd's CA).
 describe('meshctl proxy-config secret', () => {
-  let child: ChildProcess
+  let proxy: Proc | undefined
   let ca: TestCertificateServer
   let admin = ''
 
@@ -242,33 +205,19 @@ describe('meshctl proxy-config secret', () => {
     const dir = mkdtempSync(join(tmpdir(), 'proxy-config-secret-'))
     writeFileSync(join(dir, 'config.json'), JSON.stringify(config))
     writeFileSync(join(dir, 'token'), 't-reviews')
-    child = spawn(
-      process.execPath,
+    const started = await startProxy(
       [
-        '--conditions=@minimesh/source',
-        MESH_PROXY,
         'router',
-        ...['--config', join(dir, 'config.json'), '--admin-port', '0', '--stats-port', '0'],
-        ...['--health-port', '0', '--prom-port', '0', '--port-map', '8080=0'],
+        ...['--config', join(dir, 'config.json'), ...KERNEL_PORTS, '--port-map', '8080=0'],
         ...['--bind-address', '127.0.0.1'],
         ...['--ca-address', ca.address, `--ca-root-cert=${ca.rootPem}`, '--token-file', join(dir, 'token')],
         ...['--workload-cert-ttl', '2h'],
       ],
-      {
-        stdio: ['ignore', 'ignore', 'pipe'],
-        env: { ...process.env, POD_NAMESPACE: 'default', SERVICE_ACCOUNT: 'reviews' },
-      },
+      { POD_NAMESPACE: 'default', SERVICE_ACCOUNT: 'reviews' },
     )
-    const ports = await new Promise<{ admin: number; health: number }>((resolve, reject) => {
-      let err = ''
-      child.stderr!.on('data', (d: Buffer) => {
-        err += d
-        const line = err.split('\n').find((l) => l.includes('mesh-proxy started'))
-        if (line) resolve((JSON.parse(line) as { ports: { admin: number; health: number } }).ports)
-      })
-      child.once('exit', (code) => reject(new Error(`mesh-proxy exited ${code}: ${err}`)))
-    })
-    admin = `127.0.0.1:${ports.admin}`
+    const { ports } = started
+    proxy = started
+    admin = started.admin
     // Ready means the configuration and the first certificate are in.
     const deadline = Date.now() + 10_000
     while ((await fetch(`http://127.0.0.1:${ports.health}/healthz/ready`)).status !== 200) {
@@ -277,7 +226,7 @@ describe('meshctl proxy-config secret', () => {
     }
   })
   afterAll(() => {
-    child.kill('SIGKILL')
+    stop(proxy)
     ca.stop()
   })
 

@@ -6,23 +6,12 @@ import type { KubeObject } from '@minimesh/api/kube'
 import { uninstallObjects } from '../install/apply.ts'
 import { Kube } from '../install/kube.ts'
 import { installManifests } from '../install/manifests.ts'
-import { commandOptions, timeoutOption } from './options.ts'
+import { commandOptions, KUBECONFIG_OPTIONS, timeoutOption } from './options.ts'
 import type { Command } from './types.ts'
 
 const OPTIONS = commandOptions(
   {
-    context: {
-      type: 'string',
-      arg: 'NAME',
-      defaultText: "the kubeconfig's current context",
-      help: 'kubeconfig context',
-    },
-    kubeconfig: {
-      type: 'string',
-      arg: 'FILE',
-      defaultText: '$KUBECONFIG or ~/.kube/config',
-      help: 'kubeconfig',
-    },
+    ...KUBECONFIG_OPTIONS,
     purge: {
       type: 'boolean',
       help: "also delete minimesh's CRDs and so every routing resource of those kinds",

@@ -7,21 +7,11 @@ import { join } from 'node:path'
 import type { KubeObject } from '@minimesh/api/kube'
 import { generateCertificates } from '@minimesh/injector'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { runCli } from '../run.ts'
+import { meshctl } from '../testdata/meshctl.ts'
 import { CERT_CHECKSUM_ANNOTATION, reusableCertificates, withGatewayNodePort } from './customize.ts'
 import { type FakeApiServer, startFakeApiServer } from './testdata/fake-apiserver.ts'
 
-function cli(argv: string[]) {
-  const out: string[] = []
-  const err: string[] = []
-  const io = {
-    out: (t: string) => out.push(t),
-    err: (t: string) => err.push(t),
-    stdin: process.stdin,
-    cwd: process.cwd(),
-  }
-  return runCli(argv, io).then((code) => ({ code, out: out.join(''), err: err.join('') }))
-}
+const cli = (argv: string[]) => meshctl(argv)
 
 function get(fake: FakeApiServer, kind: string, name: string): KubeObject | undefined {
   return [...fake.objects.values()].find((o) => o.kind === kind && o.metadata.name === name)

@@ -61,24 +61,38 @@ export async function startMeshd(configDir: string): Promise<Proc & { grpc: stri
   return { ...proc, grpc: a.grpc, monitoring: a.monitoring }
 }
 
-export async function startSidecar(
+/** mesh-proxy's own ports (admin, stats, health, Prometheus), each chosen by the kernel. */
+export const KERNEL_PORTS = [
+  '--admin-port',
+  '0',
+  '--stats-port',
+  '0',
+  '--health-port',
+  '0',
+  '--prom-port',
+  '0',
+]
+
+/** mesh-proxy with these arguments, once it says it started: its ports and admin address. */
+export async function startProxy(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<Proc & { admin: string; ports: { admin: number; health: number } }> {
+  const { proc, line } = await start(MESH_PROXY, args, env, (l) => l.includes('mesh-proxy started'))
+  const ports = (JSON.parse(line) as { ports: { admin: number; health: number } }).ports
+  return { ...proc, ports, admin: `127.0.0.1:${ports.admin}` }
+}
+
+export function startSidecar(
   discovery: string,
   pod: { name: string; namespace: string; ip: string; labels: Record<string, string> },
 ): Promise<Proc & { admin: string }> {
-  const { proc, line } = await start(
-    MESH_PROXY,
+  return startProxy(
     [
       'sidecar',
       '--discovery-address',
       discovery,
-      '--admin-port',
-      '0',
-      '--stats-port',
-      '0',
-      '--health-port',
-      '0',
-      '--prom-port',
-      '0',
+      ...KERNEL_PORTS,
       '--outbound-port',
       '0',
       '--inbound-port',
@@ -94,10 +108,7 @@ export async function startSidecar(
       INSTANCE_IP: pod.ip,
       MESH_POD_LABELS: JSON.stringify(pod.labels),
     },
-    (l) => l.includes('mesh-proxy started'),
   )
-  const ports = (JSON.parse(line) as { ports: { admin: number } }).ports
-  return { ...proc, admin: `127.0.0.1:${ports.admin}` }
 }
 
 /** Writes objects as one YAML file in meshd's config directory. */

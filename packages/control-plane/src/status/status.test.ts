@@ -260,24 +260,27 @@ class RecordingWriter implements StatusWriter {
   }
 }
 
+/** A store holding the Service and the DestinationRule as read from Kubernetes. */
+function storeWithRule(): ConfigStore {
+  const store = new ConfigStore()
+  store.upsert({ ...(service as KubeObject), metadata: { ...service.metadata, resourceVersion: '1' } }, 'k8s')
+  store.upsert(
+    {
+      ...(rule as KubeObject),
+      metadata: { ...rule.metadata, resourceVersion: '2', generation: 1, uid: 'a' },
+    },
+    'k8s',
+  )
+  return store
+}
+
 describe('StatusReporter', () => {
   let reporter: StatusReporter | undefined
   afterEach(() => reporter?.close())
 
   it('retries a failed write with backoff until it lands, then writes nothing more', async () => {
-    const store = new ConfigStore()
+    const store = storeWithRule()
     const builder = new SnapshotBuilder()
-    store.upsert(
-      { ...(service as KubeObject), metadata: { ...service.metadata, resourceVersion: '1' } },
-      'k8s',
-    )
-    store.upsert(
-      {
-        ...(rule as KubeObject),
-        metadata: { ...rule.metadata, resourceVersion: '2', generation: 1, uid: 'a' },
-      },
-      'k8s',
-    )
     const writer = new RecordingWriter(2, store)
     reporter = new StatusReporter(writer, store, { retry: { initialMs: 10, maxMs: 40 } })
     let rebuilds = 0
@@ -308,18 +311,7 @@ describe('StatusReporter', () => {
 
 describe('StatusReporter and an object the server no longer has', () => {
   it('"gone" (404 before the deletion reaches the watch) is not retried', async () => {
-    const store = new ConfigStore()
-    store.upsert(
-      { ...(service as KubeObject), metadata: { ...service.metadata, resourceVersion: '1' } },
-      'k8s',
-    )
-    store.upsert(
-      {
-        ...(rule as KubeObject),
-        metadata: { ...rule.metadata, resourceVersion: '2', generation: 1, uid: 'a' },
-      },
-      'k8s',
-    )
+    const store = storeWithRule()
     let writes = 0
     const reporter = new StatusReporter(
       {
@@ -341,19 +333,8 @@ describe('StatusReporter and an object the server no longer has', () => {
 
 describe('StatusReporter against a server that keeps status in another form', () => {
   it('writes once and does not chase the difference (no write loop)', async () => {
-    const store = new ConfigStore()
+    const store = storeWithRule()
     const builder = new SnapshotBuilder()
-    store.upsert(
-      { ...(service as KubeObject), metadata: { ...service.metadata, resourceVersion: '1' } },
-      'k8s',
-    )
-    store.upsert(
-      {
-        ...(rule as KubeObject),
-        metadata: { ...rule.metadata, resourceVersion: '2', generation: 1, uid: 'a' },
-      },
-      'k8s',
-    )
     // A server that drops a field meshd writes (as a structural schema without it would prune it).
     const writer = new RecordingWriter(0, store, ({ observedGeneration: _dropped, ...rest }) => rest)
     const reporter = new StatusReporter(writer, store)

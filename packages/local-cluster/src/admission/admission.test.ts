@@ -20,6 +20,7 @@ import { LocalCluster } from '../cluster.ts'
 import { silentLogger } from '../log.ts'
 import { canRunNetns } from '../testdata/host-snapshot.ts'
 import { proxyImageWithStandInSidecar, standInImages } from '../testdata/stand-ins.ts'
+import { MESHD_SERVICE, meshdServiceAt } from '../testdata/webhook.ts'
 
 const skip = canRunNetns()
 
@@ -92,25 +93,10 @@ describe.skipIf(skip)(
       })
       const { mutating, validating } = webhookConfigurations({
         caBundle: certs.caCert,
-        service: { namespace: 'minimesh-system', name: 'meshd' },
+        service: MESHD_SERVICE,
       })
       await cluster.apply([
-        { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'minimesh-system' } },
-        // meshd's Service without a selector, its Endpoints pointing at the webhook server.
-        {
-          apiVersion: 'v1',
-          kind: 'Service',
-          metadata: { name: 'meshd', namespace: 'minimesh-system' },
-          spec: { ports: [{ name: 'https-webhook', port: 443, targetPort: 15017 }] },
-        },
-        {
-          apiVersion: 'v1',
-          kind: 'Endpoints',
-          metadata: { name: 'meshd', namespace: 'minimesh-system' },
-          subsets: [
-            { addresses: [{ ip: '127.0.0.1' }], ports: [{ name: 'https-webhook', port: addr.port }] },
-          ],
-        },
+        ...meshdServiceAt(addr.port),
         mutating,
         validating,
         {
@@ -199,7 +185,7 @@ describe.skipIf(skip)(
       const other = await generateCertificates()
       const { validating } = webhookConfigurations({
         caBundle: other.caCert,
-        service: { namespace: 'minimesh-system', name: 'meshd' },
+        service: MESHD_SERVICE,
       })
       await cluster.apply([validating])
       const err = await cluster.apply([virtualService({ hosts: ['details'] })]).catch((e: unknown) => e)
@@ -208,10 +194,7 @@ describe.skipIf(skip)(
         /failed calling webhook "validation.minimesh.dev": .*(certificate|self.signed|verify)/i,
       )
       // Put the right CA back: the same apply passes.
-      await cluster.apply([
-        webhookConfigurations({ caBundle: caCert, service: { namespace: 'minimesh-system', name: 'meshd' } })
-          .validating,
-      ])
+      await cluster.apply([webhookConfigurations({ caBundle: caCert, service: MESHD_SERVICE }).validating])
       expect((await cluster.apply([virtualService({ hosts: ['details'] })]))[0]!.action).toBe('configured')
     })
   },

@@ -23,6 +23,7 @@ import { checkoutRoot, defaultImageTable } from '../images.ts'
 import { silentLogger } from '../log.ts'
 import { canRunNetns } from '../testdata/host-snapshot.ts'
 import { standInImages } from '../testdata/stand-ins.ts'
+import { MESHD_SERVICE, meshdServiceAt } from '../testdata/webhook.ts'
 
 /** Every port the injector may choose, off its default (@minimesh/api/ports). */
 const PORTS = {
@@ -111,24 +112,10 @@ describe.skipIf(skip)(
       const addr = await server.listen(0, '127.0.0.1')
       const { mutating } = webhookConfigurations({
         caBundle: certs.caCert,
-        service: { namespace: 'minimesh-system', name: 'meshd' },
+        service: MESHD_SERVICE,
       })
       await cluster.apply([
-        { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'minimesh-system' } },
-        {
-          apiVersion: 'v1',
-          kind: 'Service',
-          metadata: { name: 'meshd', namespace: 'minimesh-system' },
-          spec: { ports: [{ name: 'https-webhook', port: 443, targetPort: 15017 }] },
-        },
-        {
-          apiVersion: 'v1',
-          kind: 'Endpoints',
-          metadata: { name: 'meshd', namespace: 'minimesh-system' },
-          subsets: [
-            { addresses: [{ ip: '127.0.0.1' }], ports: [{ name: 'https-webhook', port: addr.port }] },
-          ],
-        },
+        ...meshdServiceAt(addr.port),
         mutating,
         {
           apiVersion: 'v1',

@@ -39,6 +39,12 @@ function run(
   })
 }
 
+/** FETCH run on the host (netns undefined) or in a pod's netns: the body, or `ERR <code>`. */
+function fetchFrom(netns: string | undefined, url: string, script = FETCH) {
+  const node = [process.execPath, '-e', script, url]
+  return run(netns === undefined ? node : ['ip', 'netns', 'exec', netns, ...node])
+}
+
 describe.skipIf(skip)(
   skip
     ? `network (real netns, bridge and iptables) (skipped: ${skip})`
@@ -97,21 +103,7 @@ describe.skipIf(skip)(
       })
       server.unref()
       for (let i = 0; i < 50; i++) {
-        if (
-          (
-            await run([
-              'ip',
-              'netns',
-              'exec',
-              b.netns,
-              process.execPath,
-              '-e',
-              FETCH,
-              'http://127.0.0.1:8080/',
-            ])
-          ).code === 0
-        )
-          break
+        if ((await fetchFrom(b.netns, 'http://127.0.0.1:8080/')).code === 0) break
         await new Promise((r) => setTimeout(r, 100))
       }
     })
@@ -130,78 +122,42 @@ describe.skipIf(skip)(
     })
 
     it('reaches a pod directly across the bridge', async () => {
-      const r = await run([
-        'ip',
-        'netns',
-        'exec',
-        a.netns,
-        process.execPath,
-        '-e',
-        FETCH,
-        `http://${b.ip}:8080/`,
-      ])
+      const r = await fetchFrom(a.netns, `http://${b.ip}:8080/`)
       expect(r.out).toBe('hello from server')
     })
 
     it('reaches a ClusterIP from the host through DNAT', async () => {
-      const r = await run([process.execPath, '-e', FETCH, `http://${svcIp}/`])
+      const r = await fetchFrom(undefined, `http://${svcIp}/`)
       expect(r.out).toBe('hello from server')
     })
 
     it('resolves Service names from the hosts file and reaches the ClusterIP from another pod', async () => {
       for (const name of ['web.web-ns', 'web.web-ns.svc', 'web.web-ns.svc.cluster.local']) {
-        const r = await run([
-          'ip',
-          'netns',
-          'exec',
-          a.netns,
-          process.execPath,
-          '-e',
-          FETCH,
-          `http://${name}/`,
-        ])
+        const r = await fetchFrom(a.netns, `http://${name}/`)
         expect(r.out, name).toBe('hello from server')
       }
       // The short name resolves only in the Service's own namespace.
-      const short = await run(['ip', 'netns', 'exec', a.netns, process.execPath, '-e', FETCH, 'http://web/'])
+      const short = await fetchFrom(a.netns, 'http://web/')
       expect(short.out).toMatch(/^ERR (ENOTFOUND|EAI_AGAIN)/)
     })
 
     it('reaches its own ClusterIP from the serving pod (hairpin)', async () => {
-      const r = await run(['ip', 'netns', 'exec', b.netns, process.execPath, '-e', FETCH, 'http://web/'])
+      const r = await fetchFrom(b.netns, 'http://web/')
       expect(r.out).toBe('hello from server')
     })
 
     it('refuses a ClusterIP with no ready endpoints at once', async () => {
       const t0 = Date.now()
-      const r = await run([process.execPath, '-e', FETCH, `http://${emptyIp}/`])
+      const r = await fetchFrom(undefined, `http://${emptyIp}/`)
       expect(r.out).toBe('ERR ECONNREFUSED')
-      const fromPod = await run([
-        'ip',
-        'netns',
-        'exec',
-        a.netns,
-        process.execPath,
-        '-e',
-        FETCH,
-        'http://empty/',
-      ])
+      const fromPod = await fetchFrom(a.netns, 'http://empty/')
       expect(fromPod.out).toBe('ERR ECONNREFUSED')
       expect(Date.now() - t0).toBeLessThan(3000)
     })
 
     it('updates the hosts file in place, so running processes see new names', async () => {
       const services = [{ name: 'late', namespace: 'default', addresses: [svcIp] }]
-      const reader = run([
-        'ip',
-        'netns',
-        'exec',
-        a.netns,
-        process.execPath,
-        '-e',
-        `setTimeout(()=>{${FETCH}},700)`,
-        'http://late/',
-      ])
+      const reader = fetchFrom(a.netns, 'http://late/', `setTimeout(()=>{${FETCH}},700)`)
       await new Promise((r) => setTimeout(r, 300))
       network.writeEtcFile(
         a.netns,

@@ -1,6 +1,5 @@
 // Load balancing, consistent hashing, connection-pool limits and outlier detection against real
 // upstream servers (some of them failing on purpose).
-import net from 'node:net'
 import type { Cluster } from '@minimesh/api'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { RunningProxy } from '../proxy.ts'
@@ -14,6 +13,7 @@ import {
   startUpstream,
   type Upstream,
 } from '../testdata/harness.ts'
+import { freePort } from '../testdata/ports.ts'
 
 async function withProxy(
   c: Cluster,
@@ -197,11 +197,7 @@ describe('outlier detection', () => {
 
   it('counts connection failures (gateway errors) and answers 503 UH when every host is out', async () => {
     // A port with nothing listening: connections are refused.
-    const probe = net.createServer()
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r))
-    const deadPort = (probe.address() as net.AddressInfo).port
-    await new Promise<void>((r) => probe.close(() => r()))
-    const dead = { port: deadPort } as Upstream
+    const dead = { port: await freePort() } as Upstream
     await withProxy(
       cluster('c', {
         outlierDetection: {

@@ -15,6 +15,7 @@ import {
   startUpstream,
   type Upstream,
 } from '../testdata/harness.ts'
+import { freePort } from '../testdata/ports.ts'
 import { POD_IP, sidecarConfig } from '../testdata/sidecar.ts'
 import { UPSTREAM_FAILURE_HEADER } from './forward.ts'
 
@@ -94,10 +95,7 @@ describe('retries', () => {
   })
 
   it('retries a POST body (buffered) and a connect failure on another host', async () => {
-    const probe = net.createServer()
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r))
-    const dead = { port: (probe.address() as net.AddressInfo).port } as Upstream
-    await new Promise<void>((r) => probe.close(() => r()))
+    const dead = { port: await freePort() } as Upstream
     const good = await startUpstream('good')
     const proxy = await proxyFor([dead, good], {
       attempts: 2,
@@ -115,10 +113,7 @@ describe('retries', () => {
 
   it('a peer sidecar whose app refused the connection: 503 marked connect-failure, retried on another pod', async () => {
     // The peer: a real sidecar whose app (inbound 9080) is gone, as in a pod shutting down.
-    const probe = net.createServer()
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r))
-    const gonePort = (probe.address() as net.AddressInfo).port
-    await new Promise<void>((r) => probe.close(() => r()))
+    const gonePort = await freePort()
     const peer = await startTestProxy(sidecarConfig({ reviews: [], db: 1, app: gonePort }), {
       originalDestination: () => ({ address: POD_IP, port: 9080 }),
     })

@@ -72,7 +72,8 @@ export function endpoints(
   }
 }
 
-function gatewayListener(routeConfigName = 'http.8080'): Listener {
+/** The gateway's HTTP listener on 8080, its routes in the route configuration http.8080. */
+export function gatewayListener(routeConfigName = 'http.8080'): Listener {
   return {
     name: '0.0.0.0_8080',
     trafficDirection: 'GATEWAY',
@@ -83,8 +84,9 @@ function gatewayListener(routeConfigName = 'http.8080'): Listener {
   }
 }
 
-function routeConfig(routes: Route[], domains = ['*'], name = 'http.8080'): RouteConfiguration {
-  return { name, virtualHosts: [{ name: 'test', domains, routes }] }
+/** The route configuration http.8080: one virtual host for every domain. */
+export function routeConfig(routes: Route[], virtualHost = 'test'): RouteConfiguration {
+  return { name: 'http.8080', virtualHosts: [{ name: virtualHost, domains: ['*'], routes }] }
 }
 
 /** One gateway listener, one route configuration, the given clusters and endpoints. */

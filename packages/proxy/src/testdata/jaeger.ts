@@ -5,10 +5,10 @@
 // Jaeger's own API (/api/v3/traces/{id}, OTLP's JSON in a `result` wrapper).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { freePort } from './ports.ts'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../../..')
 
@@ -37,14 +37,6 @@ function jaegerBinary(): string | undefined {
 export function jaegerSkipReason(): string | undefined {
   if (jaegerBinary() || process.env.CI) return undefined
   return missing
-}
-
-async function freePort(host: string): Promise<number> {
-  const srv = net.createServer()
-  await new Promise<void>((r) => srv.listen(0, host, r))
-  const port = (srv.address() as net.AddressInfo).port
-  await new Promise<void>((r) => srv.close(() => r()))
-  return port
 }
 
 /** One span as Jaeger's API v3 gives it back (OTLP's JSON mapping: enums as numbers). */

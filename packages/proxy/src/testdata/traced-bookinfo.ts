@@ -9,7 +9,7 @@ import { request } from 'undici'
 import type { StaticConfig } from '../config/validate.ts'
 import type { RunningProxy } from '../proxy.ts'
 import type { TracingOptions } from '../tracing/tracer.ts'
-import { startTestProxy } from './harness.ts'
+import { gatewayListener, routeConfig, startTestProxy } from './harness.ts'
 
 /** What Bookinfo's apps copy from the request they serve onto the requests they make. */
 const PROPAGATED = [
@@ -101,33 +101,18 @@ function sidecarConfig(appPort: number, calls: Record<string, number>, self: str
 
 export function gatewayConfig(productpagePort: number, target = 'productpage'): StaticConfig {
   return {
-    listeners: [
-      {
-        name: '0.0.0.0_8080',
-        trafficDirection: 'GATEWAY',
-        address: '0.0.0.0',
-        port: 8080,
-        bindToPort: true,
-        filterChains: [{ name: 'http', http: { routeConfigName: 'http.8080' } }],
-      },
-    ],
+    listeners: [gatewayListener()],
     routes: [
-      {
-        name: 'http.8080',
-        virtualHosts: [
+      routeConfig(
+        [
           {
-            name: 'bookinfo',
-            domains: ['*'],
-            routes: [
-              {
-                name: target,
-                match: { path: { prefix: '/' } },
-                route: { clusters: [{ name: outbound(target), weight: 1 }] },
-              },
-            ],
+            name: target,
+            match: { path: { prefix: '/' } },
+            route: { clusters: [{ name: outbound(target), weight: 1 }] },
           },
         ],
-      },
+        'bookinfo',
+      ),
     ],
     clusters: [
       {

@@ -5,9 +5,9 @@
 // tracing scenarios use it too.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import net from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { freePort } from './ports.ts'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../../..')
 
@@ -40,14 +40,6 @@ export function zipkinJar(): string | undefined {
 export function zipkinSkipReason(): string | undefined {
   zipkinJar()
   return jarError
-}
-
-async function freePort(host = '127.0.0.1'): Promise<number> {
-  const srv = net.createServer()
-  await new Promise<void>((r) => srv.listen(0, host, r))
-  const port = (srv.address() as net.AddressInfo).port
-  await new Promise<void>((r) => srv.close(() => r()))
-  return port
 }
 
 export interface ZipkinSpanJson {

@@ -21,21 +21,26 @@ interface Kind {
   namespaced: boolean
 }
 
-const KINDS: Kind[] = [
-  { group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false },
-  { group: '', version: 'v1', kind: 'Pod', plural: 'pods', namespaced: true },
-  { group: '', version: 'v1', kind: 'Service', plural: 'services', namespaced: true },
-  { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true },
-  { group: '', version: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true },
-  { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true },
-  { group: 'apps', version: 'v1', kind: 'Deployment', plural: 'deployments', namespaced: true },
-  ...(['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'] as const).map((kind) => ({
-    group: 'rbac.authorization.k8s.io',
+/** Kinds of one v1 group whose plural is the kind in lower case with an s. */
+function v1Kinds(group: string, kinds: readonly string[], namespaced: (kind: string) => boolean): Kind[] {
+  return kinds.map((kind) => ({
+    group,
     version: 'v1',
     kind,
     plural: `${kind.toLowerCase()}s`,
-    namespaced: !kind.startsWith('Cluster'),
-  })),
+    namespaced: namespaced(kind),
+  }))
+}
+
+const KINDS: Kind[] = [
+  { group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false },
+  ...v1Kinds('', ['Pod', 'Service', 'ServiceAccount', 'Secret', 'ConfigMap'], () => true),
+  { group: 'apps', version: 'v1', kind: 'Deployment', plural: 'deployments', namespaced: true },
+  ...v1Kinds(
+    'rbac.authorization.k8s.io',
+    ['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'],
+    (kind) => !kind.startsWith('Cluster'),
+  ),
   {
     group: 'apiextensions.k8s.io',
     version: 'v1',
@@ -43,27 +48,13 @@ const KINDS: Kind[] = [
     plural: 'customresourcedefinitions',
     namespaced: false,
   },
-  ...(['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'] as const).map((kind) => ({
-    group: 'admissionregistration.k8s.io',
-    version: 'v1',
-    kind,
-    plural: `${kind.toLowerCase()}s`,
-    namespaced: false,
-  })),
-  ...(['VirtualService', 'DestinationRule', 'Gateway'] as const).map((kind) => ({
-    group: 'networking.istio.io',
-    version: 'v1',
-    kind,
-    plural: `${kind.toLowerCase()}s`,
-    namespaced: true,
-  })),
-  ...(['PeerAuthentication', 'AuthorizationPolicy'] as const).map((kind) => ({
-    group: 'security.istio.io',
-    version: 'v1',
-    kind,
-    plural: `${kind.toLowerCase()}s`,
-    namespaced: true,
-  })),
+  ...v1Kinds(
+    'admissionregistration.k8s.io',
+    ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'],
+    () => false,
+  ),
+  ...v1Kinds('networking.istio.io', ['VirtualService', 'DestinationRule', 'Gateway'], () => true),
+  ...v1Kinds('security.istio.io', ['PeerAuthentication', 'AuthorizationPolicy'], () => true),
   {
     group: 'policy.minimesh.dev',
     version: 'v1alpha1',
@@ -276,24 +267,15 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     }
     const id = key(k, ns, name ?? '')
     recorded.target = `${k.kind} ${ns ? `${ns}/` : ''}${name}`
-    if (verb === 'get') {
-      const obj = objects.get(id)
-      if (!obj)
-        return send(
-          res,
-          404,
-          status(404, 'NotFound', `${resource} "${name}" not found`, { name, kind: k.plural }),
-        )
-      return send(res, 200, decorate(obj, k))
-    }
+    const existing = objects.get(id)
+    if ((verb === 'get' || verb === 'delete') && !existing)
+      return send(
+        res,
+        404,
+        status(404, 'NotFound', `${resource} "${name}" not found`, { name, kind: k.plural }),
+      )
+    if (verb === 'get' && existing) return send(res, 200, decorate(existing, k))
     if (verb === 'delete') {
-      const obj = objects.get(id)
-      if (!obj)
-        return send(
-          res,
-          404,
-          status(404, 'NotFound', `${resource} "${name}" not found`, { name, kind: k.plural }),
-        )
       objects.delete(id)
       if (k.kind === 'Namespace') {
         for (const [other, o] of objects) if (o.metadata.namespace === name) objects.delete(other)
@@ -321,7 +303,6 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
         status(400, 'BadRequest', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value'),
       )
     const applied = JSON.parse(body) as KubeObject
-    const existing = objects.get(id)
     const managers = new Set(
       ((existing?.metadata.managedFields ?? []) as { manager: string }[])
         .map((m) => m.manager)
