@@ -19,7 +19,7 @@ import { Admission } from './admission/admission.ts'
 import type { Operation, WebhookConfiguration } from './admission/webhooks.ts'
 import { DerivedState } from './derived-state.ts'
 import { LocalClusterError } from './errors.ts'
-import { containerArgv, defaultImageTable, type ImageTable } from './images.ts'
+import { checkImages, defaultImageTable, type ImageTable } from './images.ts'
 import {
   formatRef,
   KINDS,
@@ -215,9 +215,9 @@ export class LocalCluster extends EventEmitter {
         }
       }
       const owner = `${info.kind} ${obj.metadata.namespace}/${obj.metadata.name}`
-      if (info.kind === 'Pod') this.#checkImages(obj as Pod, owner)
+      if (info.kind === 'Pod') checkImages(this.options.images, (obj as Pod).spec, owner)
       if (info.kind === 'Deployment' || info.kind === 'Job')
-        this.#checkImages({ spec: (obj as Deployment | Job).spec.template.spec } as Pod, owner)
+        checkImages(this.options.images, (obj as Deployment | Job).spec.template.spec, owner)
       const existing = this.#store.find(info, obj.metadata.namespace, obj.metadata.name)
       if (existing?.metadata.annotations?.[LAST_APPLIED] === lastApplied) {
         staged.push({ obj: existing, info, warnings: [], unchanged: true })
@@ -406,19 +406,6 @@ export class LocalCluster extends EventEmitter {
   }
 
   /** Every container's image has a local entrypoint (and tag); errors name `owner` (`Deployment ns/name`). */
-  #checkImages(pod: Pod, owner: string): void {
-    for (const c of [...(pod.spec.initContainers ?? []), ...(pod.spec.containers ?? [])]) {
-      if (!c.image)
-        throw new LocalClusterError('MESH_ERR_LOCAL_INVALID', `${owner}: container "${c.name}": no image`)
-      try {
-        containerArgv(this.options.images, c)
-      } catch (err) {
-        const e = err as LocalClusterError
-        throw new LocalClusterError(e.code, `${owner}: ${e.message}`, { cause: err })
-      }
-    }
-  }
-
   #webhookConfigs(kind: string): WebhookConfiguration[] {
     return this.#store.list(kindByName(kind)) as WebhookConfiguration[]
   }

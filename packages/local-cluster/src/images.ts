@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { Container } from '@minimesh/api/kube'
+import type { Container, PodSpec } from '@minimesh/api/kube'
 import { LocalClusterError } from './errors.ts'
 
 export interface ImageEntry {
@@ -157,4 +157,21 @@ export function missingEntrypoints(table: ImageTable): string[] {
       if (file && !existsSync(file)) missing.push(`${e.image} ${bin}: ${file}`)
     }
   return missing
+}
+
+/**
+ * Checks, before anything is stored, that every container of a pod spec has an image that runs
+ * here (a Pod's own spec, or a Deployment's or Job's template). Errors name `owner` first.
+ */
+export function checkImages(table: ImageTable, spec: PodSpec, owner: string): void {
+  for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
+    if (!c.image)
+      throw new LocalClusterError('MESH_ERR_LOCAL_INVALID', `${owner}: container "${c.name}": no image`)
+    try {
+      containerArgv(table, c)
+    } catch (err) {
+      const e = err as LocalClusterError
+      throw new LocalClusterError(e.code, `${owner}: ${e.message}`, { cause: err })
+    }
+  }
 }
