@@ -14,6 +14,8 @@ const PROXY_ERRORS = defineCodes({
   MESH_ERR_PROXY_POLICY: {},
   /** The downstream request broke off while the proxy read it (client gone): no reply is possible. */
   MESH_ERR_PROXY_DOWNSTREAM_RESET: {},
+  /** A downstream HTTP/1.1 request broke the protocol (http/h1-request.ts): 400, never forwarded. */
+  MESH_ERR_PROXY_BAD_REQUEST: {},
   /** An upstream HTTP/1.1 response broke the protocol (h1-response.ts): the connection is closed. */
   MESH_ERR_PROXY_UPSTREAM_PROTOCOL: {},
   /** A request the proxy would send upstream is not valid HTTP/1.1 (a header value with CR or LF, …). */

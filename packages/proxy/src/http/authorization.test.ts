@@ -15,6 +15,7 @@ import { handleHttpRequest } from '../pipeline/ends.ts'
 import type { RunningProxy } from '../proxy.ts'
 import { call, startTestProxy, startUpstream } from '../testdata/harness.ts'
 import { POD_IP, sidecarConfig } from '../testdata/sidecar.ts'
+import { H1Server } from './h1-server.ts'
 
 const PRODUCTPAGE = 'cluster.local/ns/default/sa/bookinfo-productpage'
 
@@ -217,7 +218,15 @@ describe('principal rules through the request pipeline', () => {
   async function pipelineWithPeer(proxy: RunningProxy, principal: string | undefined) {
     const inbound = proxy.store.current.listeners.get('virtualInbound')!
     const chain = inbound.filterChains[0]!
-    const server = http.createServer((req, res) => {
+    const h1 = new H1Server<ConnContext>(
+      { maxHeaderSize: 64 * 1024, keepAliveTimeoutMs: 60_000 },
+      {
+        request: (conn, req, res) => handleHttpRequest(proxy.ctx, conn, req, res),
+        upgrade: (_conn, _req, socket) => socket.destroy(),
+        badRequest: () => {},
+      },
+    )
+    const server = net.createServer((socket) => {
       const conn: ConnContext = {
         direction: 'INBOUND',
         listener: inbound,
@@ -225,18 +234,18 @@ describe('principal rules through the request pipeline', () => {
         originalIp: POD_IP,
         originalPort: 9080,
         original: { address: POD_IP, port: 9080 },
-        remoteAddress: req.socket.remoteAddress ?? '',
+        remoteAddress: socket.remoteAddress ?? '',
         isSelf: false,
         peerPrincipal: principal,
         ...(principal ? { security: 'mutual_tls' as const } : {}),
       }
-      handleHttpRequest(proxy.ctx, conn, req, res)
+      h1.serve(socket, conn)
     })
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
     closers.push(
       () =>
         new Promise<void>((r) => {
-          server.closeAllConnections()
+          h1.closeAll()
           server.close(() => r())
         }),
     )

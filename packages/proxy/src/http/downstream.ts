@@ -1,11 +1,12 @@
-// The downstream side of a request: node:http's request and response for HTTP/1.x, or
+// The downstream side of a request: h1-server.ts's request and response for HTTP/1.x, or
 // node:http2's compatibility-API ones for HTTP/2. Both have what the proxy uses (rawHeaders,
 // url, writeHead with a flat header list, write/end with backpressure, 'close'). HTTP/2 needs one
 // thing more: a response that is a single HEADERS frame ending the stream (gRPC trailers-only).
-import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http'
+import type { OutgoingHttpHeaders } from 'node:http'
 import { constants, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2'
+import type { H1Request } from './h1-server.ts'
 
-export type DownstreamRequest = IncomingMessage | Http2ServerRequest
+export type DownstreamRequest = H1Request | Http2ServerRequest
 
 /** What ServerResponse and Http2ServerResponse both offer, as the proxy uses it. */
 export interface DownstreamResponse {

@@ -2,14 +2,14 @@
 // listeners are bound, removed ones stop accepting while their connections finish) and hands
 // each accepted connection to the right dispatcher: capture listeners (virtualOutbound,
 // virtualInbound) by original destination, the others by their own port. HTTP/1 connections go
-// to one shared node:http server, h2c ones to one shared node:http2 server; the connection's
+// to one shared HTTP/1 server (http/h1-server.ts), h2c ones to one shared node:http2 server; the connection's
 // facts ride on the socket (an HTTP/2 request finds them on its session's socket).
-import http from 'node:http'
 import http2 from 'node:http2'
 import net from 'node:net'
 import type { Listener } from '@minimesh/api'
 import type { ProxyContext } from '../context.ts'
 import { ProxyError } from '../errors.ts'
+import { H1Server } from '../http/h1-server.ts'
 import { handleHttpRequest, handleUpgradeRequest } from '../pipeline/ends.ts'
 import { newRecord } from '../pipeline/state.ts'
 import {
@@ -43,6 +43,8 @@ interface Bound {
   key: string
 }
 
+/** An HTTP/1 connection waiting this long for a request head is closed. */
+const H1_KEEPALIVE_TIMEOUT_MS = 60_000
 /** An HTTP/2 connection with no open stream this long is closed (GOAWAY), like HTTP/1's keep-alive timeout. */
 const H2_IDLE_TIMEOUT_MS = 60_000
 
@@ -77,7 +79,7 @@ const CAPTURE_INBOUND = 'virtualInbound'
 export class ListenerManager {
   private readonly ctx: ProxyContext
   private readonly opts: ListenerOptions
-  readonly httpServer: http.Server
+  readonly h1: H1Server<ConnContext>
   readonly h2Server: http2.Http2Server
   private readonly sessions = new Set<http2.ServerHttp2Session>()
   private readonly bound = new Map<string, Bound>()
@@ -92,45 +94,24 @@ export class ListenerManager {
   constructor(ctx: ProxyContext, opts: ListenerOptions) {
     this.ctx = ctx
     this.opts = opts
-    this.httpServer = http.createServer({
-      maxHeaderSize: opts.maxHeaderSize,
-      requireHostHeader: false,
-      keepAliveTimeout: 60_000,
-      headersTimeout: 60_000,
-      requestTimeout: 0,
-      noDelay: true,
-    })
-    this.httpServer.on('request', (req, res) => {
-      const conn = getConn(req.socket)
-      if (conn) handleHttpRequest(ctx, conn, req, res)
-      else res.destroy()
-    })
-    this.httpServer.on('upgrade', (req, socket, head) => {
-      const conn = getConn(req.socket)
-      if (conn) handleUpgradeRequest(ctx, conn, req, socket, head)
-      else socket.destroy()
-    })
-    this.httpServer.on('connect', (_req, socket) => {
-      socket.end('HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 0\r\nconnection: close\r\n\r\n')
-    })
-    this.httpServer.on('clientError', (err: Error & { code?: string }, socket) => {
-      // Malformed requests, oversized heads, smuggling (Content-Length with Transfer-Encoding):
-      // answered here, never forwarded.
-      const conn = getConn(socket as net.Socket)
-      if (conn && ctx.accessLog.enabled) {
-        const rec = newRecord(conn, { method: '-', url: '-', httpVersion: '1.1' } as http.IncomingMessage)
-        rec.status = 400
-        rec.flags = 'DPE'
-        ctx.accessLog.write(rec, 0)
-      }
-      ctx.log.debug({ code: err.code, reason: err.message }, 'bad request from downstream')
-      if (socket.writable) {
-        socket.end(
-          'HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\ncontent-length: 11\r\nconnection: close\r\n\r\nbad request',
-        )
-      }
-      socket.destroy()
-    })
+    this.h1 = new H1Server<ConnContext>(
+      { maxHeaderSize: opts.maxHeaderSize, keepAliveTimeoutMs: H1_KEEPALIVE_TIMEOUT_MS },
+      {
+        request: (conn, req, res) => handleHttpRequest(ctx, conn, req, res),
+        upgrade: (conn, req, socket, head) => handleUpgradeRequest(ctx, conn, req, socket, head),
+        badRequest: (conn, err) => {
+          // Malformed requests, oversized heads, smuggling (Content-Length with Transfer-Encoding):
+          // answered 400 by the server, never forwarded.
+          if (ctx.accessLog.enabled) {
+            const rec = newRecord(conn, { method: '-', url: '-', httpVersion: '1.1' })
+            rec.status = 400
+            rec.flags = 'DPE'
+            ctx.accessLog.write(rec, 0)
+          }
+          ctx.log.debug({ reason: err.message }, 'bad request from downstream')
+        },
+      },
+    )
     this.h2Server = http2.createServer({ settings: { maxHeaderListSize: opts.maxHeaderSize } })
     this.h2Server.on('request', (req, res) => {
       const conn = getConn(req.socket as net.Socket)
@@ -154,8 +135,7 @@ export class ListenerManager {
           this.h2Server.emit('connection', socket)
           return
         }
-        this.httpServer.emit('connection', socket)
-        socket.resume()
+        this.h1.serve(socket, conn)
       },
       tcp: (socket, conn, cluster) => proxyTcp(ctx, socket, conn, cluster),
       sniffThen: (socket, timeoutMs, onHttp, onTcp) =>
@@ -290,7 +270,7 @@ export class ListenerManager {
 
   /** Closes keep-alive connections that are idle now (draining). */
   closeIdle(): void {
-    this.httpServer.closeIdleConnections()
+    this.h1.closeIdle()
     // HTTP/2: GOAWAY; streams in flight finish, then the session closes.
     for (const s of this.sessions) s.close()
   }
@@ -306,7 +286,7 @@ export class ListenerManager {
   }
 
   closeAll(): void {
-    this.httpServer.closeAllConnections()
+    this.h1.closeAll()
     for (const s of this.sessions) s.destroy()
     for (const s of this.sockets) s.destroy()
   }

@@ -1,11 +1,11 @@
-// The two downstream ends a request can arrive on: an HTTP request (node:http for HTTP/1.x,
-// node:http2's compatibility API for HTTP/2) answered on its response object, or an HTTP/1.1
+// The two downstream ends a request can arrive on: an HTTP request (http/h1-server.ts for
+// HTTP/1.x, node:http2's compatibility API for HTTP/2) answered on its response object, or an HTTP/1.1
 // Upgrade answered on the raw client socket. Each makes the request's state, ties its end of life
 // (the response's or the socket's 'close') to the record, and runs its stage list.
-import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { ProxyContext } from '../context.ts'
 import type { DownstreamRequest, DownstreamResponse } from '../http/downstream.ts'
+import type { H1Request } from '../http/h1-server.ts'
 import type { ConnContext } from '../listeners/conn.ts'
 import { runStages } from './runner.ts'
 import { HTTP_STAGES, UPGRADE_STAGES } from './stages.ts'
@@ -39,7 +39,7 @@ export function handleHttpRequest(
 export function handleUpgradeRequest(
   ctx: ProxyContext,
   conn: ConnContext,
-  req: IncomingMessage,
+  req: H1Request,
   socket: Duplex,
   head: Buffer,
 ): void {

@@ -2,7 +2,6 @@
 // and where the answer goes), what the stages learn (headers and facts, route, cluster, target,
 // load-balancing key, body) and the record kept for metrics and the access log. A class, so
 // every request has the same shape; fields a stage does not reach stay undefined.
-import type { IncomingMessage } from 'node:http'
 import { Http2ServerResponse } from 'node:http2'
 import type { Duplex, Readable } from 'node:stream'
 import type { ClusterRuntime } from '../cluster/cluster.ts'
@@ -19,7 +18,7 @@ import { finishSpan } from './tracing.ts'
 
 export function newRecord(
   conn: ConnContext,
-  req: Pick<IncomingMessage, 'method' | 'url' | 'httpVersion'>,
+  req: { method?: string | undefined; url?: string | undefined; httpVersion: string },
 ): RequestRecord {
   return {
     startMs: performance.now(),
