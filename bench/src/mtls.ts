@@ -41,7 +41,7 @@ const LAUNCHER = fileURLToPath(new URL('./mesh-sidecar.ts', import.meta.url))
 const TLS_PEER = fileURLToPath(new URL('./tls-peer.ts', import.meta.url))
 /** mesh-proxy's own start-up settings (packages/proxy/src/main.ts), without the source condition. */
 const CHILD_ENV = { ...process.env, NODE_OPTIONS: '', MALLOC_ARENA_MAX: '2' }
-const NODE_FLAGS = ['--max-semi-space-size=4']
+const NODE_FLAGS = ['--max-semi-space-size=2']
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-mtls-'))
 const children: ChildProcess[] = []

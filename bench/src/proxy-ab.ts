@@ -6,6 +6,7 @@
  * tree to compare with), or A again when absent (the noise between two identical proxies).
  * --rss: instead, the peak anonymous memory of each build serving Bookinfo's configuration under
  * wrk load (bench:proxy's rss run), a fresh process per round.
+ * --a-flags 'FLAGS': node flags for A only (B keeps its launcher's), to weigh a V8 setting.
  *   --rounds N (default 5)  --base ENTRY  --cpu-prof DIR (profile A while it runs)  --rss
  */
 import { join } from 'node:path'
@@ -28,13 +29,13 @@ import { rssOf } from './procfs.ts'
 import { bookinfoGateway, gatewayBench } from './proxy-config.ts'
 
 /** Peak anonymous memory (MB) of a fresh Bookinfo gateway from `entry` under 5 s of wrk load. */
-async function peakAnon(entry: string, upPort: number): Promise<number> {
+async function peakAnon(entry: string, upPort: number, flags: string[]): Promise<number> {
   const port = await freePort()
   const p = startMeshProxy(
     bookinfoGateway(upPort),
     'bookinfo',
     ['--access-log', join(dir, 'access.log'), '--port-map', `8080=${port}`],
-    [],
+    flags,
     entry,
   )
   await waitPort(port)
@@ -65,11 +66,13 @@ async function main(): Promise<void> {
       base: { type: 'string' },
       'cpu-prof': { type: 'string' },
       rss: { type: 'boolean', default: false },
+      'a-flags': { type: 'string', default: '' },
     },
   })
   ensureTools()
   ensureBuilt()
   const rounds = Number(values.rounds)
+  const aFlags = values['a-flags'].split(' ').filter(Boolean)
   const [upPort, aPort, bPort] = (await Promise.all([freePort(), freePort(), freePort()])) as [
     number,
     number,
@@ -85,7 +88,7 @@ async function main(): Promise<void> {
     await waitPort(upPort)
     for (let i = 0; i < rounds; i++) {
       for (const k of i % 2 === 0 ? (['a', 'b'] as const) : (['b', 'a'] as const))
-        anon[k].push(await peakAnon(entries[k], upPort))
+        anon[k].push(await peakAnon(entries[k], upPort, k === 'a' ? aFlags : []))
       console.log(`round ${i + 1}: A ${anon.a.at(-1)} MB | B ${anon.b.at(-1)} MB anon`)
     }
     console.log(`median anon: A ${median(anon.a)} MB | B ${median(anon.b)} MB`)
@@ -100,7 +103,7 @@ async function main(): Promise<void> {
       flags,
       entry,
     )
-  const a = start('a', aPort, MESH_PROXY, prof)
+  const a = start('a', aPort, MESH_PROXY, [...aFlags, ...prof])
   const b = start('b', bPort, values.base ?? MESH_PROXY, [])
   await Promise.all([upPort, aPort, bPort].map((p) => waitPort(p)))
   const res = {

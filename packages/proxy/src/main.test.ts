@@ -94,7 +94,7 @@ describe('mesh-proxy', () => {
     expect((await fetch(`http://127.0.0.1:${p.ports.prometheus}/stats/prometheus`)).status).toBe(200)
     // It relaunched itself (same pid) with its semi-space flag and malloc arena limit.
     expect(readFileSync(`/proc/${p.child.pid}/cmdline`, 'utf8').split('\0')).toContain(
-      '--max-semi-space-size=4',
+      '--max-semi-space-size=2',
     )
     expect(readFileSync(`/proc/${p.child.pid}/environ`, 'utf8').split('\0')).toContain('MALLOC_ARENA_MAX=2')
     expect((await call(port, '/fast')).text).toBe('done /fast')

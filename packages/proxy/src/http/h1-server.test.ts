@@ -88,7 +88,9 @@ describe('request parser', () => {
       },
       1024,
     )
-    p.execute(b('GET /ws HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nContent-Length: 2\r\n\r\ntunnel'))
+    p.execute(
+      b('GET /ws HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nContent-Length: 2\r\n\r\ntunnel'),
+    )
     expect(heads[0]?.upgrade).toBe(true)
     expect(rest).toEqual(['tunnel'])
     const [e] = parse([b('PUT / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\nx')])
@@ -197,7 +199,12 @@ describe('H1Server on real sockets', () => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
-      seen.push({ method: req.method, url: req.url, body: Buffer.concat(chunks).toString(), headers: req.headers })
+      seen.push({
+        method: req.method,
+        url: req.url,
+        body: Buffer.concat(chunks).toString(),
+        headers: req.headers,
+      })
       const answer = () => {
         if (req.url === '/inject') {
           expect(() => res.writeHead(200, ['x-a', 'ok\r\nx-injected: yes'])).toThrow(/Invalid character/)
@@ -266,7 +273,7 @@ describe('H1Server on real sockets', () => {
     )
     const order = [...got.matchAll(/x-url: (\/slow\/\d)|hello/g)].map((m) => m[1] ?? 'hello')
     expect(order).toEqual(['/slow/1', 'hello', '/slow/3'])
-    expect(got).toMatch(/x-url: \/slow\/3\r\n[^]*connection: close\r\n[^]*\/slow\/3\r\n0\r\n\r\n$/)
+    expect(got).toMatch(/x-url: \/slow\/3\r\n[\s\S]*connection: close\r\n[\s\S]*\/slow\/3\r\n0\r\n\r\n$/)
   })
 
   it('reads a chunked body and answers Expect: 100-continue itself', async () => {
@@ -280,16 +287,21 @@ describe('H1Server on real sockets', () => {
 
   it('ends an HTTP/1.0 response without a length by closing; no body for HEAD and 204', async () => {
     const got10 = await exchange(port, 'GET /ten HTTP/1.0\r\n\r\n')
-    expect(got10).toMatch(/^HTTP\/1\.1 200 OK\r\nx-url: \/ten\r\nconnection: close\r\n[^]*\r\n\r\nGET \/ten$/)
+    expect(got10).toMatch(
+      /^HTTP\/1\.1 200 OK\r\nx-url: \/ten\r\nconnection: close\r\n[\s\S]*\r\n\r\nGET \/ten$/,
+    )
     const head = await exchange(port, 'HEAD /length HTTP/1.1\r\nConnection: close\r\n\r\n')
-    expect(head).toMatch(/content-length: 5\r\n[^]*\r\n\r\n$/)
+    expect(head).toMatch(/content-length: 5\r\n[\s\S]*\r\n\r\n$/)
     const nobody = await exchange(port, 'GET /nobody HTTP/1.1\r\nConnection: close\r\n\r\n')
     expect(nobody).toMatch(/^HTTP\/1\.1 204 No Content\r\nx-n: 1\r\n/)
     expect(nobody).not.toContain('transfer-encoding')
   })
 
   it('joins repeated fields as node:http does', async () => {
-    await exchange(port, 'GET /h HTTP/1.1\r\nX-A: 1\r\nx-a: 2\r\nUser-Agent: u1\r\nUser-Agent: u2\r\nConnection: close\r\n\r\n')
+    await exchange(
+      port,
+      'GET /h HTTP/1.1\r\nX-A: 1\r\nx-a: 2\r\nUser-Agent: u1\r\nUser-Agent: u2\r\nConnection: close\r\n\r\n',
+    )
     expect(seen.at(-1)?.headers).toMatchObject({ 'x-a': '1, 2', 'user-agent': 'u1' })
   })
 
@@ -319,7 +331,9 @@ describe('H1Server on real sockets', () => {
       port,
       'POST /first HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nabcdGET /x HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n',
     )
-    expect(got).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*abcd\r\n0\r\n\r\nHTTP\/1\.1 400 Bad Request\r\n[^]*bad request$/)
+    expect(got).toMatch(
+      /^HTTP\/1\.1 200 OK\r\n[\s\S]*abcd\r\n0\r\n\r\nHTTP\/1\.1 400 Bad Request\r\n[\s\S]*bad request$/,
+    )
     expect(seen.slice(before).map((r) => r.url)).toEqual(['/first'])
   })
 
@@ -333,7 +347,10 @@ describe('H1Server on real sockets', () => {
   })
 
   it('hands an Upgrade over with the bytes read after its head; CONNECT gets 405', async () => {
-    const got = await exchange(port, 'GET /ws HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nearly bytes')
+    const got = await exchange(
+      port,
+      'GET /ws HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nearly bytes',
+    )
     expect(got).toBe('HTTP/1.1 101 Switching Protocols\r\n\r\nhello tunnel')
     expect(upgrades.at(-1)).toEqual({ url: '/ws', head: 'early bytes' })
     const connect = await exchange(port, 'CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n')
@@ -349,7 +366,9 @@ describe('H1Server on real sockets', () => {
     h1.closeIdle()
     await idleClosed
     const got = await inflight
-    expect(got).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*connection: close\r\n[^]*\/slow\/drain\r\n0\r\n\r\n$/)
+    expect(got).toMatch(
+      /^HTTP\/1\.1 200 OK\r\n[\s\S]*connection: close\r\n[\s\S]*\/slow\/drain\r\n0\r\n\r\n$/,
+    )
     h1.closing = false
   })
 })
