@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ProxyError } from '../errors.ts'
+import { cut, cutsAndMutation, framedMessage, seeded } from '../testdata/h1-fuzz.ts'
 import { MAX_RESPONSE_HEAD, type ResponseHeaders, ResponseParser } from './h1-response.ts'
 
 interface Parsed {
@@ -57,18 +58,6 @@ function protocolError(fn: () => unknown): void {
     return
   }
   throw new Error('expected a protocol error')
-}
-
-/** Cuts `buf` at the given offsets. */
-function cut(buf: Buffer, at: number[]): Buffer[] {
-  const out: Buffer[] = []
-  let prev = 0
-  for (const a of [...at].sort((x, y) => x - y)) {
-    out.push(buf.subarray(prev, a))
-    prev = a
-  }
-  out.push(buf.subarray(prev))
-  return out
 }
 
 describe('ResponseParser', () => {
@@ -181,40 +170,18 @@ describe('ResponseParser', () => {
   })
 
   it('never loses a response nor throws anything but a protocol error (bounded fuzz)', () => {
-    // A seeded generator: the same cases on every run.
-    let seed = 0x2f6b
-    const rand = (n: number) => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff
-      return seed % n
-    }
-    const pick = <T>(xs: readonly T[]) => xs[rand(xs.length)]!
-    const alphabet = 'abcXYZ019 -_:;,\t\r\n\x00\x7f\xff'
+    const rng = seeded(0x2f6b)
     for (let n = 0; n < 3000; n++) {
       // A valid response: random fields, a body framed by length or chunks.
-      const body = Array.from({ length: rand(40) }, () => String.fromCharCode(97 + rand(26))).join('')
-      const fields = Array.from({ length: rand(6) }, (_, i) => `X-F${i}: ${pick(['v', 'a b', '\xe9', ''])}`)
-      const chunked = rand(2) === 0
-      let raw = `HTTP/1.1 ${pick([200, 201, 404, 500, 503])} ${pick(['OK', '', 'Whatever It Is'])}\r\n${fields.map((f) => `${f}\r\n`).join('')}`
-      if (chunked) {
-        raw += 'Transfer-Encoding: chunked\r\n\r\n'
-        let i = 0
-        while (i < body.length) {
-          const len = 1 + rand(body.length - i)
-          raw += `${len.toString(16)}\r\n${body.slice(i, i + len)}\r\n`
-          i += len
-        }
-        raw += '0\r\n\r\n'
-      } else raw += `Content-Length: ${body.length}\r\n\r\n${body}`
+      const status = `HTTP/1.1 ${rng.pick([200, 201, 404, 500, 503])} ${rng.pick(['OK', '', 'Whatever It Is'])}`
+      const { raw, body } = framedMessage(rng, status)
       const whole = b(raw)
-      const cuts = Array.from({ length: rand(4) }, () => rand(whole.length + 1))
-      const [r] = parse(cut(whole, cuts))
+      const { at, mutated } = cutsAndMutation(rng, whole, 3)
+      const [r] = parse(cut(whole, at))
       expect(r?.body).toBe(body)
       // The same bytes with a few changed, cut the same way: a response, nothing, or a protocol error.
-      const mutated = Buffer.from(whole)
-      for (let k = 0; k <= rand(3); k++)
-        mutated[rand(mutated.length)] = alphabet.charCodeAt(rand(alphabet.length))
       try {
-        parse(cut(mutated, cuts))
+        parse(cut(mutated, at))
       } catch (err) {
         expect((err as ProxyError).code).toBe('MESH_ERR_PROXY_UPSTREAM_PROTOCOL')
       }

@@ -174,6 +174,13 @@ export abstract class H1Parser {
   /** Bytes when no message is expected. */
   protected abstract idleData(): never
 
+  /** The body bytes of `buf` from `off` that the current length or chunk still has room for. */
+  private take(buf: Buffer, off: number): Buffer {
+    const n = Math.min(this.remaining, buf.length - off)
+    this.remaining -= n
+    return buf.subarray(off, off + n)
+  }
+
   /** Feeds bytes read from the connection; throws the parser's error on a malformed message. */
   execute(data: Buffer): void {
     let buf = data
@@ -205,10 +212,8 @@ export abstract class H1Parser {
           break
         }
         case State.Length: {
-          const n = Math.min(this.remaining, buf.length - off)
-          const chunk = buf.subarray(off, off + n)
-          off += n
-          this.remaining -= n
+          const chunk = this.take(buf, off)
+          off += chunk.length
           if (this.remaining === 0) {
             this.onBody(chunk)
             if (this.generation === gen) this.complete([], buf.length - off)
@@ -237,10 +242,8 @@ export abstract class H1Parser {
           break
         }
         case State.ChunkData: {
-          const n = Math.min(this.remaining, buf.length - off)
-          const chunk = buf.subarray(off, off + n)
-          off += n
-          this.remaining -= n
+          const chunk = this.take(buf, off)
+          off += chunk.length
           if (this.remaining === 0) this.state = State.ChunkDataEnd
           this.onBody(chunk)
           break

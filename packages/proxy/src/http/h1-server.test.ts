@@ -4,6 +4,7 @@
 import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ProxyError } from '../errors.ts'
+import { cut, cutsAndMutation, framedMessage, seeded } from '../testdata/h1-fuzz.ts'
 import { type RequestHead, RequestParser, type RequestSink } from './h1-request.ts'
 import { type H1Request, type H1Response, H1Server } from './h1-server.ts'
 
@@ -31,18 +32,6 @@ function parse(pieces: readonly Buffer[]): Parsed[] {
   }
   const p = new RequestParser(sink, 8 * 1024)
   for (const piece of pieces) p.execute(piece)
-  return out
-}
-
-function cut(buf: Buffer, at: number[]): Buffer[] {
-  const points = [...new Set(at)].sort((x, y) => x - y)
-  const out: Buffer[] = []
-  let from = 0
-  for (const p of points) {
-    out.push(buf.subarray(from, p))
-    from = p
-  }
-  out.push(buf.subarray(from))
   return out
 }
 
@@ -124,39 +113,16 @@ describe('request parser', () => {
   })
 
   it('never loses a request nor throws anything but a bad-request error (bounded fuzz)', () => {
-    // A seeded generator: the same cases on every run.
-    let seed = 0x51c3
-    const rand = (n: number) => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff
-      return seed % n
-    }
-    const pick = <T>(xs: readonly T[]) => xs[rand(xs.length)]!
-    const alphabet = 'abcXYZ019 -_:;,\t\r\n\x00\x7f\xff'
+    const rng = seeded(0x51c3)
     for (let n = 0; n < 3000; n++) {
-      const body = Array.from({ length: rand(40) }, () => String.fromCharCode(97 + rand(26))).join('')
-      const fields = Array.from({ length: rand(6) }, (_, i) => `X-F${i}: ${pick(['v', 'a b', '\xe9', ''])}`)
-      const chunked = rand(2) === 0
-      let raw = `${pick(['GET', 'POST', 'PUT', 'M-SEARCH'])} ${pick(['/', '/a?b=c', '*', 'http://h/x'])} HTTP/1.1\r\n${fields.map((f) => `${f}\r\n`).join('')}`
-      if (chunked) {
-        raw += 'Transfer-Encoding: chunked\r\n\r\n'
-        let i = 0
-        while (i < body.length) {
-          const len = 1 + rand(body.length - i)
-          raw += `${len.toString(16)}\r\n${body.slice(i, i + len)}\r\n`
-          i += len
-        }
-        raw += '0\r\n\r\n'
-      } else raw += `Content-Length: ${body.length}\r\n\r\n${body}`
+      const line = `${rng.pick(['GET', 'POST', 'PUT', 'M-SEARCH'])} ${rng.pick(['/', '/a?b=c', '*', 'http://h/x'])} HTTP/1.1`
+      const { raw, body } = framedMessage(rng, line)
       // Two of the same, back to back (pipelined): both come out whole.
       const whole = b(raw + raw)
-      const cuts = Array.from({ length: rand(4) }, () => rand(whole.length + 1))
-      const got = parse(cut(whole, cuts))
-      expect(got.map((r) => r.body)).toEqual([body, body])
-      const mutated = Buffer.from(whole)
-      for (let k = 0; k <= rand(3); k++)
-        mutated[rand(mutated.length)] = alphabet.charCodeAt(rand(alphabet.length))
+      const { at, mutated } = cutsAndMutation(rng, whole, 3)
+      expect(parse(cut(whole, at)).map((r) => r.body)).toEqual([body, body])
       try {
-        parse(cut(mutated, cuts))
+        parse(cut(mutated, at))
       } catch (err) {
         expect((err as ProxyError).code).toBe('MESH_ERR_PROXY_BAD_REQUEST')
       }
