@@ -6,6 +6,8 @@
  * tree to compare with), or A again when absent (the noise between two identical proxies).
  * --rss: instead, the peak anonymous memory of each build serving Bookinfo's configuration under
  * wrk load (bench:proxy's rss run), a fresh process per round.
+ * --latency: instead, the two sidecars' added latency at bench:proxy's fixed rate (client sidecar →
+ * server sidecar → upstream), each build's pair started fresh per round, steady-state p50/p99.
  * --a-flags 'FLAGS': node flags for A only (B keeps its launcher's), to weigh a V8 setting.
  *   --rounds N (default 5)  --base ENTRY  --cpu-prof DIR (profile A while it runs)  --rss
  */
@@ -16,6 +18,7 @@ import {
   ensureBuilt,
   ensureTools,
   freePort,
+  latency,
   MESH_PROXY,
   measureRps,
   runBench,
@@ -26,7 +29,25 @@ import {
   wrk,
 } from './harness.ts'
 import { rssOf } from './procfs.ts'
-import { bookinfoGateway, gatewayBench } from './proxy-config.ts'
+import { bookinfoGateway, clientSidecar, gatewayBench, serverSidecar } from './proxy-config.ts'
+import { median } from './stats.ts'
+
+type Latency = { p50: number; p99: number }
+
+/** Steady-state latency through a fresh client and server sidecar pair from `entry`. */
+async function sidecarLatency(entry: string, upPort: number, flags: string[]): Promise<Latency> {
+  const [clientPort, serverPort] = [await freePort(), await freePort()]
+  const off = ['--access-log', 'off']
+  const server = startMeshProxy(serverSidecar(serverPort, upPort), 'server-sidecar', off, flags, entry)
+  const client = startMeshProxy(clientSidecar(clientPort, serverPort), 'client-sidecar', off, flags, entry)
+  await Promise.all([clientPort, serverPort].map((p) => waitPort(p)))
+  const { steady } = await latency(clientPort, [client.pid!, server.pid!])
+  for (const p of [client, server]) {
+    signalGroup(p, 'SIGTERM')
+    await new Promise((r) => p.once('close', r))
+  }
+  return steady
+}
 
 /** Peak anonymous memory (MB) of a fresh Bookinfo gateway from `entry` under 5 s of wrk load. */
 async function peakAnon(entry: string, upPort: number, flags: string[]): Promise<number> {
@@ -53,12 +74,6 @@ async function peakAnon(entry: string, upPort: number, flags: string[]): Promise
   return Math.round(peak * 10) / 10
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = s.length >> 1
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -66,6 +81,7 @@ async function main(): Promise<void> {
       base: { type: 'string' },
       'cpu-prof': { type: 'string' },
       rss: { type: 'boolean', default: false },
+      latency: { type: 'boolean', default: false },
       'a-flags': { type: 'string', default: '' },
     },
   })
@@ -92,6 +108,21 @@ async function main(): Promise<void> {
       console.log(`round ${i + 1}: A ${anon.a.at(-1)} MB | B ${anon.b.at(-1)} MB anon`)
     }
     console.log(`median anon: A ${median(anon.a)} MB | B ${median(anon.b)} MB`)
+    return
+  }
+  if (values.latency) {
+    const lat = { a: [] as Latency[], b: [] as Latency[] }
+    const entries = { a: MESH_PROXY, b: values.base ?? MESH_PROXY }
+    await waitPort(upPort)
+    for (let i = 0; i < rounds; i++) {
+      for (const k of i % 2 === 0 ? (['a', 'b'] as const) : (['b', 'a'] as const))
+        lat[k].push(await sidecarLatency(entries[k], upPort, k === 'a' ? aFlags : []))
+      const show = (l: Latency) => `p50 ${l.p50} p99 ${l.p99} ms`
+      console.log(`round ${i + 1}: A ${show(lat.a.at(-1)!)} | B ${show(lat.b.at(-1)!)}`)
+    }
+    const med = (ls: Latency[]) =>
+      `p50 ${median(ls.map((l) => l.p50))} p99 ${median(ls.map((l) => l.p99))} ms`
+    console.log(`median two sidecars: A ${med(lat.a)} | B ${med(lat.b)}`)
     return
   }
   const prof = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : []

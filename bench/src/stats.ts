@@ -15,6 +15,13 @@ export function summarize(samples: number[]): { p50: number; p99: number; n: num
 
 export const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits
 
+/** The middle of a sample (the mean of the two middle values for an even count), rounded. */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return round(s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2)
+}
+
 /** Writes bench/results/<name>.json and prints it. */
 export function writeResult(name: string, result: Record<string, unknown>): void {
   const dir = fileURLToPath(new URL('../results/', import.meta.url))

@@ -8,7 +8,7 @@ import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { freePort, latency, measureRps, signalGroup, start, startMeshProxy, waitPort } from './harness.ts'
 import { clientSidecar, gatewayBench, serverSidecar } from './proxy-config.ts'
-import { round } from './stats.ts'
+import { median, round } from './stats.ts'
 
 const SINK = fileURLToPath(new URL('./span-sink.ts', import.meta.url))
 
@@ -34,12 +34,6 @@ type Config = keyof typeof CONFIGS
 const PATH = { zipkin: '/api/v2/spans', otlp: '/v1/traces' }
 /** Rounds over every setting, in alternating order. */
 const ROUNDS = 6
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = s.length >> 1
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
-}
 
 /**
  * Tracing's cost on the request path: a gateway per setting, six rounds in alternating order; per
