@@ -18,6 +18,9 @@ describe('MeshError', () => {
     expect(err).toMatchObject({ name: 'TestError', code: 'MESH_ERR_TEST_NOT_FOUND', status: 404, cause })
     expect(err.message).toBe('no such thing')
     expect(new TestError('MESH_ERR_TEST_BROKEN', 'x').status).toBeUndefined()
+    // A status the thrower passes on replaces the declared one.
+    expect(new TestError('MESH_ERR_TEST_NOT_FOUND', 'x', { status: 409 }).status).toBe(409)
+    expect(statusOf(new TestError('MESH_ERR_TEST_BROKEN', 'x', { status: 422 }))).toBe(422)
   })
 
   it('statusOf: the declared status, else the fallback (also for errors that are not MeshErrors)', () => {

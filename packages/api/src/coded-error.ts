@@ -32,21 +32,24 @@ const BRAND = Symbol.for('minimesh.error')
 
 /**
  * The base of every minimesh error. A subclass names its catalogue in `static codes`; the status of
- * an instance comes from there. `instanceof MeshError` holds across two copies of this module.
+ * an instance comes from there, unless the thrower knows better (`options.status`: an answer it
+ * passes on, such as an admission webhook's own status code). `instanceof MeshError` holds across
+ * two copies of this module.
  */
 export class MeshError<Code extends string = string> extends Error {
   /** The catalogue the subclass throws from (status per code). */
   static readonly codes: CodeCatalogue = {}
 
   readonly code: Code
-  /** The HTTP status declared beside the code, if it has one. */
+  /** The HTTP status given by the thrower, else the one declared beside the code, if it has one. */
   readonly status: number | undefined
 
-  constructor(code: Code, message: string, options?: { cause?: unknown }) {
-    super(message, options)
+  constructor(code: Code, message: string, options?: { cause?: unknown; status?: number | undefined }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
     this.name = new.target.name
     this.code = code
-    this.status = (new.target as typeof MeshError).codes[code as keyof CodeCatalogue]?.status
+    this.status =
+      options?.status ?? (new.target as typeof MeshError).codes[code as keyof CodeCatalogue]?.status
   }
 
   get [BRAND](): true {

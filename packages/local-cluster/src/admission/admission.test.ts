@@ -171,7 +171,8 @@ describe.skipIf(skip)(
     it('denies an invalid mesh resource with the webhook reason and stores nothing', async () => {
       const bad = virtualService({ tcp: [{ bogus: true }] })
       const err = await cluster.apply([virtualService({ hosts: ['ratings'] }), bad]).catch((e: unknown) => e)
-      expect(err).toMatchObject({ code: 'MESH_ERR_LOCAL_ADMISSION_DENIED' })
+      // The webhook's own code (400 BadRequest for an invalid resource), as the API server answers.
+      expect(err).toMatchObject({ code: 'MESH_ERR_LOCAL_ADMISSION_DENIED', status: 400 })
       expect((err as Error).message).toMatch(
         /^admission webhook "validation.minimesh.dev" denied the request: .*tcp/,
       )

@@ -60,11 +60,17 @@ export class Admission {
     }
   }
 
+  /**
+   * A denial, answered with the webhook's own status code as the API server answers it (a code
+   * under 400, or none, becomes 403 Forbidden; HTTP has none from 600 on, so those do too).
+   */
   #denied(w: Webhook, res: AdmissionResponse): LocalClusterError {
     const why = res.status?.message ?? res.status?.reason ?? 'no reason given'
+    const code = res.status?.code
     return new LocalClusterError(
       'MESH_ERR_LOCAL_ADMISSION_DENIED',
       `admission webhook "${w.name}" denied the request: ${why}`,
+      { status: code !== undefined && code >= 400 && code < 600 ? code : 403 },
     )
   }
 
